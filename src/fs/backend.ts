@@ -1,0 +1,83 @@
+/**
+ * The interface every filesystem backend implements (host directories on Node, the shared in-memory
+ * filesystem everywhere). The kernel owns sandboxing: it resolves guest paths component by component
+ * (using lstat/readlink below) and only ever hands a backend paths that are already inside the backend's
+ * root, relative to it, '/'-separated, without '.', '..' or empty components ('' is the root itself),
+ * and whose intermediate components are real directories (no symlinks). The final component may be a
+ * symlink only where a method says so.
+ *
+ * All methods are synchronous (they run inside a wasm syscall) and may be called from any thread at once.
+ * Failures are thrown as WasiError(errno) (host errors with a Node `code` are mapped by toErrno).
+ *
+ * A handle is a number meaningful in every thread of the process (a Node fd, or an inode number of the
+ * in-memory fs), so the kernel's shared fd table can store it.
+ */
+export interface Stat {
+  dev: bigint;
+  ino: bigint;
+  filetype: number; // abi/constants Filetype
+  nlink: bigint;
+  size: bigint;
+  atimNs: bigint;
+  mtimNs: bigint;
+  ctimNs: bigint;
+}
+
+export interface DirEntry {
+  name: string;
+  ino: bigint;
+  filetype: number;
+}
+
+export interface OpenOptions {
+  read: boolean;
+  write: boolean;
+  create: boolean;
+  exclusive: boolean;
+  truncate: boolean;
+  /** Fail with ENOTDIR unless the target is a directory. */
+  directory: boolean;
+  /** Writes always go to the end of the file. */
+  append: boolean;
+}
+
+/** A time to set: a value in ns since the epoch, 'now', or undefined to leave it unchanged. */
+export type TimeSpec = bigint | 'now' | undefined;
+
+export interface FsBackend {
+  /** Serializable description that rebuilds an equivalent backend in another thread (see fs/registry). */
+  describe(): BackendDescriptor;
+  readonly readOnly: boolean;
+
+  /** Does not follow a final symlink. */
+  lstat(path: string): Stat;
+  /** EINVAL when path is not a symlink. */
+  readlink(path: string): string;
+  /** Opens a file or directory. A symlink as final component fails with ELOOP (the kernel follows links itself). */
+  open(path: string, opts: OpenOptions): number;
+  close(handle: number): void;
+  /** Reads at a position (no shared cursor: the kernel keeps offsets). Returns bytes read, 0 at EOF. */
+  pread(handle: number, dst: Uint8Array, position: number): number;
+  /** Writes at a position, or at the end when position is 'append'. Returns bytes written. */
+  pwrite(handle: number, src: Uint8Array, position: number | 'append'): number;
+  fstat(handle: number): Stat;
+  ftruncate(handle: number, size: number): void;
+  futimes(handle: number, atim: TimeSpec, mtim: TimeSpec): void;
+  fsync(handle: number, dataOnly: boolean): void;
+  /** Entries of an open directory in a stable order, without '.' and '..' (the kernel adds those). */
+  readdir(handle: number): DirEntry[];
+
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  unlink(path: string): void;
+  rename(from: string, to: string): void;
+  /** Hard link; from's final component is not followed. */
+  link(from: string, to: string): void;
+  symlink(target: string, path: string): void;
+  /** Final component not followed (the kernel resolves when the guest asks to follow). */
+  utimes(path: string, atim: TimeSpec, mtim: TimeSpec): void;
+}
+
+export type BackendDescriptor =
+  | { kind: 'host'; root: string; readOnly: boolean }
+  | { kind: 'memory'; sab: SharedArrayBuffer; root: string; readOnly: boolean };
