@@ -1,0 +1,80 @@
+export const usage = `usage: weft run [options] program.wasm [args...]
+
+options:
+  --env K=V             set an environment variable (repeatable)
+  --dir HOST[::GUEST]   preopen a host directory (as GUEST, default the same path)
+  --dir-ro HOST[::GUEST] preopen a host directory read-only
+  --max-threads N       most wasm threads alive at once, main included (default 256)
+  --trace[=FILE]        log every syscall (thread, arguments, result, time) to stderr or FILE
+  -h, --help            this text
+
+Environment: WEFT_LOG=debug enables the syscall log (WEFT_LOG_FILE=path sends it to a file).
+`;
+
+export interface RunCommand {
+  help?: boolean;
+  program: string;
+  args: string[];
+  env: string[];
+  preopens: Record<string, { path: string; readOnly: boolean }>;
+  maxThreads: number | undefined;
+  trace: boolean | string | undefined;
+}
+
+export function parseArgs(argv: string[]): RunCommand | { error: string } {
+  const cmd: RunCommand = { program: '', args: [], env: [], preopens: {}, maxThreads: undefined, trace: undefined };
+  let i = 0;
+  if (argv[0] === '-h' || argv[0] === '--help' || argv.length === 0) return { ...cmd, help: true };
+  if (argv[0] !== 'run') return { error: `unknown command '${argv[0]}'` };
+  i++;
+  const value = (name: string): string => {
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`${name} needs a value`);
+    return v;
+  };
+  try {
+    for (; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (a === '--') { i++; break; }
+      if (!a.startsWith('-')) break;
+      const eq = a.indexOf('=');
+      const [flag, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+      const val = (): string => inline ?? value(flag);
+      switch (flag) {
+        case '-h': case '--help': return { ...cmd, help: true };
+        case '--env': {
+          const kv = val();
+          if (!kv.includes('=')) throw new Error(`--env expects K=V, got '${kv}'`);
+          cmd.env.push(kv);
+          break;
+        }
+        case '--dir': case '--dir-ro': {
+          const spec = val();
+          const sep = spec.indexOf('::');
+          const host = sep >= 0 ? spec.slice(0, sep) : spec;
+          const guest = sep >= 0 ? spec.slice(sep + 2) : spec;
+          cmd.preopens[guest] = { path: host, readOnly: flag === '--dir-ro' };
+          break;
+        }
+        case '--max-threads': {
+          const n = Number(val());
+          if (!Number.isInteger(n) || n < 1) throw new Error('--max-threads expects a positive integer');
+          cmd.maxThreads = n;
+          break;
+        }
+        case '--trace':
+          cmd.trace = inline ?? true;
+          break;
+        default:
+          throw new Error(`unknown option '${a}'`);
+      }
+    }
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  const program = argv[i];
+  if (!program) return { error: 'no program given' };
+  cmd.program = program;
+  cmd.args = argv.slice(i + 1);
+  return cmd;
+}

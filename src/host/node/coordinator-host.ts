@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import tty from 'node:tty';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import type { ToCoordinator } from '../../kernel/kernel.js';
+import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../threads/process.js';
+import type { BootData } from '../../threads/runtime.js';
+import type { StdinSource } from '../../threads/stdin-server.js';
+import { writeAllSync } from './thread-host.js';
+
+const workerUrl = new URL('./worker.js', import.meta.url);
+
+export interface NodeCoordinatorOptions {
+  logFd: number;
+  output: (fd: number, data: Uint8Array) => void;
+}
+
+/** Boots wasm threads as worker_threads; messages come over a private MessagePort so they can be drained. */
+export class NodeCoordinatorHost implements CoordinatorHost {
+  constructor(private readonly opts: NodeCoordinatorOptions) {}
+
+  startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(workerUrl, {
+      workerData: { boot, port: port2, logFd: this.opts.logFd },
+      transferList: [port2],
+      stdout: false,
+      stderr: false,
+    });
+    port1.on('message', (m: ToCoordinator) => events.message(m));
+    worker.on('error', (e) => events.error(e));
+    worker.on('exit', () => events.exit());
+    return {
+      terminate: async () => {
+        port1.close();
+        await worker.terminate();
+      },
+      drain: () => {
+        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) events.message(m.message as ToCoordinator);
+      },
+    };
+  }
+
+  output(fd: number, data: Uint8Array): void {
+    this.opts.output(fd, data);
+  }
+
+  log(line: string): void {
+    try {
+      writeAllSync(this.opts.logFd, [new TextEncoder().encode(line + '\n')]);
+    } catch {
+      // ignore
+    }
+  }
+}
+
+/** Reads a pipe or TTY asynchronously on the coordinator (never in a wasm thread). */
+export function nodeStdinSource(fd: number): StdinSource {
+  let stream: NodeJS.ReadableStream & { pause(): unknown; destroy?(): unknown; unref?(): unknown; removeAllListeners(): unknown };
+  return {
+    start(onData, onEnd, onError) {
+      stream = fd === 0 ? process.stdin : tty.isatty(fd) ? new tty.ReadStream(fd) : new net.Socket({ fd, readable: true, writable: false });
+      stream.on('data', (b: Buffer) => onData(new Uint8Array(b.buffer, b.byteOffset, b.length)));
+      stream.on('end', onEnd);
+      stream.on('error', onError);
+    },
+    stop() {
+      if (!stream) return;
+      stream.removeAllListeners();
+      stream.pause();
+      if (stream === process.stdin) (stream as unknown as { unref?: () => void }).unref?.();
+      else stream.destroy?.();
+    },
+  };
+}
+
+/** What a host fd is, to pick how the kernel reaches it. */
+export function describeHostFd(fd: number): { file: boolean; tty: boolean; chardev: boolean } {
+  try {
+    const st = fs.fstatSync(fd);
+    return { file: st.isFile(), tty: tty.isatty(fd), chardev: st.isCharacterDevice() };
+  } catch {
+    return { file: false, tty: false, chardev: false };
+  }
+}

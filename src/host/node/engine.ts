@@ -1,0 +1,20 @@
+import v8 from 'node:v8';
+
+let applied = false;
+
+/**
+ * Node 20's V8 (11.3) Liftoff tier miscompiles code around memory.atomic.wait32/64 (a local holding a
+ * call result reads back as 0; wait loops never exit). V8 12.4 (Node 22) is fixed. On affected engines,
+ * turn Liftoff off before compiling a threaded module; flags are process-wide, so workers inherit it.
+ */
+export function prepareEngineForThreads(): void {
+  if (applied) return;
+  applied = true;
+  const [major, minor] = process.versions.v8.split('.').map(Number) as [number, number];
+  if (major < 12 || (major === 12 && minor < 4)) v8.setFlagsFromString('--no-liftoff');
+}
+
+export function liftoffWorkaroundNeeded(): boolean {
+  const [major, minor] = process.versions.v8.split('.').map(Number) as [number, number];
+  return major < 12 || (major === 12 && minor < 4);
+}

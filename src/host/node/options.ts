@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BackendDescriptor } from '../../fs/backend.js';
+import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
+import { describeHostFd } from './coordinator-host.js';
+
+/** Options shared by `run()` and the `WASI` class. */
+export interface CommonOptions {
+  /** argv of the program (argv[0] included). */
+  args?: string[];
+  /** Environment, as an object or as "K=V" strings. */
+  env?: Record<string, string | undefined> | string[];
+  /**
+   * Directories the program may reach, keyed by the name it sees: a host path (as node:wasi takes),
+   * `{ path, readOnly }`, or a backend descriptor such as `memoryFs.dir('/data')`.
+   */
+  preopens?: Record<string, string | { path: string; readOnly?: boolean } | BackendDescriptor>;
+  /** Log every syscall (thread id, arguments, result, duration): true for stderr, or a file path. */
+  trace?: boolean | string;
+}
+
+export function envList(env: CommonOptions['env']): string[] {
+  if (!env) return [];
+  if (Array.isArray(env)) return env;
+  return Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+}
+
+export function preopenList(preopens: CommonOptions['preopens']): PreopenConfig[] {
+  const out: PreopenConfig[] = [];
+  for (const [guestPath, v] of Object.entries(preopens ?? {})) {
+    let backend: BackendDescriptor;
+    if (typeof v === 'string') backend = { kind: 'host', root: path.resolve(v), readOnly: false };
+    else if ('kind' in v) backend = v;
+    else backend = { kind: 'host', root: path.resolve(v.path), readOnly: !!v.readOnly };
+    if (backend.kind === 'host' && !fs.statSync(backend.root, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new Error(`preopen ${guestPath}: ${backend.root} is not a directory`);
+    }
+    out.push({ guestPath, backend });
+  }
+  return out;
+}
+
+export function fdTarget(fd: number, direct: boolean): StdioTarget {
+  const d = describeHostFd(fd);
+  return { kind: 'fd', fd, ...d, direct: direct || d.file };
+}
+
+/** Trace switch: the option, else WEFT_LOG=debug (file from WEFT_LOG_FILE). Returns the fd to log to. */
+export function traceSetup(trace: CommonOptions['trace']): { enabled: boolean; fd: number; close(): void } {
+  const envOn = /^(debug|trace)$/i.test(process.env['WEFT_LOG'] ?? '');
+  const file = typeof trace === 'string' ? trace : envOn ? process.env['WEFT_LOG_FILE'] : undefined;
+  const enabled = trace === undefined ? envOn : trace !== false;
+  if (enabled && file) {
+    const fd = fs.openSync(file, 'a');
+    return { enabled, fd, close: () => fs.closeSync(fd) };
+  }
+  return { enabled, fd: 2, close: () => {} };
+}

@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import crypto from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
+import type { ThreadHost, StdioTarget } from '../../kernel/config.js';
+import type { BackendDescriptor, FsBackend } from '../../fs/backend.js';
+import { openNodeBackend } from './backends.js';
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Writes every byte, retrying partial writes and EAGAIN (a non-blocking pipe set up by the host). */
+export function writeAllSync(fd: number, data: Uint8Array[]): number {
+  let total = 0;
+  for (const d of data) total += d.length;
+  let bufs = data.filter((d) => d.length > 0);
+  let left = total;
+  while (left > 0) {
+    let n: number;
+    try {
+      n = bufs.length === 1 ? fs.writeSync(fd, bufs[0]!) : fs.writevSync(fd, bufs);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'EAGAIN') {
+        Atomics.wait(pause, 0, 0, 1);
+        continue;
+      }
+      throw e;
+    }
+    left -= n;
+    while (n > 0 && bufs.length > 0) {
+      const b = bufs[0]!;
+      if (n >= b.length) {
+        n -= b.length;
+        bufs.shift();
+      } else {
+        bufs[0] = b.subarray(n);
+        n = 0;
+      }
+    }
+    bufs = bufs.filter((d) => d.length > 0);
+  }
+  return total;
+}
+
+/** The kernel's view of Node inside a worker (or the calling thread, for the WASI class). */
+export class NodeThreadHost implements ThreadHost {
+  constructor(private readonly port: MessagePort | undefined, private readonly logFd: number) {}
+
+  post(msg: unknown, transfer?: Transferable[]): void {
+    this.port?.postMessage(msg, transfer as never);
+  }
+
+  writeStdio(target: StdioTarget, _fd: number, data: Uint8Array[]): number {
+    if (target.kind !== 'fd') return 0;
+    return writeAllSync(target.fd, data);
+  }
+
+  readStdioSync(target: StdioTarget, dst: Uint8Array): number {
+    if (target.kind !== 'fd') return 0;
+    for (;;) {
+      try {
+        return fs.readSync(target.fd, dst, 0, dst.length, null);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === 'EAGAIN') {
+          Atomics.wait(pause, 0, 0, 1);
+          continue;
+        }
+        if (code === 'EOF') return 0;
+        throw e;
+      }
+    }
+  }
+
+  openBackend(d: BackendDescriptor): FsBackend {
+    return openNodeBackend(d);
+  }
+
+  randomFill(dst: Uint8Array): void {
+    crypto.randomFillSync(dst);
+  }
+
+  cpuCount(): number {
+    return os.availableParallelism();
+  }
+
+  processCpuTimeNs(): number {
+    const u = process.cpuUsage();
+    return (u.user + u.system) * 1000;
+  }
+
+  threadCpuTimeNs(): number {
+    // process.threadCpuUsage exists from Node 23.9; before that the process figure is the best available.
+    const p = process as unknown as { threadCpuUsage?: () => { user: number; system: number } };
+    const u = p.threadCpuUsage ? p.threadCpuUsage() : process.cpuUsage();
+    return (u.user + u.system) * 1000;
+  }
+
+  log(line: string): void {
+    try {
+      writeAllSync(this.logFd, [new TextEncoder().encode(line + '\n')]);
+    } catch {
+      // diagnostics must never take the program down
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
+
+/** How one of fds 0-2 reaches the host. */
+export type StdioTarget =
+  /**
+   * A host file descriptor (Node). Reads happen in the calling thread only when `direct` (a regular
+   * file, which never blocks indefinitely, or the single-threaded WASI class); otherwise stdin is 'served'.
+   */
+  | { kind: 'fd'; fd: number; file: boolean; tty: boolean; chardev: boolean; direct: boolean }
+  /** Bytes go to a callback on the coordinator (browser, or a Node callback option). */
+  | { kind: 'callback' }
+  /** stdin served by the coordinator (a pipe, a TTY, a callback or a stream). */
+  | { kind: 'served' }
+  | { kind: 'null' };
+
+export interface PreopenConfig {
+  /** Name the guest sees (fd_prestat_dir_name), e.g. "/data" or ".". */
+  guestPath: string;
+  backend: BackendDescriptor;
+}
+
+/** Everything a thread needs to build its kernel; structured-cloneable (sent to every worker). */
+export interface KernelConfig {
+  args: string[];
+  env: string[];
+  stdio: [StdioTarget, StdioTarget, StdioTarget];
+  preopens: PreopenConfig[];
+  ctlSab: SharedArrayBuffer;
+  fdSab: SharedArrayBuffer;
+  maxThreads: number;
+  /** performance.timeOrigin + performance.now() of the coordinator at process start (ms). */
+  clockBaseMs: number;
+  trace: boolean;
+  /** Does the module export wasi_thread_start? */
+  hasThreadStart: boolean;
+  usesWasix: boolean;
+}
+
+/** What the kernel needs from its host inside one thread. Implemented by host/node and host/browser. */
+export interface ThreadHost {
+  /** Sends a message to the coordinator; never blocks. */
+  post(msg: unknown, transfer?: Transferable[]): void;
+  /** Writes all of data to a stdio target synchronously (retrying partial writes); returns bytes written. */
+  writeStdio(target: StdioTarget, fdNum: number, data: Uint8Array[]): number;
+  /** Reads from a stdio target that never blocks indefinitely (a regular file). */
+  readStdioSync(target: StdioTarget, dst: Uint8Array): number;
+  /** Builds the backend of a preopen in this thread. */
+  openBackend(d: BackendDescriptor): FsBackend;
+  /** Fills dst with random bytes (dst may be shared memory). */
+  randomFill(dst: Uint8Array): void;
+  cpuCount(): number;
+  processCpuTimeNs(): number;
+  threadCpuTimeNs(): number;
+  /** Writes a diagnostic line (trace log, trap report). */
+  log(line: string): void;
+}

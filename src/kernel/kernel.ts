@@ -1,0 +1,101 @@
+import { Errno, toErrno } from '../abi/errno.js';
+import type { FsBackend } from '../fs/backend.js';
+import { ChannelClient } from '../threads/channel.js';
+import { Control } from '../threads/control.js';
+import type { KernelConfig, ThreadHost } from './config.js';
+import { isSentinel, ProcExit, ThreadKilled } from './exits.js';
+import { FdTable } from './fdtable.js';
+import { GuestMemory } from './memory.js';
+
+/** Messages a thread sends to the coordinator. */
+export type ToCoordinator =
+  | { t: 'exit'; tid: number }
+  | { t: 'spawn-hint' }
+  | { t: 'stdin-read'; slot: number; seq: number; max: number }
+  | { t: 'stdin-poll'; slot: number; seq: number }
+  | { t: 'stdout'; fd: number; data: Uint8Array }
+  | { t: 'retired'; slot: number }
+  | { t: 'ready'; slot: number };
+
+/**
+ * One thread's view of the process kernel. All state that threads must agree on (fd table, exit state,
+ * thread bookkeeping, filesystems) lives in shared buffers; this object only caches views of it.
+ */
+export class Kernel {
+  readonly ctl: Control;
+  readonly fds: FdTable;
+  readonly chan: ChannelClient;
+  mem!: GuestMemory;
+  tid = 0;
+  instance: WebAssembly.Instance | undefined;
+  private backends: (FsBackend | undefined)[] = [];
+  /** ms to add to performance.now() to get the process-wide monotonic clock. */
+  readonly monoOffsetMs: number;
+  readonly sleepWord: Int32Array;
+
+  constructor(
+    readonly cfg: KernelConfig,
+    readonly host: ThreadHost,
+    readonly slot: number,
+    channel: SharedArrayBuffer,
+  ) {
+    this.ctl = new Control(cfg.ctlSab, cfg.maxThreads);
+    this.fds = new FdTable(cfg.fdSab);
+    this.chan = new ChannelClient(channel);
+    this.monoOffsetMs = performance.timeOrigin - cfg.clockBaseMs;
+    this.sleepWord = new Int32Array(new SharedArrayBuffer(4));
+  }
+
+  setMemory(memory: WebAssembly.Memory): void {
+    this.mem = new GuestMemory(memory);
+  }
+
+  backend(index: number): FsBackend {
+    let b = this.backends[index];
+    if (!b) {
+      const p = this.cfg.preopens[index];
+      if (!p) throw new Error(`no preopen ${index}`);
+      b = this.backends[index] = this.host.openBackend(p.backend);
+    }
+    return b;
+  }
+
+  /** Process-wide monotonic time in ms (fractional). */
+  monotonicMs(): number {
+    return performance.now() + this.monoOffsetMs;
+  }
+
+  /** Unwinds this thread when the process is already exiting. */
+  checkAlive(): void {
+    if (Atomics.load(this.ctl.i32, 0) !== 0) throw new ThreadKilled();
+  }
+
+  /** proc_exit: first exit wins; every thread is torn down by the coordinator. */
+  exit(code: number): never {
+    if (this.ctl.claimExit(code)) {
+      this.host.post({ t: 'exit', tid: this.tid } satisfies ToCoordinator);
+      throw new ProcExit(code);
+    }
+    throw new ThreadKilled();
+  }
+
+  /** Converts a failure inside a syscall to its errno; sentinels keep unwinding. */
+  fail(e: unknown): number {
+    if (isSentinel(e)) throw e;
+    const errno = toErrno(e);
+    if (errno === Errno.IO && this.cfg.trace) this.host.log(`weft: [tid ${this.tid}] host error: ${String(e)}`);
+    return errno;
+  }
+
+  /** Sleeps the calling thread (interruptible by Worker.terminate()). */
+  sleepMs(ms: number): void {
+    if (ms > 0) Atomics.wait(this.sleepWord, 0, 0, ms);
+  }
+
+  /** Asks the coordinator to serve a request and waits for the reply; undefined on timeout. */
+  request(msg: { t: string; [k: string]: unknown }, timeoutMs = Infinity): number | undefined {
+    const seq = this.chan.begin();
+    this.host.post({ ...msg, slot: this.slot, seq });
+    return this.chan.wait(seq, timeoutMs);
+  }
+}

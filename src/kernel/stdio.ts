@@ -1,0 +1,92 @@
+import { Errno, WasiError } from '../abi/errno.js';
+import { Filetype, Rights } from '../abi/constants.js';
+import type { StdioTarget } from './config.js';
+import { FdKind, type FdEntry } from './fdtable.js';
+import type { Kernel } from './kernel.js';
+import { Chan } from '../threads/channel.js';
+
+const STDIN_RIGHTS = Rights.FD_READ | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
+const STDOUT_RIGHTS = Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
+
+export function stdioFiletype(t: StdioTarget): number {
+  if (t.kind === 'fd') return t.tty || t.chardev ? Filetype.CHARACTER_DEVICE : t.file ? Filetype.REGULAR_FILE : Filetype.UNKNOWN;
+  if (t.kind === 'null') return Filetype.CHARACTER_DEVICE;
+  return Filetype.UNKNOWN;
+}
+
+/** The fd table entry for fd 0, 1 or 2. HANDLE is the index into KernelConfig.stdio. */
+export function stdioEntry(index: number, t: StdioTarget): FdEntry {
+  return {
+    kind: FdKind.STDIO, filetype: stdioFiletype(t), flags: 0, handle: index, backend: -1,
+    rightsBase: index === 0 ? STDIN_RIGHTS : STDOUT_RIGHTS, rightsInheriting: 0,
+  };
+}
+
+/** Scatters src over iovecs; returns bytes copied. */
+export function scatter(iovs: Uint8Array[], src: Uint8Array): number {
+  let at = 0;
+  for (const iov of iovs) {
+    if (at >= src.length) break;
+    const n = Math.min(iov.length, src.length - at);
+    iov.set(src.subarray(at, at + n));
+    at += n;
+  }
+  return at;
+}
+
+export function stdioWrite(k: Kernel, handle: number, iovs: Uint8Array[]): number {
+  const t = k.cfg.stdio[handle];
+  if (!t) throw new WasiError(Errno.BADF);
+  switch (t.kind) {
+    case 'fd':
+      return k.host.writeStdio(t, handle, iovs);
+    case 'callback': {
+      let total = 0;
+      for (const v of iovs) total += v.length;
+      const data = new Uint8Array(total);
+      let at = 0;
+      for (const v of iovs) {
+        data.set(v, at);
+        at += v.length;
+      }
+      k.host.post({ t: 'stdout', fd: handle, data }, [data.buffer]);
+      return total;
+    }
+    case 'null': {
+      let total = 0;
+      for (const v of iovs) total += v.length;
+      return total;
+    }
+    case 'served':
+      throw new WasiError(Errno.BADF);
+  }
+}
+
+export function stdioRead(k: Kernel, handle: number, iovs: Uint8Array[]): number {
+  const t = k.cfg.stdio[handle];
+  if (!t) throw new WasiError(Errno.BADF);
+  let want = 0;
+  for (const v of iovs) want += v.length;
+  if (want === 0) return 0;
+  switch (t.kind) {
+    case 'fd': {
+      // Only regular files are read here directly; they never block indefinitely.
+      let total = 0;
+      for (const v of iovs) {
+        const n = k.host.readStdioSync(t, v);
+        total += n;
+        if (n < v.length) break;
+      }
+      return total;
+    }
+    case 'served': {
+      const n = k.request({ t: 'stdin-read', max: Math.min(want, Chan.DATA_BYTES) })!;
+      if (n < 0) throw new WasiError(-n);
+      return scatter(iovs, k.chan.data.subarray(0, n));
+    }
+    case 'null':
+      return 0;
+    case 'callback':
+      throw new WasiError(Errno.BADF);
+  }
+}

@@ -1,0 +1,122 @@
+import { Errno, WasiError } from '../../abi/errno.js';
+import { Clock, Signal } from '../../abi/constants.js';
+import type { Kernel } from '../kernel.js';
+import type { SyscallTable } from './types.js';
+
+/** NUL-terminated strings packed end to end, as args_get/environ_get lay them out. */
+function pack(strings: string[]): { offsets: number[]; bytes: Uint8Array } {
+  const enc = new TextEncoder();
+  const parts = strings.map((s) => enc.encode(s + '\0'));
+  const offsets: number[] = [];
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    offsets.push(at);
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return { offsets, bytes };
+}
+
+function stringList(k: Kernel, list: string[]): { get: (ptrs: number, buf: number) => number; sizes: (count: number, size: number) => number } {
+  const { offsets, bytes } = pack(list);
+  return {
+    get(ptrs, buf) {
+      try {
+        const m = k.mem.sync();
+        const p = m.check(ptrs, offsets.length * 4);
+        const b = m.check(buf, bytes.length);
+        for (let i = 0; i < offsets.length; i++) m.dv.setUint32(p + i * 4, b + offsets[i]!, true);
+        m.u8.set(bytes, b);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+    sizes(count, size) {
+      try {
+        const m = k.mem.sync();
+        m.setU32(count, offsets.length);
+        m.setU32(size, bytes.length);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+  };
+}
+
+/** Signals whose default action ends the process (preview1 numbering; WASIX agrees below 16). */
+const TERMINATING = new Set<number>([
+  Signal.HUP, Signal.INT, Signal.QUIT, Signal.ILL, Signal.TRAP, Signal.ABRT, Signal.BUS, Signal.FPE, Signal.KILL,
+  Signal.USR1, Signal.SEGV, Signal.USR2, Signal.PIPE, Signal.ALRM, Signal.TERM,
+]);
+
+export function coreSyscalls(k: Kernel): SyscallTable {
+  const args = stringList(k, k.cfg.args);
+  const env = stringList(k, k.cfg.env);
+  const host = k.host;
+
+  function now(id: number): number {
+    switch (id) {
+      case Clock.REALTIME: return (performance.timeOrigin + performance.now()) * 1e6;
+      case Clock.MONOTONIC: return (performance.now() + k.monoOffsetMs) * 1e6;
+      case Clock.PROCESS_CPUTIME_ID: return host.processCpuTimeNs();
+      case Clock.THREAD_CPUTIME_ID: return host.threadCpuTimeNs();
+      default: throw new WasiError(Errno.INVAL);
+    }
+  }
+
+  return {
+    args_get: args.get,
+    args_sizes_get: args.sizes,
+    environ_get: env.get,
+    environ_sizes_get: env.sizes,
+
+    clock_res_get(id: number, resPtr: number) {
+      try {
+        if (id >>> 0 > Clock.THREAD_CPUTIME_ID) return Errno.INVAL;
+        k.mem.sync().setU64n(resPtr, 1000);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    clock_time_get(id: number, _precision: bigint, timePtr: number) {
+      try {
+        k.mem.sync().setU64n(timePtr, now(id));
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    random_get(buf: number, len: number) {
+      try {
+        host.randomFill(k.mem.sync().bytes(buf, len));
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    sched_yield() {
+      k.checkAlive();
+      return 0;
+    },
+
+    proc_exit(code: number): void {
+      k.exit(code >>> 0 > 255 ? code & 0xff : code);
+    },
+
+    proc_raise(sig: number) {
+      if (sig >>> 0 > 64) return Errno.INVAL;
+      if (TERMINATING.has(sig)) {
+        host.log(`weft: thread ${k.tid} raised signal ${sig}; terminating`);
+        k.exit(128 + sig);
+      }
+      return 0;
+    },
+  };
+}

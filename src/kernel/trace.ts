@@ -1,0 +1,39 @@
+import { errnoName } from '../abi/errno.js';
+import { ProcExit, ThreadExit, ThreadKilled } from './exits.js';
+import type { Kernel } from './kernel.js';
+import type { SyscallFn } from './syscalls/types.js';
+
+/**
+ * Syscall tracing (WEFT_LOG=debug / --trace). Only applied when enabled: wrapping happens when the
+ * import object is built, so a run without tracing executes the bare syscalls.
+ */
+export type ArgFormatter = (k: Kernel, args: unknown[]) => string;
+
+/** Decoders that print a call's arguments more usefully than raw numbers (e.g. structs). */
+export const argFormatters: Record<string, ArgFormatter> = {};
+
+function fmt(v: unknown): string {
+  return typeof v === 'bigint' ? `${v}n` : String(v);
+}
+
+export function traced(k: Kernel, name: string, fn: SyscallFn, returnsErrno: boolean): SyscallFn {
+  const short = name.slice(name.indexOf('.') + 1);
+  return function (...args: unknown[]) {
+    const t0 = performance.now();
+    let result: unknown;
+    try {
+      result = fn(...args);
+      return result as number;
+    } catch (e) {
+      result = e instanceof ProcExit ? `exit(${e.code})` : e instanceof ThreadExit ? 'thread exit'
+        : e instanceof ThreadKilled ? 'killed (process exiting)' : `threw ${String(e)}`;
+      throw e;
+    } finally {
+      const us = ((performance.now() - t0) * 1000).toFixed(1);
+      const decoded = argFormatters[short]?.(k, args);
+      const shown = typeof result === 'number' && returnsErrno ? `${result} (${errnoName(result)})`
+        : result === undefined ? 'void' : String(result);
+      k.host.log(`weft[tid ${k.tid}] ${name}(${args.map(fmt).join(', ')})${decoded ? ' ' + decoded : ''} -> ${shown} ${us}us`);
+    }
+  };
+}

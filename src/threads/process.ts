@@ -1,0 +1,205 @@
+import type { ModuleInfo } from '../abi/wasm-module.js';
+import type { KernelConfig } from '../kernel/config.js';
+import { TRAP_EXIT_CODE } from '../kernel/exits.js';
+import type { ToCoordinator } from '../kernel/kernel.js';
+import { createChannel } from './channel.js';
+import { Control, Ctl } from './control.js';
+import type { BootData } from './runtime.js';
+import { StdinServer, type StdinSource } from './stdin-server.js';
+
+export interface WorkerHandle {
+  terminate(): Promise<unknown> | void;
+  /** Delivers messages the worker already posted, synchronously, where the host can (Node). */
+  drain?(): void;
+}
+
+export interface WorkerEvents {
+  message(msg: ToCoordinator): void;
+  error(err: unknown): void;
+  exit(): void;
+}
+
+/** What the coordinator needs from its host (Node main thread, or a browser page). */
+export interface CoordinatorHost {
+  startWorker(boot: BootData, events: WorkerEvents): WorkerHandle;
+  /** Receives bytes of fds 1/2 whose target is 'callback'. */
+  output(fd: number, data: Uint8Array): void;
+  /** Diagnostics (stderr). */
+  log(line: string): void;
+}
+
+export interface ProcessOptions {
+  module: WebAssembly.Module;
+  info: ModuleInfo;
+  kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix'>;
+  maxThreads: number;
+  stdin?: StdinSource;
+  /** Pooled workers kept ready beyond current demand. */
+  spareWorkers?: number;
+  idleTimeoutMs?: number;
+}
+
+interface WorkerRecord {
+  handle: WorkerHandle;
+  channel: SharedArrayBuffer;
+  ready: boolean;
+}
+
+/**
+ * The coordinator of one wasm process. It never blocks: it boots workers (the main thread's and the
+ * pool's), serves stdin, relays callback output, and tears everything down when the process exits.
+ */
+export class WeftProcess {
+  readonly ctl: Control;
+  readonly memory: WebAssembly.Memory | undefined;
+  private readonly cfg: KernelConfig;
+  private readonly workers: (WorkerRecord | undefined)[] = [];
+  private booting = 0;
+  private finished = false;
+  private readonly stdin: StdinServer | undefined;
+  private resolveExit!: (code: number) => void;
+  readonly exited: Promise<number>;
+  private readonly threaded: boolean;
+  private readonly spare: number;
+
+  constructor(private readonly host: CoordinatorHost, private readonly opts: ProcessOptions) {
+    const mi = opts.info.memoryImport;
+    this.threaded = !!mi?.shared && opts.info.exports.includes('wasi_thread_start');
+    const maxThreads = Math.max(1, opts.maxThreads);
+    this.ctl = Control.create(maxThreads);
+    Atomics.store(this.ctl.i32, Ctl.LIVE, 1);
+    // A shared memory is created here and handed to every worker; a non-shared one cannot cross to a
+    // worker, so the (single) main thread creates it from the same limits.
+    this.memory = mi?.shared
+      ? new WebAssembly.Memory({ initial: mi.initial, maximum: mi.maximum, shared: true } as WebAssembly.MemoryDescriptor)
+      : undefined;
+    this.cfg = {
+      ...opts.kernel,
+      ctlSab: this.ctl.sab,
+      maxThreads,
+      hasThreadStart: this.threaded,
+      usesWasix: opts.info.usesWasix,
+    };
+    this.stdin = opts.stdin ? new StdinServer(opts.stdin) : undefined;
+    this.spare = opts.spareWorkers ?? 1;
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+  }
+
+  start(): Promise<number> {
+    this.boot('main');
+    if (this.threaded) for (let n = 0; n < this.spare; n++) this.boot('pool');
+    return this.exited;
+  }
+
+  private freeSlot(): number {
+    for (let s = 1; s < this.ctl.layout.slots; s++) if (!this.workers[s]) return s;
+    return -1;
+  }
+
+  private boot(role: 'main' | 'pool'): boolean {
+    const slot = role === 'main' ? 0 : this.freeSlot();
+    if (slot < 0) return false;
+    const channel = createChannel();
+    const boot: BootData = {
+      role, slot, module: this.opts.module, memory: this.memory, channel, kernel: this.cfg,
+      memoryLimits: this.opts.info.memoryImport,
+      preinstantiate: !this.opts.info.hasActiveData, idleTimeoutMs: this.opts.idleTimeoutMs ?? 10_000,
+    };
+    const rec: WorkerRecord = { handle: undefined!, channel, ready: role === 'main' };
+    this.workers[slot] = rec;
+    if (role === 'pool') this.booting++;
+    rec.handle = this.host.startWorker(boot, {
+      message: (m) => this.onMessage(slot, m),
+      error: (err) => this.onWorkerError(slot, err),
+      exit: () => this.onWorkerExit(slot),
+    });
+    return true;
+  }
+
+  /** Boots workers so that every queued spawn request has one, plus the spare. */
+  private topUp(): void {
+    if (this.finished) return;
+    const idle = Atomics.load(this.ctl.i32, Ctl.IDLE);
+    let need = this.ctl.pending() + this.spare - idle - this.booting;
+    while (need-- > 0 && this.boot('pool'));
+  }
+
+  private onMessage(slot: number, m: ToCoordinator): void {
+    if (this.finished) return;
+    switch (m.t) {
+      case 'exit':
+        void this.finish();
+        return;
+      case 'spawn-hint':
+        this.topUp();
+        return;
+      case 'ready':
+        if (this.workers[slot] && !this.workers[slot]!.ready) {
+          this.workers[slot]!.ready = true;
+          this.booting--;
+        }
+        this.topUp();
+        return;
+      case 'retired': {
+        const rec = this.workers[slot];
+        this.workers[slot] = undefined;
+        void rec?.handle.terminate();
+        return;
+      }
+      case 'stdin-read':
+        if (this.stdin) this.stdin.read(this.workers[slot]!.channel, m.seq, m.max);
+        return;
+      case 'stdin-poll':
+        if (this.stdin) this.stdin.poll(this.workers[slot]!.channel, m.seq);
+        return;
+      case 'stdout':
+        this.host.output(m.fd, m.data);
+        return;
+    }
+  }
+
+  private onWorkerError(slot: number, err: unknown): void {
+    if (this.finished) return;
+    if (this.ctl.claimExit(TRAP_EXIT_CODE)) {
+      this.host.log(`weft: thread worker ${slot} failed: ${(err as Error)?.stack ?? String(err)}`);
+    }
+    void this.finish();
+  }
+
+  private onWorkerExit(slot: number): void {
+    if (this.finished) return;
+    const rec = this.workers[slot];
+    if (!rec) return; // retired
+    this.workers[slot] = undefined;
+    if (slot === 0 && !this.ctl.exiting) {
+      // The main worker ended without an exit being claimed: the main thread left via thread_exit,
+      // or the worker died. In the first case the last thread ends the process; otherwise fail.
+      if (Atomics.load(this.ctl.i32, Ctl.MAIN_GONE) === 1) return;
+      if (this.ctl.claimExit(TRAP_EXIT_CODE)) this.host.log('weft: the main thread worker exited unexpectedly');
+      void this.finish();
+    } else if (!rec.ready) {
+      this.booting--;
+    }
+  }
+
+  /** Tears down every worker and resolves with the exit code claimed in the control block. */
+  async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    const live = this.workers.filter((w): w is WorkerRecord => !!w);
+    // Collect output already posted by threads before they are terminated.
+    for (const w of live) w.handle.drain?.();
+    this.stdin?.stop();
+    await Promise.all(live.map((w) => w.handle.terminate()));
+    this.workers.length = 0;
+    this.resolveExit(Atomics.load(this.ctl.i32, Ctl.EXIT_CODE));
+  }
+
+  /** Kills the process from the host side (e.g. a signal to the CLI). */
+  kill(code: number): Promise<number> {
+    this.ctl.claimExit(code);
+    void this.finish();
+    return this.exited;
+  }
+}
+

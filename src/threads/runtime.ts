@@ -1,0 +1,148 @@
+import type { KernelConfig, ThreadHost } from '../kernel/config.js';
+import { ProcExit, ThreadExit, ThreadKilled, TRAP_EXIT_CODE } from '../kernel/exits.js';
+import { buildImports, namespaces } from '../kernel/imports.js';
+import { Kernel, type ToCoordinator } from '../kernel/kernel.js';
+import { Ctl, MAIN_TID, Slot } from './control.js';
+
+/** What the coordinator hands a worker when it starts it. Structured-cloneable. */
+export interface BootData {
+  role: 'main' | 'pool';
+  slot: number;
+  module: WebAssembly.Module;
+  /** The process's shared memory; undefined when the module's memory is not shared (see memoryLimits). */
+  memory: WebAssembly.Memory | undefined;
+  /** Limits of a non-shared memory import, created by the (only) thread itself. */
+  memoryLimits: { initial: number; maximum: number | undefined } | undefined;
+  channel: SharedArrayBuffer;
+  kernel: KernelConfig;
+  /** Instantiate before work arrives (false for modules whose active data segments would reset memory). */
+  preinstantiate: boolean;
+  /** A pooled worker with no work for this long retires (ms). */
+  idleTimeoutMs: number;
+}
+
+type Outcome = 'returned' | 'thread-exit' | 'ended';
+
+/**
+ * Runs a wasm thread inside a worker: the main thread (`_start`), or a pooled worker that parks on the
+ * spawn queue and runs `wasi_thread_start(tid, arg)` for each request it takes, with a fresh instance
+ * per thread (wasi-threads gives every thread its own instance: own globals, own stack pointer).
+ */
+export function runThread(boot: BootData, host: ThreadHost): void {
+  const k = new Kernel(boot.kernel, host, boot.slot, boot.channel);
+  let memory = boot.memory;
+  if (!memory && boot.memoryLimits) {
+    memory = new WebAssembly.Memory({ initial: boot.memoryLimits.initial, maximum: boot.memoryLimits.maximum });
+  }
+  if (memory) k.setMemory(memory);
+  const tables = namespaces(k);
+  const instantiate = (): WebAssembly.Instance => {
+    const inst = new WebAssembly.Instance(boot.module, buildImports(k, boot.module, memory, tables));
+    // A module that defines its own memory exports it; syscalls use that one.
+    if (!memory && inst.exports['memory'] instanceof WebAssembly.Memory) k.setMemory(inst.exports['memory']);
+    return inst;
+  };
+  const ctl = k.ctl;
+  const i32 = ctl.i32;
+  const tidWord = ctl.slotIndex(boot.slot, Slot.TID);
+
+  /** Runs guest code; turns traps into a process exit (first exit wins) with a report on stderr. */
+  const guarded = (fn: () => void): Outcome => {
+    try {
+      fn();
+      return 'returned';
+    } catch (e) {
+      if (e instanceof ThreadExit) return 'thread-exit';
+      if (e instanceof ProcExit || e instanceof ThreadKilled) return 'ended';
+      if (ctl.claimExit(TRAP_EXIT_CODE)) {
+        host.log(describeTrap(e, k.tid));
+        host.post({ t: 'exit', tid: k.tid } satisfies ToCoordinator);
+      }
+      return 'ended';
+    }
+  };
+
+  /** Bookkeeping when a thread ends; the last thread to end after main's thread_exit ends the process. */
+  const threadEnded = (): void => {
+    Atomics.store(i32, tidWord, 0);
+    Atomics.notify(i32, tidWord);
+    if (Atomics.sub(i32, Ctl.LIVE, 1) === 1 && Atomics.load(i32, Ctl.MAIN_GONE) === 1) {
+      if (ctl.claimExit(0)) host.post({ t: 'exit', tid: k.tid } satisfies ToCoordinator);
+    }
+  };
+
+  if (boot.role === 'main') {
+    k.tid = MAIN_TID;
+    Atomics.store(i32, tidWord, MAIN_TID);
+    let instance: WebAssembly.Instance | undefined;
+    const outcome = guarded(() => {
+      instance = k.instance = instantiate();
+      const start = instance.exports['_start'];
+      if (typeof start !== 'function') throw new Error('module does not export _start (not a WASI command)');
+      (start as () => void)();
+    });
+    if (outcome === 'returned') {
+      // Returning from _start ends the process with 0, even while other threads run.
+      if (ctl.claimExit(0)) host.post({ t: 'exit', tid: k.tid } satisfies ToCoordinator);
+    } else if (outcome === 'thread-exit') {
+      Atomics.store(i32, Ctl.MAIN_GONE, 1);
+      threadEnded();
+    }
+    return;
+  }
+
+  // Pooled worker.
+  let instance = boot.preinstantiate ? tryInstantiate() : undefined;
+  if (instance === null) return;
+  host.post({ t: 'ready', slot: boot.slot } satisfies ToCoordinator);
+  const req = { tid: 0, arg: 0 };
+  for (;;) {
+    if (!ctl.pop(req)) {
+      const signal = Atomics.load(i32, Ctl.QUEUE_SIGNAL);
+      Atomics.add(i32, Ctl.IDLE, 1);
+      const got = ctl.pop(req);
+      if (!got) {
+        const r = Atomics.wait(i32, Ctl.QUEUE_SIGNAL, signal, boot.idleTimeoutMs);
+        Atomics.sub(i32, Ctl.IDLE, 1);
+        if (ctl.exiting) return;
+        if (r === 'timed-out' && ctl.pending() === 0) {
+          host.post({ t: 'retired', slot: boot.slot } satisfies ToCoordinator);
+          return;
+        }
+        continue;
+      }
+      Atomics.sub(i32, Ctl.IDLE, 1);
+    }
+    if (ctl.exiting) return;
+    k.tid = req.tid;
+    Atomics.store(i32, tidWord, req.tid);
+    const tid = req.tid, arg = req.arg;
+    const outcome = guarded(() => {
+      const inst = instance ?? (instance = k.instance = instantiate());
+      k.instance = inst;
+      const entry = inst.exports['wasi_thread_start'] as (tid: number, arg: number) => void;
+      entry(tid, arg);
+    });
+    if (outcome === 'ended') return;
+    threadEnded();
+    k.tid = 0;
+    // A fresh instance for the next thread, prepared now, off the next spawn's path.
+    instance = boot.preinstantiate ? tryInstantiate() : undefined;
+    if (instance === null) return;
+  }
+
+  function tryInstantiate(): WebAssembly.Instance | undefined | null {
+    let inst: WebAssembly.Instance | undefined;
+    const outcome = guarded(() => {
+      inst = k.instance = instantiate();
+    });
+    return outcome === 'returned' ? inst : null;
+  }
+}
+
+export function describeTrap(e: unknown, tid: number): string {
+  const err = e as { name?: string; message?: string; stack?: string } | null;
+  const kind = err?.name === 'RuntimeError' ? 'trap' : err?.name === 'RangeError' ? 'trap (stack overflow)' : 'error';
+  const stack = (err?.stack ?? String(e)).split('\n').filter((l) => l.includes('wasm')).slice(0, 16).join('\n');
+  return `weft: thread ${tid} ${kind}: ${err?.message ?? String(e)}${stack ? '\n' + stack : ''}`;
+}
