@@ -1,0 +1,68 @@
+// wasi-threads on Node: spawn, tids, atomics, every termination case, limits. Each case runs the CLI as
+// a child process and asserts exit code, output and that the process ended promptly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { watFile } from './helpers/wat.mjs';
+import { weft } from './helpers/run.mjs';
+import * as P from './fixtures/wat-threads.mjs';
+
+// Generous bound: a blocked thread would otherwise keep the process for 10 s (or forever).
+const PROMPT_MS = 4000;
+
+test('spawn returns a tid in [1, 2^29) that the child sees, with its argument', async () => {
+  const r = await weft(['run', await watFile(P.spawnCheck, 'spawn')]);
+  assert.equal(r.code, 22, r.stderr);
+});
+
+test('three live threads get distinct tids', async () => {
+  const r = await weft(['run', await watFile(P.threeLive, 'three')]);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('two threads increment one atomic counter (200000 total)', async () => {
+  const r = await weft(['run', await watFile(P.atomicCounter, 'counter')]);
+  assert.equal(r.code, 20, r.stderr);
+});
+
+test('20 sequential spawn+join, each thread printing its argument', async () => {
+  const r = await weft(['run', await watFile(P.sequential, 'sequential')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '0123456789abcdefghij');
+});
+
+for (const state of Object.keys(P.blockers)) {
+  const stdin = state === 'wasi_read' ? 'pipe-open' : undefined;
+  test(`proc_exit in main while a thread is ${state}`, async () => {
+    const r = await weft(['run', await watFile(P.exitMain(state), `exit-main-${state}`)], { stdin });
+    assert.equal(r.code, 99, r.stderr);
+    assert.ok(r.ms < PROMPT_MS, `took ${r.ms} ms`);
+  });
+  test(`proc_exit in a spawned thread while main is ${state}`, async () => {
+    const r = await weft(['run', await watFile(P.exitNonMain(state), `exit-nonmain-${state}`)], { stdin });
+    assert.equal(r.code, 99, r.stderr);
+    assert.ok(r.ms < PROMPT_MS, `took ${r.ms} ms`);
+  });
+  test(`return from _start while a thread is ${state}`, async () => {
+    const r = await weft(['run', await watFile(P.returnMain(state), `return-main-${state}`)], { stdin });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.ms < PROMPT_MS, `took ${r.ms} ms`);
+  });
+}
+
+test('a trap in a spawned thread ends the process with 134 and a report', async () => {
+  const r = await weft(['run', await watFile(P.trapNonMain, 'trap')]);
+  assert.equal(r.code, 134);
+  assert.match(r.stderr, /thread 2 trap: unreachable/);
+  assert.match(r.stderr, /wasm-function|wasm:\/\//);
+  assert.ok(r.ms < PROMPT_MS, `took ${r.ms} ms`);
+});
+
+test('thread-spawn without wasi_thread_start returns a negative number', async () => {
+  const r = await weft(['run', await watFile(P.noThreadStart, 'nostart')]);
+  assert.equal(r.code, 7, r.stderr);
+});
+
+test('--max-threads caps live threads, and ended threads free their place', async () => {
+  const r = await weft(['run', '--max-threads', '2', await watFile(P.maxThreads, 'max')]);
+  assert.equal(r.code, 0, r.stderr);
+});
