@@ -1,0 +1,467 @@
+/**
+ * FsBackend over a directory of the host filesystem (Node only: node:fs synchronous APIs).
+ *
+ * Paths handed to this backend are backend-relative and canonical (see fs/backend.ts); the kernel's
+ * resolver (fs/resolve.ts) has already walked them component by component. Handles are Node fds,
+ * which are process-wide, so any worker can use a handle another worker opened.
+ *
+ * Sandboxing without openat. Node has no *at() calls, so every operation goes through a full host
+ * path `<realRoot>/<rel>`, and a host process (or another guest thread) that swaps an intermediate
+ * directory for a symlink between the kernel's resolution and our call could redirect it outside the
+ * root (the node:wasi/uvwasi TOCTOU escape). Mitigations:
+ *  - open(): after opening, the fd's real path is checked to lie inside realpath(root): on Linux via
+ *    readlink('/proc/self/fd/N'); elsewhere by re-walking the intermediates with lstat (each must be a
+ *    real directory) and comparing fstat(fd) dev/ino with lstat(path). An fd found outside is closed
+ *    and the open fails with EPERM (the errno Wasmtime uses for sandbox escapes, see fs/resolve.ts).
+ *    The final component is opened with O_NOFOLLOW, so a symlink there fails with ELOOP.
+ *  - Mutations (mkdir, rmdir, unlink, rename, link, symlink, utimes) first check that the realpath of
+ *    the parent directory is inside the root. This narrows the race window but cannot close it: a swap
+ *    between that check and the syscall still wins. lstat/readlink are not checked (a race there only
+ *    leaks metadata). Do not grant untrusted code a directory that hostile host processes can modify.
+ *
+ * Other notes:
+ *  - O_CLOEXEC: libuv adds it to every open() on Unix, so no flag is needed here.
+ *  - pwrite(…, 'append') issues write(2) at the fd's own position, which appends only if the fd was
+ *    opened with `append: true` (O_APPEND). Linux also ignores explicit positions for pwrite on an
+ *    O_APPEND fd (documented in pwrite(2) BUGS), so such fds always append.
+ *  - Times: Node's futimes/lutimes take seconds as a double, so set times keep roughly microsecond
+ *    precision, not nanoseconds; a time left unchanged (undefined) is re-set from the current stat.
+ *    Read times (bigint stats) are exact ns.
+ *  - readdir(handle) lists '/proc/self/fd/N' on Linux (works from any worker). Without /proc it needs
+ *    the path recorded when this backend instance opened the handle, i.e. the same thread, else
+ *    ENOTSUP. Entries carry real inode numbers (one lstat per entry) and are sorted by name so the
+ *    order is stable across calls. Names that are not valid UTF-8 on the host are decoded lossily.
+ *  - open() blocks on a FIFO until the other end opens, as open(2) does; the kernel can refuse FIFOs
+ *    (filetype UNKNOWN in the resolver's lstat) before calling open.
+ *  - Workers must be created with `trackUnmanagedFds: false`: by default Node closes every fd a worker
+ *    opened when that worker exits, which would invalidate handles other threads still use.
+ *  - Read-only backends fail with EROFS for every mutation, for pwrite/ftruncate/futimes, and for opens
+ *    asking for write, create, truncate or append.
+ */
+import * as fs from 'node:fs';
+import type { BackendDescriptor, DirEntry, FsBackend, OpenOptions, Stat, TimeSpec } from './backend.js';
+import { Errno, WasiError, toErrno } from '../abi/errno.js';
+import { Filetype } from '../abi/constants.js';
+import { ESCAPE_ERRNO } from './resolve.js';
+import { isCanonicalPath, parentPath, splitPath } from './path.js';
+
+const C = fs.constants;
+const O_NOFOLLOW = C.O_NOFOLLOW ?? 0;
+const O_DIRECTORY = C.O_DIRECTORY ?? 0;
+
+/** Turn anything a node:fs call threw into a WasiError (Node `code`s mapped by toErrno). */
+function hostError(e: unknown): WasiError {
+  if (e instanceof WasiError) return e;
+  return new WasiError(toErrno(e), e instanceof Error ? e.message : String(e));
+}
+
+function filetypeOf(st: fs.BigIntStats | fs.Stats | fs.Dirent): number {
+  if (st.isFile()) return Filetype.REGULAR_FILE;
+  if (st.isDirectory()) return Filetype.DIRECTORY;
+  if (st.isSymbolicLink()) return Filetype.SYMBOLIC_LINK;
+  if (st.isCharacterDevice()) return Filetype.CHARACTER_DEVICE;
+  if (st.isBlockDevice()) return Filetype.BLOCK_DEVICE;
+  if (st.isSocket()) return Filetype.SOCKET_STREAM;
+  return Filetype.UNKNOWN; // FIFOs and anything else
+}
+
+export function convertStat(st: fs.BigIntStats): Stat {
+  return {
+    dev: st.dev,
+    ino: st.ino,
+    filetype: filetypeOf(st),
+    nlink: st.nlink,
+    size: st.size,
+    atimNs: st.atimeNs,
+    mtimNs: st.mtimeNs,
+    ctimNs: st.ctimeNs,
+  };
+}
+
+/** ns since the epoch -> the seconds double Node's utimes family takes. */
+function nsToSeconds(ns: bigint): number {
+  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+}
+
+function nowSeconds(): number {
+  return (performance.timeOrigin + performance.now()) / 1000;
+}
+
+function timeArg(spec: TimeSpec, current: bigint): number {
+  if (spec === 'now') return nowSeconds();
+  return nsToSeconds(spec ?? current);
+}
+
+function checkPosition(position: number): void {
+  if (!Number.isSafeInteger(position) || position < 0) throw new WasiError(Errno.INVAL, `bad position ${position}`);
+}
+
+/** Whether /proc/self/fd works in this process (undefined until first tried). */
+let procFd: boolean | undefined;
+
+export type FdCheck = 'auto' | 'proc' | 'walk';
+
+export class HostFsBackend implements FsBackend {
+  readonly readOnly: boolean;
+  /** The root as configured. */
+  readonly root: string;
+  /** realpath(root): every host path is built from it and every open is checked against it. */
+  readonly realRoot: string;
+  /**
+   * How open() verifies where the new fd lives: 'auto' (/proc/self/fd when available, else 'walk'),
+   * 'proc' or 'walk' (lstat re-walk + dev/ino comparison; readdir then also behaves as without /proc).
+   * Settable for tests.
+   */
+  fdCheck: FdCheck = 'auto';
+  /** Host paths of handles this instance opened, for readdir() when /proc is missing. */
+  private readonly opened = new Map<number, string>();
+
+  constructor(desc: { kind: 'host'; root: string; readOnly: boolean }) {
+    this.root = desc.root;
+    this.readOnly = desc.readOnly;
+    let st: fs.Stats;
+    try {
+      this.realRoot = fs.realpathSync.native(desc.root);
+      st = fs.statSync(this.realRoot);
+    } catch (e) {
+      throw hostError(e);
+    }
+    if (!st.isDirectory()) throw new WasiError(Errno.NOTDIR, `host root is not a directory: ${desc.root}`);
+  }
+
+  describe(): BackendDescriptor {
+    return { kind: 'host', root: this.root, readOnly: this.readOnly };
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  /** Host path of a backend-relative path (validated: the kernel must only pass canonical paths). */
+  hostPath(path: string): string {
+    if (!isCanonicalPath(path)) throw new WasiError(Errno.INVAL, `non-canonical backend path: ${JSON.stringify(path)}`);
+    if (path === '') return this.realRoot;
+    return this.realRoot === '/' ? `/${path}` : `${this.realRoot}/${path}`;
+  }
+
+  private isInside(real: string): boolean {
+    return this.realRoot === '/' || real === this.realRoot || real.startsWith(`${this.realRoot}/`);
+  }
+
+  private mutable(): void {
+    if (this.readOnly) throw new WasiError(Errno.ROFS, 'read-only filesystem');
+  }
+
+  /**
+   * Host path for a mutation of `path`, after checking its parent is really inside the root. The root
+   * itself may be named (mkdir/symlink/link then fail with EEXIST, utimes works); rmdir and rename
+   * refuse it (EBUSY), so the sandbox root can never be removed or moved away.
+   */
+  private mutationPath(path: string, rootOk = true): string {
+    this.mutable();
+    const host = this.hostPath(path);
+    if (path === '') {
+      if (!rootOk) throw new WasiError(Errno.BUSY, 'cannot remove or move the backend root');
+      return host;
+    }
+    let real: string;
+    try {
+      real = fs.realpathSync.native(this.hostPath(parentPath(path)));
+    } catch (e) {
+      throw hostError(e);
+    }
+    if (!this.isInside(real)) throw new WasiError(ESCAPE_ERRNO, `parent of ${path} is outside the root`);
+    return host;
+  }
+
+  /** Check that an fd opened from `path` really lives inside the root (see the top of the file). */
+  private verifyFd(fd: number, path: string): void {
+    const mode = this.fdCheck;
+    if (mode === 'proc' || (mode === 'auto' && procFd !== false)) {
+      let real: string | undefined;
+      try {
+        real = fs.readlinkSync(`/proc/self/fd/${fd}`);
+        procFd = true;
+      } catch (e) {
+        if (mode === 'proc' || procFd === true) throw hostError(e);
+        procFd = false;
+      }
+      if (real !== undefined) {
+        if (!this.isInside(real)) throw new WasiError(ESCAPE_ERRNO, `opened ${path} resolves outside the root: ${real}`);
+        return;
+      }
+    }
+    // Walk: every intermediate must still be a real directory, and the path must still name the fd.
+    try {
+      const parts = splitPath(path);
+      let prefix = '';
+      for (let i = 0; i < parts.length - 1; i++) {
+        prefix = prefix === '' ? parts[i]! : `${prefix}/${parts[i]}`;
+        if (!fs.lstatSync(this.hostPath(prefix)).isDirectory()) {
+          throw new WasiError(ESCAPE_ERRNO, `intermediate ${prefix} of ${path} changed during open`);
+        }
+      }
+      const a = fs.fstatSync(fd, { bigint: true });
+      const b = fs.lstatSync(this.hostPath(path), { bigint: true });
+      if (a.dev !== b.dev || a.ino !== b.ino) throw new WasiError(ESCAPE_ERRNO, `${path} changed during open`);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  // ---- path queries ----------------------------------------------------------------------------
+
+  lstat(path: string): Stat {
+    const host = this.hostPath(path);
+    try {
+      return convertStat(fs.lstatSync(host, { bigint: true }));
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  readlink(path: string): string {
+    const host = this.hostPath(path);
+    try {
+      return fs.readlinkSync(host, 'utf8');
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  // ---- handles ---------------------------------------------------------------------------------
+
+  open(path: string, o: OpenOptions): number {
+    const host = this.hostPath(path);
+    if (this.readOnly && (o.write || o.create || o.truncate || o.append)) {
+      throw new WasiError(Errno.ROFS, 'read-only filesystem');
+    }
+    let flags = o.write ? (o.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
+    if (o.create) flags |= C.O_CREAT;
+    if (o.create && o.exclusive) flags |= C.O_EXCL;
+    if (o.truncate) flags |= C.O_TRUNC;
+    if (o.append) flags |= C.O_APPEND;
+    if (o.directory) flags |= O_DIRECTORY;
+    flags |= O_NOFOLLOW;
+    let fd: number;
+    try {
+      fd = fs.openSync(host, flags, 0o666);
+    } catch (e) {
+      const err = hostError(e);
+      // Linux reports ENOTDIR for O_DIRECTORY|O_NOFOLLOW on a symlink; the interface promises ELOOP.
+      if (err.errno === Errno.NOTDIR && o.directory) {
+        let isLink = false;
+        try {
+          isLink = fs.lstatSync(host).isSymbolicLink();
+        } catch {
+          // keep ENOTDIR
+        }
+        if (isLink) throw new WasiError(Errno.LOOP, `symlink: ${path}`);
+      }
+      throw err;
+    }
+    try {
+      this.verifyFd(fd, path);
+    } catch (e) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already failing
+      }
+      throw e;
+    }
+    if (this.fdCheck === 'walk' || procFd === false) this.opened.set(fd, host); // only needed without /proc
+    return fd;
+  }
+
+  close(handle: number): void {
+    this.opened.delete(handle);
+    try {
+      fs.closeSync(handle);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  pread(handle: number, dst: Uint8Array, position: number): number {
+    checkPosition(position);
+    if (dst.length === 0) return 0;
+    try {
+      return fs.readSync(handle, dst, 0, dst.length, position);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  pwrite(handle: number, src: Uint8Array, position: number | 'append'): number {
+    this.mutable();
+    if (position !== 'append') checkPosition(position);
+    try {
+      // null = write(2) at the fd position; with O_APPEND the kernel appends atomically.
+      return fs.writeSync(handle, src, 0, src.length, position === 'append' ? null : position);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  fstat(handle: number): Stat {
+    try {
+      return convertStat(fs.fstatSync(handle, { bigint: true }));
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  ftruncate(handle: number, size: number): void {
+    this.mutable();
+    checkPosition(size);
+    try {
+      fs.ftruncateSync(handle, size);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  futimes(handle: number, atim: TimeSpec, mtim: TimeSpec): void {
+    this.mutable();
+    try {
+      if (atim === undefined && mtim === undefined) {
+        fs.fstatSync(handle); // still report EBADF for a bad handle
+        return;
+      }
+      const cur = fs.fstatSync(handle, { bigint: true });
+      fs.futimesSync(handle, timeArg(atim, cur.atimeNs), timeArg(mtim, cur.mtimeNs));
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  fsync(handle: number, dataOnly: boolean): void {
+    try {
+      if (dataOnly) fs.fdatasyncSync(handle);
+      else fs.fsyncSync(handle);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  readdir(handle: number): DirEntry[] {
+    // Stat first: a bad handle is EBADF and a file handle ENOTDIR, whichever way we list.
+    let isDir: boolean;
+    try {
+      isDir = fs.fstatSync(handle).isDirectory();
+    } catch (e) {
+      throw hostError(e);
+    }
+    if (!isDir) throw new WasiError(Errno.NOTDIR, 'not a directory');
+    let dir: string;
+    if (this.fdCheck !== 'walk' && procFd !== false) dir = `/proc/self/fd/${handle}`;
+    else {
+      const known = this.opened.get(handle);
+      if (known === undefined) throw new WasiError(Errno.NOTSUP, 'readdir of a handle opened in another thread needs /proc');
+      dir = known;
+    }
+    let ents: fs.Dirent[];
+    try {
+      ents = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if (this.fdCheck === 'auto' && procFd === undefined && (e as { code?: string }).code === 'ENOENT') {
+        procFd = false; // no /proc: retry with the recorded path
+        return this.readdir(handle);
+      }
+      throw hostError(e);
+    }
+    const out: DirEntry[] = [];
+    for (const d of ents) {
+      let ino = 0n;
+      let filetype = filetypeOf(d);
+      try {
+        const st = fs.lstatSync(`${dir}/${d.name}`, { bigint: true });
+        ino = st.ino;
+        filetype = filetypeOf(st);
+      } catch {
+        // removed meanwhile: keep the dirent's type, inode unknown (0)
+      }
+      out.push({ name: d.name, ino, filetype });
+    }
+    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out;
+  }
+
+  // ---- namespace mutations ---------------------------------------------------------------------
+
+  mkdir(path: string): void {
+    const host = this.mutationPath(path);
+    try {
+      fs.mkdirSync(host, 0o777);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  rmdir(path: string): void {
+    const host = this.mutationPath(path, false);
+    try {
+      fs.rmdirSync(host);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  unlink(path: string): void {
+    const host = this.mutationPath(path);
+    try {
+      fs.unlinkSync(host);
+    } catch (e) {
+      const err = hostError(e);
+      // POSIX allows EPERM for unlink(dir) (macOS); Linux and WASI programs expect EISDIR.
+      if (err.errno === Errno.PERM) {
+        try {
+          if (fs.lstatSync(host).isDirectory()) throw new WasiError(Errno.ISDIR, `is a directory: ${path}`);
+        } catch (e2) {
+          if (e2 instanceof WasiError) throw e2;
+        }
+      }
+      throw err;
+    }
+  }
+
+  rename(from: string, to: string): void {
+    const src = this.mutationPath(from, false);
+    const dst = this.mutationPath(to, false);
+    try {
+      fs.renameSync(src, dst);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  link(from: string, to: string): void {
+    const src = this.mutationPath(from);
+    const dst = this.mutationPath(to);
+    try {
+      fs.linkSync(src, dst); // link(2): a final symlink in `from` is not followed on Linux
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  symlink(target: string, path: string): void {
+    const host = this.mutationPath(path);
+    if (target.includes('\0')) throw new WasiError(Errno.INVAL, 'NUL in symlink target');
+    try {
+      fs.symlinkSync(target, host);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  utimes(path: string, atim: TimeSpec, mtim: TimeSpec): void {
+    const host = this.mutationPath(path);
+    try {
+      const cur = fs.lstatSync(host, { bigint: true });
+      if (atim === undefined && mtim === undefined) return;
+      fs.lutimesSync(host, timeArg(atim, cur.atimeNs), timeArg(mtim, cur.mtimeNs));
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+}

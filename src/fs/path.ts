@@ -1,0 +1,38 @@
+/**
+ * Small helpers for backend-relative paths: '/'-separated, no leading '/', no '.', '..' or empty
+ * components, '' = the backend root. Platform-neutral (no node: imports).
+ */
+
+/** Join a backend-relative directory path and one component. */
+export function joinPath(dir: string, name: string): string {
+  return dir === '' ? name : `${dir}/${name}`;
+}
+
+/** Parent of a backend-relative path ('' for top-level entries and for the root itself). */
+export function parentPath(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+/** Last component of a backend-relative path ('' for the root). */
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Components of a backend-relative path ([] for the root). */
+export function splitPath(path: string): string[] {
+  return path === '' ? [] : path.split('/');
+}
+
+/**
+ * True when `path` has the canonical backend-relative shape (what resolvePath returns): no leading or
+ * trailing '/', no empty, '.' or '..' components, no NUL.
+ */
+export function isCanonicalPath(path: string): boolean {
+  if (path === '') return true;
+  if (path.includes('\0')) return false;
+  for (const c of path.split('/')) {
+    if (c === '' || c === '.' || c === '..') return false;
+  }
+  return true;
+}

@@ -1,0 +1,177 @@
+/**
+ * The sandboxed path resolver used by every path_* syscall. Backend-agnostic (only lstat/readlink of
+ * an FsBackend are used, no node: imports), so it runs unchanged in browsers.
+ *
+ * The guest hands us (dirfd, path). The kernel knows the dirfd's backend-relative directory (`base`,
+ * '' = the preopen root) and we walk `path` one component at a time, so every intermediate
+ * component the backend ever sees is a real directory inside the sandbox (see fs/backend.ts).
+ *
+ * Errno choices (we follow Wasmtime, whose preview1 implementation sits on cap-std):
+ *  - Escaping the sandbox — a '..' above the boundary, an absolute guest path ('/x'), or a symlink
+ *    whose target is absolute — fails with EPERM (63), not ENOTCAPABLE (76).
+ *    Evidence: wasmtime crates/test-programs/src/bin/preview1_interesting_paths.rs asserts ERRNO_PERM
+ *    both for path_open(fd, "/dir/nested/file") and for "dir/nested/../../../<x>/dir/nested/file";
+ *    wasmtime PR #4666 ("Stop returning NOTCAPABLE errors from WASI calls") removed ENOTCAPABLE;
+ *    cap-std's escape_attempt() is io::ErrorKind::PermissionDenied ("a path led outside of the
+ *    filesystem"); the wasi-filesystem spec (path-resolution.md, wasi:filesystem/types docs) says a
+ *    path that starts with '/', or whose '..' / symlink steps leave the base directory, or that
+ *    reaches a symlink to an absolute path, fails with error-code::not-permitted (= EPERM).
+ *  - The boundary is the *base directory* (the dirfd the guest passed), as in cap-std/wasi-filesystem
+ *    where every directory descriptor is its own sandbox. Pass `{ boundary: 'root' }` to allow '..'
+ *    up to the preopen root instead (uvwasi-like, more permissive).
+ *  - Empty path => ENOENT (POSIX open("") and openat(fd, "") without AT_EMPTY_PATH; what cap-std
+ *    gets from the host).
+ *  - Symlink expansions: more than 40 (MAXSYMLINKS on Linux, cap-std's MAX_SYMLINK_EXPANSIONS) => ELOOP
+ *    (wasmtime preview1_symlink_loop expects ERRNO_LOOP for a self-referencing link).
+ *  - Non-directory intermediate => ENOTDIR; missing intermediate => ENOENT; a trailing slash on an
+ *    existing non-directory => ENOTDIR (preview1_interesting_paths: "dir/nested/file/" => NOTDIR).
+ *    A symlink with an empty target => ENOENT (Linux).
+ *  - Guest path bytes (decodeGuestPath): invalid UTF-8 => EILSEQ (wasi-common maps
+ *    GuestError::InvalidUtf8 to Errno::Ilseq); an embedded NUL => EINVAL (preview1_interesting_paths:
+ *    "dir/nested/file\0" => ERRNO_INVAL on unix). UTF-8 is checked first, as in Wasmtime, where the
+ *    string is decoded before the host ever sees it.
+ */
+import type { FsBackend, Stat } from './backend.js';
+import { Errno, WasiError } from '../abi/errno.js';
+import { Filetype } from '../abi/constants.js';
+import { joinPath } from './path.js';
+
+/** Errno for any attempt to leave the sandbox (Wasmtime: EPERM; see above). */
+export const ESCAPE_ERRNO: number = Errno.PERM;
+/** Maximum symlink expansions in one resolution (Linux MAXSYMLINKS, cap-std MAX_SYMLINK_EXPANSIONS). */
+export const MAX_SYMLINK_EXPANSIONS = 40;
+
+/** The part of a backend the resolver needs. */
+export type LookupBackend = Pick<FsBackend, 'lstat' | 'readlink'>;
+
+export interface ResolveOptions {
+  /**
+   * How far '..' (and relative symlink targets) may climb: 'base' (default, Wasmtime/cap-std and the
+   * wasi-filesystem spec) confines the walk to the directory passed as `base`; 'root' allows climbing
+   * up to the backend root ('' — the preopen).
+   */
+  boundary?: 'base' | 'root';
+}
+
+export interface Resolved {
+  /** Backend-relative canonical path ('' = root). */
+  path: string;
+  /**
+   * lstat of `path` (a symlink only when the final component was not followed), or null when the
+   * final component does not exist (the caller may create it).
+   */
+  stat: Stat | null;
+  /** The final component (after symlink expansion) was written with a trailing '/'. */
+  trailingSlash: boolean;
+  /** The last component walked was '.' or '..' (rmdir/unlink/rename callers reject those). */
+  endsInDot: boolean;
+}
+
+function errnoOf(e: unknown): number | undefined {
+  return e instanceof WasiError ? e.errno : undefined;
+}
+
+/**
+ * Walk `guestPath` from `base` (see the errno table at the top of the file). Returns details the
+ * kernel can use to avoid a second lstat.
+ */
+export function resolve(
+  backend: LookupBackend,
+  base: string,
+  guestPath: string,
+  followFinal: boolean,
+  opts: ResolveOptions = {},
+): Resolved {
+  if (guestPath === '') throw new WasiError(Errno.NOENT, 'empty path');
+  if (guestPath.includes('\0')) throw new WasiError(Errno.INVAL, 'NUL in path');
+  if (guestPath.startsWith('/')) throw new WasiError(ESCAPE_ERRNO, `absolute path ${guestPath}`);
+
+  const cur: string[] = base === '' ? [] : base.split('/');
+  const floor = opts.boundary === 'root' ? 0 : cur.length;
+  // Pending components, next one last (a stack, so symlink targets can be pushed in front).
+  const pending: string[] = guestPath.split('/').filter((c) => c !== '').reverse();
+  let trailingSlash = guestPath.endsWith('/');
+  let expansions = 0;
+  let endsInDot = false;
+
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    const isLast = pending.length === 0;
+    if (name === '.') {
+      endsInDot = isLast;
+      continue;
+    }
+    if (name === '..') {
+      if (cur.length <= floor) throw new WasiError(ESCAPE_ERRNO, `path escapes the sandbox: ${guestPath}`);
+      cur.pop();
+      endsInDot = isLast;
+      continue;
+    }
+    endsInDot = false;
+    const candidate = joinPath(cur.join('/'), name);
+    let st: Stat;
+    try {
+      st = backend.lstat(candidate);
+    } catch (e) {
+      if (isLast && errnoOf(e) === Errno.NOENT) return { path: candidate, stat: null, trailingSlash, endsInDot };
+      throw e;
+    }
+    if (st.filetype === Filetype.SYMBOLIC_LINK && (!isLast || followFinal || trailingSlash)) {
+      if (++expansions > MAX_SYMLINK_EXPANSIONS) throw new WasiError(Errno.LOOP, `too many symlinks: ${guestPath}`);
+      const target = backend.readlink(candidate);
+      if (target === '') throw new WasiError(Errno.NOENT, `empty symlink ${candidate}`);
+      if (target.startsWith('/')) throw new WasiError(ESCAPE_ERRNO, `absolute symlink ${candidate} -> ${target}`);
+      if (target.includes('\0')) throw new WasiError(Errno.INVAL, `NUL in symlink ${candidate}`);
+      // A trailing slash in the target of the final link means the result must be a directory.
+      if (isLast && target.endsWith('/')) trailingSlash = true;
+      const parts = target.split('/');
+      for (let i = parts.length - 1; i >= 0; i--) if (parts[i] !== '') pending.push(parts[i]!);
+      continue; // relative to the link's directory, which is `cur`
+    }
+    if (st.filetype !== Filetype.DIRECTORY && (!isLast || trailingSlash)) {
+      throw new WasiError(Errno.NOTDIR, `not a directory: ${candidate}`);
+    }
+    cur.push(name);
+    if (isLast) return { path: candidate, stat: st, trailingSlash, endsInDot };
+  }
+  // The walk ended on '.' or '..' (or the path was only slashes and dots): the result is a directory
+  // we already know exists; lstat it anyway so `stat` is always filled for existing targets.
+  const path = cur.join('/');
+  return { path, stat: backend.lstat(path), trailingSlash, endsInDot };
+}
+
+/**
+ * Resolve a guest path to a backend-relative canonical path ('' = root, 'a/b'). When the final
+ * component is missing the path is still returned (so create can proceed); when it exists and
+ * `followFinal` is false it may name a symlink.
+ */
+export function resolvePath(
+  backend: LookupBackend,
+  base: string,
+  guestPath: string,
+  followFinal: boolean,
+  opts?: ResolveOptions,
+): string {
+  return resolve(backend, base, guestPath, followFinal, opts).path;
+}
+
+let utf8: TextDecoder | undefined;
+
+/**
+ * Decode a guest path read from wasm memory. Invalid UTF-8 => EILSEQ, NUL => EINVAL (Wasmtime's
+ * choices, see the top of this file). Works on views of shared memory (copied first, since browsers'
+ * TextDecoder rejects SharedArrayBuffer views).
+ */
+export function decodeGuestPath(bytes: Uint8Array): string {
+  utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const src =
+    typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes;
+  let s: string;
+  try {
+    s = utf8.decode(src);
+  } catch {
+    throw new WasiError(Errno.ILSEQ, 'path is not valid UTF-8');
+  }
+  if (s.includes('\0')) throw new WasiError(Errno.INVAL, 'NUL in path');
+  return s;
+}
