@@ -16,8 +16,22 @@ function fmt(v: unknown): string {
   return typeof v === 'bigint' ? `${v}n` : String(v);
 }
 
+/** Calls that end the thread or process: logged before they run, since the thread may be gone after. */
+const ENDING: Record<string, (args: unknown[]) => string> = {
+  proc_exit: (a) => `exit(${fmt(a[0])})`,
+  proc_exit2: (a) => `exit(${fmt(a[0])})`,
+  thread_exit: () => 'thread exit',
+};
+
 export function traced(k: Kernel, name: string, fn: SyscallFn, returnsErrno: boolean): SyscallFn {
   const short = name.slice(name.indexOf('.') + 1);
+  const ending = ENDING[short];
+  if (ending) {
+    return function (...args: unknown[]) {
+      k.host.log(`weft[tid ${k.tid}] ${name}(${args.map(fmt).join(', ')}) -> ${ending(args)}`);
+      return fn(...args);
+    };
+  }
   return function (...args: unknown[]) {
     const t0 = performance.now();
     let result: unknown;

@@ -24,8 +24,13 @@ export class NodeCoordinatorHost implements CoordinatorHost {
     const worker = new Worker(workerUrl, {
       workerData: { boot, port: port2, logFd: this.opts.logFd },
       transferList: [port2],
+      // Workers inherit the host's flags, except those only valid for the main script.
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
       stdout: false,
       stderr: false,
+      // Host fds opened by one wasm thread belong to the process, not to the worker that opened them:
+      // Node would otherwise close them when that worker exits.
+      trackUnmanagedFds: false,
     });
     port1.on('message', (m: ToCoordinator) => events.message(m));
     worker.on('error', (e) => events.error(e));
