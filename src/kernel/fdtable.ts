@@ -4,58 +4,81 @@ import { spinLock, spinUnlock } from '../threads/lock.js';
 /**
  * The process-wide file descriptor table, kept in a SharedArrayBuffer so every thread reads it
  * directly: the hot path (read/write/seek on an open fd) never crosses to another thread.
- * Mutations (open/close/renumber/dup) take the table lock; per-fd cursor updates take the fd's lock.
- * Entries carry a generation counter so a thread can tell an fd was closed and reused under it.
+ *
+ * Two levels, as in POSIX: an fd entry (kind, rights, fd flags) points to an open *description*
+ * (backend handle, cursor, lock, reference count) that dup'd fds share. Mutations of the table
+ * (open/close/renumber/dup) take the table lock; cursor updates take the description's lock.
  */
 export const FdKind = {
   FREE: 0,
-  /** A host stream (stdin/stdout/stderr of the host, or a callback sink in browsers). */
+  /** A host stream (stdin/stdout/stderr of the host, or a callback sink in browsers). HANDLE = stdio index. */
   STDIO: 1,
-  /** A file or directory of a filesystem backend (BACKEND = preopen index, HANDLE = backend handle). */
+  /** A file of a filesystem backend (BACKEND = preopen index, HANDLE = backend handle). */
   FILE: 2,
+  /** A directory of a backend; PATH is its backend-relative path, the base of path_* calls. */
   DIR: 3,
   PIPE_READ: 4,
   PIPE_WRITE: 5,
   EVENT: 6,
-  /** Reserved while an open is in progress. */
-  RESERVED: 7,
+  SOCKET: 7,
 } as const;
 
-/** Word offsets inside one entry. */
+/** Word offsets inside one fd entry. */
 export const Fd = {
   KIND: 0,
   FILETYPE: 1,
+  /** fdflags (APPEND, NONBLOCK, ...). */
   FLAGS: 2,
-  HANDLE: 3,
-  BACKEND: 4,
-  RIGHTS_BASE: 5,
-  RIGHTS_INHERITING: 6,
-  LOCK: 7,
-  GEN: 8,
-  /** Offset as two u32 words (lo, hi), updated under LOCK. */
-  OFFSET_LO: 9,
-  OFFSET_HI: 10,
-  /** Byte length of the entry's path (directories: backend-relative path used as the base of path_* calls). */
-  PATH_LEN: 11,
-  /** Index of the shared object (pipe/eventfd) in its table, or the preopen's guest name index. */
-  AUX: 12,
-  WORDS: 16,
+  RIGHTS_BASE: 3,
+  RIGHTS_INHERITING: 4,
+  /** Index of the open description. */
+  DESC: 5,
+  /** 1 + preopen index for preopened directories (fd_prestat_get), else 0. */
+  PREOPEN: 6,
+  WORDS: 8,
+} as const;
+
+/** Word offsets inside one open description. */
+export const Desc = {
+  REFS: 0,
+  LOCK: 1,
+  HANDLE: 2,
+  BACKEND: 3,
+  OFFSET_LO: 4,
+  OFFSET_HI: 5,
+  /** Bits of DescFlags. */
+  OPEN_FLAGS: 6,
+  /** Index of a shared object (pipe, eventfd) in its own table. */
+  OBJECT: 7,
+  PATH_LEN: 8,
+  WORDS: 12,
+} as const;
+
+export const DescFlags = {
+  /** The backend handle itself appends (host fd opened with O_APPEND). */
+  HOST_APPEND: 1,
 } as const;
 
 export const MAX_FDS = 1024;
-export const FD_PATH_BYTES = 1024;
+export const PATH_BYTES = 1024;
 const TABLE_LOCK = 0;
 const HEADER_WORDS = 4;
+const FD_BASE = HEADER_WORDS;
+const DESC_BASE = FD_BASE + MAX_FDS * Fd.WORDS;
+const TOTAL_WORDS = DESC_BASE + MAX_FDS * Desc.WORDS;
 
 export interface FdEntry {
   kind: number;
   filetype: number;
   flags: number;
-  handle: number;
-  backend: number;
   rightsBase: number;
   rightsInheriting: number;
-  aux?: number;
+  preopen?: number;
+  /** Description fields. */
+  handle: number;
+  backend: number;
+  openFlags?: number;
+  object?: number;
   path?: string;
   offset?: number;
 }
@@ -67,174 +90,223 @@ export class FdTable {
   private readonly dec = new TextDecoder();
 
   constructor(readonly sab: SharedArrayBuffer) {
-    this.i32 = new Int32Array(sab, 0, HEADER_WORDS + MAX_FDS * Fd.WORDS);
-    this.paths = new Uint8Array(sab, (HEADER_WORDS + MAX_FDS * Fd.WORDS) * 4);
+    this.i32 = new Int32Array(sab, 0, TOTAL_WORDS);
+    this.paths = new Uint8Array(sab, TOTAL_WORDS * 4);
   }
 
   static create(): FdTable {
-    return new FdTable(new SharedArrayBuffer((HEADER_WORDS + MAX_FDS * Fd.WORDS) * 4 + MAX_FDS * FD_PATH_BYTES));
+    return new FdTable(new SharedArrayBuffer(TOTAL_WORDS * 4 + MAX_FDS * PATH_BYTES));
   }
 
-  /** Word index of a field of fd, or -1 when fd is out of range. */
+  /** Word index of field of fd's entry (no checks). */
   at(fd: number, field: number): number {
-    return HEADER_WORDS + fd * Fd.WORDS + field;
+    return FD_BASE + fd * Fd.WORDS + field;
   }
 
   /** Kind of fd (FREE for anything out of range). Lock-free: a hot-path read. */
   kind(fd: number): number {
     if (fd >>> 0 >= MAX_FDS) return FdKind.FREE;
-    return Atomics.load(this.i32, HEADER_WORDS + fd * Fd.WORDS + Fd.KIND);
-  }
-
-  /** Word of fd, after checking the fd is open; throws EBADF. */
-  get(fd: number, field: number): number {
-    if (fd >>> 0 >= MAX_FDS) throw new WasiError(Errno.BADF);
-    const base = HEADER_WORDS + fd * Fd.WORDS;
-    const kind = Atomics.load(this.i32, base + Fd.KIND);
-    if (kind === FdKind.FREE || kind === FdKind.RESERVED) throw new WasiError(Errno.BADF);
-    return this.i32[base + field]!;
+    return Atomics.load(this.i32, FD_BASE + fd * Fd.WORDS + Fd.KIND);
   }
 
   /** Throws EBADF unless fd is open, ENOTCAPABLE unless it has all of `rights`. Returns the entry's base word. */
   require(fd: number, rights: number): number {
     if (fd >>> 0 >= MAX_FDS) throw new WasiError(Errno.BADF);
-    const base = HEADER_WORDS + fd * Fd.WORDS;
-    const kind = Atomics.load(this.i32, base + Fd.KIND);
-    if (kind === FdKind.FREE || kind === FdKind.RESERVED) throw new WasiError(Errno.BADF);
+    const base = FD_BASE + fd * Fd.WORDS;
+    if (Atomics.load(this.i32, base + Fd.KIND) === FdKind.FREE) throw new WasiError(Errno.BADF);
     if ((this.i32[base + Fd.RIGHTS_BASE]! & rights) !== rights) throw new WasiError(Errno.NOTCAPABLE);
     return base;
   }
 
-  set(fd: number, field: number, v: number): void {
-    Atomics.store(this.i32, HEADER_WORDS + fd * Fd.WORDS + field, v);
+  /** Word index of the description of the entry at `base`. */
+  desc(base: number): number {
+    return DESC_BASE + this.i32[base + Fd.DESC]! * Desc.WORDS;
   }
 
-  path(fd: number): string {
-    const base = HEADER_WORDS + fd * Fd.WORDS;
-    const len = this.i32[base + Fd.PATH_LEN]!;
-    // Copy out of the shared buffer: TextDecoder refuses shared views.
-    return this.dec.decode(this.paths.slice(fd * FD_PATH_BYTES, fd * FD_PATH_BYTES + len));
+  handle(base: number): number {
+    return this.i32[this.desc(base) + Desc.HANDLE]!;
+  }
+  backend(base: number): number {
+    return this.i32[this.desc(base) + Desc.BACKEND]!;
   }
 
-  getOffset(base: number): number {
-    return (this.i32[base + Fd.OFFSET_LO]! >>> 0) + (this.i32[base + Fd.OFFSET_HI]! >>> 0) * 0x100000000;
-  }
-  setOffset(base: number, off: number): void {
-    this.i32[base + Fd.OFFSET_LO] = off % 0x100000000;
-    this.i32[base + Fd.OFFSET_HI] = Math.floor(off / 0x100000000);
-  }
-
-  lockFd(base: number): void {
-    spinLock(this.i32, base + Fd.LOCK);
-  }
-  unlockFd(base: number): void {
-    spinUnlock(this.i32, base + Fd.LOCK);
+  /** The backend-relative path recorded for the entry at `base` (directories). */
+  path(base: number): string {
+    const d = this.i32[base + Fd.DESC]!;
+    const len = this.i32[DESC_BASE + d * Desc.WORDS + Desc.PATH_LEN]!;
+    // Copy out of the shared buffer first: browsers' TextDecoder refuses shared views.
+    return this.dec.decode(this.paths.slice(d * PATH_BYTES, d * PATH_BYTES + len));
   }
 
-  lockTable(): void {
+  getOffset(desc: number): number {
+    return (this.i32[desc + Desc.OFFSET_LO]! >>> 0) + (this.i32[desc + Desc.OFFSET_HI]! >>> 0) * 0x100000000;
+  }
+  setOffset(desc: number, off: number): void {
+    this.i32[desc + Desc.OFFSET_LO] = off % 0x100000000;
+    this.i32[desc + Desc.OFFSET_HI] = Math.floor(off / 0x100000000);
+  }
+  lockDesc(desc: number): void {
+    spinLock(this.i32, desc + Desc.LOCK);
+  }
+  unlockDesc(desc: number): void {
+    spinUnlock(this.i32, desc + Desc.LOCK);
+  }
+
+  private lockTable(): void {
     spinLock(this.i32, TABLE_LOCK);
   }
-  unlockTable(): void {
+  private unlockTable(): void {
     spinUnlock(this.i32, TABLE_LOCK);
   }
 
-  private write(fd: number, e: FdEntry): void {
-    const base = HEADER_WORDS + fd * Fd.WORDS;
+  private newDesc(e: FdEntry): number {
+    const i = this.i32;
+    for (let d = 0; d < MAX_FDS; d++) {
+      const db = DESC_BASE + d * Desc.WORDS;
+      if (i[db + Desc.REFS] !== 0) continue;
+      const p = this.enc.encode(e.path ?? '');
+      if (p.length > PATH_BYTES) throw new WasiError(Errno.NAMETOOLONG);
+      this.paths.set(p, d * PATH_BYTES);
+      i[db + Desc.PATH_LEN] = p.length;
+      i[db + Desc.HANDLE] = e.handle;
+      i[db + Desc.BACKEND] = e.backend;
+      i[db + Desc.OPEN_FLAGS] = e.openFlags ?? 0;
+      i[db + Desc.OBJECT] = e.object ?? 0;
+      i[db + Desc.LOCK] = 0;
+      this.setOffset(db, e.offset ?? 0);
+      Atomics.store(i, db + Desc.REFS, 1);
+      return d;
+    }
+    throw new WasiError(Errno.NFILE);
+  }
+
+  private writeFd(fd: number, e: FdEntry, desc: number): void {
+    const base = FD_BASE + fd * Fd.WORDS;
     const i = this.i32;
     i[base + Fd.FILETYPE] = e.filetype;
     i[base + Fd.FLAGS] = e.flags;
-    i[base + Fd.HANDLE] = e.handle;
-    i[base + Fd.BACKEND] = e.backend;
     i[base + Fd.RIGHTS_BASE] = e.rightsBase;
     i[base + Fd.RIGHTS_INHERITING] = e.rightsInheriting;
-    i[base + Fd.AUX] = e.aux ?? 0;
-    this.setOffset(base, e.offset ?? 0);
-    const p = this.enc.encode(e.path ?? '');
-    if (p.length > FD_PATH_BYTES) throw new WasiError(Errno.NAMETOOLONG);
-    this.paths.set(p, fd * FD_PATH_BYTES);
-    i[base + Fd.PATH_LEN] = p.length;
-    Atomics.add(i, base + Fd.GEN, 1);
+    i[base + Fd.PREOPEN] = e.preopen ?? 0;
+    i[base + Fd.DESC] = desc;
     Atomics.store(i, base + Fd.KIND, e.kind);
   }
 
-  /** Puts e at the lowest free fd (>= minFd); EMFILE when the table is full. */
+  private lowestFree(minFd: number): number {
+    for (let fd = minFd; fd < MAX_FDS; fd++) {
+      if (this.i32[FD_BASE + fd * Fd.WORDS + Fd.KIND] === FdKind.FREE) return fd;
+    }
+    throw new WasiError(Errno.MFILE);
+  }
+
+  /** Puts e (with a new description) at the lowest free fd >= minFd; EMFILE when the table is full. */
   insert(e: FdEntry, minFd = 0): number {
     this.lockTable();
     try {
-      for (let fd = minFd; fd < MAX_FDS; fd++) {
-        if (this.i32[HEADER_WORDS + fd * Fd.WORDS + Fd.KIND] === FdKind.FREE) {
-          this.write(fd, e);
-          return fd;
-        }
-      }
-      throw new WasiError(Errno.MFILE);
+      const fd = this.lowestFree(minFd);
+      this.writeFd(fd, e, this.newDesc(e));
+      return fd;
     } finally {
       this.unlockTable();
     }
   }
 
-  /** Puts e at exactly fd (used to set up stdio and preopens). */
+  /** Puts e at exactly fd (stdio and preopens at start-up). */
   place(fd: number, e: FdEntry): void {
     this.lockTable();
     try {
-      this.write(fd, e);
+      this.writeFd(fd, e, this.newDesc(e));
     } finally {
       this.unlockTable();
     }
   }
 
   read(fd: number): FdEntry {
-    const base = HEADER_WORDS + fd * Fd.WORDS;
+    const base = FD_BASE + fd * Fd.WORDS;
     const i = this.i32;
+    const db = this.desc(base);
     return {
       kind: i[base + Fd.KIND]!, filetype: i[base + Fd.FILETYPE]!, flags: i[base + Fd.FLAGS]!,
-      handle: i[base + Fd.HANDLE]!, backend: i[base + Fd.BACKEND]!, rightsBase: i[base + Fd.RIGHTS_BASE]!,
-      rightsInheriting: i[base + Fd.RIGHTS_INHERITING]!, aux: i[base + Fd.AUX]!, path: this.path(fd),
-      offset: this.getOffset(base),
+      rightsBase: i[base + Fd.RIGHTS_BASE]!, rightsInheriting: i[base + Fd.RIGHTS_INHERITING]!,
+      preopen: i[base + Fd.PREOPEN]!, handle: i[db + Desc.HANDLE]!, backend: i[db + Desc.BACKEND]!,
+      openFlags: i[db + Desc.OPEN_FLAGS]!, object: i[db + Desc.OBJECT]!, path: this.path(base),
+      offset: this.getOffset(db),
     };
   }
 
-  /** Removes fd from the table and returns what it held (the caller releases the underlying object). */
-  remove(fd: number): FdEntry {
+  /** Frees fd; returns what it held, with `last` set when no other fd shares its description. */
+  private drop(fd: number): FdEntry & { last: boolean } {
+    const base = FD_BASE + fd * Fd.WORDS;
+    const e = this.read(fd);
+    const db = this.desc(base);
+    const last = Atomics.sub(this.i32, db + Desc.REFS, 1) === 1;
+    Atomics.store(this.i32, base + Fd.KIND, FdKind.FREE);
+    return { ...e, last };
+  }
+
+  /** Closes fd. The caller releases the underlying object when `last`. */
+  remove(fd: number): FdEntry & { last: boolean } {
     this.lockTable();
     try {
-      const kind = this.kind(fd);
-      if (kind === FdKind.FREE || kind === FdKind.RESERVED) throw new WasiError(Errno.BADF);
-      const e = this.read(fd);
-      const base = HEADER_WORDS + fd * Fd.WORDS;
-      Atomics.add(this.i32, base + Fd.GEN, 1);
-      Atomics.store(this.i32, base + Fd.KIND, FdKind.FREE);
-      return e;
+      if (this.kind(fd) === FdKind.FREE) throw new WasiError(Errno.BADF);
+      return this.drop(fd);
     } finally {
       this.unlockTable();
     }
   }
 
-  /** Moves from onto to (closing what `to` held, returned so the caller can release it). */
-  renumber(from: number, to: number): FdEntry | undefined {
+  /** fd_renumber: moves from onto to, closing what `to` held (returned for release). */
+  renumber(from: number, to: number): (FdEntry & { last: boolean }) | undefined {
     this.lockTable();
     try {
-      const kf = this.kind(from), kt = this.kind(to);
-      if (kf === FdKind.FREE || kf === FdKind.RESERVED || kt === FdKind.FREE || kt === FdKind.RESERVED) {
-        throw new WasiError(Errno.BADF);
-      }
+      if (this.kind(from) === FdKind.FREE || this.kind(to) === FdKind.FREE) throw new WasiError(Errno.BADF);
       if (from === to) return undefined;
-      const old = this.read(to);
-      this.write(to, this.read(from));
-      const base = HEADER_WORDS + from * Fd.WORDS;
-      Atomics.add(this.i32, base + Fd.GEN, 1);
-      Atomics.store(this.i32, base + Fd.KIND, FdKind.FREE);
+      const old = this.drop(to);
+      const i = this.i32;
+      const src = FD_BASE + from * Fd.WORDS, dst = FD_BASE + to * Fd.WORDS;
+      for (let w = 1; w < Fd.WORDS; w++) i[dst + w] = i[src + w]!;
+      Atomics.store(i, dst + Fd.KIND, i[src + Fd.KIND]!);
+      Atomics.store(i, src + Fd.KIND, FdKind.FREE);
       return old;
     } finally {
       this.unlockTable();
     }
   }
 
-  /** Every open fd (for tracing and shutdown). */
+  /**
+   * dup: a new fd (lowest free >= minFd, or exactly `at`) sharing fd's description (cursor included).
+   * With `at`, what it held is closed and returned for release.
+   */
+  dup(fd: number, opts: { minFd?: number; at?: number } = {}): { fd: number; closed?: FdEntry & { last: boolean } } {
+    this.lockTable();
+    try {
+      if (this.kind(fd) === FdKind.FREE) throw new WasiError(Errno.BADF);
+      let closed: (FdEntry & { last: boolean }) | undefined;
+      let to: number;
+      if (opts.at !== undefined) {
+        to = opts.at;
+        if (to >>> 0 >= MAX_FDS) throw new WasiError(Errno.BADF);
+        if (to === fd) return { fd };
+        if (this.kind(to) !== FdKind.FREE) closed = this.drop(to);
+      } else {
+        to = this.lowestFree(opts.minFd ?? 0);
+      }
+      const i = this.i32;
+      const src = FD_BASE + fd * Fd.WORDS, dst = FD_BASE + to * Fd.WORDS;
+      Atomics.add(i, this.desc(src) + Desc.REFS, 1);
+      for (let w = 1; w < Fd.WORDS; w++) i[dst + w] = i[src + w]!;
+      i[dst + Fd.PREOPEN] = 0;
+      Atomics.store(i, dst + Fd.KIND, i[src + Fd.KIND]!);
+      return { fd: to, closed };
+    } finally {
+      this.unlockTable();
+    }
+  }
+
+  /** Every open fd. */
   openFds(): number[] {
     const out: number[] = [];
     for (let fd = 0; fd < MAX_FDS; fd++) if (this.kind(fd) !== FdKind.FREE) out.push(fd);
     return out;
   }
 }
-

@@ -4,7 +4,7 @@ import { ChannelClient } from '../threads/channel.js';
 import { Control } from '../threads/control.js';
 import type { KernelConfig, ThreadHost } from './config.js';
 import { isSentinel, ProcExit, ThreadKilled } from './exits.js';
-import { FdTable } from './fdtable.js';
+import { FdTable, type FdEntry } from './fdtable.js';
 import { GuestMemory } from './memory.js';
 
 /** Messages a thread sends to the coordinator. */
@@ -29,6 +29,8 @@ export class Kernel {
   tid = 0;
   instance: WebAssembly.Instance | undefined;
   private backends: (FsBackend | undefined)[] = [];
+  /** Release handlers for fd kinds owned by other modules (pipes, eventfds), run on the last close. */
+  readonly releaseHooks: Partial<Record<number, (e: FdEntry) => void>> = {};
   /** ms to add to performance.now() to get the process-wide monotonic clock. */
   readonly monoOffsetMs: number;
   readonly sleepWord: Int32Array;

@@ -24,7 +24,7 @@ export function createFdTable(
     const ro = p.backend.readOnly ? WRITE_RIGHTS : 0;
     fds.place(3 + i, {
       kind: FdKind.DIR, filetype: Filetype.DIRECTORY, flags: 0, handle, backend: i,
-      rightsBase: DIR_RIGHTS & ~ro, rightsInheriting: (DIR_RIGHTS | FILE_RIGHTS) & ~ro, aux: i + 1, path: '',
+      rightsBase: DIR_RIGHTS & ~ro, rightsInheriting: (DIR_RIGHTS | FILE_RIGHTS) & ~ro, preopen: i + 1, path: '',
     });
   });
   return fds;

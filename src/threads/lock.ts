@@ -1,15 +1,25 @@
 /**
- * A lock word in shared memory: 0 free, 1 held. Short critical sections only; after a brief spin it
- * parks with Atomics.wait (so it must not be taken on a browser page's main thread).
+ * A mutex in shared memory (0 free, 1 held, 2 held with waiters), so unlocking an uncontended lock is
+ * one atomic op and no notify. Critical sections are short. Parks with Atomics.wait, so it must not be
+ * taken on a browser page's main thread.
  */
 export function spinLock(i32: Int32Array, index: number): void {
-  let spins = 0;
-  while (Atomics.compareExchange(i32, index, 0, 1) !== 0) {
-    if (++spins > 100) Atomics.wait(i32, index, 1, 1);
+  let c = Atomics.compareExchange(i32, index, 0, 1);
+  if (c === 0) return;
+  for (let spins = 0; spins < 64; spins++) {
+    c = Atomics.compareExchange(i32, index, 0, 1);
+    if (c === 0) return;
+  }
+  if (c !== 2) c = Atomics.exchange(i32, index, 2);
+  while (c !== 0) {
+    Atomics.wait(i32, index, 2);
+    c = Atomics.exchange(i32, index, 2);
   }
 }
 
 export function spinUnlock(i32: Int32Array, index: number): void {
-  Atomics.store(i32, index, 0);
-  Atomics.notify(i32, index, 1);
+  if (Atomics.sub(i32, index, 1) !== 1) {
+    Atomics.store(i32, index, 0);
+    Atomics.notify(i32, index, 1);
+  }
 }

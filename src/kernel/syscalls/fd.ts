@@ -4,7 +4,7 @@ import { Fdstat, Filestat, Prestat } from '../../abi/layouts.js';
 import { Fd, FdKind } from '../fdtable.js';
 import type { Kernel } from '../kernel.js';
 import { stdioRead, stdioWrite } from '../stdio.js';
-import type { FileOps } from '../files.js';
+import { releaseEntry, type FileOps } from '../files.js';
 import type { SyscallTable } from './types.js';
 
 /**
@@ -21,7 +21,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     const kind = fds.i32[base + Fd.KIND];
     if (kind === FdKind.STDIO) {
       if (position !== undefined) throw new WasiError(Errno.SPIPE);
-      return stdioWrite(k, fds.i32[base + Fd.HANDLE]!, iovs);
+      return stdioWrite(k, fds.handle(base), iovs);
     }
     return files.write(fd, base, iovs, position);
   }
@@ -33,7 +33,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     const kind = fds.i32[base + Fd.KIND];
     if (kind === FdKind.STDIO) {
       if (position !== undefined) throw new WasiError(Errno.SPIPE);
-      return stdioRead(k, fds.i32[base + Fd.HANDLE]!, iovs);
+      return stdioRead(k, fds.handle(base), iovs);
     }
     return files.read(fd, base, iovs, position);
   }
@@ -99,7 +99,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     fd_close(fd: number) {
       try {
         const e = fds.remove(fd);
-        if (e.kind !== FdKind.STDIO) files.release(e);
+        if (e.last) releaseEntry(k, e);
         return 0;
       } catch (e) {
         return k.fail(e);
@@ -109,7 +109,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     fd_renumber(from: number, to: number) {
       try {
         const old = fds.renumber(from, to);
-        if (old && old.kind !== FdKind.STDIO) files.release(old);
+        if (old?.last) releaseEntry(k, old);
         return 0;
       } catch (e) {
         return k.fail(e);
@@ -214,7 +214,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
         const m = k.mem.sync();
         const p = m.check(ptr, Prestat.size);
         if (fds.kind(fd) !== FdKind.DIR) return Errno.BADF;
-        const pre = fds.get(fd, Fd.AUX) - 1;
+        const pre = fds.i32[fds.at(fd, Fd.PREOPEN)]! - 1;
         const name = k.cfg.preopens[pre]?.guestPath;
         if (name === undefined) return Errno.BADF;
         m.dv.setUint32(p + Prestat.tag, PreopenType.DIR, true);
@@ -229,7 +229,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
       try {
         const m = k.mem.sync();
         if (fds.kind(fd) !== FdKind.DIR) return Errno.BADF;
-        const pre = fds.get(fd, Fd.AUX) - 1;
+        const pre = fds.i32[fds.at(fd, Fd.PREOPEN)]! - 1;
         const name = k.cfg.preopens[pre]?.guestPath;
         if (name === undefined) return Errno.BADF;
         const bytes = new TextEncoder().encode(name);

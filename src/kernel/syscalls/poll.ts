@@ -63,7 +63,7 @@ export function pollSyscalls(k: Kernel, probes: { read: ReadProbe }): SyscallTab
           } else if (tag === EventType.FD_READ || tag === EventType.FD_WRITE) {
             const fd = dv.getUint32(p + Subscription.fdFd, true);
             const kind = k.fds.kind(fd);
-            if (kind === FdKind.FREE || kind === FdKind.RESERVED) {
+            if (kind === FdKind.FREE) {
               ready.push({ sub: s, type: tag, error: Errno.BADF, nbytes: 0, flags: 0 });
               continue;
             }
@@ -133,7 +133,7 @@ export function stdioReadProbe(k: Kernel): ReadProbe {
   return (_fd, base) => {
     const kind = k.fds.i32[base + Fd.KIND];
     if (kind !== FdKind.STDIO) return { nbytes: 0, hangup: false };
-    const t = k.cfg.stdio[k.fds.i32[base + Fd.HANDLE]!];
+    const t = k.cfg.stdio[k.fds.handle(base)];
     if (!t || t.kind === 'served') return undefined;
     return { nbytes: 0, hangup: t.kind === 'null' };
   };
