@@ -2,6 +2,7 @@ import { Errno } from '../abi/errno.js';
 import type { Kernel } from './kernel.js';
 import { coreSyscalls } from './syscalls/core.js';
 import { fdSyscalls } from './syscalls/fd.js';
+import { fsSyscalls } from './syscalls/fs.js';
 import { pollSyscalls, stdioReadProbe } from './syscalls/poll.js';
 import type { SyscallFn, SyscallTable } from './syscalls/types.js';
 import { createFileOps } from './files.js';
@@ -14,6 +15,7 @@ export function preview1Table(k: Kernel): SyscallTable {
   return {
     ...coreSyscalls(k),
     ...fdSyscalls(k, files),
+    ...fsSyscalls(k),
     ...pollSyscalls(k, { read: stdioReadProbe(k) }),
   };
 }
