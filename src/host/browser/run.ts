@@ -1,0 +1,193 @@
+import { inspectModule } from '../../abi/wasm-module.js';
+import type { BackendDescriptor } from '../../fs/backend.js';
+import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
+import { createFdTable } from '../../kernel/setup.js';
+import { WeftProcess } from '../../threads/process.js';
+import { openBrowserBackend } from './backends.js';
+import { BrowserCoordinatorHost } from './coordinator-host.js';
+import { checkEnvironment, compileError } from './environment.js';
+import { lines } from './lines.js';
+import { stdinSource, type StdinOption } from './stdin.js';
+
+/** A wasm program: a fetch() response (or its promise), bytes, a URL to fetch, or a compiled module with its bytes. */
+export type WasmSource =
+  | Response
+  | Promise<Response>
+  | ArrayBuffer
+  | ArrayBufferView
+  | URL
+  | string
+  | { module: WebAssembly.Module; bytes: ArrayBuffer | ArrayBufferView };
+
+/** Receives each write to stdout/stderr as bytes (see `lines()` to get decoded lines). */
+export type OutputCallback = (data: Uint8Array) => void;
+
+export interface RunOptions {
+  /** argv of the program (argv[0] included; default ['main.wasm']). */
+  args?: string[];
+  /** Environment, as an object or as "K=V" strings. */
+  env?: Record<string, string | undefined> | string[];
+  /** Directories the program may reach, keyed by the name it sees: `{ '/data': memoryFs.dir('/data') }`. */
+  preopens?: Record<string, BackendDescriptor>;
+  /**
+   * stdin: a callback `(max) => bytes | string | null | Promise<...>` asked whenever a thread waits for
+   * input (null = end of input), a ReadableStream, fixed text/bytes, or 'ignore' (the default: empty).
+   */
+  stdin?: StdinOption;
+  /** stdout bytes callback, or 'ignore'. Without stdout or stdoutLine, lines go to console.log. */
+  stdout?: OutputCallback | 'ignore';
+  /** stderr bytes callback, or 'ignore'. Without stderr or stderrLine, lines go to console.error. */
+  stderr?: OutputCallback | 'ignore';
+  /** Called with each decoded line of stdout (without '\n'). */
+  stdoutLine?: (line: string) => void;
+  /** Called with each decoded line of stderr (without '\n'). */
+  stderrLine?: (line: string) => void;
+  /** Most wasm threads alive at once, the main thread included (default 256). */
+  maxThreads?: number;
+  /** Log every syscall (to console and stderr). */
+  trace?: boolean;
+  /** Aborting ends the program (every thread) with exit code 130. */
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  exitCode: number;
+}
+
+const ABORT_EXIT_CODE = 130;
+
+function isView(x: unknown): x is ArrayBufferView {
+  return ArrayBuffer.isView(x);
+}
+
+function viewBytes(v: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer as ArrayBuffer, v.byteOffset, v.byteLength);
+}
+
+async function load(src: WasmSource): Promise<{ bytes: Uint8Array; module?: WebAssembly.Module }> {
+  if (src instanceof WebAssembly.Module) {
+    throw new TypeError('weft: pass a compiled module together with its bytes: run({ module, bytes }, options)');
+  }
+  if (typeof src === 'string' || src instanceof URL) src = fetch(src);
+  if (src instanceof Promise || src instanceof Response) {
+    const r = await src;
+    if (!r.ok) throw new Error(`weft: fetching ${r.url || 'the module'} failed: HTTP ${r.status} ${r.statusText}`);
+    return { bytes: new Uint8Array(await r.arrayBuffer()) };
+  }
+  if (src instanceof ArrayBuffer || isView(src)) return { bytes: viewBytes(src) };
+  if (src && typeof src === 'object' && 'module' in src && src.module instanceof WebAssembly.Module) {
+    return { bytes: viewBytes(src.bytes), module: src.module };
+  }
+  throw new TypeError('weft: unsupported wasm source (expected a Response, bytes, a URL, or { module, bytes })');
+}
+
+function envList(env: RunOptions['env']): string[] {
+  if (!env) return [];
+  if (Array.isArray(env)) return env;
+  return Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+}
+
+function preopenList(preopens: RunOptions['preopens']): PreopenConfig[] {
+  return Object.entries(preopens ?? {}).map(([guestPath, backend]) => {
+    if (!backend || typeof backend !== 'object' || !('kind' in backend)) {
+      throw new TypeError(`weft: preopen ${guestPath} must be a descriptor from MemoryFS.dir()`);
+    }
+    if (backend.kind !== 'memory') {
+      throw new TypeError(`weft: preopen ${guestPath}: '${backend.kind}' filesystems are not available in browsers (use MemoryFS)`);
+    }
+    return { guestPath, backend };
+  });
+}
+
+interface Sink {
+  target: StdioTarget;
+  write?: (data: Uint8Array) => void;
+  flush(): void;
+  /** Output goes to the console only (diagnostics need not be logged there twice). */
+  consoleOnly: boolean;
+}
+
+function outputSink(
+  cb: OutputCallback | 'ignore' | undefined,
+  lineCb: ((line: string) => void) | undefined,
+  fallback: (line: string) => void,
+): Sink {
+  if (cb === 'ignore' && !lineCb) return { target: { kind: 'null' }, flush() {}, consoleOnly: false };
+  const parts: ((data: Uint8Array) => void)[] = [];
+  const flushes: (() => void)[] = [];
+  if (typeof cb === 'function') {
+    parts.push(cb);
+    const f = (cb as { flush?: () => void }).flush;
+    if (typeof f === 'function') flushes.push(() => f.call(cb));
+  }
+  const consoleOnly = cb === undefined && !lineCb;
+  const lc = lineCb ?? (consoleOnly ? fallback : undefined);
+  if (lc) {
+    const l = lines(lc);
+    parts.push(l);
+    flushes.push(l.flush);
+  }
+  return {
+    target: { kind: 'callback' },
+    write: parts.length === 1 ? parts[0]! : (d) => parts.forEach((p) => p(d)),
+    flush: () => flushes.forEach((f) => f()),
+    consoleOnly,
+  };
+}
+
+/**
+ * Runs a WASI command (preview1, wasi-threads or WASIX) in this page with real threads: every wasm
+ * thread in its own Web Worker over one shared memory, fd table and in-memory filesystem. The page
+ * never blocks. Resolves once every worker is gone.
+ */
+export async function run(source: WasmSource, options: RunOptions = {}): Promise<RunResult> {
+  await checkEnvironment();
+  const loaded = await load(source);
+  const bytes = loaded.bytes;
+  let module = loaded.module;
+  if (!module) {
+    try {
+      module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    } catch (e) {
+      throw compileError(e);
+    }
+  }
+  const info = inspectModule(bytes, module);
+
+  const out = outputSink(options.stdout, options.stdoutLine, (l) => console.log(l));
+  const err = outputSink(options.stderr, options.stderrLine, (l) => console.error(l));
+  const stdin = stdinSource(options.stdin);
+  const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
+    stdin ? { kind: 'served' } : { kind: 'null' }, out.target, err.target,
+  ];
+  const preopens = preopenList(options.preopens);
+  const fds = createFdTable(stdio, preopens, (p) => openBrowserBackend(p.backend));
+  const enc = new TextEncoder();
+  const host = new BrowserCoordinatorHost({
+    output: (fd, data) => (fd === 1 ? out : err).write?.(data),
+    log: (line) => {
+      // Diagnostics (trap reports, trace) go to the console and to the program's stderr.
+      if (!err.consoleOnly) console.error(line);
+      err.write?.(enc.encode(line + '\n'));
+    },
+    stdinDemand: stdin?.pull ? (max) => stdin.pull!.demand(max) : undefined,
+  });
+  const proc = new WeftProcess(host, {
+    module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source,
+    kernel: {
+      args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
+      clockBaseMs: performance.timeOrigin + performance.now(), trace: !!options.trace,
+    },
+  });
+  const onAbort = (): void => void proc.kill(ABORT_EXIT_CODE);
+  if (options.signal?.aborted) throw new DOMException('weft: run() aborted before it started', 'AbortError');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const exitCode = await proc.start();
+    return { exitCode };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    out.flush();
+    err.flush();
+  }
+}
