@@ -50,7 +50,7 @@ export function startServer(opts = {}) {
   const routes = new Map();
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://localhost');
-    const headers = { ...isolationHeaders(u.searchParams.get('coi')), 'Cache-Control': 'no-store' };
+    const headers = { ...isolationHeaders(u.searchParams.get('coi')), 'Cache-Control': opts.cache ?? 'no-cache' };
     const send = (status, body, type) => {
       res.writeHead(status, { ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
       res.end(req.method === 'HEAD' ? undefined : body);
@@ -81,10 +81,19 @@ export function startServer(opts = {}) {
         }
         file = path.join(file, 'index.html');
       }
-      fs.readFile(file, (err2, body) => {
-        if (err2) return send(404, 'not found\n', 'text/plain');
-        if (opts.log) console.log(`${req.method} ${pathname}`);
-        send(200, body, contentType(file));
+      fs.stat(file, (err2, st2) => {
+        if (err2 || !st2.isFile()) return send(404, 'not found\n', 'text/plain');
+        const etag = `"${st2.size.toString(16)}-${Math.floor(st2.mtimeMs).toString(16)}"`;
+        headers.ETag = etag;
+        if (req.headers['if-none-match'] === etag) {
+          res.writeHead(304, headers);
+          return res.end();
+        }
+        fs.readFile(file, (err3, body) => {
+          if (err3) return send(404, 'not found\n', 'text/plain');
+          if (opts.log) console.log(`${req.method} ${pathname}`);
+          send(200, body, contentType(file));
+        });
       });
     });
   });
