@@ -38,7 +38,7 @@ const harnessHtml = `<!doctype html><meta charset="utf-8"><title>weft harness</t
 
 /** Starts the static server with the harness page; returns the server (see examples/browser/server.mjs). */
 export async function startTestServer() {
-  const server = await startServer({ port: 0 });
+  const server = await startServer({ port: 0, cache: process.env.CACHE });
   server.route(HARNESS_PATH, harnessHtml, 'text/html; charset=utf-8');
   return server;
 }
