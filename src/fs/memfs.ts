@@ -1,0 +1,918 @@
+/**
+ * The shared in-memory filesystem. Its whole state (inodes, directories, file data, allocator, mutex)
+ * lives in one SharedArrayBuffer (layout: memfs/layout.ts), so every thread operates on it directly:
+ * each worker builds `new MemoryFsBackend(descriptor)` over the same buffer and no operation needs a
+ * message round trip. Every operation holds the filesystem mutex for its duration.
+ *
+ * Semantics (POSIX-like, as WASI expects):
+ * - directories have nlink 2 + number of subdirectories; files and symlinks count their names;
+ * - inode numbers are table indices, stable for the inode's lifetime (reused after it is freed);
+ * - an unlinked file (or removed directory) stays usable through open handles until the last close;
+ * - mtim/ctim change on write/truncate, a directory's mtim/ctim on entry changes, ctim on link count
+ *   changes and renames; atim is set at creation and by utimes/futimes only (reads do not update it);
+ * - readdir lists entries in insertion order (a rename over an existing name keeps that name's place);
+ * - the backend never follows symlinks: a symlink as open's final component fails with ELOOP.
+ *
+ * Handles are `ino | (generation << 22)`: valid in every thread; a stale handle fails with EBADF.
+ * This module imports nothing from Node, so it runs in browsers as well.
+ */
+import { Filetype } from '../abi/constants.js';
+import { Errno, WasiError } from '../abi/errno.js';
+import type { BackendDescriptor, DirEntry, FsBackend, OpenOptions, Stat, TimeSpec } from './backend.js';
+import { fsck, type FsckReport } from './memfs/fsck.js';
+import {
+  ENTRY_HEADER, GEN_MASK, GEN_SHIFT, H, I, INO_MASK, NAME_MAX, SYMLINK_MAX, T_DIR, T_FILE, T_LINK,
+  type FormatOptions, entryBytes, formatMemfs, hashName,
+} from './memfs/layout.js';
+import { Store } from './memfs/store.js';
+
+export type { FsckReport } from './memfs/fsck.js';
+export { formatMemfs, type FormatOptions } from './memfs/layout.js';
+
+export type MemoryDescriptor = Extract<BackendDescriptor, { kind: 'memory' }>;
+
+export interface MemoryBackendOptions {
+  /**
+   * Whether this thread may block in Atomics.wait while the lock is contended. Detected when omitted
+   * (false on a browser page's main thread, which then spins instead).
+   */
+  canBlock?: boolean;
+}
+
+export interface MemfsUsage {
+  capacityBytes: number;
+  dataBytes: number;
+  freeBytes: number;
+  inodesUsed: number;
+  inodesMax: number;
+}
+
+const EMPTY: readonly string[] = [];
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Splits a backend-relative path into components ('' is the root; '.' and empty parts are skipped). */
+function split(path: string): readonly string[] {
+  if (path === '') return EMPTY;
+  const parts = path.split('/');
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p === '' || p === '.' || p === '..') {
+      if (parts.includes('..')) throw new WasiError(Errno.NOTCAPABLE);
+      return parts.filter((c) => c !== '' && c !== '.');
+    }
+  }
+  return parts;
+}
+
+/** Encodes a name into buf; returns its byte length. */
+function encodeName(s: string, buf: Uint8Array): number {
+  const n = s.length;
+  if (n === 0) throw new WasiError(Errno.NOENT);
+  if (n > NAME_MAX) throw new WasiError(Errno.NAMETOOLONG);
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    buf[i] = c;
+  }
+  if (i === n) return n;
+  const len = enc.encodeInto(s, buf).written;
+  if (len > NAME_MAX) throw new WasiError(Errno.NAMETOOLONG);
+  return len;
+}
+
+function decodeBytes(u8: Uint8Array, a: number, n: number): string {
+  let ascii = true;
+  for (let i = 0; i < n; i++) {
+    if (u8[a + i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return String.fromCharCode.apply(null, u8.subarray(a, a + n) as unknown as number[]);
+  return dec.decode(u8.slice(a, a + n)); // TextDecoder rejects shared views in browsers: copy
+}
+
+/** A filesystem backend over a shared memfs buffer, rooted at descriptor.root. */
+export class MemoryFsBackend implements FsBackend {
+  readonly readOnly: boolean;
+  readonly root: string;
+  /** @internal */
+  readonly s: Store;
+  private readonly rootNames: { b: Uint8Array; n: number; h: number }[];
+  // Scratch name buffers: W for walking, A and B for final components.
+  private readonly nbW = new Uint8Array(1024);
+  private readonly nbA = new Uint8Array(1024);
+  private readonly nbB = new Uint8Array(1024);
+  private nA = 0;
+  private hA = 0;
+  private nB = 0;
+  private hB = 0;
+
+  constructor(descriptor: MemoryDescriptor, options: MemoryBackendOptions = {}) {
+    if (descriptor.kind !== 'memory') throw new TypeError('MemoryFsBackend needs a memory descriptor');
+    this.s = new Store(descriptor.sab, options.canBlock);
+    this.readOnly = !!descriptor.readOnly;
+    const comps = split(descriptor.root.replace(/^\/+/, ''));
+    this.root = '/' + comps.join('/');
+    this.rootNames = comps.map((c) => {
+      const b = new Uint8Array(1024);
+      const n = encodeName(c, b);
+      return { b: b.slice(0, n), n, h: hashName(b, 0, n) };
+    });
+  }
+
+  static fromDescriptor(descriptor: MemoryDescriptor, options?: MemoryBackendOptions): MemoryFsBackend {
+    return new MemoryFsBackend(descriptor, options);
+  }
+
+  describe(): BackendDescriptor {
+    return { kind: 'memory', sab: this.s.sab, root: this.root, readOnly: this.readOnly };
+  }
+
+  /** Checks every structural invariant of the whole filesystem (see memfs/fsck.ts). */
+  fsck(): FsckReport {
+    return fsck(this.s);
+  }
+
+  usage(): MemfsUsage {
+    const s = this.s;
+    return {
+      capacityBytes: s.sab.byteLength,
+      dataBytes: s.dataSize,
+      freeBytes: Atomics.load(s.u32, H.FREE_BYTES),
+      inodesUsed: Atomics.load(s.u32, H.IUSED),
+      inodesMax: s.nInodes,
+    };
+  }
+
+  // ---- resolution (lock held) ----------------------------------------------------------------------
+
+  private type(ino: number): number {
+    return this.s.u32[this.s.rec(ino) + I.TYPE]!;
+  }
+
+  private rootIno(): number {
+    let dir = 1;
+    for (const c of this.rootNames) {
+      const e = this.s.lookup(dir, c.b, c.n, c.h);
+      if (!e) throw new WasiError(Errno.NOENT);
+      dir = this.s.u32[e >>> 2]!;
+      if (this.type(dir) !== T_DIR) throw new WasiError(Errno.NOTDIR);
+    }
+    return dir;
+  }
+
+  /** Directory holding the last component of comps (which must be non-empty). */
+  private parentOf(comps: readonly string[]): number {
+    let dir = this.rootIno();
+    const nb = this.nbW;
+    for (let i = 0; i < comps.length - 1; i++) {
+      const n = encodeName(comps[i]!, nb);
+      const e = this.s.lookup(dir, nb, n, hashName(nb, 0, n));
+      if (!e) throw new WasiError(Errno.NOENT);
+      dir = this.s.u32[e >>> 2]!;
+      if (this.type(dir) !== T_DIR) throw new WasiError(Errno.NOTDIR);
+    }
+    return dir;
+  }
+
+  private encA(name: string): void {
+    this.nA = encodeName(name, this.nbA);
+    this.hA = hashName(this.nbA, 0, this.nA);
+  }
+
+  private encB(name: string): void {
+    this.nB = encodeName(name, this.nbB);
+    this.hB = hashName(this.nbB, 0, this.nB);
+  }
+
+  private lookupA(dir: number): number {
+    return this.s.lookup(dir, this.nbA, this.nA, this.hA);
+  }
+
+  private lookupB(dir: number): number {
+    return this.s.lookup(dir, this.nbB, this.nB, this.hB);
+  }
+
+  /** Inode of a path (final component not followed). */
+  private resolve(path: string): number {
+    const comps = split(path);
+    if (comps.length === 0) return this.rootIno();
+    const dir = this.parentOf(comps);
+    this.encA(comps[comps.length - 1]!);
+    const e = this.lookupA(dir);
+    if (!e) throw new WasiError(Errno.NOENT);
+    return this.s.u32[e >>> 2]!;
+  }
+
+  /** Record of the inode behind a handle (EBADF when stale). */
+  private handleRec(handle: number): number {
+    const s = this.s;
+    const r = s.recIfLive(handle & INO_MASK);
+    if (r < 0 || (s.u32[r + I.GEN]! & GEN_MASK) !== handle >>> GEN_SHIFT || s.u32[r + I.OPEN] === 0) {
+      throw new WasiError(Errno.BADF);
+    }
+    return r;
+  }
+
+  private statOf(ino: number): Stat {
+    const s = this.s;
+    const r = s.rec(ino);
+    const type = s.u32[r + I.TYPE]!;
+    return {
+      dev: s.dev,
+      ino: BigInt(ino),
+      filetype: type,
+      nlink: BigInt(s.u32[r + I.NLINK]!),
+      size: BigInt(type === T_DIR ? s.u32[r + I.D_USED]! : s.getSize(r)),
+      atimNs: s.getTime(r + I.ATIM),
+      mtimNs: s.getTime(r + I.MTIM),
+      ctimNs: s.getTime(r + I.CTIM),
+    };
+  }
+
+  private rofs(): void {
+    if (this.readOnly) throw new WasiError(Errno.ROFS);
+  }
+
+  /** Marks a directory's contents changed. */
+  private touchDir(dir: number): void {
+    const r = this.s.rec(dir);
+    this.s.setNow(r + I.MTIM);
+    this.s.setNow(r + I.CTIM);
+  }
+
+  /** Creates an inode of `type` named by A in dir, with nlink 1 (directories: 2). */
+  private create(dir: number, type: number): number {
+    const s = this.s;
+    if (s.u32[s.rec(dir) + I.NLINK] === 0) throw new WasiError(Errno.NOENT); // removed directory
+    const ino = s.allocInode(type);
+    try {
+      s.addEntry(dir, ino, this.nbA, this.nA, this.hA);
+    } catch (e) {
+      s.freeInode(ino);
+      throw e;
+    }
+    const r = s.rec(ino);
+    if (type === T_DIR) {
+      s.u32[r + I.NLINK] = 2;
+      s.u32[r + I.PARENT] = dir;
+      s.u32[s.rec(dir) + I.NLINK]!++;
+    } else {
+      s.u32[r + I.NLINK] = 1;
+    }
+    this.touchDir(dir);
+    return ino;
+  }
+
+  // ---- FsBackend -----------------------------------------------------------------------------------
+
+  lstat(path: string): Stat {
+    const s = this.s;
+    s.lock();
+    try {
+      return this.statOf(this.resolve(path));
+    } finally {
+      s.unlock();
+    }
+  }
+
+  readlink(path: string): string {
+    const s = this.s;
+    s.lock();
+    try {
+      const r = s.rec(this.resolve(path));
+      if (s.u32[r + I.TYPE] !== T_LINK) throw new WasiError(Errno.INVAL);
+      return decodeBytes(s.u8, s.u32[r + I.DATA]!, s.getSize(r));
+    } finally {
+      s.unlock();
+    }
+  }
+
+  open(path: string, o: OpenOptions): number {
+    if (o.write || o.create || o.truncate) this.rofs();
+    const s = this.s;
+    const comps = split(path);
+    s.lock();
+    try {
+      s.stamp();
+      let ino: number;
+      if (comps.length === 0) {
+        ino = this.rootIno();
+      } else {
+        const dir = this.parentOf(comps);
+        this.encA(comps[comps.length - 1]!);
+        const e = this.lookupA(dir);
+        if (e) {
+          ino = s.u32[e >>> 2]!;
+        } else {
+          if (!o.create) throw new WasiError(Errno.NOENT);
+          if (o.directory) throw new WasiError(Errno.INVAL);
+          ino = this.create(dir, T_FILE);
+          s.u32[s.rec(ino) + I.OPEN] = 1;
+          return ino | ((s.u32[s.rec(ino) + I.GEN]! & GEN_MASK) << GEN_SHIFT);
+        }
+      }
+      if (o.create && o.exclusive) throw new WasiError(Errno.EXIST);
+      const r = s.rec(ino);
+      const type = s.u32[r + I.TYPE];
+      if (type === T_LINK) throw new WasiError(Errno.LOOP);
+      if (type === T_DIR) {
+        if (o.write || o.truncate) throw new WasiError(Errno.ISDIR);
+      } else {
+        if (o.directory) throw new WasiError(Errno.NOTDIR);
+        if (o.truncate) {
+          s.fileTruncate(r, 0);
+          s.setNow(r + I.MTIM);
+          s.setNow(r + I.CTIM);
+        }
+      }
+      s.u32[r + I.OPEN]!++;
+      return ino | ((s.u32[r + I.GEN]! & GEN_MASK) << GEN_SHIFT);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  close(handle: number): void {
+    const s = this.s;
+    s.lock();
+    try {
+      const r = this.handleRec(handle);
+      s.u32[r + I.OPEN]!--;
+      s.release(handle & INO_MASK);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  pread(handle: number, dst: Uint8Array, position: number): number {
+    if (!(position >= 0)) throw new WasiError(Errno.INVAL);
+    const s = this.s;
+    s.lock();
+    try {
+      const r = this.handleRec(handle);
+      if (s.u32[r + I.TYPE] !== T_FILE) throw new WasiError(Errno.ISDIR);
+      return s.fileRead(r, dst, position);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  pwrite(handle: number, src: Uint8Array, position: number | 'append'): number {
+    this.rofs();
+    if (position !== 'append' && !(position >= 0)) throw new WasiError(Errno.INVAL);
+    const s = this.s;
+    s.lock();
+    try {
+      const r = this.handleRec(handle);
+      if (s.u32[r + I.TYPE] !== T_FILE) throw new WasiError(Errno.ISDIR);
+      const n = s.fileWrite(r, src, position === 'append' ? s.getSize(r) : position);
+      if (n > 0) {
+        s.stamp();
+        s.setNow(r + I.MTIM);
+        s.setNow(r + I.CTIM);
+      }
+      return n;
+    } finally {
+      s.unlock();
+    }
+  }
+
+  fstat(handle: number): Stat {
+    const s = this.s;
+    s.lock();
+    try {
+      this.handleRec(handle);
+      return this.statOf(handle & INO_MASK);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  ftruncate(handle: number, size: number): void {
+    this.rofs();
+    if (!(size >= 0) || !Number.isSafeInteger(size)) throw new WasiError(Errno.INVAL);
+    const s = this.s;
+    s.lock();
+    try {
+      const r = this.handleRec(handle);
+      if (s.u32[r + I.TYPE] !== T_FILE) throw new WasiError(Errno.INVAL);
+      s.fileTruncate(r, size);
+      s.stamp();
+      s.setNow(r + I.MTIM);
+      s.setNow(r + I.CTIM);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  private setTimes(r: number, atim: TimeSpec, mtim: TimeSpec): void {
+    const s = this.s;
+    s.stamp();
+    if (atim === 'now') s.setNow(r + I.ATIM);
+    else if (atim !== undefined) s.setTime(r + I.ATIM, atim);
+    if (mtim === 'now') s.setNow(r + I.MTIM);
+    else if (mtim !== undefined) s.setTime(r + I.MTIM, mtim);
+    s.setNow(r + I.CTIM);
+  }
+
+  futimes(handle: number, atim: TimeSpec, mtim: TimeSpec): void {
+    this.rofs();
+    const s = this.s;
+    s.lock();
+    try {
+      this.setTimes(this.handleRec(handle), atim, mtim);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  fsync(handle: number, _dataOnly: boolean): void {
+    const s = this.s;
+    s.lock();
+    try {
+      this.handleRec(handle);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  readdir(handle: number): DirEntry[] {
+    const s = this.s;
+    let raw: Uint8Array;
+    let types: Uint8Array;
+    s.lock();
+    try {
+      const r = this.handleRec(handle);
+      if (s.u32[r + I.TYPE] !== T_DIR) throw new WasiError(Errno.NOTDIR);
+      const eb = s.u32[r + I.DATA]!;
+      if (!eb) return [];
+      const used = s.u32[r + I.D_USED]!;
+      // Copy the entry records and the children's types under the lock; build strings after it.
+      raw = s.u8.slice(eb, eb + used);
+      types = new Uint8Array(s.u32[r + I.D_LIVE]!);
+      const u32 = s.u32;
+      for (let p = 0, i = 0; p < used; ) {
+        const ino = u32[(eb + p) >>> 2]!;
+        if (ino) types[i++] = u32[s.rec(ino) + I.TYPE]!;
+        p += entryBytes(u32[((eb + p) >>> 2) + 2]!);
+      }
+    } finally {
+      s.unlock();
+    }
+    const w = new Uint32Array(raw.buffer, 0, raw.length >>> 2);
+    const out: DirEntry[] = new Array(types.length);
+    for (let p = 0, i = 0; p < raw.length; ) {
+      const ino = w[p >>> 2]!;
+      const n = w[(p >>> 2) + 2]!;
+      if (ino) {
+        const name = decodeAscii(raw, p + ENTRY_HEADER, n) ?? dec.decode(raw.subarray(p + ENTRY_HEADER, p + ENTRY_HEADER + n));
+        out[i] = { name, ino: BigInt(ino), filetype: types[i]! };
+        i++;
+      }
+      p += entryBytes(n);
+    }
+    return out;
+  }
+
+  mkdir(path: string): void {
+    this.rofs();
+    const s = this.s;
+    const comps = split(path);
+    s.lock();
+    try {
+      s.stamp();
+      if (comps.length === 0) {
+        this.rootIno();
+        throw new WasiError(Errno.EXIST);
+      }
+      const dir = this.parentOf(comps);
+      this.encA(comps[comps.length - 1]!);
+      if (this.lookupA(dir)) throw new WasiError(Errno.EXIST);
+      this.create(dir, T_DIR);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  rmdir(path: string): void {
+    this.rofs();
+    const s = this.s;
+    const comps = split(path);
+    s.lock();
+    try {
+      s.stamp();
+      if (comps.length === 0) {
+        this.rootIno();
+        throw new WasiError(Errno.BUSY);
+      }
+      const dir = this.parentOf(comps);
+      this.encA(comps[comps.length - 1]!);
+      const e = this.lookupA(dir);
+      if (!e) throw new WasiError(Errno.NOENT);
+      const ino = s.u32[e >>> 2]!;
+      const r = s.rec(ino);
+      if (s.u32[r + I.TYPE] !== T_DIR) throw new WasiError(Errno.NOTDIR);
+      if (s.u32[r + I.D_LIVE]) throw new WasiError(Errno.NOTEMPTY);
+      s.removeEntry(dir, e, s.slot);
+      s.u32[s.rec(dir) + I.NLINK]!--;
+      this.touchDir(dir);
+      s.u32[r + I.NLINK] = 0;
+      s.setNow(r + I.CTIM);
+      s.release(ino);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  unlink(path: string): void {
+    this.rofs();
+    const s = this.s;
+    const comps = split(path);
+    s.lock();
+    try {
+      s.stamp();
+      if (comps.length === 0) {
+        this.rootIno();
+        throw new WasiError(Errno.ISDIR);
+      }
+      const dir = this.parentOf(comps);
+      this.encA(comps[comps.length - 1]!);
+      const e = this.lookupA(dir);
+      if (!e) throw new WasiError(Errno.NOENT);
+      const ino = s.u32[e >>> 2]!;
+      const r = s.rec(ino);
+      if (s.u32[r + I.TYPE] === T_DIR) throw new WasiError(Errno.ISDIR);
+      s.removeEntry(dir, e, s.slot);
+      this.touchDir(dir);
+      s.u32[r + I.NLINK]!--;
+      s.setNow(r + I.CTIM);
+      s.release(ino);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  rename(from: string, to: string): void {
+    this.rofs();
+    const s = this.s;
+    const u32 = s.u32;
+    const fc = split(from);
+    const tc = split(to);
+    s.lock();
+    try {
+      s.stamp();
+      if (fc.length === 0 || tc.length === 0) {
+        this.rootIno();
+        throw new WasiError(Errno.BUSY);
+      }
+      const fp = this.parentOf(fc);
+      this.encA(fc[fc.length - 1]!);
+      const fe = this.lookupA(fp);
+      if (!fe) throw new WasiError(Errno.NOENT);
+      const fslot = s.slot;
+      const src = u32[fe >>> 2]!;
+      const tp = this.parentOf(tc);
+      this.encB(tc[tc.length - 1]!);
+      const te = this.lookupB(tp);
+      const dst = te ? u32[te >>> 2]! : 0;
+      const srcDir = this.type(src) === T_DIR;
+      if (srcDir) {
+        // The new parent must not be the moved directory or inside it.
+        for (let d = tp, hops = 0; hops <= s.nInodes; d = u32[s.rec(d) + I.PARENT]!, hops++) {
+          if (d === src) throw new WasiError(Errno.INVAL);
+          if (d === 1) break;
+        }
+      }
+      if (dst) {
+        if (dst === src) return;
+        const dstDir = this.type(dst) === T_DIR;
+        if (srcDir && !dstDir) throw new WasiError(Errno.NOTDIR);
+        if (!srcDir && dstDir) throw new WasiError(Errno.ISDIR);
+        if (dstDir && u32[s.rec(dst) + I.D_LIVE]) throw new WasiError(Errno.NOTEMPTY);
+        // Replace in place: the target name now refers to src.
+        u32[te >>> 2] = src;
+        s.removeEntry(fp, fe, fslot);
+        const dr = s.rec(dst);
+        if (dstDir) {
+          u32[dr + I.NLINK] = 0;
+          u32[s.rec(tp) + I.NLINK]!--;
+        } else {
+          u32[dr + I.NLINK]!--;
+        }
+        s.setNow(dr + I.CTIM);
+        s.release(dst);
+      } else {
+        s.addEntry(tp, src, this.nbB, this.nB, this.hB); // may move fp's entries when fp === tp
+        const e = this.lookupA(fp);
+        s.removeEntry(fp, e, s.slot);
+      }
+      if (srcDir && fp !== tp) {
+        u32[s.rec(fp) + I.NLINK]!--;
+        u32[s.rec(tp) + I.NLINK]!++;
+        u32[s.rec(src) + I.PARENT] = tp;
+      }
+      this.touchDir(fp);
+      if (tp !== fp) this.touchDir(tp);
+      s.setNow(s.rec(src) + I.CTIM);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  link(from: string, to: string): void {
+    this.rofs();
+    const s = this.s;
+    const fc = split(from);
+    const tc = split(to);
+    s.lock();
+    try {
+      s.stamp();
+      const src = this.resolve(from);
+      if (fc.length === 0 || this.type(src) === T_DIR) throw new WasiError(Errno.PERM);
+      if (tc.length === 0) throw new WasiError(Errno.EXIST);
+      const tp = this.parentOf(tc);
+      this.encA(tc[tc.length - 1]!);
+      if (this.lookupA(tp)) throw new WasiError(Errno.EXIST);
+      if (s.u32[s.rec(tp) + I.NLINK] === 0) throw new WasiError(Errno.NOENT);
+      s.addEntry(tp, src, this.nbA, this.nA, this.hA);
+      const r = s.rec(src);
+      s.u32[r + I.NLINK]!++;
+      s.setNow(r + I.CTIM);
+      this.touchDir(tp);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  symlink(target: string, path: string): void {
+    this.rofs();
+    if (target === '') throw new WasiError(Errno.NOENT);
+    const bytes = enc.encode(target);
+    if (bytes.length > SYMLINK_MAX) throw new WasiError(Errno.NAMETOOLONG);
+    const s = this.s;
+    const comps = split(path);
+    s.lock();
+    try {
+      s.stamp();
+      if (comps.length === 0) {
+        this.rootIno();
+        throw new WasiError(Errno.EXIST);
+      }
+      const dir = this.parentOf(comps);
+      this.encA(comps[comps.length - 1]!);
+      if (this.lookupA(dir)) throw new WasiError(Errno.EXIST);
+      const blk = s.alloc(bytes.length, false);
+      let ino: number;
+      try {
+        ino = this.create(dir, T_LINK);
+      } catch (e) {
+        s.free(blk);
+        throw e;
+      }
+      const r = s.rec(ino);
+      s.u8.set(bytes, blk);
+      s.u32[r + I.DATA] = blk;
+      s.setSize(r, bytes.length);
+    } finally {
+      s.unlock();
+    }
+  }
+
+  utimes(path: string, atim: TimeSpec, mtim: TimeSpec): void {
+    this.rofs();
+    const s = this.s;
+    s.lock();
+    try {
+      this.setTimes(s.rec(this.resolve(path)), atim, mtim);
+    } finally {
+      s.unlock();
+    }
+  }
+}
+
+function decodeAscii(b: Uint8Array, a: number, n: number): string | undefined {
+  for (let i = 0; i < n; i++) if (b[a + i]! >= 0x80) return undefined;
+  return String.fromCharCode.apply(null, b.subarray(a, a + n) as unknown as number[]);
+}
+
+export interface MemoryFSOptions extends FormatOptions {}
+
+export type MemoryFSStat = Stat;
+
+/**
+ * A shared in-memory filesystem, for seeding and inspecting files from the embedding program. Paths
+ * are absolute within the filesystem; symlinks are followed (except by unlink, lstat, readlink).
+ * Pass `fs.dir('/some/dir')` to the runtime as a preopen; threads attach through the descriptor.
+ */
+export class MemoryFS {
+  private readonly b: MemoryFsBackend;
+
+  /** `files` maps absolute paths to contents (null = directory); parent directories are created. */
+  constructor(files?: Record<string, string | Uint8Array | null>, options?: MemoryFSOptions);
+  /** Attaches to an existing filesystem buffer (e.g. in a worker). */
+  constructor(sab: SharedArrayBuffer);
+  constructor(files?: Record<string, string | Uint8Array | null> | SharedArrayBuffer, options: MemoryFSOptions = {}) {
+    const sab = files instanceof SharedArrayBuffer ? files : formatMemfs(options);
+    this.b = new MemoryFsBackend({ kind: 'memory', sab, root: '/', readOnly: false });
+    if (files && !(files instanceof SharedArrayBuffer)) {
+      for (const [path, content] of Object.entries(files)) {
+        if (content === null) {
+          this.mkdir(path, { recursive: true });
+        } else {
+          const parent = normalize(path).slice(0, -1);
+          if (parent.length) this.mkdir('/' + parent.join('/'), { recursive: true });
+          this.writeFile(path, content);
+        }
+      }
+    }
+  }
+
+  static fromSab(sab: SharedArrayBuffer): MemoryFS {
+    return new MemoryFS(sab);
+  }
+
+  static fromDescriptor(d: MemoryDescriptor): MemoryFS {
+    return new MemoryFS(d.sab);
+  }
+
+  get sab(): SharedArrayBuffer {
+    return this.b.s.sab;
+  }
+
+  /** The descriptor for a preopen rooted at `path` (a directory; symlinks in it are resolved now). */
+  dir(path = '/', options: { readOnly?: boolean } = {}): MemoryDescriptor {
+    const p = this.real(path, true);
+    if (this.b.lstat(p).filetype !== Filetype.DIRECTORY) throw new WasiError(Errno.NOTDIR);
+    return { kind: 'memory', sab: this.sab, root: '/' + p, readOnly: !!options.readOnly };
+  }
+
+  /** A backend over the whole filesystem (root '/'). */
+  backend(options: { readOnly?: boolean } = {}): MemoryFsBackend {
+    return new MemoryFsBackend(this.dir('/', options));
+  }
+
+  readFile(path: string): Uint8Array {
+    const h = this.b.open(this.real(path, true), OPEN_READ);
+    try {
+      const size = Number(this.b.fstat(h).size);
+      const out = new Uint8Array(size);
+      let n = 0;
+      while (n < size) {
+        const got = this.b.pread(h, out.subarray(n), n);
+        if (got === 0) break;
+        n += got;
+      }
+      return n === size ? out : out.slice(0, n);
+    } finally {
+      this.b.close(h);
+    }
+  }
+
+  readText(path: string): string {
+    return dec.decode(this.readFile(path));
+  }
+
+  writeFile(path: string, data: string | Uint8Array): void {
+    const bytes = typeof data === 'string' ? enc.encode(data) : data;
+    const h = this.b.open(this.real(path, true), OPEN_WRITE);
+    try {
+      let n = 0;
+      while (n < bytes.length) n += this.b.pwrite(h, bytes.subarray(n), n);
+    } finally {
+      this.b.close(h);
+    }
+  }
+
+  appendFile(path: string, data: string | Uint8Array): void {
+    const bytes = typeof data === 'string' ? enc.encode(data) : data;
+    const h = this.b.open(this.real(path, true), { ...OPEN_WRITE, truncate: false });
+    try {
+      this.b.pwrite(h, bytes, 'append');
+    } finally {
+      this.b.close(h);
+    }
+  }
+
+  mkdir(path: string, options: { recursive?: boolean } = {}): void {
+    if (!options.recursive) return this.b.mkdir(this.real(path, false));
+    const comps = normalize(path);
+    for (let i = 1; i <= comps.length; i++) {
+      const p = this.real('/' + comps.slice(0, i).join('/'), true);
+      try {
+        this.b.mkdir(p);
+      } catch (e) {
+        if (!(e instanceof WasiError && e.errno === Errno.EXIST)) throw e;
+        if (this.b.lstat(p).filetype !== Filetype.DIRECTORY) throw new WasiError(Errno.NOTDIR);
+      }
+    }
+  }
+
+  readdir(path: string): string[] {
+    const h = this.b.open(this.real(path, true), OPEN_DIR);
+    try {
+      return this.b.readdir(h).map((e) => e.name);
+    } finally {
+      this.b.close(h);
+    }
+  }
+
+  exists(path: string): boolean {
+    try {
+      this.b.lstat(this.real(path, true));
+      return true;
+    } catch (e) {
+      if (e instanceof WasiError) return false;
+      throw e;
+    }
+  }
+
+  /** Follows symlinks. */
+  stat(path: string): Stat {
+    return this.b.lstat(this.real(path, true));
+  }
+
+  lstat(path: string): Stat {
+    return this.b.lstat(this.real(path, false));
+  }
+
+  unlink(path: string): void {
+    this.b.unlink(this.real(path, false));
+  }
+
+  rmdir(path: string): void {
+    this.b.rmdir(this.real(path, false));
+  }
+
+  rename(from: string, to: string): void {
+    this.b.rename(this.real(from, false), this.real(to, false));
+  }
+
+  symlink(target: string, path: string): void {
+    this.b.symlink(target, this.real(path, false));
+  }
+
+  readlink(path: string): string {
+    return this.b.readlink(this.real(path, false));
+  }
+
+  fsck(): FsckReport {
+    return this.b.fsck();
+  }
+
+  usage(): MemfsUsage {
+    return this.b.usage();
+  }
+
+  /** Resolves '.', '..' and symlinks (all but a final one unless followFinal) to a root-relative path. */
+  private real(path: string, followFinal: boolean): string {
+    const pending = normalizeRaw(path);
+    const out: string[] = [];
+    let hops = 0;
+    while (pending.length) {
+      const c = pending.shift()!;
+      if (c === '..') {
+        out.pop();
+        continue;
+      }
+      out.push(c);
+      if (pending.length === 0 && !followFinal) break;
+      const p = out.join('/');
+      let isLink = false;
+      try {
+        isLink = this.b.lstat(p).filetype === Filetype.SYMBOLIC_LINK;
+      } catch {
+        // Missing or invalid: leave the error to the operation itself.
+      }
+      if (!isLink) continue;
+      if (++hops > 40) throw new WasiError(Errno.LOOP);
+      const target = this.b.readlink(p);
+      out.pop();
+      if (target.startsWith('/')) out.length = 0;
+      pending.unshift(...normalizeRaw(target));
+    }
+    return out.join('/');
+  }
+}
+
+const OPEN_READ: OpenOptions = { read: true, write: false, create: false, exclusive: false, truncate: false, directory: false, append: false };
+const OPEN_WRITE: OpenOptions = { read: false, write: true, create: true, exclusive: false, truncate: true, directory: false, append: false };
+const OPEN_DIR: OpenOptions = { ...OPEN_READ, directory: true };
+
+/** Components of a path, keeping '..' (resolved by MemoryFS.real). */
+function normalizeRaw(path: string): string[] {
+  return path.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/** Lexically normalized components of an absolute path. */
+function normalize(path: string): string[] {
+  const out: string[] = [];
+  for (const c of normalizeRaw(path)) {
+    if (c === '..') out.pop();
+    else out.push(c);
+  }
+  return out;
+}
