@@ -650,3 +650,80 @@ test('fsck detects corruption', { timeout: 10000 }, async () => {
   corrupt((s, rec) => { s.u32[rec('d/f') + I.SIZE_LO] = 2; }, /non-zero byte past EOF/);
   corrupt((s, rec) => { s.u32[rec('d/f') + I.TYPE] = 0; }, /free inode|not on the free list/);
 });
+
+test('a lock held by a dead thread: EDEADLK after the timeout, recover() releases it', () => {
+  const mfs = new MemoryFS({ '/f': 'x' }, { capacityBytes: 1 << 20 });
+  const desc = mfs.dir('/');
+  const holder = mfs.backend();
+  holder.s.lock(); // as if a thread died inside an operation
+  const other = new MemoryFsBackend(desc, { lockTimeoutMs: 150 });
+  const t = performance.now();
+  assert.throws(() => other.lstat('f'), errno(Errno.DEADLK));
+  assert.ok(performance.now() - t >= 140);
+  const spinner = new MemoryFsBackend(desc, { lockTimeoutMs: 150, canBlock: false });
+  assert.throws(() => spinner.lstat('f'), errno(Errno.DEADLK));
+  assert.equal(mfs.recover(), true);
+  assert.equal(mfs.recover(), false);
+  assert.equal(other.lstat('f').size, 1n);
+  fsckOk(mfs);
+});
+
+const KILLED_WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+(async () => {
+  const { MemoryFsBackend } = await import(workerData.url);
+  const { id, desc } = workerData;
+  const b = new MemoryFsBackend(desc);
+  const W = { read: true, write: true, create: true, exclusive: false, truncate: false, directory: false, append: false };
+  const big = new Uint8Array(300000).fill(id + 1);
+  const small = new Uint8Array(1000).fill(id + 1);
+  const dir = 'k' + id;
+  try { b.mkdir(dir); } catch {}
+  parentPort.postMessage('go');
+  for (let i = 0; ; i++) {
+    const name = dir + '/f' + (i % 40);
+    try {
+      const h = b.open(name, W);
+      b.pwrite(h, i % 5 === 0 ? big : small, (i * 4099) % 200000);
+      if (i % 7 === 0) b.ftruncate(h, (i * 977) % 250000);
+      b.pwrite(h, small, 'append');
+      if (i % 11 === 0) b.unlink(name); // sometimes unlinked while open
+      b.close(h);
+      if (i % 3 === 0) b.rename(name, dir + '/r' + (i % 17));
+      if (i % 13 === 0) { try { b.mkdir(dir + '/d' + (i % 5)); } catch {} try { b.rmdir(dir + '/d' + ((i + 2) % 5)); } catch {} }
+      if (i % 17 === 0) { try { b.unlink('shared' + (i % 9)); } catch {} }
+      if (i % 5 === 1) { const s = b.open('shared' + (i % 9), W); b.pwrite(s, big.subarray(0, 70000 + i % 1000), 'append'); b.close(s); }
+    } catch (e) {
+      if (!(e && typeof e.errno === 'number')) throw e; // WasiError (e.g. ENOENT races) are fine
+    }
+  }
+})().catch((e) => parentPort.postMessage('error: ' + (e && e.stack || e)));
+`;
+
+test('workers terminated mid-operation: recover() rolls back, fsck stays clean', { timeout: 60000 }, async () => {
+  const mfs = new MemoryFS({}, { capacityBytes: 64 << 20 });
+  const desc = mfs.dir('/');
+  let heldAtKill = 0;
+  let rounds = 0;
+  while (rounds < 12 && (heldAtKill < 3 || rounds < 4)) {
+    rounds++;
+    const workers = Array.from({ length: 4 }, (_, id) => new Worker(KILLED_WORKER, { eval: true, workerData: { url: MEMFS_URL, id, desc } }));
+    await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
+      w.once('message', (m) => (m === 'go' ? resolve() : reject(new Error(m))));
+      w.once('error', reject);
+    })));
+    await new Promise((r) => setTimeout(r, 30 + Math.random() * 60));
+    await Promise.all(workers.map((w) => w.terminate()));
+    const held = Atomics.load(new Int32Array(mfs.sab), 2) !== 0;
+    if (held) heldAtKill++;
+    assert.equal(mfs.recover(), held);
+    const rep = fsckOk(mfs);
+    assert.equal(rep.bytesFree, mfs.usage().freeBytes);
+  }
+  assert.ok(heldAtKill > 0, `the lock was never held at termination in ${rounds} rounds`);
+  if (process.env.MEMFS_VERBOSE) console.log(`lock held at termination in ${heldAtKill}/${rounds} rounds`);
+  // Still fully usable.
+  mfs.writeFile('/after', 'ok');
+  assert.equal(mfs.readText('/after'), 'ok');
+  fsckOk(mfs);
+});

@@ -15,6 +15,10 @@
  *
  * Handles are `ino | (generation << 22)`: valid in every thread; a stale handle fails with EBADF.
  * This module imports nothing from Node, so it runs in browsers as well.
+ *
+ * A Worker terminated inside an operation leaves the lock held: other threads then fail with EDEADLK
+ * after LOCK_TIMEOUT_MS instead of hanging forever, and recover() (called once no thread can be
+ * inside an operation) rolls the interrupted operation back through the undo journal and unlocks.
  */
 import { Filetype } from '../abi/constants.js';
 import { Errno, WasiError } from '../abi/errno.js';
@@ -37,6 +41,8 @@ export interface MemoryBackendOptions {
    * (false on a browser page's main thread, which then spins instead).
    */
   canBlock?: boolean;
+  /** How long to wait for the lock before failing with EDEADLK (default 10 s). */
+  lockTimeoutMs?: number;
 }
 
 export interface MemfsUsage {
@@ -112,7 +118,7 @@ export class MemoryFsBackend implements FsBackend {
 
   constructor(descriptor: MemoryDescriptor, options: MemoryBackendOptions = {}) {
     if (descriptor.kind !== 'memory') throw new TypeError('MemoryFsBackend needs a memory descriptor');
-    this.s = new Store(descriptor.sab, options.canBlock);
+    this.s = new Store(descriptor.sab, options.canBlock, options.lockTimeoutMs);
     this.readOnly = !!descriptor.readOnly;
     const comps = split(descriptor.root.replace(/^\/+/, ''));
     this.root = '/' + comps.join('/');
@@ -134,6 +140,16 @@ export class MemoryFsBackend implements FsBackend {
   /** Checks every structural invariant of the whole filesystem (see memfs/fsck.ts). */
   fsck(): FsckReport {
     return fsck(this.s);
+  }
+
+  /**
+   * Releases the lock if a thread died holding it (a Worker terminated inside an operation), rolling
+   * that operation back to its last consistent point. Call only when no live thread can be inside an
+   * operation on this filesystem, e.g. after the runtime terminated every worker using it. Returns
+   * whether anything was recovered.
+   */
+  recover(): boolean {
+    return this.s.recover();
   }
 
   usage(): MemfsUsage {
@@ -257,11 +273,11 @@ export class MemoryFsBackend implements FsBackend {
     }
     const r = s.rec(ino);
     if (type === T_DIR) {
-      s.u32[r + I.NLINK] = 2;
-      s.u32[r + I.PARENT] = dir;
-      s.u32[s.rec(dir) + I.NLINK]!++;
+      s.set(r + I.NLINK, 2);
+      s.set(r + I.PARENT, dir);
+      s.set(s.rec(dir) + I.NLINK, s.u32[s.rec(dir) + I.NLINK]! + 1);
     } else {
-      s.u32[r + I.NLINK] = 1;
+      s.set(r + I.NLINK, 1);
     }
     this.touchDir(dir);
     return ino;
@@ -311,7 +327,7 @@ export class MemoryFsBackend implements FsBackend {
           if (!o.create) throw new WasiError(Errno.NOENT);
           if (o.directory) throw new WasiError(Errno.INVAL);
           ino = this.create(dir, T_FILE);
-          s.u32[s.rec(ino) + I.OPEN] = 1;
+          s.set(s.rec(ino) + I.OPEN, 1);
           return ino | ((s.u32[s.rec(ino) + I.GEN]! & GEN_MASK) << GEN_SHIFT);
         }
       }
@@ -329,7 +345,7 @@ export class MemoryFsBackend implements FsBackend {
           s.setNow(r + I.CTIM);
         }
       }
-      s.u32[r + I.OPEN]!++;
+      s.set(r + I.OPEN, s.u32[r + I.OPEN]! + 1);
       return ino | ((s.u32[r + I.GEN]! & GEN_MASK) << GEN_SHIFT);
     } finally {
       s.unlock();
@@ -341,7 +357,7 @@ export class MemoryFsBackend implements FsBackend {
     s.lock();
     try {
       const r = this.handleRec(handle);
-      s.u32[r + I.OPEN]!--;
+      s.set(r + I.OPEN, s.u32[r + I.OPEN]! - 1);
       s.release(handle & INO_MASK);
     } finally {
       s.unlock();
@@ -518,9 +534,9 @@ export class MemoryFsBackend implements FsBackend {
       if (s.u32[r + I.TYPE] !== T_DIR) throw new WasiError(Errno.NOTDIR);
       if (s.u32[r + I.D_LIVE]) throw new WasiError(Errno.NOTEMPTY);
       s.removeEntry(dir, e, s.slot);
-      s.u32[s.rec(dir) + I.NLINK]!--;
+      s.set(s.rec(dir) + I.NLINK, s.u32[s.rec(dir) + I.NLINK]! - 1);
       this.touchDir(dir);
-      s.u32[r + I.NLINK] = 0;
+      s.set(r + I.NLINK, 0);
       s.setNow(r + I.CTIM);
       s.release(ino);
     } finally {
@@ -548,7 +564,7 @@ export class MemoryFsBackend implements FsBackend {
       if (s.u32[r + I.TYPE] === T_DIR) throw new WasiError(Errno.ISDIR);
       s.removeEntry(dir, e, s.slot);
       this.touchDir(dir);
-      s.u32[r + I.NLINK]!--;
+      s.set(r + I.NLINK, s.u32[r + I.NLINK]! - 1);
       s.setNow(r + I.CTIM);
       s.release(ino);
     } finally {
@@ -594,30 +610,30 @@ export class MemoryFsBackend implements FsBackend {
         if (!srcDir && dstDir) throw new WasiError(Errno.ISDIR);
         if (dstDir && u32[s.rec(dst) + I.D_LIVE]) throw new WasiError(Errno.NOTEMPTY);
         // Replace in place: the target name now refers to src.
-        u32[te >>> 2] = src;
+        s.set(te >>> 2, src);
         s.removeEntry(fp, fe, fslot);
         const dr = s.rec(dst);
         if (dstDir) {
-          u32[dr + I.NLINK] = 0;
-          u32[s.rec(tp) + I.NLINK]!--;
+          s.set(dr + I.NLINK, 0);
+          s.set(s.rec(tp) + I.NLINK, s.u32[s.rec(tp) + I.NLINK]! - 1);
         } else {
-          u32[dr + I.NLINK]!--;
+          s.set(dr + I.NLINK, s.u32[dr + I.NLINK]! - 1);
         }
         s.setNow(dr + I.CTIM);
-        s.release(dst);
       } else {
         s.addEntry(tp, src, this.nbB, this.nB, this.hB); // may move fp's entries when fp === tp
         const e = this.lookupA(fp);
         s.removeEntry(fp, e, s.slot);
       }
       if (srcDir && fp !== tp) {
-        u32[s.rec(fp) + I.NLINK]!--;
-        u32[s.rec(tp) + I.NLINK]!++;
-        u32[s.rec(src) + I.PARENT] = tp;
+        s.set(s.rec(fp) + I.NLINK, s.u32[s.rec(fp) + I.NLINK]! - 1);
+        s.set(s.rec(tp) + I.NLINK, s.u32[s.rec(tp) + I.NLINK]! + 1);
+        s.set(s.rec(src) + I.PARENT, tp);
       }
       this.touchDir(fp);
       if (tp !== fp) this.touchDir(tp);
       s.setNow(s.rec(src) + I.CTIM);
+      if (dst) s.release(dst); // last: freeing a large file checkpoints along the way
     } finally {
       s.unlock();
     }
@@ -640,7 +656,7 @@ export class MemoryFsBackend implements FsBackend {
       if (s.u32[s.rec(tp) + I.NLINK] === 0) throw new WasiError(Errno.NOENT);
       s.addEntry(tp, src, this.nbA, this.nA, this.hA);
       const r = s.rec(src);
-      s.u32[r + I.NLINK]!++;
+      s.set(r + I.NLINK, s.u32[r + I.NLINK]! + 1);
       s.setNow(r + I.CTIM);
       this.touchDir(tp);
     } finally {
@@ -675,7 +691,7 @@ export class MemoryFsBackend implements FsBackend {
       }
       const r = s.rec(ino);
       s.u8.set(bytes, blk);
-      s.u32[r + I.DATA] = blk;
+      s.set(r + I.DATA, blk);
       s.setSize(r, bytes.length);
     } finally {
       s.unlock();
@@ -861,6 +877,11 @@ export class MemoryFS {
 
   fsck(): FsckReport {
     return this.b.fsck();
+  }
+
+  /** See MemoryFsBackend.recover: after threads were terminated mid-operation. */
+  recover(): boolean {
+    return this.b.recover();
   }
 
   usage(): MemfsUsage {

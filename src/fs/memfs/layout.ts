@@ -2,12 +2,20 @@
  * Byte layout of the shared in-memory filesystem. Everything lives in one SharedArrayBuffer:
  *
  *   [0, 4096)            header (u32 words, see H)
+ *   [4096, ITAB)         undo journal: (word index, old value) pairs of the current critical section
  *   [ITAB, SIDE)         inode table: (maxInodes + 1) records of 32 u32 words (ino 0 unused, 1 = root)
  *   [SIDE, DATA)         buddy side table: one tag byte per 64-byte unit of the data region
  *   [DATA, DATA+size)    data region managed by a binary buddy allocator (blocks of 64 B .. 4 GiB)
  *
  * All offsets stored in the buffer are absolute byte offsets (u32; 0 means "none"), so a buffer is at
  * most 4 GiB. Free buddy blocks hold their free-list links (next, prev) in their first 8 bytes.
+ *
+ * Crash safety: a Worker can be terminated in the middle of an operation (the runtime tears threads
+ * down on exit), leaving the lock held and structures half-updated. Every metadata write inside the
+ * lock is therefore logged to the undo journal first; long operations reset the journal at points
+ * where the structure is consistent (checkpoints). Store.recover() rolls back to the last checkpoint.
+ * Writes that need no logging: file data bytes, bytes past a directory's used length, and blocks
+ * allocated in the current segment (alloc logs the two link words it is about to lose).
  */
 
 export const MAGIC = 0x74666577; // "weft"
@@ -38,6 +46,11 @@ export const H = {
   FREE_MASK: 14,
   DEV: 15,
   MAX_ORDER: 16,
+  /** Undo journal: entries in use, overflow flag (set when a segment logged more than JCAP). */
+  JLEN: 17,
+  JOVERFLOW: 18,
+  JOURNAL: 19,
+  JCAP: 20,
   /** Free list heads, one per order (MAX_ORDERS words). */
   HEADS: 32,
 } as const;
@@ -100,6 +113,8 @@ export const T_DIR = 3;
 export const T_FILE = 4;
 export const T_LINK = 7;
 
+export const JOURNAL_ENTRIES = 8192;
+
 export const DEFAULT_CAPACITY = 256 * 1024 * 1024;
 export const MIN_CAPACITY = 64 * 1024;
 export const MAX_CAPACITY = 0xffff0000;
@@ -142,7 +157,8 @@ export function formatMemfs(opts: FormatOptions = {}): SharedArrayBuffer {
   const capacity = Math.floor(requested / 4096) * 4096;
   const nInodes = Math.floor(opts.maxInodes ?? Math.min(MAX_INODES, Math.max(64, Math.floor(capacity / 4096))));
   if (!(nInodes >= 1 && nInodes <= MAX_INODES)) throw new RangeError(`memfs maxInodes must be 1..${MAX_INODES}`);
-  const itab = HEADER_BYTES;
+  const journal = HEADER_BYTES;
+  const itab = journal + JOURNAL_ENTRIES * 8;
   const itabBytes = align4k((nInodes + 1) * INODE_BYTES);
   const rest = capacity - itab - itabBytes;
   let dataSize = Math.floor((rest * 64) / 65 / 4096) * 4096;
@@ -166,6 +182,8 @@ export function formatMemfs(opts: FormatOptions = {}): SharedArrayBuffer {
   u32[H.DATA] = data;
   u32[H.DATA_SIZE] = dataSize;
   u32[H.DEV] = (Math.random() * 0x100000000) >>> 0;
+  u32[H.JOURNAL] = journal;
+  u32[H.JCAP] = JOURNAL_ENTRIES;
   let maxOrder = 0;
   while (maxOrder + 1 < MAX_ORDERS && SIZES[maxOrder + 1]! <= dataSize) maxOrder++;
   u32[H.MAX_ORDER] = maxOrder;

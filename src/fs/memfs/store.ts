@@ -1,7 +1,7 @@
 import { Errno, WasiError } from '../../abi/errno.js';
 import {
-  CHUNK, ENTRY_HEADER, GEN_MASK, H, I, INODE_WORDS, MAGIC, MAX_FILE_SIZE, MIN_SHIFT,
-  SIZES, T_DIR, T_FILE, T_FREE, TAG_ALLOC, TAG_FREE, TAG_ORDER, TOMB, VERSION, entryBytes, orderFor,
+  CHUNK, ENTRY_HEADER, GEN_MASK, H, I, INODE_WORDS, MAGIC, MAX_FILE_SIZE, MIN_SHIFT, SIZES, T_DIR, T_FILE,
+  T_FREE, TAG_ALLOC, TAG_FREE, TAG_ORDER, TOMB, VERSION, entryBytes, orderFor,
 } from './layout.js';
 
 const perf = (globalThis as unknown as { performance?: { timeOrigin: number; now(): number } }).performance;
@@ -26,9 +26,13 @@ function hashCapFor(live: number): number {
   return cap;
 }
 
+/** How long a thread waits for the lock before concluding its holder died (see Store.recover). */
+export const LOCK_TIMEOUT_MS = 10_000;
+
 /**
- * Low-level access to a formatted filesystem buffer: the mutex, the buddy allocator, inode records,
- * directories and file data. Every method except lock/unlock expects the caller to hold the lock.
+ * Low-level access to a formatted filesystem buffer: the mutex, the undo journal, the buddy allocator,
+ * inode records, directories and file data. Every method except lock/unlock/recover expects the
+ * caller to hold the lock. Structure words are written through set() (journaled); see layout.ts.
  */
 export class Store {
   readonly u8: Uint8Array;
@@ -43,12 +47,18 @@ export class Store {
   readonly maxOrder: number;
   readonly dev: bigint;
   readonly canBlock: boolean;
+  private readonly jw: number;
+  private readonly jcap: number;
   /** Hash slot of the entry found by the last lookup(). */
   slot = 0;
   private tLo = 0;
   private tHi = 0;
 
-  constructor(readonly sab: SharedArrayBuffer, canBlock?: boolean) {
+  constructor(
+    readonly sab: SharedArrayBuffer,
+    canBlock?: boolean,
+    private readonly lockTimeoutMs = LOCK_TIMEOUT_MS,
+  ) {
     if (!(sab instanceof SharedArrayBuffer) || sab.byteLength < 4096) throw new TypeError('memfs: not a SharedArrayBuffer');
     this.u8 = new Uint8Array(sab);
     this.u32 = new Uint32Array(sab);
@@ -61,11 +71,14 @@ export class Store {
     this.dataOff = u32[H.DATA]!;
     this.dataSize = u32[H.DATA_SIZE]!;
     this.maxOrder = u32[H.MAX_ORDER]!;
+    this.jw = u32[H.JOURNAL]! >>> 2;
+    this.jcap = u32[H.JCAP]!;
     this.dev = BigInt(u32[H.DEV]!);
     this.canBlock = canBlock ?? probeCanBlock(this.i32);
   }
 
   // ---- mutex ---------------------------------------------------------------------------------------
+  // 0 free, 1 held, 2 held and contended (the unlocker wakes one waiter).
 
   lock(): void {
     if (Atomics.compareExchange(this.i32, H.LOCK, 0, 1) !== 0) this.lockSlow();
@@ -76,21 +89,99 @@ export class Store {
     for (let i = 0; i < 100; i++) {
       if (Atomics.load(i32, H.LOCK) === 0 && Atomics.compareExchange(i32, H.LOCK, 0, 1) === 0) return;
     }
+    const deadline = Date.now() + this.lockTimeoutMs;
     if (!this.canBlock) {
       // Cannot park (browser main thread): spin, marking the lock contended so waiters get woken.
-      for (;;) {
+      for (let i = 0; ; i++) {
         if (Atomics.load(i32, H.LOCK) === 0 && Atomics.compareExchange(i32, H.LOCK, 0, 2) === 0) return;
+        if ((i & 0xffff) === 0 && Date.now() > deadline) throw lockTimeout(this.lockTimeoutMs);
       }
     }
     let c = Atomics.exchange(i32, H.LOCK, 2);
     while (c !== 0) {
-      Atomics.wait(i32, H.LOCK, 2);
+      if (Atomics.wait(i32, H.LOCK, 2, Math.min(250, this.lockTimeoutMs)) === 'timed-out' && Date.now() > deadline) throw lockTimeout(this.lockTimeoutMs);
       c = Atomics.exchange(i32, H.LOCK, 2);
     }
   }
 
   unlock(): void {
+    const u32 = this.u32;
+    u32[H.JLEN] = 0;
+    if (u32[H.JOVERFLOW]) u32[H.JOVERFLOW] = 0;
     if (Atomics.exchange(this.i32, H.LOCK, 0) === 2) Atomics.notify(this.i32, H.LOCK, 1);
+  }
+
+  // ---- undo journal --------------------------------------------------------------------------------
+
+  /** Logs the current value of word idx so recover() can restore it. */
+  private jlog(idx: number): void {
+    const u32 = this.u32;
+    const n = u32[H.JLEN]!;
+    if (n < this.jcap) {
+      const j = this.jw + 2 * n;
+      u32[j] = idx;
+      u32[j + 1] = u32[idx]!;
+      u32[H.JLEN] = n + 1;
+    } else {
+      u32[H.JOVERFLOW] = 1;
+    }
+  }
+
+  /** Journaled write of a structure word. */
+  set(idx: number, v: number): void {
+    const u32 = this.u32;
+    if (u32[idx] === v >>> 0) return;
+    this.jlog(idx);
+    u32[idx] = v;
+  }
+
+  /** Marks the structure consistent: the journal restarts here. */
+  checkpoint(): void {
+    this.u32[H.JLEN] = 0;
+    if (this.u32[H.JOVERFLOW]) this.u32[H.JOVERFLOW] = 0;
+  }
+
+  /**
+   * Releases a lock left held by a thread that died inside an operation (a terminated Worker): rolls
+   * the structure back to its last checkpoint, frees inodes that were half-deleted, restores the
+   * "zero past EOF" invariant, and unlocks. Only call this when no live thread can be inside an
+   * operation on this filesystem (e.g. after every worker using it was terminated). Returns whether
+   * anything had to be recovered; run fsck() afterwards to check the result.
+   */
+  recover(): boolean {
+    const u32 = this.u32;
+    if (Atomics.load(this.i32, H.LOCK) === 0) return false;
+    const n = u32[H.JLEN]!;
+    if (!u32[H.JOVERFLOW]) {
+      for (let i = Math.min(n, this.jcap) - 1; i >= 0; i--) u32[u32[this.jw + 2 * i]!] = u32[this.jw + 2 * i + 1]!;
+    }
+    this.checkpoint();
+    const hwm = u32[H.HWM]!;
+    for (let ino = 2; ino < hwm; ino++) {
+      const r = this.rec(ino);
+      const type = u32[r + I.TYPE];
+      if (type === T_FREE) continue;
+      if (u32[r + I.NLINK] === 0 && u32[r + I.OPEN] === 0) this.freeInode(ino);
+      else if (type === T_FILE) this.zeroTail(r);
+    }
+    this.unlock();
+    Atomics.notify(this.i32, H.LOCK);
+    return true;
+  }
+
+  /** Zeroes a file's storage past its size (in its direct block or last chunk). */
+  private zeroTail(r: number): void {
+    const u32 = this.u32;
+    const size = this.getSize(r);
+    const d = u32[r + I.DATA]!;
+    if (!d) return;
+    if (u32[r + I.MAPCAP] === 0) {
+      this.u8.fill(0, d + size, d + this.blockCap(d));
+      return;
+    }
+    const last = Math.ceil(size / CHUNK) - 1;
+    const c = last >= 0 ? u32[(d >>> 2) + last]! : 0;
+    if (c) this.u8.fill(0, c + size - last * CHUNK, c + CHUNK);
   }
 
   // ---- time ----------------------------------------------------------------------------------------
@@ -105,13 +196,13 @@ export class Store {
 
   /** Stores the last stamp() into the timestamp at word w. */
   setNow(w: number): void {
-    this.u32[w] = this.tLo;
-    this.u32[w + 1] = this.tHi;
+    this.set(w, this.tLo);
+    this.set(w + 1, this.tHi);
   }
 
   setTime(w: number, ns: bigint): void {
-    this.u32[w] = Number(BigInt.asUintN(32, ns));
-    this.u32[w + 1] = Number(BigInt.asUintN(32, ns >> 32n));
+    this.set(w, Number(BigInt.asUintN(32, ns)));
+    this.set(w + 1, Number(BigInt.asUintN(32, ns >> 32n)));
   }
 
   getTime(w: number): bigint {
@@ -125,7 +216,10 @@ export class Store {
   }
 
   private setTag(off: number, tag: number): void {
-    this.u8[this.sideOff + ((off - this.dataOff) >>> MIN_SHIFT)] = tag;
+    const b = this.sideOff + ((off - this.dataOff) >>> MIN_SHIFT);
+    if (this.u8[b] === tag) return;
+    this.jlog(b >>> 2);
+    this.u8[b] = tag;
   }
 
   blockCap(off: number): number {
@@ -133,13 +227,12 @@ export class Store {
   }
 
   private pushFree(off: number, k: number): void {
-    const u32 = this.u32;
-    const head = u32[H.HEADS + k]!;
-    u32[off >>> 2] = head;
-    u32[(off >>> 2) + 1] = 0;
-    if (head) u32[(head >>> 2) + 1] = off;
-    u32[H.HEADS + k] = off;
-    u32[H.FREE_MASK] = (u32[H.FREE_MASK]! | (1 << k)) >>> 0;
+    const head = this.u32[H.HEADS + k]!;
+    this.set(off >>> 2, head);
+    this.set((off >>> 2) + 1, 0);
+    if (head) this.set((head >>> 2) + 1, off);
+    this.set(H.HEADS + k, off);
+    this.set(H.FREE_MASK, (this.u32[H.FREE_MASK]! | (1 << k)) >>> 0);
     this.setTag(off, TAG_FREE | k);
   }
 
@@ -147,15 +240,18 @@ export class Store {
     const u32 = this.u32;
     const next = u32[off >>> 2]!;
     const prev = u32[(off >>> 2) + 1]!;
-    if (prev) u32[prev >>> 2] = next;
+    if (prev) this.set(prev >>> 2, next);
     else {
-      u32[H.HEADS + k] = next;
-      if (!next) u32[H.FREE_MASK] = (u32[H.FREE_MASK]! & ~(1 << k)) >>> 0;
+      this.set(H.HEADS + k, next);
+      if (!next) this.set(H.FREE_MASK, (u32[H.FREE_MASK]! & ~(1 << k)) >>> 0);
     }
-    if (next) u32[(next >>> 2) + 1] = prev;
+    if (next) this.set((next >>> 2) + 1, prev);
   }
 
-  /** Allocates a block of at least n bytes (a power of two, >= 64). ENOSPC when nothing fits. */
+  /**
+   * Allocates a block of at least n bytes (a power of two, >= 64); ENOSPC when nothing fits. The
+   * caller may write the block without journaling until the next checkpoint.
+   */
   alloc(n: number, zero: boolean): number {
     const k = orderFor(n);
     if (k > this.maxOrder) throw new WasiError(Errno.NOSPC);
@@ -164,13 +260,15 @@ export class Store {
     let j = k + 31 - Math.clz32(m & -m);
     const off = this.u32[H.HEADS + j]!;
     this.unlinkFree(off, j);
+    this.jlog(off >>> 2); // the caller will overwrite the free-list links
+    this.jlog((off >>> 2) + 1);
     while (j > k) {
       j--;
       this.pushFree(off + SIZES[j]!, j);
     }
     this.setTag(off, TAG_ALLOC | k);
     const sz = SIZES[k]!;
-    this.u32[H.FREE_BYTES] = this.u32[H.FREE_BYTES]! - sz;
+    this.set(H.FREE_BYTES, this.u32[H.FREE_BYTES]! - sz);
     if (zero) this.u8.fill(0, off, off + sz);
     return off;
   }
@@ -179,7 +277,7 @@ export class Store {
     const tag = this.tagOf(off);
     if ((tag & TAG_ALLOC) === 0) throw new Error(`memfs: freeing a block that is not allocated (${off})`);
     let k = tag & TAG_ORDER;
-    this.u32[H.FREE_BYTES] = this.u32[H.FREE_BYTES]! + SIZES[k]!;
+    this.set(H.FREE_BYTES, this.u32[H.FREE_BYTES]! + SIZES[k]!);
     let rel = off - this.dataOff;
     while (k < this.maxOrder) {
       const sz = SIZES[k]!;
@@ -212,21 +310,19 @@ export class Store {
     const u32 = this.u32;
     let ino = u32[H.IFREE]!;
     if (ino) {
-      u32[H.IFREE] = u32[this.rec(ino) + I.NEXT_FREE]!;
+      this.set(H.IFREE, u32[this.rec(ino) + I.NEXT_FREE]!);
     } else {
       ino = u32[H.HWM]!;
       if (ino > this.nInodes) throw new WasiError(Errno.NOSPC);
-      u32[H.HWM] = ino + 1;
+      this.set(H.HWM, ino + 1);
     }
     const r = this.rec(ino);
-    const gen = u32[r + I.GEN]!;
-    u32.fill(0, r, r + INODE_WORDS);
-    u32[r + I.GEN] = gen;
-    u32[r + I.TYPE] = type;
+    for (let i = 0; i < INODE_WORDS; i++) if (i !== I.GEN) this.set(r + i, 0);
+    this.set(r + I.TYPE, type);
     this.setNow(r + I.ATIM);
     this.setNow(r + I.MTIM);
     this.setNow(r + I.CTIM);
-    u32[H.IUSED] = u32[H.IUSED]! + 1;
+    this.set(H.IUSED, u32[H.IUSED]! + 1);
     return ino;
   }
 
@@ -243,12 +339,11 @@ export class Store {
     } else if (u32[r + I.DATA]) {
       this.free(u32[r + I.DATA]!);
     }
-    const gen = (u32[r + I.GEN]! + 1) & GEN_MASK;
-    u32.fill(0, r, r + INODE_WORDS);
-    u32[r + I.GEN] = gen;
-    u32[r + I.NEXT_FREE] = u32[H.IFREE]!;
-    u32[H.IFREE] = ino;
-    u32[H.IUSED] = u32[H.IUSED]! - 1;
+    for (let i = 0; i < INODE_WORDS; i++) if (i !== I.GEN) this.set(r + i, 0);
+    this.set(r + I.GEN, (u32[r + I.GEN]! + 1) & GEN_MASK);
+    this.set(r + I.NEXT_FREE, u32[H.IFREE]!);
+    this.set(H.IFREE, ino);
+    this.set(H.IUSED, u32[H.IUSED]! - 1);
   }
 
   /** Frees the inode if nothing refers to it any more. */
@@ -263,8 +358,8 @@ export class Store {
 
   setSize(r: number, n: number): void {
     const hi = Math.floor(n / 4294967296);
-    this.u32[r + I.SIZE_LO] = n - hi * 4294967296;
-    this.u32[r + I.SIZE_HI] = hi;
+    this.set(r + I.SIZE_LO, n - hi * 4294967296);
+    this.set(r + I.SIZE_HI, hi);
   }
 
   // ---- directories ---------------------------------------------------------------------------------
@@ -300,7 +395,8 @@ export class Store {
     }
   }
 
-  private hashInsert(hb: number, cap: number, h: number, v: number): boolean {
+  /** Inserts v for hash h; journaled unless the table was allocated in this segment. */
+  private hashInsert(hb: number, cap: number, h: number, v: number, fresh: boolean): boolean {
     const u32 = this.u32;
     const mask = cap - 1;
     const hw = hb >>> 2;
@@ -308,7 +404,8 @@ export class Store {
     for (;;) {
       const s = u32[hw + i]!;
       if (s === 0 || s === TOMB) {
-        u32[hw + i] = v;
+        if (fresh) u32[hw + i] = v;
+        else this.set(hw + i, v);
         return s === 0;
       }
       i = (i + 1) & mask;
@@ -316,8 +413,8 @@ export class Store {
   }
 
   /**
-   * Rewrites dir's entries into a fresh block (dropping dead records) with room for `need` more bytes,
-   * and rebuilds the hash table. Allocation failures leave the directory unchanged.
+   * Rewrites dir's entries into a fresh block (dropping dead records) with room for `need` more bytes
+   * (or, with newEntries false, only rebuilds the hash table). ENOSPC leaves the directory unchanged.
    */
   private dirRebuild(r: number, need: number, newEntries: boolean): void {
     const u32 = this.u32;
@@ -342,21 +439,21 @@ export class Store {
       const len = entryBytes(u32[(a >>> 2) + 2]!);
       if (u32[a >>> 2] !== 0) {
         if (newEntries) u8.copyWithin(neb + w, a, a + len);
-        this.hashInsert(nhb, hcap, u32[(a >>> 2) + 1]!, (newEntries ? w : p) + 1);
+        this.hashInsert(nhb, hcap, u32[(a >>> 2) + 1]!, (newEntries ? w : p) + 1, true);
         w += len;
       }
       p += len;
     }
     if (newEntries) {
       if (eb) this.free(eb);
-      u32[r + I.DATA] = neb;
-      u32[r + I.D_USED] = w;
-      u32[r + I.D_DEAD] = 0;
+      this.set(r + I.DATA, neb);
+      this.set(r + I.D_USED, w);
+      this.set(r + I.D_DEAD, 0);
     }
     if (hb) this.free(hb);
-    u32[r + I.D_HASH] = nhb;
-    u32[r + I.D_HCAP] = hcap;
-    u32[r + I.D_HFILL] = live;
+    this.set(r + I.D_HASH, nhb);
+    this.set(r + I.D_HCAP, hcap);
+    this.set(r + I.D_HFILL, live);
   }
 
   /** Appends an entry (the name must not exist). ENOSPC leaves the directory unchanged. */
@@ -371,6 +468,7 @@ export class Store {
     } else if ((u32[r + I.D_HFILL]! + 1) * 4 > u32[r + I.D_HCAP]! * 3) {
       this.dirRebuild(r, 0, false);
     }
+    // The record goes past D_USED, so it needs no journaling.
     const used = u32[r + I.D_USED]!;
     const a = eb + used;
     const aw = a >>> 2;
@@ -380,24 +478,26 @@ export class Store {
     u32[aw + 3 + ((n - 1) >>> 2)] = 0; // zero the padding of the last name word
     if (n <= 16) for (let j = 0; j < n; j++) this.u8[a + ENTRY_HEADER + j] = nb[j]!;
     else this.u8.set(nb.subarray(0, n), a + ENTRY_HEADER);
-    if (this.hashInsert(u32[r + I.D_HASH]!, u32[r + I.D_HCAP]!, h, used + 1)) u32[r + I.D_HFILL] = u32[r + I.D_HFILL]! + 1;
-    u32[r + I.D_USED] = used + len;
-    u32[r + I.D_LIVE] = u32[r + I.D_LIVE]! + 1;
+    if (this.hashInsert(u32[r + I.D_HASH]!, u32[r + I.D_HCAP]!, h, used + 1, false)) {
+      this.set(r + I.D_HFILL, u32[r + I.D_HFILL]! + 1);
+    }
+    this.set(r + I.D_USED, used + len);
+    this.set(r + I.D_LIVE, u32[r + I.D_LIVE]! + 1);
   }
 
   /** Removes the entry at offset e whose hash slot is slot (as set by lookup). */
   removeEntry(dir: number, e: number, slot: number): void {
     const u32 = this.u32;
     const r = this.rec(dir);
-    u32[e >>> 2] = 0;
-    u32[(u32[r + I.D_HASH]! >>> 2) + slot] = TOMB;
-    u32[r + I.D_DEAD] = u32[r + I.D_DEAD]! + entryBytes(u32[(e >>> 2) + 2]!);
+    this.set(e >>> 2, 0);
+    this.set((u32[r + I.D_HASH]! >>> 2) + slot, TOMB);
+    this.set(r + I.D_DEAD, u32[r + I.D_DEAD]! + entryBytes(u32[(e >>> 2) + 2]!));
     const live = u32[r + I.D_LIVE]! - 1;
-    u32[r + I.D_LIVE] = live;
+    this.set(r + I.D_LIVE, live);
     if (live === 0) {
       this.free(u32[r + I.DATA]!);
       this.free(u32[r + I.D_HASH]!);
-      for (const f of [I.DATA, I.D_USED, I.D_DEAD, I.D_HASH, I.D_HCAP, I.D_HFILL]) u32[r + f] = 0;
+      for (const f of [I.DATA, I.D_USED, I.D_DEAD, I.D_HASH, I.D_HCAP, I.D_HFILL]) this.set(r + f, 0);
     }
   }
 
@@ -407,19 +507,31 @@ export class Store {
   // (pwrite past EOF, ftruncate) never has to clear old storage. Direct mode (MAPCAP 0): the data of
   // a file of at most CHUNK bytes sits in one block (DATA, 0 when empty). Map mode: DATA is an array of
   // MAPCAP u32 chunk offsets, each chunk CHUNK bytes; a 0 entry is a hole that reads as zeros.
+  // Multi-chunk loops checkpoint after each chunk, keeping size consistent with the chunks held.
+
+  /** Frees chunks from the end down to (not including) chunk `keep`, shrinking size along the way. */
+  private freeChunksFrom(r: number, keep: number): void {
+    const u32 = this.u32;
+    const mw = u32[r + I.DATA]! >>> 2;
+    for (let i = u32[r + I.MAPCAP]! - 1; i >= keep; i--) {
+      const c = u32[mw + i]!;
+      if (!c) continue;
+      if (this.getSize(r) > i * CHUNK) this.setSize(r, i * CHUNK);
+      this.free(c);
+      this.set(mw + i, 0);
+      this.checkpoint();
+    }
+  }
 
   fileFreeData(r: number): void {
     const u32 = this.u32;
     const d = u32[r + I.DATA]!;
     if (!d) return;
-    const cap = u32[r + I.MAPCAP]!;
-    if (cap) {
-      const mw = d >>> 2;
-      for (let i = 0; i < cap; i++) if (u32[mw + i]) this.free(u32[mw + i]!);
-    }
+    if (u32[r + I.MAPCAP]) this.freeChunksFrom(r, 0);
     this.free(d);
-    u32[r + I.DATA] = 0;
-    u32[r + I.MAPCAP] = 0;
+    this.set(r + I.DATA, 0);
+    this.set(r + I.MAPCAP, 0);
+    this.setSize(r, 0);
   }
 
   /** Makes sure the chunk map can hold `chunks` entries (switching from direct mode if needed). */
@@ -453,14 +565,13 @@ export class Store {
         u32[nm >>> 2] = c;
       }
     }
-    u32[r + I.DATA] = nm;
-    u32[r + I.MAPCAP] = ncap;
+    this.set(r + I.DATA, nm);
+    this.set(r + I.MAPCAP, ncap);
   }
 
   /** Grows a direct-mode block to hold n (<= CHUNK) bytes. */
   private ensureDirect(r: number, n: number): number {
-    const u32 = this.u32;
-    const d = u32[r + I.DATA]!;
+    const d = this.u32[r + I.DATA]!;
     if (d && this.blockCap(d) >= n) return d;
     const nb = this.alloc(n, false);
     const size = this.getSize(r);
@@ -469,7 +580,7 @@ export class Store {
       this.free(d);
     }
     this.u8.fill(0, nb + (d ? size : 0), nb + this.blockCap(nb));
-    u32[r + I.DATA] = nb;
+    this.set(r + I.DATA, nb);
     return nb;
   }
 
@@ -510,13 +621,12 @@ export class Store {
     if (end > MAX_FILE_SIZE) throw new WasiError(Errno.FBIG);
     const u32 = this.u32;
     const u8 = this.u8;
-    const size = this.getSize(r);
     if (u32[r + I.MAPCAP] === 0 && end <= CHUNK) {
       const d = this.ensureDirect(r, end);
       const a = d + pos;
       if (n <= 16) for (let i = 0; i < n; i++) u8[a + i] = src[i]!;
       else u8.set(src, a);
-      if (end > size) this.setSize(r, end);
+      if (end > this.getSize(r)) this.setSize(r, end);
       return n;
     }
     this.ensureMap(r, Math.ceil(end / CHUNK));
@@ -535,13 +645,14 @@ export class Store {
           if (s === 0) throw e;
           break;
         }
-        u32[mw + ci] = c;
+        this.set(mw + ci, c);
       }
       u8.set(len === n ? src : src.subarray(s, s + len), c + co);
       p += len;
       s += len;
+      if (p > this.getSize(r)) this.setSize(r, p);
+      this.checkpoint();
     }
-    if (p > size) this.setSize(r, p);
     return s;
   }
 
@@ -550,25 +661,18 @@ export class Store {
     const u32 = this.u32;
     const size = this.getSize(r);
     if (n === size) return;
-    const d = u32[r + I.DATA]!;
-    const cap = u32[r + I.MAPCAP]!;
     if (n > size) {
-      if (cap === 0 && n <= CHUNK) this.ensureDirect(r, n);
+      if (u32[r + I.MAPCAP] === 0 && n <= CHUNK) this.ensureDirect(r, n);
       else this.ensureMap(r, Math.ceil(n / CHUNK));
     } else if (n === 0) {
       this.fileFreeData(r);
-    } else if (cap === 0) {
+    } else if (u32[r + I.MAPCAP] === 0) {
+      const d = u32[r + I.DATA]!;
       this.u8.fill(0, d + n, d + size);
     } else {
-      const mw = d >>> 2;
       const keep = Math.ceil(n / CHUNK);
-      for (let i = keep; i < cap; i++) {
-        if (u32[mw + i]) {
-          this.free(u32[mw + i]!);
-          u32[mw + i] = 0;
-        }
-      }
-      const last = u32[mw + keep - 1]!;
+      this.freeChunksFrom(r, keep);
+      const last = u32[(u32[r + I.DATA]! >>> 2) + keep - 1]!;
       const co = n - (keep - 1) * CHUNK;
       if (last && co < CHUNK) this.u8.fill(0, last + co, last + CHUNK);
     }
@@ -576,3 +680,9 @@ export class Store {
   }
 }
 
+function lockTimeout(ms: number): WasiError {
+  return new WasiError(
+    Errno.DEADLK,
+    `memfs: lock held for over ${ms / 1000} s (a thread terminated inside a filesystem operation? see MemoryFS.recover())`,
+  );
+}
