@@ -1,7 +1,11 @@
 import type { ToCoordinator } from '../../kernel/kernel.js';
 import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../threads/process.js';
 import type { BootData } from '../../threads/runtime.js';
-import { OUT_POSTED, type HostMessage, type WorkerStart } from './messages.js';
+import type { HostMessage, WorkerStart } from './messages.js';
+import { createRing, LOG_FD, RingReader } from './ring.js';
+
+/** How often the page drains the output ring while output is streaming (ms). */
+const POLL_MS = 2;
 
 export interface BrowserCoordinatorOptions {
   /** Bytes written to fd 1 or 2 (targets of kind 'callback'). */
@@ -10,13 +14,8 @@ export interface BrowserCoordinatorOptions {
   log(line: string): void;
   /** A thread is waiting for stdin (max bytes wanted; 0 for a readiness poll). */
   stdinDemand?(max: number): void;
-  /** Longest wait at teardown for output still in flight from workers (ms, default 1000). */
-  flushTimeoutMs?: number;
-}
-
-interface FlushWaiter {
-  target: number;
-  done: () => void;
+  /** Bytes of the output ring shared by the process's threads (power of two, default 1 MiB). */
+  ringBytes?: number;
 }
 
 /**
@@ -24,17 +23,21 @@ interface FlushWaiter {
  * the event loop of the worker that asked for it: a worker blocked in Atomics.wait could not start a
  * nested Worker. The warm pool, spawn queue and teardown are WeftProcess's, exactly as on Node.
  *
- * Browsers cannot receive a worker's queued messages synchronously (Node's receiveMessageOnPort), so
- * workers count each output/log message in a shared word before posting it; at teardown a worker is
- * terminated only once the page has received every message counted so far (or after flushTimeoutMs).
+ * Output arrives through a shared ring (ring.ts) that the page drains when a worker rings the doorbell,
+ * and once more, synchronously, before the first worker is terminated at teardown: nothing a thread
+ * wrote before the process exited is lost, although browsers cannot receive a worker's queued
+ * messages synchronously as Node can.
  */
 export class BrowserCoordinatorHost implements CoordinatorHost {
-  private readonly outCounter = new SharedArrayBuffer(4);
-  private readonly posted = new Int32Array(this.outCounter);
-  private received = 0;
-  private waiters: FlushWaiter[] = [];
+  private readonly ringSab: SharedArrayBuffer;
+  private readonly ring: RingReader;
+  private readonly dec = new TextDecoder();
+  private polling = false;
 
-  constructor(private readonly opts: BrowserCoordinatorOptions) {}
+  constructor(private readonly opts: BrowserCoordinatorOptions) {
+    this.ringSab = createRing(opts.ringBytes);
+    this.ring = new RingReader(this.ringSab);
+  }
 
   startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
     // Written literally so bundlers (Vite, webpack, esbuild) pick the worker entry up.
@@ -43,32 +46,18 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
       name: `weft ${boot.role === 'main' ? 'main thread' : `pool worker ${boot.slot}`}`,
     });
     let exited = false;
-    const exit = (): void => {
-      if (exited) return;
-      exited = true;
-      events.exit();
-    };
     worker.onmessage = (e: MessageEvent) => {
       const m = e.data as ToCoordinator | HostMessage;
       switch (m.t) {
-        case 'stdout':
-          this.received++;
-          try {
-            this.opts.output(m.fd, m.data);
-          } finally {
-            this.settle();
-          }
-          return;
-        case 'log':
-          this.received++;
-          try {
-            this.opts.log(m.line);
-          } finally {
-            this.settle();
-          }
+        case 'out-ready':
+          this.drain();
+          this.startPolling();
           return;
         case 'worker-done':
-          exit();
+          if (!exited) {
+            exited = true;
+            events.exit();
+          }
           return;
         case 'stdin-read':
         case 'stdin-poll':
@@ -84,10 +73,10 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
       events.error(workerError(e));
     };
     worker.onmessageerror = () => events.error(new Error('a message from a thread worker could not be deserialized'));
-    worker.postMessage({ boot, outCounter: this.outCounter } satisfies WorkerStart);
+    worker.postMessage({ boot, ring: this.ringSab } satisfies WorkerStart);
     return {
-      terminate: async () => {
-        await this.flush();
+      terminate: () => {
+        this.drain();
         worker.terminate();
       },
     };
@@ -101,26 +90,36 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
     this.opts.log(line);
   }
 
-  /** Resolves once every output message counted so far has been received (bounded by flushTimeoutMs). */
-  private flush(): Promise<void> {
-    const target = Atomics.load(this.posted, OUT_POSTED);
-    if (this.received >= target) return Promise.resolve();
-    return new Promise((resolve) => {
-      const w: FlushWaiter = {
-        target,
-        done: () => {
-          clearTimeout(timer);
-          this.waiters = this.waiters.filter((x) => x !== w);
-          resolve();
-        },
-      };
-      const timer = setTimeout(w.done, this.opts.flushTimeoutMs ?? 1000);
-      this.waiters.push(w);
-    });
+  /**
+   * While output streams in, drain the ring every few ms with the doorbell kept set, so writers do not
+   * pay a postMessage each; stop (clear the doorbell) once a poll finds nothing new.
+   */
+  private startPolling(): void {
+    if (this.polling) return;
+    this.polling = true;
+    const poll = (): void => {
+      if (!this.ring.pending() && this.ring.clearBell()) {
+        this.polling = false;
+        return;
+      }
+      this.drain();
+      setTimeout(poll, POLL_MS);
+    };
+    setTimeout(poll, POLL_MS);
   }
 
-  private settle(): void {
-    for (const w of this.waiters.slice()) if (this.received >= w.target) w.done();
+  /** Delivers everything in the output ring; a throwing callback does not lose the rest. */
+  drain(): void {
+    let failure: unknown;
+    for (const { fd, data } of this.ring.drain()) {
+      try {
+        if (fd === LOG_FD) this.opts.log(this.dec.decode(data));
+        else this.opts.output(fd, data);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure !== undefined) queueMicrotask(() => { throw failure; });
   }
 }
 
@@ -128,8 +127,7 @@ function workerError(e: Event): Error {
   const ev = e as ErrorEvent;
   if (typeof ev.message === 'string' && ev.message) {
     const where = ev.filename ? ` (${ev.filename}:${ev.lineno}:${ev.colno})` : '';
-    const err = ev.error instanceof Error ? ev.error : new Error(ev.message + where);
-    return err;
+    return ev.error instanceof Error ? ev.error : new Error(ev.message + where);
   }
   return new Error(
     `could not start a thread worker (${new URL('./worker.js', import.meta.url).href}): ` +

@@ -2,7 +2,8 @@ import { Errno, WasiError } from '../../abi/errno.js';
 import type { BackendDescriptor, FsBackend } from '../../fs/backend.js';
 import type { StdioTarget, ThreadHost } from '../../kernel/config.js';
 import { openBrowserBackend } from './backends.js';
-import { OUT_POSTED, type HostMessage } from './messages.js';
+import type { HostMessage } from './messages.js';
+import { LOG_FD, RingWriter } from './ring.js';
 
 /** The parts of a dedicated worker's global scope the host uses (the DOM lib types `self` as a Window). */
 export interface WorkerScope {
@@ -13,22 +14,24 @@ export interface WorkerScope {
 const RANDOM_CHUNK = 65536;
 
 /**
- * The kernel's view of the browser inside a Web Worker. Output to fds 1/2 is posted to the page by the
- * kernel itself ('callback' targets); diagnostics are posted as 'log' messages. Every post the page must
- * see before it tears the process down (output, logs) is counted in a shared word first, so the page can
- * wait for the ones still in flight instead of losing them.
+ * The kernel's view of the browser inside a Web Worker. Output to fds 1/2 ('callback' targets, which
+ * the kernel hands to post() as 'stdout' messages) and diagnostics go into the process's output ring
+ * rather than one postMessage each (see ring.ts); every other message is posted to the page.
  */
 export class BrowserThreadHost implements ThreadHost {
-  private readonly outCount: Int32Array;
+  private readonly ring: RingWriter;
   private scratch: Uint8Array | undefined;
 
-  constructor(private readonly scope: WorkerScope, outCounter: SharedArrayBuffer) {
-    this.outCount = new Int32Array(outCounter);
+  constructor(private readonly scope: WorkerScope, ring: SharedArrayBuffer) {
+    this.ring = new RingWriter(ring, () => this.scope.postMessage({ t: 'out-ready' } satisfies HostMessage));
   }
 
   post(msg: unknown, transfer?: Transferable[]): void {
-    const t = (msg as { t?: string }).t;
-    if (t === 'stdout' || t === 'log') Atomics.add(this.outCount, OUT_POSTED, 1);
+    const m = msg as { t?: string; fd?: number; data?: Uint8Array };
+    if (m.t === 'stdout' && m.data) {
+      this.ring.write(m.fd!, m.data);
+      return;
+    }
     this.scope.postMessage(msg, transfer);
   }
 
@@ -70,7 +73,7 @@ export class BrowserThreadHost implements ThreadHost {
 
   log(line: string): void {
     try {
-      this.post({ t: 'log', line } satisfies HostMessage);
+      this.ring.write(LOG_FD, new TextEncoder().encode(line));
     } catch {
       console.error(line);
     }

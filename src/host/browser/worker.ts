@@ -11,8 +11,8 @@ interface Scope extends WorkerScope {
 const scope = globalThis as unknown as Scope;
 scope.onmessage = (e: MessageEvent) => {
   scope.onmessage = null;
-  const { boot, outCounter } = e.data as WorkerStart;
-  runThread(boot, new BrowserThreadHost(scope, outCounter));
+  const { boot, ring } = e.data as WorkerStart;
+  runThread(boot, new BrowserThreadHost(scope, ring));
   scope.postMessage({ t: 'worker-done' } satisfies HostMessage);
   scope.close();
 };
