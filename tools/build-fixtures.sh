@@ -78,6 +78,13 @@ command -v clang-19 >/dev/null && command -v wasm-ld-19 >/dev/null && [ -d /usr/
     exit 1
 }
 
+# one build at a time (test files running in parallel may all call this)
+mkdir -p "$CACHE"
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$CACHE/.build-fixtures.lock"
+    flock 9
+fi
+
 jobs=()
 for route in "${routes[@]}"; do
     shopt -s nullglob
