@@ -69,7 +69,7 @@ const readInThread = `(module
 
 /**
  * The in-memory fs, shared by threads: main reads /data/in.txt (preopen fd 3); a spawned thread writes
- * it upper-cased to /data/out.txt; main exits 0 once the thread is done (10 + errno on failure).
+ * it upper-cased to /data/out-ü.txt (a non-ASCII name); main exits 0 once the thread is done (10 + errno on failure).
  */
 const fileRoundTrip = `(module
   (import "foo" "bar" (memory 1 1 shared))
@@ -82,7 +82,7 @@ const fileRoundTrip = `(module
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
   (func $check (param $e i32) (if (local.get $e) (then (call $exit (i32.add (i32.const 10) (local.get $e))))))
   (func (export "wasi_thread_start") (param i32 i32) (local $i i32) (local $c i32) (local $fd i32)
-    (memory.init 1 (i32.const 64) (i32.const 0) (i32.const 7))
+    (memory.init 1 (i32.const 64) (i32.const 0) (i32.const 10))
     (loop $up
       (local.set $c (i32.load8_u (i32.add (i32.const 1024) (local.get $i))))
       (if (i32.and (i32.ge_u (local.get $c) (i32.const 97)) (i32.le_u (local.get $c) (i32.const 122)))
@@ -90,7 +90,7 @@ const fileRoundTrip = `(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $up (i32.lt_u (local.get $i) (i32.load (i32.const 24)))))
     ;; O_CREAT|O_TRUNC, rights fd_write
-    (call $check (call $open (i32.const 3) (i32.const 0) (i32.const 64) (i32.const 7) (i32.const 9)
+    (call $check (call $open (i32.const 3) (i32.const 0) (i32.const 64) (i32.const 10) (i32.const 9)
       (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 40)))
     (local.set $fd (i32.load (i32.const 40)))
     (i32.store (i32.const 16) (i32.const 1024)) (i32.store (i32.const 20) (i32.load (i32.const 24)))
@@ -113,7 +113,7 @@ const fileRoundTrip = `(module
         (then (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))) (br $wait))))
     (call $exit (i32.const 0)))
   (data "in.txt")
-  (data "out.txt"))`;
+  (data "out-\\c3\\bc.txt"))`;
 
 const skip = browserSkipReason();
 
@@ -242,15 +242,18 @@ describe('weft/browser in Chromium', { skip }, () => {
   test('a file round trip through the shared in-memory filesystem', async () => {
     const r = await page.evaluate(async () => {
       const { run, MemoryFS } = window.weft;
-      const fs = new MemoryFS({ '/data/in.txt': 'hello from the page' });
+      const fs = new MemoryFS({ "/data/in.txt": "hello from the page" });
+      let err = "";
       const { exitCode } = await run(fetch('/fx/fileRoundTrip.wasm'), {
-        args: ['roundtrip'], preopens: { '/data': fs.dir('/data') }, stderr: () => {},
+        args: ["roundtrip"], preopens: { "/data": fs.dir("/data") }, stderr: (b) => (err += new TextDecoder().decode(b)),
       });
-      return { exitCode, out: fs.exists('/data/out.txt') ? fs.readText('/data/out.txt') : null, list: fs.readdir('/data') };
+      const out = '/data/out-\u00fc.txt';
+      return { exitCode, out: fs.exists(out) ? fs.readText(out) : null, list: fs.readdir("/data"), fsck: fs.fsck(), err };
     });
-    assert.equal(r.exitCode, 0);
+    assert.equal(r.exitCode, 0, r.err);
     assert.equal(r.out, 'HELLO FROM THE PAGE');
-    assert.deepEqual(r.list.sort(), ['in.txt', 'out.txt']);
+    assert.deepEqual(r.list.sort(), ['in.txt', 'out-\u00fc.txt']);
+    assert.deepEqual(r.fsck.errors, []);
   });
 
   test('stdoutLine/stderrLine get decoded lines; lines() turns a line callback into a bytes callback', async () => {

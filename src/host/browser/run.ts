@@ -1,5 +1,7 @@
 import { inspectModule } from '../../abi/wasm-module.js';
 import type { BackendDescriptor } from '../../fs/backend.js';
+import { MemoryFsBackend } from '../../fs/memfs.js';
+import { H } from '../../fs/memfs/layout.js';
 import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { WeftProcess } from '../../threads/process.js';
@@ -61,7 +63,9 @@ function isView(x: unknown): x is ArrayBufferView {
 }
 
 function viewBytes(v: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer as ArrayBuffer, v.byteOffset, v.byteLength);
+  const u8 = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer as ArrayBuffer, v.byteOffset, v.byteLength);
+  // TextDecoder (module names) and WebAssembly.compile want unshared bytes.
+  return typeof SharedArrayBuffer !== 'undefined' && u8.buffer instanceof SharedArrayBuffer ? u8.slice() : u8;
 }
 
 async function load(src: WasmSource): Promise<{ bytes: Uint8Array; module?: WebAssembly.Module }> {
@@ -136,6 +140,22 @@ function outputSink(
 }
 
 /**
+ * A worker terminated inside an in-memory filesystem operation leaves its lock held (the page would
+ * then spin on it): roll such an operation back once the process is gone. Browsers stop a terminated
+ * worker asynchronously, so give it a moment first.
+ */
+async function recoverFilesystems(preopens: PreopenConfig[]): Promise<void> {
+  const seen = new Set<SharedArrayBuffer>();
+  for (const { backend: d } of preopens) {
+    if (d.kind !== 'memory' || seen.has(d.sab)) continue;
+    seen.add(d.sab);
+    if (Atomics.load(new Int32Array(d.sab, 0, 16), H.LOCK) === 0) continue;
+    await new Promise((r) => setTimeout(r, 50));
+    new MemoryFsBackend(d, { canBlock: false }).recover();
+  }
+}
+
+/**
  * Runs a WASI command (preview1, wasi-threads or WASIX) in this page with real threads: every wasm
  * thread in its own Web Worker over one shared memory, fd table and in-memory filesystem. The page
  * never blocks. Resolves once every worker is gone.
@@ -184,6 +204,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const exitCode = await proc.start();
+    await recoverFilesystems(preopens);
     return { exitCode };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
