@@ -211,7 +211,8 @@ export async function benchBrowser({ rounds = ROUNDS, node = true } = {}) {
   return results;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// (node --test runs every file under test/, this one included: only run when invoked directly.)
+if (import.meta.url === `file://${process.argv[1]}` && !process.env.NODE_TEST_CONTEXT) {
   const r = await benchBrowser();
   if (process.argv.includes('--json')) console.log(JSON.stringify(r, null, 2));
   else {
