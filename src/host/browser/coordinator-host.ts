@@ -40,11 +40,8 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
   }
 
   startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
-    // Written literally so bundlers (Vite, webpack, esbuild) pick the worker entry up.
-    const worker = new Worker(new URL('./worker.js', import.meta.url), {
-      type: 'module',
-      name: `weft ${boot.role === 'main' ? 'main thread' : `pool worker ${boot.slot}`}`,
-    });
+    // Written literally, with static options, so bundlers (Vite, webpack, esbuild) pick the entry up.
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'weft thread' });
     let exited = false;
     worker.onmessage = (e: MessageEvent) => {
       const m = e.data as ToCoordinator | HostMessage;

@@ -129,9 +129,11 @@ export function stdinSource(o: StdinOption | undefined): { source: StdinSource; 
     return { source: pull, pull };
   }
   if (typeof (o as ReadableStream).getReader === 'function') {
-    const reader = (o as ReadableStream<Uint8Array | string>).getReader();
+    const stream = o as ReadableStream<Uint8Array | string>;
+    let reader: ReadableStreamDefaultReader<Uint8Array | string> | undefined;
     const pull = new PullStdinSource(
       async () => {
+        reader ??= stream.getReader();
         for (;;) {
           const { value, done } = await reader.read();
           if (done) return null;
@@ -139,7 +141,8 @@ export function stdinSource(o: StdinOption | undefined): { source: StdinSource; 
           if (b.length > 0) return b;
         }
       },
-      () => void reader.cancel().catch(() => {}),
+      // The program is done with stdin: cancel the stream (locked only if it was read at all).
+      () => void reader?.cancel().catch(() => {}),
     );
     return { source: pull, pull };
   }
