@@ -24,6 +24,7 @@ async function go() {
   try {
     const { exitCode } = await run(fetch(new URL('./parallel.wasm', import.meta.url)), {
       args: ['parallel.wasm', String(threads), String(steps)],
+      spareWorkers: threads, // boot a worker per thread up front: all threads start together
       stdoutLine: (line) => {
         const m = /^thread (\d+):/.exec(line);
         append(line, m ? `t${Number(m[1]) % 8}` : /^(pi|error|done)/.test(line) ? 'result' : undefined);

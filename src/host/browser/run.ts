@@ -46,6 +46,11 @@ export interface RunOptions {
   stderrLine?: (line: string) => void;
   /** Most wasm threads alive at once, the main thread included (default 256). */
   maxThreads?: number;
+  /**
+   * Pooled workers kept booted beyond current demand (default 1). A Worker takes tens of ms to start;
+   * a program about to spawn N threads at once starts faster with N.
+   */
+  spareWorkers?: number;
   /** Log every syscall (to console and stderr). */
   trace?: boolean;
   /** Aborting ends the program (every thread) with exit code 130. */
@@ -193,7 +198,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     stdinDemand: stdin?.pull ? (max) => stdin.pull!.demand(max) : undefined,
   });
   const proc = new WeftProcess(host, {
-    module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source,
+    module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source, spareWorkers: options.spareWorkers,
     kernel: {
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: !!options.trace,
