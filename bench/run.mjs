@@ -1,0 +1,217 @@
+// `npm run bench`: weft against its peers on the same wasm programs, in one run.
+// Every measurement is a fresh child process (bench/child.mjs, or a CLI), run one at a time; the cases are
+// interleaved round-robin over the repeats so a burst of load from other users of the machine spreads over
+// all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
+// spread (the noise), and the ratio of medians against a reference row.
+//
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff] [--json FILE]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { config, generate, TAG } from './programs/gen.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(here);
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const REPEATS = Number(opt('--repeats', 5));
+const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff').split(',');
+const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
+const TIMEOUT_MS = 60_000;
+
+const prog = await generate();
+const child = path.join(here, 'child.mjs');
+const weftCli = path.join(root, 'dist', 'cli', 'main.js');
+if (!fs.existsSync(weftCli)) throw new Error('dist/ missing: build first (npm run bench does)');
+
+// Node flags. weft applies --no-liftoff itself (and its workers reject it on the command line: they are
+// started with the parent's execArgv). emnapi needs it from its user on Node 20 (V8 < 12.4 Liftoff bug with
+// memory.atomic.wait); without it wait loops can hang. --no-warnings only silences node:wasi's
+// ExperimentalWarning. node:wasi runs without --no-turbo-fast-api-calls (it did not crash here).
+const EMNAPI = ['--no-liftoff'];
+const QUIET = ['--no-warnings'];
+
+/**
+ * A case: one child process per repeat. `metrics(lines, wallMs)` turns the "@ tag value" lines it printed
+ * (and its wall time) into named numbers.
+ */
+const cases = [];
+// a program's total(s) for `tag` -> per-call time (median of its timed loops)
+const perCall = (tag, n, unit) => (l) => (l[tag]?.length ? { v: median(l[tag]) / n / unit } : {});
+const def = (group, id, label, cmd, metrics, o = {}) => cases.push({ group, id, label, cmd, metrics, repeats: o.repeats ?? REPEATS });
+const node = (flags, ...args) => [process.execPath, ...flags, ...args];
+function median(a) {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+}
+
+const spawnMetrics = (l) => ({
+  cold: l[TAG.spawnCold]?.[0] / 1e3,
+  warm: median(l[TAG.spawnWarm] ?? []) / 1e3,
+  call: median(l[TAG.spawnCall] ?? []) / 1e3,
+  entry: median(l[TAG.spawnEntry] ?? []) / 1e3,
+});
+if (ONLY.includes('spawn')) {
+  def('spawn', 'weft', 'weft run()', node([], child, 'weft', prog['spawn-shared']), spawnMetrics);
+  def('spawn', 'emnapi', '@emnapi/wasi-threads, pool of 4, main wasm thread in a worker', node(EMNAPI, child, 'emnapi', prog['spawn-shared'], '-', 'precise'), spawnMetrics);
+  def('spawn', 'emnapi-readme', `@emnapi/wasi-threads, README set-up (Worker per thread; ${config.spawnFew} pairs)`, node(EMNAPI, child, 'emnapi-readme', prog['spawn10-shared'], '-', 'precise'), spawnMetrics, { repeats: Math.min(REPEATS, 3) });
+}
+if (ONLY.includes('ping')) {
+  const m = perCall(TAG.ping, config.pingRounds, 1e3);
+  def('ping', 'weft', 'weft run()', node([], child, 'weft', prog['pingpong-shared']), m);
+  def('ping', 'emnapi', '@emnapi/wasi-threads (pool)', node(EMNAPI, child, 'emnapi', prog['pingpong-shared'], '-', 'precise'), m);
+  def('ping', 'floor', 'JS floor: 2 workers, Atomics.wait/notify', node([], child, 'js-pingpong'), m);
+}
+for (const [key, kind, n, unit] of [['fd', 'fdwrite', config.fdWrite, 1e3], ['clock', 'clock', config.clock, 1]]) {
+  if (!ONLY.includes(key)) continue;
+  const [tm, tt] = key === 'fd' ? [TAG.fdMain, TAG.fdThread] : [TAG.clockMain, TAG.clockThread];
+  const main = perCall(tm, n, unit);
+  const both = (l) => ({ main: main(l).v, thread: perCall(tt, n, unit)(l).v });
+  const out = key === 'fd' ? 'null' : '-';
+  // wasm-util's own clock is only ms-resolution; for fd_write its clock just times the loop, so it is swapped
+  // for a ns one. For the clock benchmark it is the thing measured (loops long enough for 1 ms to be ~1%).
+  const clk = key === 'fd' ? 'precise' : '-';
+  const plain = prog[`${kind}-plain`], shared = prog[`${kind}-shared`];
+  def(key, 'node-wasi', 'node:wasi, main thread (plain module)', node(QUIET, child, 'node-wasi', plain, out), (l) => ({ main: main(l).v }));
+  def(key, 'weft-plain', 'weft run(), main thread (plain module)', node([], child, 'weft', plain, out), (l) => ({ main: main(l).v }));
+  def(key, 'weft-wasi', 'weft WASI class, main thread (plain module)', node([], child, 'weft-wasi', plain, out), (l) => ({ main: main(l).v }));
+  def(key, 'wasm-util', '@tybys/wasm-util WASI, main thread (plain module)', node([], child, 'wasm-util', plain, out, clk), (l) => ({ main: main(l).v }));
+  def(key, 'weft', 'weft run() (shared module)', node([], child, 'weft', shared, out), both);
+  def(key, 'emnapi', 'emnapi + wasm-util (shared module)', node(EMNAPI, child, 'emnapi', shared, out, clk), both);
+}
+if (ONLY.includes('startup')) {
+  const wall = (_l, ms) => ({ v: ms });
+  const r = REPEATS + 2;
+  def('startup', 'node', 'node -e 0 (process floor)', node([], '-e', '0'), wall, { repeats: r });
+  def('startup', 'node-wasi', 'node:wasi, trivial plain module', node(QUIET, child, 'node-wasi', prog['trivial-plain']), wall, { repeats: r });
+  def('startup', 'weft-plain', 'weft run (CLI), trivial plain module', node([], weftCli, 'run', prog['trivial-plain']), wall, { repeats: r });
+  def('startup', 'weft', 'weft run (CLI), threaded module: spawn+join 1 thread', node([], weftCli, 'run', prog['trivial-shared']), wall, { repeats: r });
+  def('startup', 'emnapi', 'emnapi README set-up, same threaded module', node(EMNAPI, child, 'emnapi-readme', prog['trivial-shared']), wall, { repeats: r });
+}
+if (ONLY.includes('liftoff')) {
+  const m = (l) => ({ compile: l[40]?.[0] / 1e6, firstCalls: l[41]?.[0] / 1e6 });
+  const probe = path.join(here, 'peers', 'compile.mjs');
+  const r = Math.min(REPEATS, 3);
+  def('liftoff', 'liftoff', 'default (Liftoff, lazy compilation)', node([], probe, prog['big-shared']), m, { repeats: r });
+  def('liftoff', 'no-liftoff', '--no-liftoff (what weft sets on V8 < 12.4)', node(['--no-liftoff'], probe, prog['big-shared']), m, { repeats: r });
+}
+
+// The child's stderr (where the programs print) is a file: a pipe could fill up, or be non-blocking and
+// give the writers EAGAIN, and reading it would cost this process CPU while the child runs.
+const errFile = path.join(os.tmpdir(), `weft-bench-${process.pid}.err`);
+function runOnce(cmd) {
+  return new Promise((resolve) => {
+    const errFd = fs.openSync(errFile, 'w+');
+    const t0 = process.hrtime.bigint();
+    const p = spawn(cmd[0], cmd.slice(1), { cwd: root, stdio: ['ignore', 'ignore', errFd] });
+    const timer = setTimeout(() => p.kill('SIGKILL'), TIMEOUT_MS);
+    p.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      fs.closeSync(errFd);
+      const err = fs.readFileSync(errFile, 'utf8');
+      const lines = {};
+      const other = [];
+      for (const line of err.split('\n')) {
+        const m = /^@ (\d+) (\d+)$/.exec(line);
+        if (m) (lines[m[1]] ??= []).push(Number(m[2]));
+        else if (line.trim()) other.push(line);
+      }
+      resolve({ code, signal, ms, lines, other });
+    });
+  });
+}
+
+const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+const cpuField = (name) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(cpuinfo)?.[1];
+const machine = {
+  date: new Date().toISOString(),
+  nproc: os.availableParallelism?.() ?? os.cpus().length,
+  cpu: `${cpuField('model name') ?? os.cpus()[0]?.model} (family ${cpuField('cpu family')}, model ${cpuField('model')}, ${Math.round(Number(cpuField('cpu MHz')))} MHz${/ hypervisor/.test(cpuField('flags') ?? '') ? ', VM' : ''})`,
+  node: process.version,
+  v8: process.versions.v8,
+  loadavgStart: os.loadavg(),
+};
+console.log(`weft benchmarks — ${machine.date}, ${machine.nproc} cpus (${machine.cpu}), Node ${machine.node} (V8 ${machine.v8})`);
+console.log(`load average at start: ${machine.loadavgStart.map((x) => x.toFixed(2)).join(' ')}; ${cases.length} cases, up to ${REPEATS} processes each\n`);
+
+const started = Date.now();
+const results = new Map(cases.map((c) => [c, []]));
+const failures = [];
+const maxRepeats = Math.max(...cases.map((c) => c.repeats));
+for (let r = 0; r < maxRepeats; r++) {
+  for (const c of cases) {
+    if (r >= c.repeats) continue;
+    const res = await runOnce(c.cmd);
+    c.seconds = (c.seconds ?? 0) + res.ms / 1000;
+    if (res.code !== 0) {
+      failures.push(`${c.group}/${c.id} #${r}: exit ${res.code ?? res.signal}\n    ${res.other.slice(-5).join('\n    ')}`);
+      continue;
+    }
+    results.get(c).push(c.metrics(res.lines, res.ms));
+  }
+  process.stderr.write(`  round ${r + 1}/${maxRepeats} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+}
+fs.rmSync(errFile, { force: true });
+machine.loadavgEnd = os.loadavg();
+machine.seconds = (Date.now() - started) / 1000;
+
+// name, unit, how to print, and which (case id, metric) each ratio is against
+const groups = {
+  spawn: { title: 'Thread spawn+join (wasi-threads, shared module)', unit: 'µs', metrics: {
+    cold: ['cold: first spawn+join of the process', 'weft'],
+    warm: [`warm: median of ${config.spawnWarm} sequential spawn+join pairs (per process)`, 'weft'],
+    call: ['warm: thread-spawn call returns', 'weft'],
+    entry: ['warm: child starts running', 'weft'],
+  } },
+  ping: { title: `Futex ping-pong, per round trip (${config.pingRounds} rounds after ${config.pingWarmupMs} ms of warm-up rounds)`, unit: 'µs', metrics: { v: ['round trip', 'floor'] } },
+  fd: { title: `fd_write of 1 byte to /dev/null, per call (median of ${config.syscallReps} loops of ${config.fdWrite} calls, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  clock: { title: `clock_time_get(monotonic), per call (median of ${config.syscallReps} loops of ${config.clock} calls, after one warm-up loop)`, unit: 'ns', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  startup: { title: 'Start-up: process start to exit (wall time from the parent)', unit: 'ms', metrics: { v: ['end to end', 'node-wasi'] } },
+  liftoff: { title: `Compile a ${config.bigFunctions}-function module (${(fs.statSync(prog['big-shared']).size / 1024).toFixed(0)} KiB, shared memory)`, unit: 'ms', metrics: {
+    compile: ['WebAssembly.compile', 'liftoff'], firstCalls: ['instantiate + first call of every function', 'liftoff'],
+  } },
+};
+
+const summary = [];
+const fmt = (x) => (!Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const lookup = (group, id, metric) => summary.find((s) => s.group === group && s.id === id && s.metric === metric)?.median;
+for (const [gname, g] of Object.entries(groups)) {
+  for (const [metric, [what]] of Object.entries(g.metrics)) {
+    for (const c of cases.filter((c) => c.group === gname)) {
+      const vals = results.get(c).map((m) => m[metric]).filter((x) => Number.isFinite(x));
+      if (!vals.length) continue;
+      summary.push({ group: gname, id: c.id, label: c.label, metric, what, unit: g.unit, median: median(vals),
+        min: Math.min(...vals), max: Math.max(...vals), n: vals.length, values: vals });
+    }
+  }
+}
+let md = '';
+for (const [gname, g] of Object.entries(groups)) {
+  const rows = summary.filter((s) => s.group === gname);
+  if (!rows.length) continue;
+  md += `\n### ${g.title}\n\n| case | runtime | median ${g.unit} | min–max | n | ratio |\n|---|---|---:|---:|---:|---:|\n`;
+  for (const s of rows) {
+    const [, refSpec] = g.metrics[s.metric];
+    const [refId, refMetric = s.metric] = refSpec.split(':');
+    const ref = lookup(gname, refId, refMetric);
+    const refLabel = `${refId}${refMetric !== s.metric ? ' ' + refMetric : ''}`;
+    const ratio = ref ? `${(s.median / ref).toFixed(2)}x ${refLabel}` : '';
+    md += `| ${s.what} | ${s.label} | ${fmt(s.median)} | ${fmt(s.min)}–${fmt(s.max)} | ${s.n} | ${s.id === refId && refMetric === s.metric ? '(ref)' : ratio} |\n`;
+  }
+}
+console.log(md);
+if (failures.length) console.log(`failures:\n  ${failures.join('\n  ')}\n`);
+const slow = [...cases].sort((a, b) => b.seconds - a.seconds).slice(0, 4).map((c) => `${c.group}/${c.id} ${c.seconds.toFixed(0)} s`);
+console.log(`load average at end: ${machine.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}; took ${machine.seconds.toFixed(0)} s (slowest: ${slow.join(', ')})`);
+fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
+fs.writeFileSync(JSON_OUT, JSON.stringify({ machine, config, summary, failures }, null, 1) + '\n');
