@@ -6,3 +6,4 @@ export { run, type RunOptions, type OutputOption, type WasmSource } from './host
 export { WASI, type WASIOptions } from './host/node/wasi.js';
 export type { BackendDescriptor, FsBackend } from './fs/backend.js';
 export { Errno } from './abi/errno.js';
+export { MemoryFS, MemoryFsBackend } from './fs/memfs.js';

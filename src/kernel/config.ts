@@ -34,6 +34,8 @@ export interface KernelConfig {
   /** Does the module export wasi_thread_start? */
   hasThreadStart: boolean;
   usesWasix: boolean;
+  /** Process-wide WASIX state (kernel/wasix-state.ts), present when the module imports wasix_32v1. */
+  wasixSab?: SharedArrayBuffer;
 }
 
 /** What the kernel needs from its host inside one thread. Implemented by host/node and host/browser. */

@@ -17,8 +17,9 @@ export const FdKind = {
   FILE: 2,
   /** A directory of a backend; PATH is its backend-relative path, the base of path_* calls. */
   DIR: 3,
-  PIPE_READ: 4,
-  PIPE_WRITE: 5,
+  /** One end of a WASIX pipe (OBJECT = stream object, HANDLE = end 0/1). */
+  PIPE: 4,
+  /** A WASIX eventfd (OBJECT = stream object). */
   EVENT: 6,
   SOCKET: 7,
 } as const;
@@ -35,6 +36,8 @@ export const Fd = {
   DESC: 5,
   /** 1 + preopen index for preopened directories (fd_prestat_get), else 0. */
   PREOPEN: 6,
+  /** WASIX fdflagsext (close-on-exec). Per fd, not shared by dups. */
+  FDFLAGS_EXT: 7,
   WORDS: 8,
 } as const;
 
@@ -188,6 +191,7 @@ export class FdTable {
     i[base + Fd.RIGHTS_BASE] = e.rightsBase;
     i[base + Fd.RIGHTS_INHERITING] = e.rightsInheriting;
     i[base + Fd.PREOPEN] = e.preopen ?? 0;
+    i[base + Fd.FDFLAGS_EXT] = 0;
     i[base + Fd.DESC] = desc;
     Atomics.store(i, base + Fd.KIND, e.kind);
   }
@@ -296,6 +300,7 @@ export class FdTable {
       Atomics.add(i, this.desc(src) + Desc.REFS, 1);
       for (let w = 1; w < Fd.WORDS; w++) i[dst + w] = i[src + w]!;
       i[dst + Fd.PREOPEN] = 0;
+      i[dst + Fd.FDFLAGS_EXT] = 0;
       Atomics.store(i, dst + Fd.KIND, i[src + Fd.KIND]!);
       return { fd: to, closed };
     } finally {

@@ -3,11 +3,17 @@ import type { Kernel } from './kernel.js';
 import { coreSyscalls } from './syscalls/core.js';
 import { fdSyscalls } from './syscalls/fd.js';
 import { fsSyscalls } from './syscalls/fs.js';
-import { pollSyscalls, stdioReadProbe } from './syscalls/poll.js';
+import { pollSyscalls, stdioReadProbe, type ReadProbe } from './syscalls/poll.js';
+import { Fd } from './fdtable.js';
 import type { SyscallFn, SyscallTable } from './syscalls/types.js';
 import { createFileOps } from './files.js';
 import { traced } from './trace.js';
 import { wasiThreadSyscalls } from '../threads/spawn.js';
+import { SignalDelivery } from './signals.js';
+import { createStreams } from './streams.js';
+import { WasixState } from './wasix-state.js';
+import { wasixThreadSyscalls } from './syscalls/wasix.js';
+import { wasixFdSyscalls } from './syscalls/wasix-fd.js';
 
 /** The wasi_snapshot_preview1 functions, as one table. */
 export function preview1Table(k: Kernel): SyscallTable {
@@ -16,17 +22,44 @@ export function preview1Table(k: Kernel): SyscallTable {
     ...coreSyscalls(k),
     ...fdSyscalls(k, files),
     ...fsSyscalls(k),
-    ...pollSyscalls(k, { read: stdioReadProbe(k) }),
+    ...pollSyscalls(k, { read: readProbe(k) }),
+  };
+}
+
+/** fd_read readiness for poll_oneoff: in-kernel streams (pipes, eventfds) first, then stdio and files. */
+function readProbe(k: Kernel): ReadProbe {
+  const stdio = stdioReadProbe(k);
+  return (fd, base) => {
+    const stream = k.streams[k.fds.i32[base + Fd.KIND]!];
+    if (!stream) return stdio(fd, base);
+    const r = stream.readReady(base);
+    return r.ready ? r : null;
   };
 }
 
 /** Import namespaces served by the kernel, keyed by module name. */
 export function namespaces(k: Kernel): Record<string, SyscallTable> {
-  const p1 = preview1Table(k);
   const threads = wasiThreadSyscalls(k);
+  if (!k.cfg.wasixSab) {
+    const p1 = preview1Table(k);
+    return {
+      wasi_snapshot_preview1: { ...p1, 'thread-spawn': threads['thread-spawn']!, thread_spawn: threads['thread_spawn']! },
+      wasi: threads,
+    };
+  }
+  // A WASIX module: pipes and eventfds join the fd kinds, signals are delivered at syscall boundaries,
+  // and proc_raise uses WASIX (Linux) signal numbers in both namespaces.
+  const st = new WasixState(k.cfg.wasixSab);
+  k.signals = new SignalDelivery(k, st);
+  createStreams(k, st);
+  const p1 = preview1Table(k);
+  const wx = wasixThreadSyscalls(k, st);
+  const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']! };
+  const wasix: SyscallTable = { ...p1x, ...wx, ...wasixFdSyscalls(k, st, p1['path_open']!) };
   return {
-    wasi_snapshot_preview1: { ...p1, 'thread-spawn': threads['thread-spawn']!, thread_spawn: threads['thread_spawn']! },
+    wasi_snapshot_preview1: { ...p1x, 'thread-spawn': threads['thread-spawn']!, thread_spawn: threads['thread_spawn']! },
     wasi: threads,
+    wasix_32v1: wasix,
   };
 }
 
@@ -55,10 +88,21 @@ export function buildImports(
     const full = `${imp.module}.${imp.name}`;
     let fn: SyscallFn | undefined = tables[imp.module]?.[imp.name];
     if (!fn) fn = enosys(k, full);
+    if (k.signals && !VOID_CALLS.has(imp.name)) fn = withSignals(k, fn);
     if (k.cfg.trace) fn = traced(k, full, fn, !VOID_CALLS.has(imp.name) && imp.name !== 'thread-spawn' && imp.name !== 'thread_spawn');
     ns[imp.name] = fn as WebAssembly.ImportValue;
   }
   return imports;
+}
+
+/** Delivers the calling thread's pending signals when a syscall returns (WASIX semantics). */
+function withSignals(k: Kernel, fn: SyscallFn): SyscallFn {
+  const signals = k.signals!;
+  return (...args: unknown[]) => {
+    const r = fn(...args);
+    if (signals.pending()) signals.deliver();
+    return r;
+  };
 }
 
 function enosys(k: Kernel, name: string): SyscallFn {

@@ -6,6 +6,8 @@ import type { KernelConfig, ThreadHost } from './config.js';
 import { isSentinel, ProcExit, ThreadKilled } from './exits.js';
 import { FdTable, type FdEntry } from './fdtable.js';
 import { GuestMemory } from './memory.js';
+import type { SignalDelivery } from './signals.js';
+import type { StreamOps } from './streams.js';
 
 /** Messages a thread sends to the coordinator. */
 export type ToCoordinator =
@@ -15,7 +17,9 @@ export type ToCoordinator =
   | { t: 'stdin-poll'; slot: number; seq: number }
   | { t: 'stdout'; fd: number; data: Uint8Array }
   | { t: 'retired'; slot: number }
-  | { t: 'ready'; slot: number };
+  | { t: 'ready'; slot: number }
+  /** WASIX proc_raise_interval: raise `sig` on the main thread after `ms`, every `ms` when repeating (0 cancels). */
+  | { t: 'itimer'; sig: number; ms: number; repeat: boolean };
 
 /**
  * One thread's view of the process kernel. All state that threads must agree on (fd table, exit state,
@@ -31,6 +35,10 @@ export class Kernel {
   private backends: (FsBackend | undefined)[] = [];
   /** Release handlers for fd kinds owned by other modules (pipes, eventfds), run on the last close. */
   readonly releaseHooks: Partial<Record<number, (e: FdEntry) => void>> = {};
+  /** read/write/readiness of fd kinds that are in-kernel streams (pipes, eventfds), by FdKind. */
+  readonly streams: Partial<Record<number, StreamOps>> = {};
+  /** Signal delivery (WASIX modules only). */
+  signals: SignalDelivery | undefined;
   /** ms to add to performance.now() to get the process-wide monotonic clock. */
   readonly monoOffsetMs: number;
   readonly sleepWord: Int32Array;

@@ -10,6 +10,8 @@ export class GuestMemory {
   private buf: ArrayBuffer | SharedArrayBuffer;
   u8!: Uint8Array;
   dv!: DataView;
+  /** Word view for futexes; only when the memory is shared (Atomics.wait needs a shared buffer). */
+  i32: Int32Array | undefined;
 
   constructor(readonly memory: WebAssembly.Memory) {
     this.buf = memory.buffer;
@@ -20,6 +22,7 @@ export class GuestMemory {
     this.buf = this.memory.buffer;
     this.u8 = new Uint8Array(this.buf);
     this.dv = new DataView(this.buf);
+    this.i32 = typeof SharedArrayBuffer !== 'undefined' && this.buf instanceof SharedArrayBuffer ? new Int32Array(this.buf) : undefined;
   }
 
   /** Current views, refreshed after memory.grow. Call once per syscall before using u8/dv. */

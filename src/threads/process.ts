@@ -3,7 +3,8 @@ import type { KernelConfig } from '../kernel/config.js';
 import { TRAP_EXIT_CODE } from '../kernel/exits.js';
 import type { ToCoordinator } from '../kernel/kernel.js';
 import { createChannel } from './channel.js';
-import { Control, Ctl } from './control.js';
+import { WasixState } from '../kernel/wasix-state.js';
+import { Control, Ctl, Slot } from './control.js';
 import type { BootData } from './runtime.js';
 import { StdinServer, type StdinSource } from './stdin-server.js';
 
@@ -31,7 +32,7 @@ export interface CoordinatorHost {
 export interface ProcessOptions {
   module: WebAssembly.Module;
   info: ModuleInfo;
-  kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix'>;
+  kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab'>;
   maxThreads: number;
   stdin?: StdinSource;
   /** Pooled workers kept ready beyond current demand. */
@@ -79,6 +80,7 @@ export class WeftProcess {
       maxThreads,
       hasThreadStart: this.threaded,
       usesWasix: opts.info.usesWasix,
+      wasixSab: opts.info.usesWasix ? WasixState.create().sab : undefined,
     };
     this.stdin = opts.stdin ? new StdinServer(opts.stdin) : undefined;
     this.spare = opts.spareWorkers ?? 1;
@@ -125,7 +127,11 @@ export class WeftProcess {
   }
 
   private onMessage(slot: number, m: ToCoordinator): void {
-    if (this.finished) return;
+    // Output drained from workers during teardown still has to reach the host.
+    if (this.finished) {
+      if (m.t === 'stdout') this.host.output(m.fd, m.data);
+      return;
+    }
     switch (m.t) {
       case 'exit':
         void this.finish();
@@ -155,7 +161,29 @@ export class WeftProcess {
       case 'stdout':
         this.host.output(m.fd, m.data);
         return;
+      case 'itimer':
+        this.setIntervalTimer(m.sig, m.ms, m.repeat);
+        return;
     }
+  }
+
+  private itimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** WASIX proc_raise_interval: the coordinator owns the timer (threads have no event loop to spare). */
+  private setIntervalTimer(sig: number, ms: number, repeat: boolean): void {
+    if (this.itimer !== undefined) clearTimeout(this.itimer);
+    this.itimer = undefined;
+    if (!(ms > 0) || sig <= 0 || sig > 31) return;
+    const fire = (): void => {
+      this.itimer = repeat ? setTimeout(fire, ms) : undefined;
+      const i = this.ctl.i32;
+      let slot = 0;
+      if (Atomics.load(i, Ctl.MAIN_GONE) === 1) {
+        for (let s = 0; s < this.ctl.layout.slots; s++) if (Atomics.load(i, this.ctl.slotIndex(s, Slot.TID)) !== 0) { slot = s; break; }
+      }
+      Atomics.or(i, this.ctl.slotIndex(slot, Slot.SIGNALS), 1 << sig);
+    };
+    this.itimer = setTimeout(fire, ms);
   }
 
   private onWorkerError(slot: number, err: unknown): void {
@@ -186,6 +214,8 @@ export class WeftProcess {
   async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    if (this.itimer !== undefined) clearTimeout(this.itimer);
+    this.itimer = undefined;
     const live = this.workers.filter((w): w is WorkerRecord => !!w);
     // Collect output already posted by threads before they are terminated.
     for (const w of live) w.handle.drain?.();

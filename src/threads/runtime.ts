@@ -115,6 +115,7 @@ export function runThread(boot: BootData, host: ThreadHost): void {
     }
     if (ctl.exiting) return;
     k.tid = req.tid;
+    Atomics.store(i32, ctl.slotIndex(boot.slot, Slot.SIGNALS), 0); // nothing pending from the slot's last thread
     Atomics.store(i32, tidWord, req.tid);
     const tid = req.tid, arg = req.arg;
     const outcome = guarded(() => {

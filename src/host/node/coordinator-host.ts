@@ -24,8 +24,9 @@ export class NodeCoordinatorHost implements CoordinatorHost {
     const worker = new Worker(workerUrl, {
       workerData: { boot, port: port2, logFd: this.opts.logFd },
       transferList: [port2],
-      // Workers inherit the host's flags, except those only valid for the main script.
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+      // The worker script is plain compiled JS and V8 flags are process-wide already; inheriting the
+      // host's execArgv would make Node reject V8 flags such as --max-old-space-size (ERR_WORKER_INVALID_EXEC_ARGV).
+      execArgv: [],
       stdout: false,
       stderr: false,
       // Host fds opened by one wasm thread belong to the process, not to the worker that opened them:

@@ -4,7 +4,7 @@ import type { StdioTarget } from '../../kernel/config.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { WeftProcess } from '../../threads/process.js';
 import type { StdinSource } from '../../threads/stdin-server.js';
-import { openNodeBackend } from './backends.js';
+import { openNodeBackend, recoverMemoryFilesystems } from './backends.js';
 import { NodeCoordinatorHost, nodeStdinSource } from './coordinator-host.js';
 import { prepareEngineForThreads } from './engine.js';
 import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
@@ -86,7 +86,9 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
         clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
       },
     });
-    return await proc.start();
+    const code = await proc.start();
+    recoverMemoryFilesystems(preopens.map((p) => p.backend));
+    return code;
   } finally {
     trace.close();
   }

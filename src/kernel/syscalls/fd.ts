@@ -4,7 +4,7 @@ import { Fdstat, Filestat, Prestat } from '../../abi/layouts.js';
 import { Fd, FdKind } from '../fdtable.js';
 import type { Kernel } from '../kernel.js';
 import { stdioRead, stdioWrite } from '../stdio.js';
-import { releaseEntry, type FileOps } from '../files.js';
+import { isFileKind, releaseEntry, type FileOps } from '../files.js';
 import type { SyscallTable } from './types.js';
 
 /**
@@ -23,6 +23,11 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
       if (position !== undefined) throw new WasiError(Errno.SPIPE);
       return stdioWrite(k, fds.handle(base), iovs);
     }
+    const stream = k.streams[kind!];
+    if (stream) {
+      if (position !== undefined) throw new WasiError(Errno.SPIPE);
+      return stream.write(base, iovs);
+    }
     return files.write(fd, base, iovs, position);
   }
 
@@ -34,6 +39,11 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     if (kind === FdKind.STDIO) {
       if (position !== undefined) throw new WasiError(Errno.SPIPE);
       return stdioRead(k, fds.handle(base), iovs);
+    }
+    const stream = k.streams[kind!];
+    if (stream) {
+      if (position !== undefined) throw new WasiError(Errno.SPIPE);
+      return stream.read(base, iovs);
     }
     return files.read(fd, base, iovs, position);
   }
@@ -139,7 +149,8 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
         if (flags & ~(FdFlags.APPEND | FdFlags.DSYNC | FdFlags.NONBLOCK | FdFlags.RSYNC | FdFlags.SYNC)) {
           return Errno.INVAL;
         }
-        if (fds.i32[base + Fd.KIND] !== FdKind.STDIO) files.setFlags(fd, base, flags);
+        const kind = fds.i32[base + Fd.KIND]!;
+        if (kind !== FdKind.STDIO && !k.streams[kind]) files.setFlags(fd, base, flags);
         Atomics.store(fds.i32, base + Fd.FLAGS, flags);
         return 0;
       } catch (e) {
@@ -167,7 +178,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
         const m = k.mem.sync();
         m.check(newOffset, 8);
         const base = fds.require(fd, 0);
-        if (fds.i32[base + Fd.KIND] === FdKind.STDIO) return Errno.SPIPE;
+        if (!isFileKind(fds.i32[base + Fd.KIND]!)) return Errno.SPIPE;
         // Tell-only seeks need only FD_TELL (as wasmtime does).
         const need = offset === 0n && whence === 1 ? Rights.FD_TELL : Rights.FD_SEEK;
         fds.require(fd, need);
@@ -183,7 +194,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
         const m = k.mem.sync();
         m.check(ptr, 8);
         const base = fds.require(fd, Rights.FD_TELL);
-        if (fds.i32[base + Fd.KIND] === FdKind.STDIO) return Errno.SPIPE;
+        if (!isFileKind(fds.i32[base + Fd.KIND]!)) return Errno.SPIPE;
         m.setU64n(ptr, files.seek(fd, base, 0n, 1));
         return 0;
       } catch (e) {
@@ -196,7 +207,8 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
         const m = k.mem.sync();
         const p = m.check(ptr, Filestat.size);
         const base = fds.require(fd, Rights.FD_FILESTAT_GET);
-        if (fds.i32[base + Fd.KIND] === FdKind.STDIO) {
+        const kind = fds.i32[base + Fd.KIND]!;
+        if (kind === FdKind.STDIO || k.streams[kind]) {
           m.u8.fill(0, p, p + Filestat.size);
           m.dv.setUint8(p + Filestat.filetype, fds.i32[base + Fd.FILETYPE]!);
           m.dv.setBigUint64(p + Filestat.nlink, 1n, true);

@@ -18,9 +18,13 @@ interface Ready {
 
 /**
  * A readiness probe for fds that can block (pipes, served stdin): returns the fd_read readiness now,
- * or undefined if only waiting can tell. Provided by the pipe and stdin code.
+ * null when the fd is an in-kernel stream with nothing to read yet (probe again later), or undefined
+ * when only the coordinator can tell (served stdin).
  */
-export type ReadProbe = (fd: number, base: number) => { nbytes: number; hangup: boolean } | undefined;
+export type ReadProbe = (fd: number, base: number) => { nbytes: number; hangup: boolean } | null | undefined;
+
+/** How often a poll on not-yet-ready in-kernel streams (pipes, eventfds) probes them again. */
+const STREAM_POLL_MS = 1;
 
 export function pollSyscalls(k: Kernel, probes: { read: ReadProbe }): SyscallTable {
   return {
@@ -40,6 +44,7 @@ export function pollSyscalls(k: Kernel, probes: { read: ReadProbe }): SyscallTab
         const deadlines: (number | undefined)[] = new Array(n);
         let earliest = Infinity;
         const servedSubs: number[] = [];
+        const streamSubs: { s: number; fd: number; base: number }[] = [];
         for (let s = 0; s < n; s++) {
           const p = inp + s * Subscription.size;
           const tag = dv.getUint8(p + Subscription.tag);
@@ -74,13 +79,26 @@ export function pollSyscalls(k: Kernel, probes: { read: ReadProbe }): SyscallTab
             const base = k.fds.at(fd, 0);
             const r = probes.read(fd, base);
             if (r) ready.push({ sub: s, type: tag, error: 0, nbytes: r.nbytes, flags: r.hangup ? EventRwFlags.HANGUP : 0 });
+            else if (r === null) streamSubs.push({ s, fd, base });
             else servedSubs.push(s);
           } else {
             return Errno.INVAL;
           }
         }
 
-        if (ready.length === 0) {
+        if (ready.length === 0 && streamSubs.length > 0) {
+          // Pipes and eventfds live in shared memory: probe them again until one is ready or a clock fires.
+          for (;;) {
+            for (const w of streamSubs) {
+              const r = probes.read(w.fd, w.base);
+              if (r) ready.push({ sub: w.s, type: EventType.FD_READ, error: 0, nbytes: r.nbytes, flags: r.hangup ? EventRwFlags.HANGUP : 0 });
+            }
+            const left = earliest - k.monotonicMs();
+            if (ready.length > 0 || left <= 0) break;
+            k.sleepMs(Math.min(left, STREAM_POLL_MS));
+            k.checkAlive();
+          }
+        } else if (ready.length === 0) {
           if (servedSubs.length > 0) {
             // Ask the coordinator to tell us when stdin becomes readable, bounded by the earliest clock.
             const wait = earliest === Infinity ? Infinity : Math.max(0, earliest - k.monotonicMs());

@@ -1,0 +1,50 @@
+/** wasix_32v1 layouts and constants (api_wasix.h), declared once. Offsets are for wasm32. */
+
+/** ThreadStart: sixteen pointer-sized fields; the runtime only reads it (for tracing and validation). */
+export const ThreadStart = {
+  stackUpper: 0,
+  tlsBase: 4,
+  startFunc: 8,
+  startArg: 12,
+  /** reserved[0]: wasix-libc keeps pthread_self here. */
+  pthreadSelf: 16,
+  stackSize: 56,
+  guardSize: 60,
+  size: 64,
+  align: 4,
+} as const;
+
+/** option<timestamp> as passed to futex_wait: tag u8 @0 (0 none, 1 some), u64 relative ns @8. */
+export const OptionTimestamp = { tag: 0, value: 8, size: 16, align: 8 } as const;
+
+/** __wasi_tty_t. */
+export const Tty = {
+  cols: 0, rows: 4, width: 8, height: 12,
+  stdinTty: 16, stdoutTty: 17, stderrTty: 18, echo: 19, lineBuffered: 20, lineFeeds: 21,
+  size: 24,
+} as const;
+
+/** signal_disposition: u8 sig, u8 disp (0 default, 1 ignore). */
+export const SignalDisposition = { sig: 0, disp: 1, size: 2 } as const;
+
+/** fdflagsext (u16): bit 0 is close-on-exec. */
+export const FdFlagsExt = { CLOEXEC: 1 } as const;
+
+/** eventfdflags: bit 0 is semaphore mode. */
+export const EventFdFlags = { SEMAPHORE: 1 } as const;
+
+/** The libc's sentinel tid for the main thread (its pthread_self()->tid before any host tid). */
+export const LIBC_MAIN_TID = 0x3fffffff;
+
+/** WASIX signals: Linux numbering (differs from preview1 from 16 on). */
+export const WasixSignal = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12,
+  PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22,
+  URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, POLL: 29, PWR: 30, SYS: 31,
+} as const;
+export const WASIX_MAX_SIGNAL = 31;
+
+/** Signals whose default action ignores them (everything else ends the process when no handler is registered). */
+export const WASIX_IGNORED_BY_DEFAULT: ReadonlySet<number> = new Set([
+  WasixSignal.CHLD, WasixSignal.CONT, WasixSignal.URG, WasixSignal.WINCH,
+]);

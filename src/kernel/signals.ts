@@ -1,0 +1,93 @@
+import { WASIX_IGNORED_BY_DEFAULT, WASIX_MAX_SIGNAL, WasixSignal } from '../abi/wasix.js';
+import { Ctl, Slot } from '../threads/control.js';
+import type { Kernel } from './kernel.js';
+import { WX, type WasixState } from './wasix-state.js';
+
+/**
+ * WASIX signals. Pending signals are a bitmask per worker slot in the control block, so any thread (or
+ * the coordinator's interval timer) can raise one for any thread with one atomic OR. The target thread
+ * delivers them at its next syscall boundary (after the call returns, as Wasmer does) by calling the
+ * export the program registered with callback_signal (wasix-libc: `__wasm_signal`), which runs the
+ * handler or the libc's default action. While the registered name is not exported (wasix-libc's way of
+ * blocking signals) they stay pending. A program that never registered a callback gets the default
+ * action from the kernel: ignore for CHLD/CONT/URG/WINCH, otherwise end the process with 128 + sig.
+ */
+export class SignalDelivery {
+  private readonly i32: Int32Array;
+  private readonly pendingWord: number;
+  private handlerGen = -1;
+  private handler: ((sig: number) => void) | null | undefined;
+  private delivering = false;
+
+  constructor(private readonly k: Kernel, private readonly st: WasixState) {
+    this.i32 = k.ctl.i32;
+    this.pendingWord = k.ctl.slotIndex(k.slot, Slot.SIGNALS);
+  }
+
+  /** Is anything pending for this thread? (One atomic load: called after every syscall.) */
+  pending(): boolean {
+    return Atomics.load(this.i32, this.pendingWord) !== 0;
+  }
+
+  /** Marks sig pending on worker slot `slot`. */
+  raiseSlot(slot: number, sig: number): void {
+    Atomics.or(this.i32, this.k.ctl.slotIndex(slot, Slot.SIGNALS), 1 << sig);
+  }
+
+  raiseSelf(sig: number): void {
+    Atomics.or(this.i32, this.pendingWord, 1 << sig);
+  }
+
+  /** The registered callback: a function, null when never registered, undefined when not exported (blocked). */
+  private callback(): ((sig: number) => void) | null | undefined {
+    const gen = Atomics.load(this.st.i32, WX.HANDLER_GEN);
+    if (gen !== this.handlerGen) {
+      this.handlerGen = gen;
+      const name = this.st.handlerName();
+      if (name === null) this.handler = null;
+      else {
+        const f = this.k.instance?.exports[name];
+        this.handler = typeof f === 'function' ? (f as (sig: number) => void) : undefined;
+      }
+    }
+    return this.handler;
+  }
+
+  /** Delivers this thread's pending signals (at a syscall boundary). */
+  deliver(): void {
+    if (this.delivering || !this.k.instance) return;
+    this.delivering = true;
+    try {
+      for (;;) {
+        const bits = Atomics.load(this.i32, this.pendingWord);
+        if (bits === 0) return;
+        const sig = 31 - Math.clz32(bits & -bits); // lowest pending signal first
+        const cb = this.callback();
+        if (cb === undefined && sig !== WasixSignal.KILL) return; // blocked: keep pending
+        Atomics.and(this.i32, this.pendingWord, ~(1 << sig));
+        if (sig === WasixSignal.KILL || cb === null) {
+          if (WASIX_IGNORED_BY_DEFAULT.has(sig)) continue;
+          this.k.host.log(`weft: thread ${this.k.tid} terminated by signal ${sig}`);
+          this.k.exit(128 + sig);
+        }
+        this.k.checkAlive();
+        cb!(sig);
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+}
+
+/** Valid WASIX signal number for raising (0 is "check only"). */
+export function validSignal(sig: number): boolean {
+  return sig >>> 0 <= WASIX_MAX_SIGNAL;
+}
+
+/** Slot that process-directed signals go to: the main thread's, or any live thread once main has exited. */
+export function processSignalSlot(k: Kernel): number {
+  const i = k.ctl.i32;
+  if (Atomics.load(i, Ctl.MAIN_GONE) === 0) return 0;
+  for (let s = 0; s < k.ctl.layout.slots; s++) if (Atomics.load(i, k.ctl.slotIndex(s, Slot.TID)) !== 0) return s;
+  return k.slot;
+}

@@ -1,0 +1,209 @@
+import { Errno, WasiError } from '../../abi/errno.js';
+import { Filetype, Rights } from '../../abi/constants.js';
+import { EventFdFlags, FdFlagsExt } from '../../abi/wasix.js';
+import { decodeGuestPath, resolve } from '../../fs/resolve.js';
+import { Fd, FdKind, MAX_FDS } from '../fdtable.js';
+import type { Kernel } from '../kernel.js';
+import { Obj, ObjType, type WasixState } from '../wasix-state.js';
+import type { SyscallFn, SyscallTable } from './types.js';
+
+const STREAM_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS |
+  Rights.FD_FILESTAT_GET;
+
+/** Normalises an absolute guest path: resolves '.' and '..' lexically ('..' stops at '/'). */
+export function normalizeAbsolute(path: string): string {
+  const out: string[] = [];
+  for (const c of path.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') out.pop();
+    else out.push(c);
+  }
+  return '/' + out.join('/');
+}
+
+/**
+ * wasix_32v1 descriptor calls: dup/dup2, pipes, eventfds, close-on-exec flags, path_open2, and the
+ * process working directory (getcwd/chdir). wasix-libc resolves relative paths itself against the cwd it
+ * reads with getcwd, so the kernel only keeps the cwd and checks it names a directory.
+ */
+export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn): SyscallTable {
+  const fds = k.fds;
+
+  function newStreamPair(type: number, ends: number): { o: number } {
+    const o = st.allocObject(type, 1, ends === 2 ? 1 : 0);
+    if (o < 0) throw new WasiError(Errno.NFILE);
+    return { o };
+  }
+
+  /** Which preopen (and path inside it) an absolute guest path names; undefined when none does. */
+  function locate(abs: string): { index: number; rel: string } | undefined {
+    let best: { index: number; rel: string; len: number } | undefined;
+    k.cfg.preopens.forEach((p, index) => {
+      const root = normalizeAbsolute(p.guestPath.startsWith('/') ? p.guestPath : '/' + p.guestPath);
+      const prefix = root === '/' ? '/' : root + '/';
+      if (abs !== root && !abs.startsWith(prefix)) return;
+      if (best && best.len >= root.length) return;
+      best = { index, rel: abs === root ? '' : abs.slice(prefix.length), len: root.length };
+    });
+    return best;
+  }
+
+  return {
+    fd_dup(fd: number, retFd: number) {
+      try {
+        const m = k.mem.sync();
+        m.check(retFd, 4);
+        const r = fds.dup(fd);
+        m.setU32(retFd, r.fd);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    fd_dup2(fd: number, minFd: number, cloexec: number, retFd: number) {
+      try {
+        const m = k.mem.sync();
+        m.check(retFd, 4);
+        if (minFd >>> 0 >= MAX_FDS) return Errno.INVAL;
+        const r = fds.dup(fd, { minFd: minFd >>> 0 });
+        if (cloexec) Atomics.store(fds.i32, fds.at(r.fd, Fd.FDFLAGS_EXT), FdFlagsExt.CLOEXEC);
+        m.setU32(retFd, r.fd);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    fd_fdflags_get(fd: number, retFlags: number) {
+      try {
+        const m = k.mem.sync();
+        m.check(retFlags, 2);
+        const base = fds.require(fd, 0);
+        m.setU16(retFlags, Atomics.load(fds.i32, base + Fd.FDFLAGS_EXT));
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    fd_fdflags_set(fd: number, flags: number) {
+      try {
+        const base = fds.require(fd, 0);
+        if (flags & ~FdFlagsExt.CLOEXEC) return Errno.INVAL;
+        Atomics.store(fds.i32, base + Fd.FDFLAGS_EXT, flags);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    fd_pipe(ret0: number, ret1: number) {
+      try {
+        const m = k.mem.sync();
+        m.check(ret0, 4);
+        m.check(ret1, 4);
+        const { o } = newStreamPair(ObjType.PIPE, 2);
+        const entry = (end: number) => ({
+          kind: FdKind.PIPE, filetype: Filetype.UNKNOWN, flags: 0, rightsBase: STREAM_RIGHTS, rightsInheriting: 0,
+          handle: end, backend: -1, object: o,
+        });
+        let fd0 = -1;
+        try {
+          fd0 = fds.insert(entry(0));
+          const fd1 = fds.insert(entry(1));
+          m.sync().setU32(ret0, fd0);
+          m.setU32(ret1, fd1);
+        } catch (e) {
+          if (fd0 >= 0) fds.remove(fd0);
+          st.releaseObject(o, 0);
+          st.releaseObject(o, 1);
+          throw e;
+        }
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    fd_event(initial: bigint, flags: number, retFd: number) {
+      try {
+        const m = k.mem.sync();
+        m.check(retFd, 4);
+        if (flags & ~EventFdFlags.SEMAPHORE) return Errno.INVAL;
+        if (initial < 0n || initial > 0xfffffffffffffffen) return Errno.INVAL;
+        const { o } = newStreamPair(ObjType.EVENT, 1);
+        st.i32[st.obj(o, Obj.EV_LO)] = Number(initial & 0xffffffffn) | 0;
+        st.i32[st.obj(o, Obj.EV_HI)] = Number(initial >> 32n) | 0;
+        st.i32[st.obj(o, Obj.EV_FLAGS)] = flags;
+        try {
+          const fd = fds.insert({
+            kind: FdKind.EVENT, filetype: Filetype.UNKNOWN, flags: 0, rightsBase: STREAM_RIGHTS, rightsInheriting: 0,
+            handle: 0, backend: -1, object: o,
+          });
+          m.sync().setU32(retFd, fd);
+        } catch (e) {
+          st.releaseObject(o, 0);
+          throw e;
+        }
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    path_open2(dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
+      rightsBase: bigint, rightsInheriting: bigint, fdflags: number, fdflagsExt: number, fdPtr: number) {
+      if (fdflagsExt & ~FdFlagsExt.CLOEXEC) return Errno.INVAL;
+      const r = pathOpen(dirfd, dirflags, pathPtr, pathLen, oflags, rightsBase, rightsInheriting, fdflags, fdPtr);
+      if (r !== 0 || !fdflagsExt) return r;
+      try {
+        const fd = k.mem.sync().getU32(fdPtr);
+        Atomics.store(fds.i32, fds.at(fd, Fd.FDFLAGS_EXT), fdflagsExt);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    getcwd(buf: number, lenPtr: number) {
+      try {
+        const m = k.mem.sync();
+        const cap = m.getU32(lenPtr);
+        const bytes = new TextEncoder().encode(st.cwd());
+        if (cap < bytes.length + 1) {
+          m.setU32(lenPtr, bytes.length + 1);
+          return Errno.RANGE;
+        }
+        const dst = m.bytes(buf, bytes.length + 1);
+        dst.set(bytes);
+        dst[bytes.length] = 0;
+        m.setU32(lenPtr, bytes.length);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    chdir(pathPtr: number, pathLen: number) {
+      try {
+        const raw = decodeGuestPath(k.mem.sync().bytes(pathPtr, pathLen));
+        if (raw === '') return Errno.NOENT;
+        const abs = normalizeAbsolute(raw.startsWith('/') ? raw : st.cwd() + '/' + raw);
+        if (abs !== '/') {
+          const at = locate(abs);
+          if (!at) return Errno.NOENT;
+          if (at.rel !== '') {
+            const r = resolve(k.backend(at.index), '', at.rel, true);
+            if (!r.stat) return Errno.NOENT;
+            if (r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
+          }
+        }
+        if (!st.setCwd(abs)) return Errno.NAMETOOLONG;
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+  };
+}

@@ -1,0 +1,322 @@
+import { Errno } from '../../abi/errno.js';
+import { Clock } from '../../abi/constants.js';
+import { LIBC_MAIN_TID, OptionTimestamp, ThreadStart, Tty } from '../../abi/wasix.js';
+import { Ctl, MAIN_TID, Slot, TID_LIMIT } from '../../threads/control.js';
+import { spawnThread } from '../../threads/spawn.js';
+import { ThreadExit } from '../exits.js';
+import type { Kernel, ToCoordinator } from '../kernel.js';
+import { processSignalSlot, validSignal } from '../signals.js';
+import { argFormatters } from '../trace.js';
+import { WX, type WasixState } from '../wasix-state.js';
+import type { SyscallTable } from './types.js';
+
+/** Our pid: the main thread's tid, as in Wasmer (and Linux). */
+export const PID = MAIN_TID;
+
+/**
+ * wasix_32v1 threads, futexes, signals and process identity. Everything runs in the calling thread;
+ * only proc_raise_interval needs the coordinator (it owns timers).
+ */
+export function wasixThreadSyscalls(k: Kernel, st: WasixState): SyscallTable {
+  const ctl = k.ctl;
+
+  function spawnV2(startPtr: number, retTid: number): number {
+    try {
+      const m = k.mem.sync();
+      m.check(retTid, 4);
+      m.checkAligned(startPtr, ThreadStart.size, ThreadStart.align);
+      const tid = spawnThread(k, startPtr);
+      if (tid < 0) return -tid;
+      m.sync().setU32(retTid, tid);
+      return 0;
+    } catch (e) {
+      return k.fail(e);
+    }
+  }
+
+  /** Live slot of a tid the guest named (the libc's main-thread sentinel included), or -1. */
+  function slotOfTid(tid: number): number {
+    return ctl.findTid(tid === LIBC_MAIN_TID ? MAIN_TID : tid);
+  }
+
+  const sleepNs = (ns: bigint): void => {
+    const end = k.monotonicMs() + Number(ns) / 1e6;
+    for (let left = end - k.monotonicMs(); left > 0; left = end - k.monotonicMs()) {
+      k.sleepMs(left);
+      k.checkAlive();
+    }
+  };
+
+  return {
+    thread_spawn_v2: spawnV2,
+    thread_spawn: spawnV2,
+
+    thread_id(ptr: number) {
+      try {
+        k.mem.sync().setU32(ptr, k.tid);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    thread_join(tidArg: number) {
+      try {
+        const tid = tidArg === LIBC_MAIN_TID ? MAIN_TID : tidArg;
+        if (tid <= 0 || tid >= TID_LIMIT) return Errno.INVAL;
+        if (tid === k.tid) return Errno.DEADLK;
+        if (tid >= Atomics.load(ctl.i32, Ctl.NEXT_TID)) return Errno.SRCH; // never issued
+        for (;;) {
+          k.checkAlive();
+          const slot = ctl.findTid(tid);
+          if (slot >= 0) {
+            // The slot's TID word is cleared and notified when the thread ends.
+            Atomics.wait(ctl.i32, ctl.slotIndex(slot, Slot.TID), tid, 1000);
+            continue;
+          }
+          if (!ctl.queued(tid)) return 0; // ended (or never started and no longer queued)
+          k.sleepMs(1);
+        }
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    thread_exit(code: number): void {
+      throw new ThreadExit(code);
+    },
+
+    thread_sleep(ns: bigint) {
+      try {
+        k.checkAlive();
+        if (ns > 0n) sleepNs(ns);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    thread_parallelism(ptr: number) {
+      try {
+        k.mem.sync().setU32(ptr, Math.max(1, k.host.cpuCount()));
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    thread_signal(tid: number, sig: number) {
+      try {
+        if (!validSignal(sig)) return Errno.INVAL;
+        const slot = slotOfTid(tid);
+        if (slot < 0) return Errno.SRCH;
+        if (sig !== 0) k.signals!.raiseSlot(slot, sig);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    futex_wait(addr: number, expected: number, timeoutPtr: number, wokenPtr: number) {
+      try {
+        const m = k.mem.sync();
+        m.check(wokenPtr, 1);
+        const a = m.checkAligned(addr, 4, 4);
+        const t = m.checkAligned(timeoutPtr, OptionTimestamp.size, OptionTimestamp.align);
+        const tag = m.dv.getUint8(t + OptionTimestamp.tag);
+        if (tag > 1) return Errno.INVAL;
+        const ms = tag === 1 ? Number(m.dv.getBigUint64(t + OptionTimestamp.value, true)) / 1e6 : Infinity;
+        k.checkAlive();
+        let woken: boolean;
+        if (m.i32) {
+          // Same words as memory.atomic.wait32/notify: V8 keeps one waiter list for both.
+          woken = Atomics.wait(m.i32, a >> 2, expected | 0, ms) !== 'timed-out';
+        } else if (m.dv.getInt32(a, true) !== (expected | 0)) {
+          woken = true;
+        } else {
+          if (ms === Infinity) return Errno.DEADLK; // unshared memory: no other thread can wake us
+          k.sleepMs(ms);
+          woken = false;
+        }
+        k.checkAlive();
+        m.sync().setU8(wokenPtr, woken ? 1 : 0);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    futex_wake(addr: number, wokenPtr: number) {
+      try {
+        const m = k.mem.sync();
+        m.check(wokenPtr, 1);
+        const a = m.checkAligned(addr, 4, 4);
+        const n = m.i32 ? Atomics.notify(m.i32, a >> 2, 1) : 0;
+        m.setU8(wokenPtr, n > 0 ? 1 : 0);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    futex_wake_all(addr: number, wokenPtr: number) {
+      try {
+        const m = k.mem.sync();
+        m.check(wokenPtr, 1);
+        const a = m.checkAligned(addr, 4, 4);
+        const n = m.i32 ? Atomics.notify(m.i32, a >> 2) : 0;
+        m.setU8(wokenPtr, n > 0 ? 1 : 0);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    callback_signal(namePtr: number, nameLen: number): void {
+      // No errno to return: a bad pointer or an over-long name leaves the registration unchanged.
+      try {
+        const name = k.mem.sync().bytes(namePtr, nameLen).slice();
+        if (!st.setHandlerName(name) && k.cfg.trace) k.host.log(`weft: callback_signal name too long (${nameLen} bytes)`);
+      } catch (e) {
+        k.fail(e);
+      }
+    },
+
+    proc_raise(sig: number) {
+      if (!validSignal(sig)) return Errno.INVAL;
+      if (sig !== 0) k.signals!.raiseSelf(sig);
+      return 0;
+    },
+
+    proc_raise_interval(sig: number, interval: bigint, repeat: number) {
+      if (!validSignal(sig)) return Errno.INVAL;
+      // Wasmer reads the interval as milliseconds; so do we, for binaries built against it.
+      k.host.post({ t: 'itimer', sig, ms: Number(interval), repeat: repeat !== 0 } satisfies ToCoordinator);
+      return 0;
+    },
+
+    proc_signal(pid: number, sig: number) {
+      if (!validSignal(sig)) return Errno.INVAL;
+      if (pid !== PID && pid !== 0) return Errno.SRCH;
+      if (sig !== 0) k.signals!.raiseSlot(processSignalSlot(k), sig);
+      return 0;
+    },
+
+    proc_signals_sizes_get(ptr: number) {
+      try {
+        k.mem.sync().setU32(ptr, 0); // no dispositions inherited from a parent
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    proc_signals_get(_buf: number) {
+      return 0;
+    },
+
+    proc_exit2(code: number): void {
+      k.exit(code >>> 0 > 255 ? code & 0xff : code);
+    },
+
+    proc_id(ptr: number) {
+      try {
+        k.mem.sync().setU32(ptr, PID);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    proc_parent(pid: number, ptr: number) {
+      try {
+        if (pid !== PID) return Errno.SRCH;
+        k.mem.sync().setU32(ptr, 0); // no parent process inside weft
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    clock_time_set(id: number, _ts: bigint) {
+      if (id >>> 0 > Clock.THREAD_CPUTIME_ID) return Errno.INVAL;
+      return Errno.PERM; // a sandboxed program never sets the host's clocks
+    },
+
+    tty_get(ptr: number) {
+      try {
+        const m = k.mem.sync();
+        const p = m.check(ptr, Tty.size);
+        const isTty = (i: number): number => {
+          const t = k.cfg.stdio[i];
+          return t?.kind === 'fd' && t.tty ? 1 : 0;
+        };
+        const s = Atomics.load(st.i32, WX.TTY);
+        const set = (s & 1) !== 0;
+        m.u8.fill(0, p, p + Tty.size);
+        m.dv.setUint32(p + Tty.cols, 80, true);
+        m.dv.setUint32(p + Tty.rows, 25, true);
+        m.dv.setUint8(p + Tty.stdinTty, isTty(0));
+        m.dv.setUint8(p + Tty.stdoutTty, isTty(1));
+        m.dv.setUint8(p + Tty.stderrTty, isTty(2));
+        m.dv.setUint8(p + Tty.echo, set ? (s >> 1) & 1 : 1);
+        m.dv.setUint8(p + Tty.lineBuffered, set ? (s >> 2) & 1 : 1);
+        m.dv.setUint8(p + Tty.lineFeeds, set ? (s >> 3) & 1 : 1);
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+
+    tty_set(ptr: number) {
+      try {
+        const m = k.mem.sync();
+        const p = m.check(ptr, Tty.size);
+        const bit = (off: number, b: number): number => (m.dv.getUint8(p + off) ? 1 << b : 0);
+        // Recorded for tty_get; the host terminal itself is not reconfigured.
+        Atomics.store(st.i32, WX.TTY, 1 | bit(Tty.echo, 1) | bit(Tty.lineBuffered, 2) | bit(Tty.lineFeeds, 3));
+        return 0;
+      } catch (e) {
+        return k.fail(e);
+      }
+    },
+  };
+}
+
+/** Trace decoders for WASIX calls whose arguments are structs. */
+function hex(n: number): string {
+  return '0x' + (n >>> 0).toString(16);
+}
+function describeThreadStart(k: Kernel, ptr: number): string {
+  try {
+    const m = k.mem.sync();
+    const p = m.check(ptr, ThreadStart.size);
+    const u = (o: number): number => m.dv.getUint32(p + o, true);
+    return `{stack=${hex(u(ThreadStart.stackUpper))} tls=${hex(u(ThreadStart.tlsBase))} fn=${u(ThreadStart.startFunc)} ` +
+      `arg=${hex(u(ThreadStart.startArg))} self=${hex(u(ThreadStart.pthreadSelf))} ` +
+      `stack_size=${u(ThreadStart.stackSize)} guard=${u(ThreadStart.guardSize)}}`;
+  } catch {
+    return '{unreadable ThreadStart}';
+  }
+}
+argFormatters['thread_spawn_v2'] = (k, a) => describeThreadStart(k, a[0] as number);
+argFormatters['thread_spawn'] = (k, a) => (k.cfg.usesWasix ? describeThreadStart(k, a[0] as number) : '');
+argFormatters['thread-spawn'] = (k, a) => (k.cfg.usesWasix ? describeThreadStart(k, a[0] as number) : '');
+argFormatters['futex_wait'] = (k, a) => {
+  try {
+    const m = k.mem.sync();
+    const t = m.check(a[2] as number, 16);
+    const cur = m.dv.getInt32(m.check(a[0] as number, 4), true);
+    const timeout = m.dv.getUint8(t) === 1 ? `${m.dv.getBigUint64(t + 8, true)}ns` : 'none';
+    return `{*addr=${cur} timeout=${timeout}}`;
+  } catch {
+    return '';
+  }
+};
+argFormatters['callback_signal'] = (k, a) => {
+  try {
+    return `"${new TextDecoder().decode(k.mem.sync().bytes(a[0] as number, a[1] as number).slice())}"`;
+  } catch {
+    return '';
+  }
+};

@@ -1,0 +1,174 @@
+import { spinLock, spinUnlock } from '../threads/lock.js';
+
+/**
+ * Process-wide WASIX state that every thread must agree on, in one SharedArrayBuffer (created only for
+ * modules that import wasix_32v1): the signal callback's export name, the working directory, the tty
+ * modes, and the table of in-kernel stream objects (pipes, eventfds) with their ring buffers.
+ * Word indices below are Int32Array indices; *_AT are byte offsets.
+ */
+export const WX = {
+  LOCK: 0,
+  /** Bumped whenever the signal callback name changes, so threads re-resolve their export. */
+  HANDLER_GEN: 1,
+  /** Byte length of the callback name, or -1 when callback_signal was never called. */
+  HANDLER_LEN: 2,
+  CWD_LEN: 3,
+  /** tty_set state: bit 0 set, 1 echo, 2 line-buffered, 3 line-feeds. */
+  TTY: 4,
+  OBJ_LOCK: 5,
+  HEADER_WORDS: 16,
+  HANDLER_AT: 64,
+  HANDLER_MAX: 64,
+  CWD_AT: 128,
+  CWD_MAX: 1024,
+} as const;
+
+/** Words of one stream object. */
+export const Obj = {
+  /** ObjType. */
+  TYPE: 0,
+  LOCK: 1,
+  /** Bumped (and notified) on every state change; blocked readers/writers wait on it. */
+  SEQ: 2,
+  /** Open descriptions of end 0 / end 1 (pipes), or of the eventfd (REFS0). */
+  REFS0: 3,
+  REFS1: 4,
+  /** Ring r: HEAD (bytes consumed) and TAIL (bytes produced), free-running u32 counters. */
+  HEAD0: 5,
+  TAIL0: 6,
+  HEAD1: 7,
+  TAIL1: 8,
+  /** eventfd counter (u64 as two u32 words) and flags. */
+  EV_LO: 9,
+  EV_HI: 10,
+  EV_FLAGS: 11,
+  WORDS: 16,
+} as const;
+
+export const ObjType = { FREE: 0, PIPE: 1, EVENT: 2 } as const;
+
+export const MAX_OBJECTS = 64;
+/** Bytes per pipe direction (Linux gives 64 KiB; 16 KiB keeps the whole table at 2 MiB). */
+export const RING_BYTES = 16384;
+
+const OBJ_BASE = 2048 / 4;
+const RING_AT = 2048 + MAX_OBJECTS * Obj.WORDS * 4;
+const TOTAL_BYTES = RING_AT + MAX_OBJECTS * 2 * RING_BYTES;
+
+export class WasixState {
+  readonly i32: Int32Array;
+  readonly u8: Uint8Array;
+  private readonly enc = new TextEncoder();
+  private readonly dec = new TextDecoder();
+
+  constructor(readonly sab: SharedArrayBuffer) {
+    this.i32 = new Int32Array(sab);
+    this.u8 = new Uint8Array(sab);
+  }
+
+  static create(): WasixState {
+    const s = new WasixState(new SharedArrayBuffer(TOTAL_BYTES));
+    s.i32[WX.HANDLER_LEN] = -1;
+    s.setCwd('/');
+    return s;
+  }
+
+  lock(): void {
+    spinLock(this.i32, WX.LOCK);
+  }
+  unlock(): void {
+    spinUnlock(this.i32, WX.LOCK);
+  }
+
+  private readString(at: number, len: number): string {
+    // Copy out of the shared buffer first: browsers' TextDecoder refuses shared views.
+    return this.dec.decode(this.u8.slice(at, at + len));
+  }
+
+  /** The signal callback's export name; null when the program never registered one. */
+  handlerName(): string | null {
+    this.lock();
+    try {
+      const len = this.i32[WX.HANDLER_LEN]!;
+      return len < 0 ? null : this.readString(WX.HANDLER_AT, len);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  setHandlerName(bytes: Uint8Array): boolean {
+    if (bytes.length > WX.HANDLER_MAX) return false;
+    this.lock();
+    this.u8.set(bytes, WX.HANDLER_AT);
+    this.i32[WX.HANDLER_LEN] = bytes.length;
+    Atomics.add(this.i32, WX.HANDLER_GEN, 1);
+    this.unlock();
+    return true;
+  }
+
+  cwd(): string {
+    this.lock();
+    try {
+      return this.readString(WX.CWD_AT, this.i32[WX.CWD_LEN]!);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** False when the path does not fit. */
+  setCwd(path: string): boolean {
+    const b = this.enc.encode(path);
+    if (b.length > WX.CWD_MAX) return false;
+    this.lock();
+    this.u8.set(b, WX.CWD_AT);
+    this.i32[WX.CWD_LEN] = b.length;
+    this.unlock();
+    return true;
+  }
+
+  /** Word index of object `o`'s field. */
+  obj(o: number, field: number): number {
+    return OBJ_BASE + o * Obj.WORDS + field;
+  }
+
+  /** Byte offset of ring r (0/1) of object o. */
+  ring(o: number, r: number): number {
+    return RING_AT + (o * 2 + r) * RING_BYTES;
+  }
+
+  /** Claims a free object slot with the given type and initial references; -1 when the table is full. */
+  allocObject(type: number, refs0: number, refs1: number): number {
+    const i = this.i32;
+    spinLock(i, WX.OBJ_LOCK);
+    try {
+      for (let o = 0; o < MAX_OBJECTS; o++) {
+        const b = OBJ_BASE + o * Obj.WORDS;
+        if (i[b + Obj.TYPE] !== ObjType.FREE) continue;
+        for (let w = 1; w < Obj.WORDS; w++) i[b + w] = 0;
+        i[b + Obj.REFS0] = refs0;
+        i[b + Obj.REFS1] = refs1;
+        Atomics.store(i, b + Obj.TYPE, type);
+        return o;
+      }
+      return -1;
+    } finally {
+      spinUnlock(i, WX.OBJ_LOCK);
+    }
+  }
+
+  /** Drops one reference of end `end`; frees the object when no end is referenced any more. */
+  releaseObject(o: number, end: number): void {
+    const i = this.i32;
+    spinLock(i, WX.OBJ_LOCK);
+    try {
+      Atomics.sub(i, this.obj(o, end === 0 ? Obj.REFS0 : Obj.REFS1), 1);
+      Atomics.add(i, this.obj(o, Obj.SEQ), 1);
+      Atomics.notify(i, this.obj(o, Obj.SEQ));
+      if (i[this.obj(o, Obj.REFS0)]! <= 0 && i[this.obj(o, Obj.REFS1)]! <= 0) {
+        Atomics.store(i, this.obj(o, Obj.TYPE), ObjType.FREE);
+      }
+    } finally {
+      spinUnlock(i, WX.OBJ_LOCK);
+    }
+  }
+}
