@@ -8,23 +8,26 @@ const [host, file, out, clockOpt] = process.argv.slice(2);
 const preciseClock = clockOpt === 'precise';
 const stdoutFd = out === 'null' ? fs.openSync('/dev/null', 'w') : 1;
 const bytes = file ? fs.readFileSync(file) : undefined;
+// WEFT_BENCH_DIR: a host directory preopened as /sandbox (fd 3) for the filesystem programs (weft, node:wasi)
+const benchDir = process.env.WEFT_BENCH_DIR;
+const preopens = benchDir ? { '/sandbox': benchDir } : undefined;
 
 async function main() {
   switch (host) {
     case 'weft': {
       const { run } = await import('../dist/index.js');
-      return run(bytes, { stdout: stdoutFd, stderr: 2 });
+      return run(bytes, { stdout: stdoutFd, stderr: 2, preopens });
     }
     case 'weft-wasi': {
       // weft's node:wasi-compatible class, single-threaded, in this thread
       const { WASI } = await import('../dist/index.js');
-      const wasi = new WASI({ version: 'preview1', stdout: stdoutFd, stderr: 2, returnOnExit: true });
+      const wasi = new WASI({ version: 'preview1', stdout: stdoutFd, stderr: 2, returnOnExit: true, preopens });
       const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), wasi.getImportObject());
       return wasi.start(instance);
     }
     case 'node-wasi': {
       const { WASI } = await import('node:wasi');
-      const wasi = new WASI({ version: 'preview1', stdout: stdoutFd, stderr: 2, returnOnExit: true });
+      const wasi = new WASI({ version: 'preview1', stdout: stdoutFd, stderr: 2, returnOnExit: true, preopens });
       const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), wasi.getImportObject());
       return wasi.start(instance);
     }

@@ -4,13 +4,14 @@
 // all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
 // spread (the noise), and the ratio of medians against a reference row.
 //
-//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff] [--json FILE]
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs] [--json FILE]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config, generate, TAG } from './programs/gen.mjs';
+import { FS, FS_TAG } from './programs/fs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -20,7 +21,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const REPEATS = Number(opt('--repeats', 5));
-const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff').split(',');
+const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs').split(',');
 const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
 const TIMEOUT_MS = 60_000;
 
@@ -43,7 +44,7 @@ const QUIET = ['--no-warnings'];
 const cases = [];
 // a program's total(s) for `tag` -> per-call time (median of its timed loops)
 const perCall = (tag, n, unit) => (l) => (l[tag]?.length ? { v: median(l[tag]) / n / unit } : {});
-const def = (group, id, label, cmd, metrics, o = {}) => cases.push({ group, id, label, cmd, metrics, repeats: o.repeats ?? REPEATS });
+const def = (group, id, label, cmd, metrics, o = {}) => cases.push({ group, id, label, cmd, metrics, repeats: o.repeats ?? REPEATS, env: o.env });
 const node = (flags, ...args) => [process.execPath, ...flags, ...args];
 function median(a) {
   const s = [...a].sort((x, y) => x - y);
@@ -101,14 +102,49 @@ if (ONLY.includes('liftoff')) {
   def('liftoff', 'no-liftoff', '--no-liftoff (what weft sets on V8 < 12.4)', node(['--no-liftoff'], probe, prog['big-shared']), m, { repeats: r });
 }
 
+// Filesystem: the programs of programs/fs.mjs on a prepared host directory (preopen /sandbox = fd 3), weft
+// against node:wasi on the same plain module, and weft's shared module on its main and a spawned thread.
+let fsDir;
+if (ONLY.includes('fs')) {
+  fsDir = prepareFsData();
+  const env = { ...process.env, WEFT_BENCH_DIR: fsDir };
+  for (const [kind, unit] of [['write', 1e3], ['read', 0], ['open', 1e3], ['readdir', 1e6]]) {
+    const tm = FS_TAG[`${kind}Main`], tt = FS_TAG[`${kind}Thread`];
+    // read: GB/s (bytes per ns) of one pass over the file; the others: time per call (or per listing)
+    const metric = (tag) => (l) => (unit ? perCall(tag, FS[kind], unit)(l).v : l[tag]?.length ? FS.readBytes / (median(l[tag]) / FS.read) : undefined);
+    const plain = prog[`fs${kind}-plain`], shared = prog[`fs${kind}-shared`];
+    def(`fs${kind}`, 'node-wasi', 'node:wasi, main thread (plain module)', node(QUIET, child, 'node-wasi', plain), (l) => ({ main: metric(tm)(l) }), { env });
+    def(`fs${kind}`, 'weft-plain', 'weft run(), main thread (plain module)', node([], child, 'weft', plain), (l) => ({ main: metric(tm)(l) }), { env });
+    def(`fs${kind}`, 'weft', 'weft run() (shared module)', node([], child, 'weft', shared), (l) => ({ main: metric(tm)(l), thread: metric(tt)(l) }), { env });
+  }
+}
+
+/** big.bin (FS.readBytes of pseudo-random bytes), small.txt, d10k/ with FS.dirEntries empty files. */
+function prepareFsData() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-bench-fs-'));
+  const chunk = Buffer.alloc(1 << 20);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < chunk.length; i += 4) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    chunk.writeInt32LE(x | 0, i);
+  }
+  const fd = fs.openSync(path.join(dir, 'big.bin'), 'w');
+  for (let i = 0; i < FS.readBytes / chunk.length; i++) fs.writeSync(fd, chunk);
+  fs.closeSync(fd);
+  fs.writeFileSync(path.join(dir, 'small.txt'), 'small\n');
+  fs.mkdirSync(path.join(dir, 'd10k'));
+  for (let i = 0; i < FS.dirEntries; i++) fs.writeFileSync(path.join(dir, 'd10k', `entry-${String(i).padStart(5, '0')}`), '');
+  return dir;
+}
+
 // The child's stderr (where the programs print) is a file: a pipe could fill up, or be non-blocking and
 // give the writers EAGAIN, and reading it would cost this process CPU while the child runs.
 const errFile = path.join(os.tmpdir(), `weft-bench-${process.pid}.err`);
-function runOnce(cmd) {
+function runOnce(cmd, env) {
   return new Promise((resolve) => {
     const errFd = fs.openSync(errFile, 'w+');
     const t0 = process.hrtime.bigint();
-    const p = spawn(cmd[0], cmd.slice(1), { cwd: root, stdio: ['ignore', 'ignore', errFd] });
+    const p = spawn(cmd[0], cmd.slice(1), { cwd: root, stdio: ['ignore', 'ignore', errFd], env });
     const timer = setTimeout(() => p.kill('SIGKILL'), TIMEOUT_MS);
     p.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -147,7 +183,7 @@ const maxRepeats = Math.max(...cases.map((c) => c.repeats));
 for (let r = 0; r < maxRepeats; r++) {
   for (const c of cases) {
     if (r >= c.repeats) continue;
-    const res = await runOnce(c.cmd);
+    const res = await runOnce(c.cmd, c.env);
     c.seconds = (c.seconds ?? 0) + res.ms / 1000;
     if (res.code !== 0) {
       failures.push(`${c.group}/${c.id} #${r}: exit ${res.code ?? res.signal}\n    ${res.other.slice(-5).join('\n    ')}`);
@@ -158,6 +194,7 @@ for (let r = 0; r < maxRepeats; r++) {
   process.stderr.write(`  round ${r + 1}/${maxRepeats} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
 }
 fs.rmSync(errFile, { force: true });
+if (fsDir) fs.rmSync(fsDir, { recursive: true, force: true });
 machine.loadavgEnd = os.loadavg();
 machine.seconds = (Date.now() - started) / 1000;
 
@@ -177,6 +214,18 @@ const groups = {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
   } },
   startup: { title: 'Start-up: process start to exit (wall time from the parent)', unit: 'ms', metrics: { v: ['end to end', 'node-wasi'] } },
+  fswrite: { title: `fd_write of 1 byte to a host file, per call (median of ${FS.reps} loops of ${FS.write} calls, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  fsread: { title: `Sequential read of a ${FS.readBytes >> 20} MiB file in ${FS.readChunk >> 10} KiB fd_reads (page cache), throughput of one pass (median of ${FS.reps} passes, after one warm-up pass)`, unit: 'GB/s', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  fsopen: { title: `path_open + fd_close of an existing file, per pair (median of ${FS.reps} loops of ${FS.open}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  fsreaddir: { title: `fd_readdir: a whole listing of a ${FS.dirEntries}-entry directory (64 KiB buffer), per listing (median of ${FS.reps} loops of ${FS.readdir}, after one warm-up loop)`, unit: 'ms', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
   liftoff: { title: `Compile a ${config.bigFunctions}-function module (${(fs.statSync(prog['big-shared']).size / 1024).toFixed(0)} KiB, shared memory)`, unit: 'ms', metrics: {
     compile: ['WebAssembly.compile', 'liftoff'], firstCalls: ['instantiate + first call of every function', 'liftoff'],
   } },

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { fsPrograms } from './fs.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,15 +41,16 @@ export const TAG = {
   fdMain: 10, fdThread: 11, clockMain: 20, clockThread: 21, ping: 30,
 };
 
-const header = (shared) => `
+export const header = (shared, pages = 1, imports = '') => `
   ${shared
-    ? `(import "env" "memory" (memory $mem 1 1 shared))
+    ? `(import "env" "memory" (memory $mem ${pages} ${pages} shared))
   (export "memory" (memory $mem))
   (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))`
     : ''}
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
-  ${shared ? '' : `(memory $mem (export "memory") 1)`}
+  ${imports}
+  ${shared ? '' : `(memory $mem (export "memory") ${pages})`}
   ${shared ? `(func (export "malloc") (param i32) (result i32) (i32.const 1024))
   (func (export "free") (param i32))` : ''}
   ;; monotonic clock in ns, through the i64 scratch at $at
@@ -269,6 +271,7 @@ export const programs = {
   'trivial-shared': () => trivial(true),
   'trivial-plain': () => trivial(false),
   'big-shared': big,
+  ...fsPrograms, // fs.mjs: fd_write to a file, 256 MB sequential read, path_open+fd_close, fd_readdir of 10,000
 };
 
 /** Assembles every program (validated with threads enabled); returns { name: path }. */
