@@ -190,8 +190,8 @@ export function wasixThreadSyscalls(k: Kernel, st: WasixState): SyscallTable {
 
     proc_raise_interval(sig: number, interval: bigint, repeat: number) {
       if (!validSignal(sig)) return Errno.INVAL;
-      // Wasmer reads the interval as milliseconds; so do we, for binaries built against it.
-      k.host.post({ t: 'itimer', sig, ms: Number(interval), repeat: repeat !== 0 } satisfies ToCoordinator);
+      // A timestamp (ns), as wasix-libc's setitimer computes it. (Wasmer reads it as ms.)
+      k.host.post({ t: 'itimer', sig, ms: Number(interval) / 1e6, repeat: repeat !== 0 } satisfies ToCoordinator);
       return 0;
     },
 
