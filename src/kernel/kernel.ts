@@ -1,7 +1,7 @@
 import { Errno, toErrno } from '../abi/errno.js';
 import type { FsBackend } from '../fs/backend.js';
 import { ChannelClient } from '../threads/channel.js';
-import { Control } from '../threads/control.js';
+import { Control, Ctl } from '../threads/control.js';
 import type { KernelConfig, ThreadHost } from './config.js';
 import { isSentinel, ProcExit, ThreadKilled } from './exits.js';
 import { FdTable, type FdEntry } from './fdtable.js';
@@ -41,7 +41,6 @@ export class Kernel {
   signals: SignalDelivery | undefined;
   /** ms to add to performance.now() to get the process-wide monotonic clock. */
   readonly monoOffsetMs: number;
-  readonly sleepWord: Int32Array;
 
   constructor(
     readonly cfg: KernelConfig,
@@ -53,7 +52,6 @@ export class Kernel {
     this.fds = new FdTable(cfg.fdSab);
     this.chan = new ChannelClient(channel);
     this.monoOffsetMs = performance.timeOrigin - cfg.clockBaseMs;
-    this.sleepWord = new Int32Array(new SharedArrayBuffer(4));
   }
 
   setMemory(memory: WebAssembly.Memory): void {
@@ -97,9 +95,13 @@ export class Kernel {
     return errno;
   }
 
-  /** Sleeps the calling thread (interruptible by Worker.terminate()). */
+  /**
+   * Sleeps the calling thread. Interruptible by Worker.terminate(), and woken by the coordinator when the
+   * process ends (it sets and notifies Ctl.SLEEP), which also covers a terminate() that lands just before
+   * the wait starts.
+   */
   sleepMs(ms: number): void {
-    if (ms > 0) Atomics.wait(this.sleepWord, 0, 0, ms);
+    if (ms > 0) Atomics.wait(this.ctl.i32, Ctl.SLEEP, 0, ms);
   }
 
   /** Asks the coordinator to serve a request and waits for the reply; undefined on timeout. */

@@ -220,9 +220,28 @@ export class WeftProcess {
     // Collect output already posted by threads before they are terminated.
     for (const w of live) w.handle.drain?.();
     this.stdin?.stop();
-    await Promise.all(live.map((w) => w.handle.terminate()));
+    // terminate() interrupts Atomics.wait, except one that starts just after the request lands (it then
+    // sleeps its whole timeout). So also wake every wait the runtime itself makes, until all are gone.
+    const wake = (): void => this.wakeRuntimeWaits(live);
+    wake();
+    const rewake = setInterval(wake, 50);
+    try {
+      await Promise.all(live.map((w) => w.handle.terminate()));
+    } finally {
+      clearInterval(rewake);
+    }
     this.workers.length = 0;
     this.resolveExit(Atomics.load(this.ctl.i32, Ctl.EXIT_CODE));
+  }
+
+  /** Wakes the waits of the runtime's own words: idle pool workers, sleeps, joins, channel replies. */
+  private wakeRuntimeWaits(live: WorkerRecord[]): void {
+    const i = this.ctl.i32;
+    Atomics.store(i, Ctl.SLEEP, 1);
+    Atomics.notify(i, Ctl.SLEEP);
+    Atomics.notify(i, Ctl.QUEUE_SIGNAL);
+    for (let s = 0; s < this.ctl.layout.slots; s++) Atomics.notify(i, this.ctl.slotIndex(s, Slot.TID));
+    for (const w of live) Atomics.notify(new Int32Array(w.channel, 0, 1), 0);
   }
 
   /** Kills the process from the host side (e.g. a signal to the CLI). */
