@@ -1,0 +1,81 @@
+// WASIX and wasi-threads C programs in Chromium through weft/browser: the same kernel as on Node
+// (pthreads over thread-spawn, futexes, pipes between threads, signals and the interval timer, the
+// in-memory filesystem with getcwd/chdir), with the same output and exit codes as the Node tests.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { browserSkipReason, launchChromium, openHarness, runInPage, startTestServer } from './helpers/browser.mjs';
+import { ensureFixtures, fixture } from './helpers/fixtures.mjs';
+
+const skip = browserSkipReason();
+
+describe('WASIX programs in Chromium', { skip }, () => {
+  let server, browser, page;
+
+  before(async () => {
+    await ensureFixtures('wasix', 'threads');
+    server = await startTestServer();
+    for (const name of ['sync', 'pipe', 'signal', 'join', 'cwd']) {
+      server.route(`/cx/${name}.wasm`, fs.readFileSync(fixture('wasix', name)), 'application/wasm');
+    }
+    server.route('/cx/counter.wasm', fs.readFileSync(fixture('threads', 'counter')), 'application/wasm');
+    browser = await launchChromium();
+    page = await openHarness(browser, server);
+  }, { timeout: 600_000 });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const lines = (s) => s.split('\n').filter(Boolean);
+
+  test('sync: mutex, condvar, barrier and rwlock totals', async () => {
+    const r = await runInPage(page, '/cx/sync.wasm', { args: ['sync'] });
+    assert.equal(r.exitCode, 0, r.error ?? r.stderr);
+    assert.deepEqual(lines(r.stdout), [
+      'mutex: 200000', 'cond: 500500', 'barrier: 4 threads x 100 rounds ok',
+      'rwlock: 4 readers 2 writers, writes=20000, torn=0', 'sync done',
+    ]);
+  });
+
+  test('pipe between two threads, EPIPE', async () => {
+    const r = await runInPage(page, '/cx/pipe.wasm', { args: ['pipe'] });
+    assert.equal(r.exitCode, 0, r.error ?? r.stderr);
+    assert.deepEqual(lines(r.stdout), ['pipe: 102400 bytes ok', 'pipe: EPIPE ok']);
+  });
+
+  test('signals, pthread_kill and setitimer', async () => {
+    const r = await runInPage(page, '/cx/signal.wasm', { args: ['signal'] });
+    assert.equal(r.exitCode, 0, r.error ?? r.stdout + r.stderr);
+    assert.equal(lines(r.stdout).at(-1), 'signal done');
+  });
+
+  test('thread_join, thread_id, thread_sleep', async () => {
+    const r = await runInPage(page, '/cx/join.wasm', { args: ['join'] });
+    assert.equal(r.exitCode, 0, r.error ?? r.stdout + r.stderr);
+    assert.equal(lines(r.stdout).at(-1), 'join done: 11 ok, 0 bad');
+  });
+
+  test('wasi-threads C counter (pthreads over wasi.thread-spawn)', async () => {
+    const r = await runInPage(page, '/cx/counter.wasm', { args: ['counter'] });
+    assert.equal(r.exitCode, 0, r.error ?? r.stdout + r.stderr);
+  });
+
+  test('getcwd/chdir over the in-memory filesystem', async () => {
+    const r = await page.evaluate(async () => {
+      const { run, MemoryFS } = window.weft;
+      const memfs = new MemoryFS({ '/sandbox': null });
+      let stdout = '';
+      const dec = new TextDecoder();
+      const { exitCode } = await run(fetch('/cx/cwd.wasm'), {
+        args: ['cwd', '/sandbox'], preopens: { '/sandbox': memfs.dir('/sandbox') },
+        stdout: (b) => (stdout += dec.decode(b, { stream: true })), stderr: () => {},
+      });
+      return { exitCode, stdout, left: memfs.readdir('/sandbox') };
+    });
+    assert.equal(r.exitCode, 0, r.stdout);
+    assert.equal(lines(r.stdout).at(-1), 'cwd done: 19 ok, 0 bad');
+    assert.deepEqual(r.left, []);
+  });
+});
