@@ -47,6 +47,20 @@ export function wasixThreadSyscalls(k: Kernel, st: WasixState): SyscallTable {
     }
   };
 
+  /** Wakes `count` waiters (all when undefined) on a guest word; writes whether anyone was woken. */
+  function futexWake(addr: number, wokenPtr: number, count: number | undefined): number {
+    try {
+      const m = k.mem.sync();
+      m.check(wokenPtr, 1);
+      const a = m.checkAligned(addr, 4, 4);
+      const n = m.i32 ? Atomics.notify(m.i32, a >> 2, count) : 0;
+      m.setU8(wokenPtr, n > 0 ? 1 : 0);
+      return 0;
+    } catch (e) {
+      return k.fail(e);
+    }
+  }
+
   return {
     thread_spawn_v2: spawnV2,
     thread_spawn: spawnV2,
@@ -146,31 +160,8 @@ export function wasixThreadSyscalls(k: Kernel, st: WasixState): SyscallTable {
       }
     },
 
-    futex_wake(addr: number, wokenPtr: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(wokenPtr, 1);
-        const a = m.checkAligned(addr, 4, 4);
-        const n = m.i32 ? Atomics.notify(m.i32, a >> 2, 1) : 0;
-        m.setU8(wokenPtr, n > 0 ? 1 : 0);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    futex_wake_all(addr: number, wokenPtr: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(wokenPtr, 1);
-        const a = m.checkAligned(addr, 4, 4);
-        const n = m.i32 ? Atomics.notify(m.i32, a >> 2) : 0;
-        m.setU8(wokenPtr, n > 0 ? 1 : 0);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    futex_wake: (addr: number, wokenPtr: number) => futexWake(addr, wokenPtr, 1),
+    futex_wake_all: (addr: number, wokenPtr: number) => futexWake(addr, wokenPtr, undefined),
 
     callback_signal(namePtr: number, nameLen: number): void {
       // No errno to return: a bad pointer or an over-long name leaves the registration unchanged.
