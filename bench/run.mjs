@@ -4,7 +4,7 @@
 // all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
 // spread (the noise), and the ratio of medians against a reference row.
 //
-//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs] [--json FILE]
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix] [--json FILE]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config, generate, TAG } from './programs/gen.mjs';
 import { FS, FS_TAG } from './programs/fs.mjs';
+import { defineWasix } from './wasix/group.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -21,7 +22,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const REPEATS = Number(opt('--repeats', 5));
-const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs').split(',');
+const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix').split(',');
 const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
 const TIMEOUT_MS = 60_000;
 
@@ -101,6 +102,9 @@ if (ONLY.includes('liftoff')) {
   def('liftoff', 'liftoff', 'default (Liftoff, lazy compilation)', node([], probe, prog['big-shared']), m, { repeats: r });
   def('liftoff', 'no-liftoff', '--no-liftoff (what weft sets on V8 < 12.4)', node(['--no-liftoff'], probe, prog['big-shared']), m, { repeats: r });
 }
+
+// WASIX pthreads: a C program built against wasix-libc (weft) and with gcc (native), see wasix/group.mjs.
+const wasixGroups = ONLY.includes('wasix') ? defineWasix({ def, node, weftCli, median }) : {};
 
 // Filesystem: the programs of programs/fs.mjs on a prepared host directory (preopen /sandbox = fd 3), weft
 // against node:wasi on the same plain module, and weft's shared module on its main and a spawned thread.
@@ -230,6 +234,7 @@ const groups = {
     compile: ['WebAssembly.compile', 'liftoff'], firstCalls: ['instantiate + first call of every function', 'liftoff'],
   } },
 };
+Object.assign(groups, wasixGroups);
 
 const summary = [];
 const fmt = (x) => (!Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
