@@ -66,3 +66,25 @@ test('--max-threads caps live threads, and ended threads free their place', asyn
   const r = await weft(['run', '--max-threads', '2', await watFile(P.maxThreads, 'max')]);
   assert.equal(r.code, 0, r.stderr);
 });
+
+// wasm-ld's start function for shared memory (__wasm_init_memory) gives the static TLS block to the
+// first instance that runs it: that must always be the main thread's, never a pooled worker's.
+const firstInstance = `(module
+  (import "env" "memory" (memory 1 1 shared))
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (global $first (mut i32) (i32.const 0))
+  (func $init
+    (if (i32.eqz (i32.atomic.rmw.cmpxchg (i32.const 0) (i32.const 0) (i32.const 1)))
+      (then (global.set $first (i32.const 1)))))
+  (start $init)
+  (func (export "wasi_thread_start") (param i32 i32))
+  (func (export "_start") (call $exit (i32.sub (i32.const 1) (global.get $first)))))`;
+
+test('the main thread instance always runs the start function first (pooled workers wait for it)', async () => {
+  const file = await watFile(firstInstance, 'first-instance');
+  for (let i = 0; i < 8; i++) {
+    const r = await weft(['run', file]);
+    assert.equal(r.code, 0, `run ${i}: a pooled worker instantiated before main\n${r.stderr}`);
+  }
+});

@@ -86,7 +86,12 @@ export function scanBinary(bytes: Uint8Array): { memoryImport: MemoryImport | un
       const n = r.leb();
       for (let i = 0; i < n && !hasActiveData; i++) {
         const flags = r.leb();
-        if (flags === 1) { r.pos += r.leb(); continue; } // passive
+        if (flags === 1) {
+          // passive: skip its bytes (read the length first: `r.pos += r.leb()` would add to the old pos)
+          const len = r.leb();
+          r.pos += len;
+          continue;
+        }
         hasActiveData = true;
       }
     }

@@ -25,6 +25,12 @@ export const Ctl = {
   MAIN_GONE: 10,
   /** Futex word threads sleeping in poll_oneoff/thread_sleep wait on (never notified; a timed wait). */
   SLEEP: 11,
+  /**
+   * Set once the main thread's instance exists. Pooled workers instantiate only after it: the first
+   * instance to run a shared-memory module's start function (__wasm_init_memory) takes the static TLS
+   * block as its __tls_base, and that must be the main thread's.
+   */
+  MAIN_READY: 12,
   HEADER_WORDS: 16,
 } as const;
 

@@ -37,6 +37,11 @@ export function runThread(boot: BootData, host: ThreadHost): void {
   if (memory) k.setMemory(memory);
   const tables = namespaces(k);
   const instantiate = (): WebAssembly.Instance => {
+    if (boot.role === 'pool') {
+      // Never before the main thread's instance (see Ctl.MAIN_READY).
+      while (Atomics.load(ctl.i32, Ctl.MAIN_READY) === 0 && !ctl.exiting) Atomics.wait(ctl.i32, Ctl.MAIN_READY, 0, 100);
+      if (ctl.exiting) throw new ThreadKilled();
+    }
     const inst = new WebAssembly.Instance(boot.module, buildImports(k, boot.module, memory, tables));
     // A module that defines its own memory exports it; syscalls use that one.
     if (!memory && inst.exports['memory'] instanceof WebAssembly.Memory) k.setMemory(inst.exports['memory']);
@@ -77,6 +82,8 @@ export function runThread(boot: BootData, host: ThreadHost): void {
     let instance: WebAssembly.Instance | undefined;
     const outcome = guarded(() => {
       instance = k.instance = instantiate();
+      Atomics.store(i32, Ctl.MAIN_READY, 1);
+      Atomics.notify(i32, Ctl.MAIN_READY);
       const start = instance.exports['_start'];
       if (typeof start !== 'function') throw new Error('module does not export _start (not a WASI command)');
       (start as () => void)();
