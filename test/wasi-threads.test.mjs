@@ -6,8 +6,9 @@ import { watFile } from './helpers/wat.mjs';
 import { weft } from './helpers/run.mjs';
 import * as P from './fixtures/wat-threads.mjs';
 
-// Generous bound: a blocked thread would otherwise keep the process for 10 s (or forever).
-const PROMPT_MS = 4000;
+// The blocked thread would hold the process for 10 s (poll sleep) or forever; 8 s leaves room for a loaded
+// 2-core CI machine running another test file (worker boots and busy threads) at the same time.
+const PROMPT_MS = 8000;
 
 test('spawn returns a tid in [1, 2^29) that the child sees, with its argument', async () => {
   const r = await weft(['run', await watFile(P.spawnCheck, 'spawn')]);

@@ -164,7 +164,7 @@ test('thread_spawn_v2 at --max-threads returns EAGAIN', async () => {
       (call $exit (call $spawn (i32.const 1024) (i32.const 2000)))))`;
   const r = await weft(['run', '--max-threads', '2', await watFile(src, 'wasix-limit')]);
   assert.equal(r.code, E.AGAIN, r.stderr);
-  assert.ok(r.ms < 5000);
+  assert.ok(r.ms < 10000, `took ${r.ms} ms`); // the blocked thread must not keep the process
 });
 
 test('thread_exit in main ends only main; the process ends (0) when the last thread does', async () => {
