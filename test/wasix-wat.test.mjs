@@ -30,6 +30,7 @@ const imports = `
   (import "wasix_32v1" "fd_dup2" (func $dup2 (param i32 i32 i32 i32) (result i32)))
   (import "wasix_32v1" "clock_time_set" (func $clockset (param i32 i64) (result i32)))
   (import "wasix_32v1" "tty_get" (func $ttyget (param i32) (result i32)))
+  (import "wasix_32v1" "tty_set" (func $ttyset (param i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
@@ -310,4 +311,26 @@ test('writing to a pipe without a reader raises SIGPIPE: the process ends with 1
       (call $exit (i32.const 3))))`;
   const r = await weft(['run', await watFile(src, 'wasix-sigpipe')]);
   assert.equal(r.code, 141, r.stderr);
+});
+
+test('tty_get reports which stdio fds are terminals; tty_set modes are read back', async () => {
+  const src = `(module ${imports}
+    (func (export "_start")
+      (call $check (i32.const 1) (i32.eqz (call $ttyget (i32.const 1024))))
+      ;; under the test runner stdin/stdout/stderr are pipes: not terminals; defaults echo/line-buffered on
+      (call $check (i32.const 2) (i32.eqz (i32.load8_u (i32.const 1040))))
+      (call $check (i32.const 3) (i32.eqz (i32.load8_u (i32.const 1041))))
+      (call $check (i32.const 4) (i32.eq (i32.load8_u (i32.const 1043)) (i32.const 1)))
+      (call $check (i32.const 5) (i32.ne (i32.load (i32.const 1024)) (i32.const 0)))
+      ;; echo off, line buffering off
+      (i32.store8 (i32.const 1043) (i32.const 0)) (i32.store8 (i32.const 1044) (i32.const 0))
+      (call $check (i32.const 6) (i32.eqz (call $ttyset (i32.const 1024))))
+      (i64.store (i32.const 1040) (i64.const -1))
+      (call $check (i32.const 7) (i32.eqz (call $ttyget (i32.const 1024))))
+      (call $check (i32.const 8) (i32.eqz (i32.load8_u (i32.const 1043))))
+      (call $check (i32.const 9) (i32.eqz (i32.load8_u (i32.const 1044))))
+      (call $check (i32.const 10) (i32.eq (i32.load8_u (i32.const 1045)) (i32.const 1)))
+      (call $check (i32.const 11) (i32.eq (call $ttyset (i32.const 65530)) (i32.const ${E.FAULT})))))`;
+  const r = await weft(['run', await watFile(src, 'wasix-tty')]);
+  assert.equal(r.code, 0, `failed check ${r.code}\n${r.stderr}`);
 });
