@@ -10,6 +10,18 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** Writes every byte, retrying partial writes and EAGAIN (a non-blocking pipe set up by the host). */
 export function writeAllSync(fd: number, data: Uint8Array[]): number {
+  if (data.length === 1) {
+    // The common case (one iovec written whole): no array copies.
+    const d = data[0]!;
+    if (d.length === 0) return 0;
+    try {
+      const n = fs.writeSync(fd, d);
+      if (n === d.length) return n;
+      return n + writeAllSync(fd, [d.subarray(n)]);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EAGAIN') throw e;
+    }
+  }
   let total = 0;
   for (const d of data) total += d.length;
   let bufs = data.filter((d) => d.length > 0);
