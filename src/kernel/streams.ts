@@ -1,6 +1,6 @@
 import { Errno, WasiError } from '../abi/errno.js';
 import { FdFlags } from '../abi/constants.js';
-import { EventFdFlags } from '../abi/wasix.js';
+import { EventFdFlags, WasixSignal } from '../abi/wasix.js';
 import { spinLock, spinUnlock } from '../threads/lock.js';
 import { Desc, Fd, FdKind, type FdEntry } from './fdtable.js';
 import type { Kernel } from './kernel.js';
@@ -54,7 +54,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
     Atomics.notify(i32, st.obj(o, Obj.SEQ));
   }
   /** Waits for the next state change after `seq` (called without the object lock). */
-  function await_(o: number, seq: number): void {
+  function waitForChange(o: number, seq: number): void {
     Atomics.wait(i32, st.obj(o, Obj.SEQ), seq, 200);
     k.checkAlive();
   }
@@ -98,7 +98,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
         unlock(o);
         if (writers <= 0) return 0; // end of file
         if (nonblocking(base)) throw new WasiError(Errno.AGAIN);
-        await_(o, seq);
+        waitForChange(o, seq);
       }
     },
 
@@ -114,7 +114,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
         if (i32[st.obj(o, refsOf(r))]! <= 0) {
           unlock(o);
           if (done > 0) return done;
-          k.signals?.raiseSelf(13 /* SIGPIPE */);
+          k.signals?.raiseSelf(WasixSignal.PIPE);
           throw new WasiError(Errno.PIPE);
         }
         const head = i32[hi]! >>> 0, tail = i32[ti]! >>> 0;
@@ -143,7 +143,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
           if (done > 0) return done;
           throw new WasiError(Errno.AGAIN);
         }
-        await_(o, seq);
+        waitForChange(o, seq);
       }
       return done;
     },
@@ -183,7 +183,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
         const seq = Atomics.load(i32, st.obj(o, Obj.SEQ));
         unlock(o);
         if (nonblocking(base)) throw new WasiError(Errno.AGAIN);
-        await_(o, seq);
+        waitForChange(o, seq);
       }
     },
 
@@ -205,7 +205,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
         const seq = Atomics.load(i32, st.obj(o, Obj.SEQ));
         unlock(o);
         if (nonblocking(base)) throw new WasiError(Errno.AGAIN);
-        await_(o, seq);
+        waitForChange(o, seq);
       }
     },
 
