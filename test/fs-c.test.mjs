@@ -205,6 +205,13 @@ for (const backend of [host, memory]) {
       assert.deepEqual(r.inside, {});
     });
 
+    test('threads/fd_churn: concurrent opens/closes never give one fd to two threads', async () => {
+      const r = await backend.run(fixture('threads', 'fd_churn'), ['/sandbox']);
+      const ctx = common(r, { ms: 30000 });
+      assert.equal(r.stdout, 'fd_churn: 8 threads x 300 opens ok\n', ctx);
+      assert.deepEqual(r.inside, {});
+    });
+
     test('threads/append16: 16 threads append to one file, nothing lost or torn', async () => {
       const r = await backend.run(fixture('threads', 'append16'), ['/sandbox', 'keep']);
       const ctx = common(r, { ms: 20000 });
