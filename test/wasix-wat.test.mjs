@@ -334,3 +334,36 @@ test('tty_get reports which stdio fds are terminals; tty_set modes are read back
   const r = await weft(['run', await watFile(src, 'wasix-tty')]);
   assert.equal(r.code, 0, `failed check ${r.code}\n${r.stderr}`);
 });
+
+test('signals: a thread blocked in futex_wait wakes for a signal, runs the callback, and waits on', async () => {
+  // The child waits (no timeout) on word 200 until it is 1; main signals it, then sets the word and wakes it.
+  const src = `(module ${imports}
+    (func (export "on_signal") (param $sig i32) (i32.store (i32.const 100) (local.get $sig)))
+    (func (export "wasi_thread_start") (param i32 i32)
+      (i32.store8 (i32.const 1200) (i32.const 0))
+      (i32.atomic.store (i32.const 0) (i32.const 1)) (drop (memory.atomic.notify (i32.const 0) (i32.const 1)))
+      (loop $l
+        (call $check (i32.const 10) (i32.eqz (call $fwait (i32.const 200) (i32.const 0) (i32.const 1200) (i32.const 1300))))
+        ;; the signal's handler ran when futex_wait returned: report it once
+        (if (i32.and (i32.eq (i32.load (i32.const 100)) (i32.const 10)) (i32.eqz (i32.load (i32.const 104))))
+          (then (i32.atomic.store (i32.const 104) (i32.const 1)) (drop (memory.atomic.notify (i32.const 104) (i32.const 1)))))
+        (br_if $l (i32.eqz (i32.atomic.load (i32.const 200))))))
+    (func (export "_start") (local $t i32)
+      (call $callback (i32.const 2500) (i32.const 9))
+      ${threadStart}
+      (call $check (i32.const 1) (i32.eqz (call $spawn (i32.const 1024) (i32.const 2000))))
+      (local.set $t (i32.load (i32.const 2000)))
+      (call $await (i32.const 0))
+      (drop (call $sleep (i64.const 20000000)))
+      (call $check (i32.const 2) (i32.eqz (call $tsignal (local.get $t) (i32.const 10))))
+      ;; the handler runs in the blocked thread without anyone touching word 200
+      (call $await (i32.const 104))
+      (i32.atomic.store (i32.const 200) (i32.const 1))
+      (i32.store8 (i32.const 1200) (i32.const 0))
+      (drop (call $fwake (i32.const 200) (i32.const 1300)))
+      (call $check (i32.const 3) (i32.eqz (call $join (local.get $t)))))
+    (data (i32.const 2500) "on_signal"))`;
+  const r = await weft(['run', await watFile(src, 'wasix-sig-futex')], { timeoutMs: 10000 });
+  assert.equal(r.code, 0, `failed check ${r.code}\n${r.stderr}`);
+  assert.ok(r.ms < 5000, `took ${r.ms} ms`);
+});

@@ -1,5 +1,5 @@
 import { WASIX_IGNORED_BY_DEFAULT, WASIX_MAX_SIGNAL, WasixSignal } from '../abi/wasix.js';
-import { Ctl, Slot } from '../threads/control.js';
+import { Ctl, Slot, type Control } from '../threads/control.js';
 import type { Kernel } from './kernel.js';
 import { WX, type WasixState } from './wasix-state.js';
 
@@ -29,9 +29,9 @@ export class SignalDelivery {
     return Atomics.load(this.i32, this.pendingWord) !== 0;
   }
 
-  /** Marks sig pending on worker slot `slot`. */
+  /** Marks sig pending on worker slot `slot`, waking its thread if it is blocked in futex_wait. */
   raiseSlot(slot: number, sig: number): void {
-    Atomics.or(this.i32, this.k.ctl.slotIndex(slot, Slot.SIGNALS), 1 << sig);
+    raiseSignal(this.k.ctl, this.k.mem?.sync().i32, slot, sig);
   }
 
   raiseSelf(sig: number): void {
@@ -90,4 +90,18 @@ export function processSignalSlot(k: Kernel): number {
   if (Atomics.load(i, Ctl.MAIN_GONE) === 0) return 0;
   for (let s = 0; s < k.ctl.layout.slots; s++) if (Atomics.load(i, k.ctl.slotIndex(s, Slot.TID)) !== 0) return s;
   return k.slot;
+}
+
+/**
+ * Marks sig pending for the thread in `slot` and, when that thread is blocked in futex_wait, wakes the
+ * waiters of that word (the others see a spurious wake-up and wait again). Used by threads and by the
+ * coordinator's interval timer. `guest` is an Int32Array over the shared guest memory, if any.
+ */
+export function raiseSignal(ctl: Control, guest: Int32Array | undefined, slot: number, sig: number): void {
+  Atomics.or(ctl.i32, ctl.slotIndex(slot, Slot.SIGNALS), 1 << sig);
+  const w = Atomics.load(ctl.i32, ctl.slotIndex(slot, Slot.WAIT_ADDR));
+  if (w !== 0 && guest) {
+    const addr = (w >>> 0) - 1;
+    if (addr + 4 <= guest.byteLength) Atomics.notify(guest, addr >> 2);
+  }
 }

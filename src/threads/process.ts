@@ -3,6 +3,7 @@ import type { KernelConfig } from '../kernel/config.js';
 import { TRAP_EXIT_CODE } from '../kernel/exits.js';
 import type { ToCoordinator } from '../kernel/kernel.js';
 import { createChannel } from './channel.js';
+import { raiseSignal } from '../kernel/signals.js';
 import { WasixState } from '../kernel/wasix-state.js';
 import { Control, Ctl, Slot } from './control.js';
 import type { BootData } from './runtime.js';
@@ -181,7 +182,7 @@ export class WeftProcess {
       if (Atomics.load(i, Ctl.MAIN_GONE) === 1) {
         for (let s = 0; s < this.ctl.layout.slots; s++) if (Atomics.load(i, this.ctl.slotIndex(s, Slot.TID)) !== 0) { slot = s; break; }
       }
-      Atomics.or(i, this.ctl.slotIndex(slot, Slot.SIGNALS), 1 << sig);
+      raiseSignal(this.ctl, this.memory ? new Int32Array(this.memory.buffer) : undefined, slot, sig);
     };
     this.itimer = setTimeout(fire, ms);
   }

@@ -10,6 +10,9 @@ import { argFormatters } from '../trace.js';
 import { WX, type WasixState } from '../wasix-state.js';
 import type { SyscallTable } from './types.js';
 
+/** Longest a futex_wait sleeps between checks for a signal raised for its thread. */
+const SIGNAL_SLICE_MS = 100;
+
 /** Our pid: the main thread's tid, as in Wasmer (and Linux). */
 export const PID = MAIN_TID;
 
@@ -46,6 +49,24 @@ export function wasixThreadSyscalls(k: Kernel, st: WasixState): SyscallTable {
       k.checkAlive();
     }
   };
+
+  /**
+   * Atomics.wait that also ends when a signal is raised for this thread (true, like a wake-up). The raiser
+   * notifies the published word; slices of SIGNAL_SLICE_MS close the window where that notify lands just
+   * before the wait starts.
+   */
+  function waitOrSignal(i32: Int32Array, index: number, expected: number, ms: number): boolean {
+    const signals = k.signals;
+    if (!signals) return Atomics.wait(i32, index, expected, ms) !== 'timed-out';
+    const end = ms === Infinity ? Infinity : performance.now() + ms;
+    for (;;) {
+      if (signals.pending()) return true;
+      const left = end - performance.now();
+      if (left <= 0) return false;
+      const r = Atomics.wait(i32, index, expected, Math.min(left, SIGNAL_SLICE_MS));
+      if (r !== 'timed-out') return true;
+    }
+  }
 
   /** Wakes `count` waiters (all when undefined) on a guest word; writes whether anyone was woken. */
   function futexWake(addr: number, wokenPtr: number, count: number | undefined): number {
@@ -143,8 +164,15 @@ export function wasixThreadSyscalls(k: Kernel, st: WasixState): SyscallTable {
         k.checkAlive();
         let woken: boolean;
         if (m.i32) {
-          // Same words as memory.atomic.wait32/notify: V8 keeps one waiter list for both.
-          woken = Atomics.wait(m.i32, a >> 2, expected | 0, ms) !== 'timed-out';
+          // Same words as memory.atomic.wait32/notify: V8 keeps one waiter list for both. The address is
+          // published so a signal raised for this thread can wake it (a spurious wake-up for the guest).
+          const waitWord = ctl.slotIndex(k.slot, Slot.WAIT_ADDR);
+          Atomics.store(ctl.i32, waitWord, (a + 1) | 0);
+          try {
+            woken = waitOrSignal(m.i32, a >> 2, expected | 0, ms);
+          } finally {
+            Atomics.store(ctl.i32, waitWord, 0);
+          }
         } else if (m.dv.getInt32(a, true) !== (expected | 0)) {
           woken = true;
         } else {
