@@ -12,7 +12,8 @@ import { wasiThreadSyscalls } from '../threads/spawn.js';
 import { SignalDelivery } from './signals.js';
 import { createStreams } from './streams.js';
 import { WasixState } from './wasix-state.js';
-import { wasixThreadSyscalls } from './syscalls/wasix.js';
+import { wasixThreadSyscalls } from './syscalls/wasix-threads.js';
+import { wasixProcSyscalls } from './syscalls/wasix-proc.js';
 import { wasixFdSyscalls } from './syscalls/wasix-fd.js';
 
 /** The wasi_snapshot_preview1 functions, as one table. */
@@ -53,7 +54,7 @@ export function namespaces(k: Kernel): Record<string, SyscallTable> {
   k.signals = new SignalDelivery(k, st);
   createStreams(k, st);
   const p1 = preview1Table(k);
-  const wx = wasixThreadSyscalls(k, st);
+  const wx = { ...wasixThreadSyscalls(k), ...wasixProcSyscalls(k, st) };
   const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']! };
   const wasix: SyscallTable = { ...p1x, ...wx, ...wasixFdSyscalls(k, st, p1['path_open']!) };
   return {
