@@ -5,6 +5,7 @@ import type { Stat } from '../fs/backend.js';
 import { Desc, DescFlags, Fd, FdKind, type FdEntry } from './fdtable.js';
 import type { Kernel } from './kernel.js';
 import type { GuestMemory } from './memory.js';
+import { gather } from './iovec.js';
 
 /** Operations on fds that refer to filesystem objects (files and directories of a backend). */
 export interface FileOps {
@@ -28,20 +29,6 @@ export function writeFilestat(m: GuestMemory, p: number, st: Stat): void {
   dv.setBigUint64(p + Filestat.atim, st.atimNs, true);
   dv.setBigUint64(p + Filestat.mtim, st.mtimNs, true);
   dv.setBigUint64(p + Filestat.ctim, st.ctimNs, true);
-}
-
-/** Concatenates iovecs into one buffer (one backend write = one atomic append). */
-function gather(iovs: Uint8Array[]): Uint8Array {
-  if (iovs.length === 1) return iovs[0]!;
-  let total = 0;
-  for (const v of iovs) total += v.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const v of iovs) {
-    out.set(v, at);
-    at += v.length;
-  }
-  return out;
 }
 
 /**
@@ -99,7 +86,7 @@ export function createFileOps(k: Kernel): FileOps {
 
     write(_fd, base, iovs, position) {
       const f = fileOf(base);
-      const data = gather(iovs);
+      const data = gather(iovs); // one backend write = one atomic append
       if (position !== undefined) return data.length ? pwriteAll(f, data, position) : 0;
       const append = (i32[base + Fd.FLAGS]! & FdFlags.APPEND) !== 0;
       fds.lockDesc(f.desc);

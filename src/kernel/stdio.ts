@@ -4,6 +4,7 @@ import type { StdioTarget } from './config.js';
 import { FdKind, type FdEntry } from './fdtable.js';
 import type { Kernel } from './kernel.js';
 import { Chan } from '../threads/channel.js';
+import { concatIovecs, iovBytes, scatter } from './iovec.js';
 
 const STDIN_RIGHTS = Rights.FD_READ | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 const STDOUT_RIGHTS = Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
@@ -22,18 +23,6 @@ export function stdioEntry(index: number, t: StdioTarget): FdEntry {
   };
 }
 
-/** Scatters src over iovecs; returns bytes copied. */
-export function scatter(iovs: Uint8Array[], src: Uint8Array): number {
-  let at = 0;
-  for (const iov of iovs) {
-    if (at >= src.length) break;
-    const n = Math.min(iov.length, src.length - at);
-    iov.set(src.subarray(at, at + n));
-    at += n;
-  }
-  return at;
-}
-
 export function stdioWrite(k: Kernel, handle: number, iovs: Uint8Array[]): number {
   const t = k.cfg.stdio[handle];
   if (!t) throw new WasiError(Errno.BADF);
@@ -41,22 +30,12 @@ export function stdioWrite(k: Kernel, handle: number, iovs: Uint8Array[]): numbe
     case 'fd':
       return k.host.writeStdio(t, handle, iovs);
     case 'callback': {
-      let total = 0;
-      for (const v of iovs) total += v.length;
-      const data = new Uint8Array(total);
-      let at = 0;
-      for (const v of iovs) {
-        data.set(v, at);
-        at += v.length;
-      }
+      const data = concatIovecs(iovs);
       k.host.post({ t: 'stdout', fd: handle, data }, [data.buffer]);
-      return total;
+      return data.length;
     }
-    case 'null': {
-      let total = 0;
-      for (const v of iovs) total += v.length;
-      return total;
-    }
+    case 'null':
+      return iovBytes(iovs);
     case 'served':
       throw new WasiError(Errno.BADF);
   }
@@ -65,8 +44,7 @@ export function stdioWrite(k: Kernel, handle: number, iovs: Uint8Array[]): numbe
 export function stdioRead(k: Kernel, handle: number, iovs: Uint8Array[]): number {
   const t = k.cfg.stdio[handle];
   if (!t) throw new WasiError(Errno.BADF);
-  let want = 0;
-  for (const v of iovs) want += v.length;
+  const want = iovBytes(iovs);
   if (want === 0) return 0;
   switch (t.kind) {
     case 'fd': {

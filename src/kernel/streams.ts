@@ -4,7 +4,7 @@ import { EventFdFlags, WasixSignal } from '../abi/wasix.js';
 import { spinLock, spinUnlock } from '../threads/lock.js';
 import { Desc, Fd, FdKind, type FdEntry } from './fdtable.js';
 import type { Kernel } from './kernel.js';
-import { scatter } from './stdio.js';
+import { gather, iovBytes, scatter } from './iovec.js';
 import { Obj, RING_BYTES, type WasixState } from './wasix-state.js';
 
 /** Writes up to this size are atomic on a pipe (never interleaved with other writers), as POSIX's PIPE_BUF. */
@@ -19,12 +19,6 @@ export interface StreamOps {
   write(base: number, iovs: Uint8Array[]): number;
   /** fd_read readiness now: bytes available and whether the writing side is gone. */
   readReady(base: number): { nbytes: number; hangup: boolean; ready: boolean };
-}
-
-function total(iovs: Uint8Array[]): number {
-  let n = 0;
-  for (const v of iovs) n += v.length;
-  return n;
 }
 
 /**
@@ -66,7 +60,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
   const pipe: StreamOps = {
     read(base, iovs) {
       const { o, end } = objectOf(base);
-      const want = total(iovs);
+      const want = iovBytes(iovs);
       if (want === 0) return 0;
       const hi = st.obj(o, ringHead(end)), ti = st.obj(o, ringTail(end));
       for (;;) {
@@ -105,7 +99,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
     write(base, iovs) {
       const { o, end } = objectOf(base);
       const r = 1 - end;
-      const data = iovs.length === 1 ? iovs[0]! : concat(iovs);
+      const data = gather(iovs);
       if (data.length === 0) return 0;
       const hi = st.obj(o, ringHead(r)), ti = st.obj(o, ringTail(r));
       let done = 0;
@@ -166,7 +160,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
 
   const event: StreamOps = {
     read(base, iovs) {
-      if (total(iovs) < 8) throw new WasiError(Errno.INVAL);
+      if (iovBytes(iovs) < 8) throw new WasiError(Errno.INVAL);
       const { o } = objectOf(base);
       for (;;) {
         lock(o);
@@ -188,7 +182,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
     },
 
     write(base, iovs) {
-      const data = concat(iovs);
+      const data = gather(iovs);
       if (data.length < 8) throw new WasiError(Errno.INVAL);
       const v = new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true);
       if (v > EV_MAX) throw new WasiError(Errno.INVAL);
@@ -222,14 +216,4 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
   k.releaseHooks[FdKind.PIPE] = release;
   k.releaseHooks[FdKind.EVENT] = release;
   return { pipe, event };
-}
-
-function concat(iovs: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(total(iovs));
-  let at = 0;
-  for (const v of iovs) {
-    out.set(v, at);
-    at += v.length;
-  }
-  return out;
 }
