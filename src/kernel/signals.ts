@@ -84,12 +84,15 @@ export function validSignal(sig: number): boolean {
   return sig >>> 0 <= WASIX_MAX_SIGNAL;
 }
 
-/** Slot that process-directed signals go to: the main thread's, or any live thread once main has exited. */
-export function processSignalSlot(k: Kernel): number {
-  const i = k.ctl.i32;
+/**
+ * Slot that process-directed signals go to: the main thread's, or the first live thread's once main has
+ * exited (`fallback` when none is live).
+ */
+export function processSignalSlot(ctl: Control, fallback = 0): number {
+  const i = ctl.i32;
   if (Atomics.load(i, Ctl.MAIN_GONE) === 0) return 0;
-  for (let s = 0; s < k.ctl.layout.slots; s++) if (Atomics.load(i, k.ctl.slotIndex(s, Slot.TID)) !== 0) return s;
-  return k.slot;
+  for (let s = 0; s < ctl.layout.slots; s++) if (Atomics.load(i, ctl.slotIndex(s, Slot.TID)) !== 0) return s;
+  return fallback;
 }
 
 /**

@@ -3,7 +3,8 @@ import type { KernelConfig } from '../kernel/config.js';
 import { TRAP_EXIT_CODE } from '../kernel/exits.js';
 import type { ToCoordinator } from '../kernel/kernel.js';
 import { createChannel } from './channel.js';
-import { raiseSignal } from '../kernel/signals.js';
+import { WASIX_MAX_SIGNAL } from '../abi/wasix.js';
+import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import { WasixState } from '../kernel/wasix-state.js';
 import { Control, Ctl, Slot } from './control.js';
 import type { BootData } from './runtime.js';
@@ -174,15 +175,11 @@ export class WeftProcess {
   private setIntervalTimer(sig: number, ms: number, repeat: boolean): void {
     if (this.itimer !== undefined) clearTimeout(this.itimer);
     this.itimer = undefined;
-    if (!(ms > 0) || sig <= 0 || sig > 31) return;
+    if (!(ms > 0) || sig <= 0 || sig > WASIX_MAX_SIGNAL) return;
     const fire = (): void => {
       this.itimer = repeat ? setTimeout(fire, ms) : undefined;
-      const i = this.ctl.i32;
-      let slot = 0;
-      if (Atomics.load(i, Ctl.MAIN_GONE) === 1) {
-        for (let s = 0; s < this.ctl.layout.slots; s++) if (Atomics.load(i, this.ctl.slotIndex(s, Slot.TID)) !== 0) { slot = s; break; }
-      }
-      raiseSignal(this.ctl, this.memory ? new Int32Array(this.memory.buffer) : undefined, slot, sig);
+      const guest = this.memory ? new Int32Array(this.memory.buffer) : undefined;
+      raiseSignal(this.ctl, guest, processSignalSlot(this.ctl), sig);
     };
     this.itimer = setTimeout(fire, ms);
   }

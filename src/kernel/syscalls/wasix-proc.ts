@@ -57,7 +57,7 @@ export function wasixProcSyscalls(k: Kernel, st: WasixState): SyscallTable {
     proc_signal(pid: number, sig: number) {
       if (!validSignal(sig)) return Errno.INVAL;
       if (pid !== PID && pid !== 0) return Errno.SRCH;
-      if (sig !== 0) k.signals!.raiseSlot(processSignalSlot(k), sig);
+      if (sig !== 0) k.signals!.raiseSlot(processSignalSlot(k.ctl, k.slot), sig);
       return 0;
     },
 
