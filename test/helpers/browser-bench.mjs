@@ -8,52 +8,18 @@
 // fd_write: FD_WRITES one-byte writes after a tenth as warm-up, on the main thread, then on a spawned one).
 // fd_write targets: a stdout callback, and a file in the shared in-memory filesystem (/data/out.bin).
 import { wat2wasm } from './wat.mjs';
+import { header as sharedHeader, TAG } from '../../bench/programs/gen.mjs';
 import { browserSkipReason, launchChromium, openHarness, startTestServer } from './browser.mjs';
 
 const SPAWN_WARM = 250;
 const FD_WRITES = 20000;
 const ROUNDS = 5; // fresh run() per round; the median round is reported
 
-const TAG = { spawnCold: 1, spawnWarm: 2, fdMain: 10, fdThread: 11 };
-
-const header = `
-  (import "env" "memory" (memory 1 1 shared))
-  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
-  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+// The Node benchmark's WAT prelude ($now, $utoa, $emit, $await, $signal, $spawn_or_trap) and tags,
+// with the two imports these programs add.
+const header = sharedHeader(true, 1, `
   (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (func $now (param $at i32) (result i64)
-    (if (call $clock (i32.const 1) (i64.const 0) (local.get $at)) (then unreachable))
-    (i64.load (local.get $at)))
-  (func $utoa (param $p i32) (param $v i64) (result i32) (local $n i64) (local $len i32) (local $q i32)
-    (local.set $n (local.get $v)) (local.set $len (i32.const 1))
-    (block $done (loop $count
-      (br_if $done (i64.lt_u (local.get $n) (i64.const 10)))
-      (local.set $n (i64.div_u (local.get $n) (i64.const 10)))
-      (local.set $len (i32.add (local.get $len) (i32.const 1))) (br $count)))
-    (local.set $q (i32.add (local.get $p) (local.get $len)))
-    (loop $digit
-      (local.set $q (i32.sub (local.get $q) (i32.const 1)))
-      (i32.store8 (local.get $q) (i32.wrap_i64 (i64.add (i64.const 48) (i64.rem_u (local.get $v) (i64.const 10)))))
-      (local.set $v (i64.div_u (local.get $v) (i64.const 10)))
-      (br_if $digit (i32.gt_u (local.get $q) (local.get $p))))
-    (i32.add (local.get $p) (local.get $len)))
-  (func $emit (param $buf i32) (param $tag i32) (param $v i64) (local $p i32)
-    (i32.store8 (local.get $buf) (i32.const 64)) (i32.store8 offset=1 (local.get $buf) (i32.const 32))
-    (local.set $p (call $utoa (i32.add (local.get $buf) (i32.const 2)) (i64.extend_i32_u (local.get $tag))))
-    (i32.store8 (local.get $p) (i32.const 32))
-    (local.set $p (call $utoa (i32.add (local.get $p) (i32.const 1)) (local.get $v)))
-    (i32.store8 (local.get $p) (i32.const 10))
-    (i32.store offset=64 (local.get $buf) (local.get $buf))
-    (i32.store offset=68 (local.get $buf) (i32.sub (i32.add (local.get $p) (i32.const 1)) (local.get $buf)))
-    (drop (call $write (i32.const 2) (i32.add (local.get $buf) (i32.const 64)) (i32.const 1) (i32.add (local.get $buf) (i32.const 72)))))
-  (func $await (param $addr i32)
-    (loop $again (if (i32.eqz (i32.atomic.load (local.get $addr)))
-      (then (drop (memory.atomic.wait32 (local.get $addr) (i32.const 0) (i64.const -1))) (br $again)))))
-  (func $signal (param $addr i32)
-    (i32.atomic.store (local.get $addr) (i32.const 1)) (drop (memory.atomic.notify (local.get $addr) (i32.const -1))))
-  (func $spawn_or_trap (param $arg i32) (if (i32.le_s (call $spawn (local.get $arg)) (i32.const 0)) (then unreachable)))`;
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))`);
 
 /** 1 cold + n warm spawn+join pairs; each pair's ns on fd 2. */
 const spawnProgram = (n) => `(module ${header}
