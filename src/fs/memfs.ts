@@ -515,36 +515,15 @@ export class MemoryFsBackend implements FsBackend {
   }
 
   rmdir(path: string): void {
-    this.rofs();
-    const s = this.s;
-    const comps = split(path);
-    s.lock();
-    try {
-      s.stamp();
-      if (comps.length === 0) {
-        this.rootIno();
-        throw new WasiError(Errno.BUSY);
-      }
-      const dir = this.parentOf(comps);
-      this.encA(comps[comps.length - 1]!);
-      const e = this.lookupA(dir);
-      if (!e) throw new WasiError(Errno.NOENT);
-      const ino = s.u32[e >>> 2]!;
-      const r = s.rec(ino);
-      if (s.u32[r + I.TYPE] !== T_DIR) throw new WasiError(Errno.NOTDIR);
-      if (s.u32[r + I.D_LIVE]) throw new WasiError(Errno.NOTEMPTY);
-      s.removeEntry(dir, e, s.slot);
-      s.set(s.rec(dir) + I.NLINK, s.u32[s.rec(dir) + I.NLINK]! - 1);
-      this.touchDir(dir);
-      s.set(r + I.NLINK, 0);
-      s.setNow(r + I.CTIM);
-      s.release(ino);
-    } finally {
-      s.unlock();
-    }
+    this.removeName(path, true);
   }
 
   unlink(path: string): void {
+    this.removeName(path, false);
+  }
+
+  /** rmdir (dir) or unlink (!dir): removes the final name of path and drops its inode's link. */
+  private removeName(path: string, dir: boolean): void {
     this.rofs();
     const s = this.s;
     const comps = split(path);
@@ -553,18 +532,26 @@ export class MemoryFsBackend implements FsBackend {
       s.stamp();
       if (comps.length === 0) {
         this.rootIno();
-        throw new WasiError(Errno.ISDIR);
+        throw new WasiError(dir ? Errno.BUSY : Errno.ISDIR);
       }
-      const dir = this.parentOf(comps);
+      const parent = this.parentOf(comps);
       this.encA(comps[comps.length - 1]!);
-      const e = this.lookupA(dir);
+      const e = this.lookupA(parent);
       if (!e) throw new WasiError(Errno.NOENT);
       const ino = s.u32[e >>> 2]!;
       const r = s.rec(ino);
-      if (s.u32[r + I.TYPE] === T_DIR) throw new WasiError(Errno.ISDIR);
-      s.removeEntry(dir, e, s.slot);
-      this.touchDir(dir);
-      s.set(r + I.NLINK, s.u32[r + I.NLINK]! - 1);
+      const isDir = s.u32[r + I.TYPE] === T_DIR;
+      if (dir) {
+        if (!isDir) throw new WasiError(Errno.NOTDIR);
+        if (s.u32[r + I.D_LIVE]) throw new WasiError(Errno.NOTEMPTY);
+      } else if (isDir) {
+        throw new WasiError(Errno.ISDIR);
+      }
+      s.removeEntry(parent, e, s.slot);
+      // a directory's ".." link to its parent goes with it
+      if (dir) s.set(s.rec(parent) + I.NLINK, s.u32[s.rec(parent) + I.NLINK]! - 1);
+      this.touchDir(parent);
+      s.set(r + I.NLINK, dir ? 0 : s.u32[r + I.NLINK]! - 1);
       s.setNow(r + I.CTIM);
       s.release(ino);
     } finally {
