@@ -9,7 +9,8 @@
 # dpkg-dev make patch xz-utils chromium.
 # deb-src: tools/toolchain/build-wasi-threads-sysroot.sh runs
 # `apt-get source wasi-libc=<bookworm version>`, which needs a deb-src line for
-# bookworm; it is added as /etc/apt/sources.list.d/weft-bookworm-src.sources.
+# bookworm; it is added as /etc/apt/sources.list.d/weft-bookworm-src.sources, pointing at the
+# Debian archive the machine's apt already uses (tools/toolchain/debian-archive.sh).
 set -euo pipefail
 
 PACKAGES=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc wabt
@@ -40,7 +41,8 @@ need_update=0
 if ! have_src; then
     if [ ! -f "$SRC_LIST" ]; then
         echo "install-deps: adding deb-src for bookworm ($SRC_LIST)"
-        printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' 'Suites: bookworm' \
+        archive=$(bash "$(dirname "$0")/toolchain/debian-archive.sh")
+        printf '%s\n' 'Types: deb-src' "URIs: $archive" 'Suites: bookworm' \
             'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
             | $SUDO tee "$SRC_LIST" >/dev/null
     fi

@@ -38,9 +38,11 @@ t0=$(date +%s)
 APTDIR=$(mktemp -d)
 trap 'rm -rf "$APTDIR"' EXIT
 mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$APTDIR/etc/preferences.d"
-cat > "$APTDIR/sid.sources" <<'SRC'
+# The machine's own Debian archive (no mirror host is named in this repository).
+archive=$(bash "$HERE/debian-archive.sh")
+cat > "$APTDIR/sid.sources" <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $archive
 Suites: sid
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
