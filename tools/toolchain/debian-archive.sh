@@ -14,6 +14,7 @@ for f in "$ETC"/sources.list.d/*.list "$ETC"/sources.list.d/*.sources; do
     [ -f "$f" ] && files+=("$f")
 done
 
+candidates() {
 for f in "${files[@]}"; do
     case $f in
         *.sources)
@@ -44,4 +45,10 @@ for f in "${files[@]}"; do
             ' "$f"
             ;;
     esac
-done | head -n 1 | grep . || { echo "debian-archive: no Debian archive found in $ETC" >&2; exit 1; }
+done
+}
+
+# sed reads every line (no SIGPIPE under pipefail, as head would cause)
+uri=$(candidates | sed -n 1p)
+[ -n "$uri" ] || { echo "debian-archive: no Debian archive found in $ETC" >&2; exit 1; }
+echo "$uri"
