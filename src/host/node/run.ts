@@ -7,6 +7,7 @@ import type { StdinSource } from '../../threads/stdin-server.js';
 import { openNodeBackend, recoverMemoryFilesystems } from './backends.js';
 import { NodeCoordinatorHost, nodeStdinSource } from './coordinator-host.js';
 import { prepareEngineForThreads } from './engine.js';
+import { canRunHere, runHere } from './run-here.js';
 import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
 import { writeAllSync } from './thread-host.js';
 
@@ -20,6 +21,17 @@ export interface RunOptions extends CommonOptions {
   stderr?: OutputOption;
   /** Most wasm threads alive at once, the main thread included (default 256). */
   maxThreads?: number;
+  /**
+   * Run a single-threaded preview1 command on the calling thread instead of a Worker when nothing needs
+   * one (no threads, no WASIX, stdin a file/host fd/'ignore'). Faster to start, but it blocks the event
+   * loop until the program ends. Default false; the CLI sets it.
+   */
+  sameThread?: boolean;
+}
+
+/** The module is not a command (it exports no `_start`, e.g. a reactor): `run()` cannot run it. */
+export class NotACommandError extends Error {
+  readonly code = 'ERR_WEFT_NOT_A_COMMAND';
 }
 
 export type WasmSource = Uint8Array | ArrayBuffer | string | URL;
@@ -51,6 +63,12 @@ function stdinSetup(o: RunOptions['stdin']): { target: StdioTarget; source?: Std
   return { target: { kind: 'served' }, source: nodeStdinSource(fd) };
 }
 
+/** The host fd behind a stdin option, for a direct read; undefined when it is not a host fd. */
+function hostStdin(o: RunOptions['stdin']): StdioTarget | undefined {
+  if (o === undefined || typeof o === 'number') return fdTarget(o ?? 0, true);
+  return undefined;
+}
+
 /**
  * Runs a WASI command (preview1, wasi-threads or WASIX) with real threads: every wasm thread in its own
  * worker over one shared memory, fd table and filesystem view. Resolves to the exit code once every
@@ -64,27 +82,33 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
     if (scanBinary(bytes).memoryImport?.shared) prepareEngineForThreads();
     const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
     const info = inspectModule(bytes, module);
+    if (!info.exports.includes('_start')) {
+      const kind = info.exports.includes('_initialize') ? 'a reactor (it exports _initialize, no _start)' : 'not a command (it exports no _start)';
+      throw new NotACommandError(`the module is ${kind}; load it as a library instead (e.g. the WASI class and initialize())`);
+    }
     const stdin = stdinSetup(options.stdin);
+    // A pipe/TTY stdin is 'served' to workers; on this thread it is the host fd, read directly.
+    const stdinHere = stdin.source ? hostStdin(options.stdin) : stdin.target;
+    const here = !!options.sameThread && !!stdinHere && canRunHere(info, stdinHere);
     const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
-      stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
+      here ? stdinHere! : stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
     ];
     const preopens = preopenList(options.preopens);
     const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend));
     const callbacks = [undefined, options.stdout, options.stderr];
-    const host = new NodeCoordinatorHost({
-      logFd: trace.fd,
-      output: (fd, data) => {
-        const cb = callbacks[fd];
-        if (typeof cb === 'function') cb(data);
-        else writeAllSync(fd, [data]);
-      },
-    });
+    const output = (fd: number, data: Uint8Array): void => {
+      const cb = callbacks[fd];
+      if (typeof cb === 'function') cb(data);
+      else writeAllSync(fd, [data]);
+    };
+    const kernel = {
+      args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
+      clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
+    };
+    if (here) return runHere(module, info, kernel, trace.fd, output);
+    const host = new NodeCoordinatorHost({ logFd: trace.fd, output });
     const proc = new WeftProcess(host, {
-      module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin.source,
-      kernel: {
-        args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
-        clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
-      },
+      module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin.source, kernel,
     });
     const code = await proc.start();
     recoverMemoryFilesystems(preopens.map((p) => p.backend));
