@@ -88,10 +88,14 @@ for (const [key, kind, n, unit] of [['fd', 'fdwrite', config.fdWrite, 1e3], ['cl
 }
 if (ONLY.includes('startup')) {
   const wall = (_l, ms) => ({ v: ms });
-  const r = REPEATS + 2;
+  const r = REPEATS * 2 + 2;
+  const script = path.join(here, 'peers', 'hello-script.mjs');
+  const hello = prog['hello-plain'];
   def('startup', 'node', 'node -e 0 (process floor)', node([], '-e', '0'), wall, { repeats: r });
-  def('startup', 'node-wasi', 'node:wasi, trivial plain module', node(QUIET, child, 'node-wasi', prog['trivial-plain']), wall, { repeats: r });
-  def('startup', 'weft-plain', 'weft run (CLI), trivial plain module', node([], weftCli, 'run', prog['trivial-plain']), wall, { repeats: r });
+  def('startup', 'node-wasi', 'node + node:wasi script, hello world', node(QUIET, script, 'node', hello), wall, { repeats: r });
+  def('startup', 'weft-wasi', 'node + weft WASI class, same script', node(QUIET, script, 'weft', hello), wall, { repeats: r });
+  def('startup', 'weft-cli', 'weft run hello.wasm (CLI, on its own thread)', node([], weftCli, 'run', hello), wall, { repeats: r });
+  def('startup', 'weft-run', 'weft run() library, hello world in a worker', node([], child, 'weft', hello), wall, { repeats: r });
   def('startup', 'weft', 'weft run (CLI), threaded module: spawn+join 1 thread', node([], weftCli, 'run', prog['trivial-shared']), wall, { repeats: r });
   def('startup', 'emnapi', 'emnapi README set-up, same threaded module', node(EMNAPI, child, 'emnapi-readme', prog['trivial-shared']), wall, { repeats: r });
 }

@@ -218,6 +218,17 @@ const trivial = (shared) => `(module ${header(shared)}
     ${shared ? `(call $spawn_or_trap (i32.const 0)) (call $await (i32.const 0))` : ''})
 )`;
 
+/** Start-up: hello world, as `weft run hello.wasm` and a node:wasi script would run it (plain module). */
+const hello = () => `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "hello, world\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 13))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+)`;
+
 /**
  * A large module for compile-time measurements: `bigFunctions` functions of ~60 instructions (arithmetic,
  * a loop, a branch, memory access, a call), a table of all of them and an export that calls each once.
@@ -270,6 +281,7 @@ export const programs = {
   'clock-plain': () => syscallLoop(false, 'clock'),
   'trivial-shared': () => trivial(true),
   'trivial-plain': () => trivial(false),
+  'hello-plain': hello,
   'big-shared': big,
   ...fsPrograms, // fs.mjs: fd_write to a file, 256 MB sequential read, path_open+fd_close, fd_readdir of 10,000
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `weft` command line. */
-import path from 'node:path';
+import { path } from '../host/node/builtins.js';
 import { NotACommandError, run } from '../host/node/run.js';
 import { parseArgs, usage } from './args.js';
 

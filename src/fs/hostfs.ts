@@ -38,7 +38,8 @@
  *  - Read-only backends fail with EROFS for every mutation, for pwrite/ftruncate/futimes, and for opens
  *    asking for write, create, truncate or append.
  */
-import * as fs from 'node:fs';
+import type * as Fs from 'node:fs';
+import { fs } from '../host/node/builtins.js';
 import type { BackendDescriptor, DirEntry, FsBackend, OpenOptions, Stat, TimeSpec } from './backend.js';
 import { Errno, WasiError, toErrno } from '../abi/errno.js';
 import { Filetype } from '../abi/constants.js';
@@ -55,7 +56,7 @@ function hostError(e: unknown): WasiError {
   return new WasiError(toErrno(e), e instanceof Error ? e.message : String(e));
 }
 
-function filetypeOf(st: fs.BigIntStats | fs.Stats | fs.Dirent): number {
+function filetypeOf(st: Fs.BigIntStats | Fs.Stats | Fs.Dirent): number {
   if (st.isFile()) return Filetype.REGULAR_FILE;
   if (st.isDirectory()) return Filetype.DIRECTORY;
   if (st.isSymbolicLink()) return Filetype.SYMBOLIC_LINK;
@@ -65,7 +66,7 @@ function filetypeOf(st: fs.BigIntStats | fs.Stats | fs.Dirent): number {
   return Filetype.UNKNOWN; // FIFOs and anything else
 }
 
-export function convertStat(st: fs.BigIntStats): Stat {
+export function convertStat(st: Fs.BigIntStats): Stat {
   return {
     dev: st.dev,
     ino: st.ino,
@@ -92,7 +93,7 @@ function timeArg(spec: TimeSpec, current: bigint): number {
   return nsToSeconds(spec ?? current);
 }
 
-function sameFile(a: fs.Stats, b: fs.Stats): boolean {
+function sameFile(a: Fs.Stats, b: Fs.Stats): boolean {
   return a.ino === b.ino && a.dev === b.dev;
 }
 
@@ -123,7 +124,7 @@ export class HostFsBackend implements FsBackend {
   constructor(desc: { kind: 'host'; root: string; readOnly: boolean }) {
     this.root = desc.root;
     this.readOnly = desc.readOnly;
-    let st: fs.Stats;
+    let st: Fs.Stats;
     try {
       this.realRoot = fs.realpathSync.native(desc.root);
       st = fs.statSync(this.realRoot);
@@ -349,7 +350,7 @@ export class HostFsBackend implements FsBackend {
 
   readdir(handle: number): DirEntry[] {
     // Stat first: a bad handle is EBADF and a file handle ENOTDIR, whichever way we list.
-    let self: fs.Stats;
+    let self: Fs.Stats;
     try {
       self = fs.fstatSync(handle);
     } catch (e) {
@@ -363,7 +364,7 @@ export class HostFsBackend implements FsBackend {
       if (known === undefined) throw new WasiError(Errno.NOTSUP, 'readdir of a handle opened in another thread needs /proc');
       dir = known;
     }
-    let ents: fs.Dirent[];
+    let ents: Fs.Dirent[];
     try {
       ents = fs.readdirSync(dir, { withFileTypes: true });
     } catch (e) {
@@ -398,7 +399,7 @@ export class HostFsBackend implements FsBackend {
     return this.sortEntries(out);
   }
 
-  private listEntries(dir: string, ents: fs.Dirent[]): DirEntry[] {
+  private listEntries(dir: string, ents: Fs.Dirent[]): DirEntry[] {
     const out: DirEntry[] = new Array(ents.length);
     for (let i = 0; i < ents.length; i++) {
       const d = ents[i]!;

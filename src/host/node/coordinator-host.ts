@@ -1,17 +1,14 @@
-import fs from 'node:fs';
-import net from 'node:net';
-import tty from 'node:tty';
-import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { builtin, fs } from './builtins.js';
 import type { ToCoordinator } from '../../kernel/kernel.js';
 import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../threads/process.js';
 import type { BootData } from '../../threads/runtime.js';
 import type { StdinSource } from '../../threads/stdin-server.js';
 import { writeAllSync } from './thread-host.js';
 
-// The worker's module graph bundled into one file (tools/bundle-worker.mjs) boots ~45 ms faster per worker.
+// The worker's module graph bundled into one file (tools/bundle.mjs) boots ~45 ms faster per worker.
+// (Literal URLs: tools/bundle.mjs rewrites them when it bundles this module into an entry point.)
 const bundledWorker = new URL('./worker.bundle.js', import.meta.url);
-const workerUrl = fs.existsSync(fileURLToPath(bundledWorker)) ? bundledWorker : new URL('./worker.js', import.meta.url);
+const workerUrl = fs.existsSync(bundledWorker) ? bundledWorker : new URL('./worker.js', import.meta.url);
 
 export interface NodeCoordinatorOptions {
   logFd: number;
@@ -23,6 +20,7 @@ export class NodeCoordinatorHost implements CoordinatorHost {
   constructor(private readonly opts: NodeCoordinatorOptions) {}
 
   startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
+    const { MessageChannel, Worker, receiveMessageOnPort } = builtin('worker_threads');
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(workerUrl, {
       workerData: { boot, port: port2, logFd: this.opts.logFd },
@@ -68,6 +66,7 @@ export function nodeStdinSource(fd: number): StdinSource {
   let stream: NodeJS.ReadableStream & { pause(): unknown; destroy?(): unknown; unref?(): unknown; removeAllListeners(): unknown };
   return {
     start(onData, onEnd, onError) {
+      const { net, tty } = { net: builtin('net'), tty: builtin('tty') };
       stream = fd === 0 ? process.stdin : tty.isatty(fd) ? new tty.ReadStream(fd) : new net.Socket({ fd, readable: true, writable: false });
       stream.on('data', (b: Buffer) => onData(new Uint8Array(b.buffer, b.byteOffset, b.length)));
       stream.on('end', onEnd);
@@ -87,7 +86,7 @@ export function nodeStdinSource(fd: number): StdinSource {
 export function describeHostFd(fd: number): { file: boolean; tty: boolean; chardev: boolean } {
   try {
     const st = fs.fstatSync(fd);
-    return { file: st.isFile(), tty: tty.isatty(fd), chardev: st.isCharacterDevice() };
+    return { file: st.isFile(), tty: st.isCharacterDevice() && builtin('tty').isatty(fd), chardev: st.isCharacterDevice() };
   } catch {
     return { file: false, tty: false, chardev: false };
   }

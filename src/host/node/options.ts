@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { fs, path } from './builtins.js';
 import type { BackendDescriptor } from '../../fs/backend.js';
 import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
 import { describeHostFd } from './coordinator-host.js';

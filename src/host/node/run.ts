@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { fs } from './builtins.js';
 import { inspectModule, scanBinary } from '../../abi/wasm-module.js';
 import type { StdioTarget } from '../../kernel/config.js';
 import { createFdTable } from '../../kernel/setup.js';

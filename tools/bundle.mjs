@@ -1,0 +1,41 @@
+// Bundles weft's entry points with esbuild (a dev dependency), after tsc has written dist/:
+//   dist/index.js, dist/cli/main.js, dist/browser.js     each replaced by a one-file bundle of its graph
+//   dist/host/node/worker.bundle.js, dist/host/browser/worker.bundle.js   the thread workers, one file each
+// Loading ~40 separate ES modules costs ~70 ms per Node worker and 50-100 ms for `import 'weft'`; one file
+// loads in a few ms. The unbundled modules tsc wrote stay in dist/ (for the .d.ts files and deep imports).
+//
+// The coordinators name their worker with a literal `new URL('./worker….js', import.meta.url)` (so users'
+// bundlers see it); in a bundle import.meta.url is the bundle's, so those literals are rewritten to the
+// worker bundle's path relative to it.
+import { build } from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const common = { bundle: true, format: 'esm', logLevel: 'warning', legalComments: 'none', write: false };
+const node = { ...common, platform: 'node', target: 'node20' };
+const browser = { ...common, platform: 'browser', target: 'es2022' };
+
+async function bundle(opts, entry, out, workerLiterals = {}) {
+  const r = await build({ ...opts, entryPoints: [dist + entry], outfile: dist + out });
+  let text = r.outputFiles[0].text;
+  for (const [from, to] of Object.entries(workerLiterals)) {
+    const rel = path.relative(path.dirname(dist + out), dist + to);
+    const lit = (p) => `new URL(${JSON.stringify(p)}, import.meta.url)`;
+    if (!text.includes(lit(from))) throw new Error(`bundle ${out}: worker literal ${lit(from)} not found`);
+    text = text.replaceAll(lit(from), lit('./' + rel));
+  }
+  fs.writeFileSync(dist + out, text);
+}
+
+const nodeWorker = { './worker.bundle.js': 'host/node/worker.bundle.js', './worker.js': 'host/node/worker.bundle.js' };
+const browserWorker = { './worker.js': 'host/browser/worker.bundle.js' };
+await Promise.all([
+  bundle(node, 'host/node/worker.js', 'host/node/worker.bundle.js'),
+  bundle(browser, 'host/browser/worker.js', 'host/browser/worker.bundle.js'),
+  // esbuild keeps the CLI's leading #! line.
+  bundle(node, 'cli/main.js', 'cli/main.js', nodeWorker),
+  bundle(node, 'index.js', 'index.js', nodeWorker),
+  bundle(browser, 'browser.js', 'browser.js', browserWorker),
+]);
