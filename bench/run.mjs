@@ -4,7 +4,9 @@
 // all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
 // spread (the noise), and the ratio of medians against a reference row.
 //
-//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix] [--json FILE]
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix,browser] [--json FILE]
+// (browser: weft/browser in Chromium via test/helpers/browser-bench.mjs, after the process cases; skipped
+// with a note when Chromium is missing)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +24,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const REPEATS = Number(opt('--repeats', 5));
-const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix').split(',');
+const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix,browser').split(',');
 const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
 const TIMEOUT_MS = 60_000;
 
@@ -62,6 +64,11 @@ if (ONLY.includes('spawn')) {
   def('spawn', 'weft', 'weft run()', node([], child, 'weft', prog['spawn-shared']), spawnMetrics);
   def('spawn', 'emnapi', '@emnapi/wasi-threads, pool of 4, main wasm thread in a worker', node(EMNAPI, child, 'emnapi', prog['spawn-shared'], '-', 'precise'), spawnMetrics);
   def('spawn', 'emnapi-readme', `@emnapi/wasi-threads, README set-up (Worker per thread; ${config.spawnFew} pairs)`, node(EMNAPI, child, 'emnapi-readme', prog['spawn10-shared'], '-', 'precise'), spawnMetrics, { repeats: Math.min(REPEATS, 3) });
+}
+if (ONLY.includes('spawn')) {
+  const m = (l) => ({ first: l[TAG.spawnFirst]?.[0] / 1e3, second: l[TAG.spawnSecond]?.[0] / 1e3 });
+  def('spawn2', 'weft', 'weft run()', node([], child, 'weft', prog['spawn2-shared']), m);
+  def('spawn2', 'emnapi', '@emnapi/wasi-threads, pool of 4, main wasm thread in a worker', node(EMNAPI, child, 'emnapi', prog['spawn2-shared'], '-', 'precise'), m);
 }
 if (ONLY.includes('ping')) {
   const m = perCall(TAG.ping, config.pingRounds, 1e3);
@@ -214,6 +221,9 @@ const groups = {
     call: ['warm: thread-spawn call returns', 'weft'],
     entry: ['warm: child starts running', 'weft'],
   } },
+  spawn2: { title: 'First and second spawn of a process: two thread-spawns back to back at the start of _start; time until each child runs', unit: 'µs', metrics: {
+    first: ['first child running', 'weft'], second: ['second child running', 'weft'],
+  } },
   ping: { title: `Futex ping-pong, per round trip (${config.pingRounds} rounds after ${config.pingWarmupMs} ms of warm-up rounds)`, unit: 'µs', metrics: { v: ['round trip', 'floor'] } },
   fd: { title: `fd_write of 1 byte to /dev/null, per call (median of ${config.syscallReps} loops of ${config.fdWrite} calls, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
@@ -271,5 +281,21 @@ console.log(md);
 if (failures.length) console.log(`failures:\n  ${failures.join('\n  ')}\n`);
 const slow = [...cases].sort((a, b) => b.seconds - a.seconds).slice(0, 4).map((c) => `${c.group}/${c.id} ${c.seconds.toFixed(0)} s`);
 console.log(`load average at end: ${machine.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}; took ${machine.seconds.toFixed(0)} s (slowest: ${slow.join(', ')})`);
+
+// Chromium: start-up of run() (hello world), first/second spawn of a process, warm spawn+join, fd_write.
+let browser;
+if (ONLY.includes('browser')) {
+  const { benchBrowser } = await import('../test/helpers/browser-bench.mjs');
+  const { browserSkipReason } = await import('../test/helpers/browser.mjs');
+  const skip = browserSkipReason();
+  if (skip) console.log(`browser: skipped (${skip})`);
+  else {
+    browser = await benchBrowser({ rounds: Math.max(REPEATS, 3) });
+    console.log(`\n### Browser (Chromium ${browser.chromium}; median of ${browser.rounds} run() calls in one page; weft on Node for reference)\n`);
+    for (const [host, rows] of Object.entries({ chromium: browser.browser, node: browser.node ?? {} })) {
+      for (const [name, v] of Object.entries(rows)) console.log(`${host.padEnd(8)} ${name.padEnd(22)} ${JSON.stringify(v)}`);
+    }
+  }
+}
 fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
-fs.writeFileSync(JSON_OUT, JSON.stringify({ machine, config, summary, failures }, null, 1) + '\n');
+fs.writeFileSync(JSON_OUT, JSON.stringify({ machine, config, summary, failures, browser }, null, 1) + '\n');

@@ -47,8 +47,9 @@ export interface RunOptions {
   /** Most wasm threads alive at once, the main thread included (default 256). */
   maxThreads?: number;
   /**
-   * Pooled workers kept booted beyond current demand (default 1). A Worker takes tens of ms to start;
-   * a program about to spawn N threads at once starts faster with N.
+   * Pooled workers kept booted beyond current demand (default 2: a Web Worker takes 50-400 ms to boot,
+   * so the first two spawns, even back to back, find one ready). A program about to spawn N threads at
+   * once starts faster with N.
    */
   spareWorkers?: number;
   /** Log every syscall (to console and stderr). */
