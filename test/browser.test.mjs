@@ -349,7 +349,11 @@ test('nothing in the weft/browser import graph imports a Node built-in or a bare
       else bad.push(`${path.relative(root, file)} imports ${spec}`);
     }
   };
+  // The published entry is a bundle (tools/bundle.mjs) naming its bundled worker; the unbundled modules tsc
+  // wrote are checked too (deep imports, and the bundles' sources).
   walk(path.join(root, 'dist', 'browser.js'));
+  assert.ok(seen.has(path.join(root, 'dist', 'host', 'browser', 'worker.bundle.js')), 'the worker bundle is part of the graph');
+  walk(path.join(root, 'dist', 'host', 'browser', 'run.js'));
   assert.ok(seen.has(path.join(root, 'dist', 'host', 'browser', 'worker.js')), 'the worker entry is part of the graph');
   assert.deepEqual(bad, []);
   assert.ok(seen.size > 20, `only ${seen.size} modules found`);
