@@ -1,5 +1,5 @@
 // Bundles weft's entry points with esbuild (a dev dependency), after tsc has written dist/:
-//   dist/index.js, dist/cli/main.js, dist/browser.js     each replaced by a one-file bundle of its graph
+//   dist/index.js, dist/cli/main.js, dist/browser.js, dist/napi.js, dist/napi-register.js   each replaced by a one-file bundle of its graph
 //   dist/host/node/worker.bundle.js, dist/host/browser/worker.bundle.js   the thread workers, one file each
 // Loading ~40 separate ES modules costs ~70 ms per Node worker and 50-100 ms for `import 'weft'`; one file
 // loads in a few ms. The unbundled modules tsc wrote stay in dist/ (for the .d.ts files and deep imports).
@@ -17,8 +17,16 @@ const common = { bundle: true, format: 'esm', logLevel: 'warning', legalComments
 const node = { ...common, platform: 'node', target: 'node20' };
 const browser = { ...common, platform: 'browser', target: 'es2022' };
 
-async function bundle(opts, entry, out, workerLiterals = {}) {
-  const r = await build({ ...opts, entryPoints: [dist + entry], outfile: dist + out });
+/** Keeps `import … from './napi.js'` as an import of the napi bundle (one WASI class per process). */
+const napiExternal = {
+  name: 'napi-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/napi\.js$/ }, (a) => ({ path: a.path, external: true }));
+  },
+};
+
+async function bundle(opts, entry, out, workerLiterals = {}, plugins = []) {
+  const r = await build({ ...opts, entryPoints: [dist + entry], outfile: dist + out, plugins });
   let text = r.outputFiles[0].text;
   for (const [from, to] of Object.entries(workerLiterals)) {
     const rel = path.relative(path.dirname(dist + out), dist + to);
@@ -38,4 +46,6 @@ await Promise.all([
   bundle(node, 'cli/main.js', 'cli/main.js', nodeWorker),
   bundle(node, 'index.js', 'index.js', nodeWorker),
   bundle(browser, 'browser.js', 'browser.js', browserWorker),
+  bundle(node, 'napi.js', 'napi.js'),
+  bundle(node, 'napi-register.js', 'napi-register.js', {}, [napiExternal]),
 ]);

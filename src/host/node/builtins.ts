@@ -13,6 +13,7 @@ import type * as Tty from 'node:tty';
 import type * as Crypto from 'node:crypto';
 import type * as Os from 'node:os';
 import type * as V8 from 'node:v8';
+import type * as NodeModule from 'node:module';
 
 interface Builtins {
   fs: typeof Fs;
@@ -24,6 +25,9 @@ interface Builtins {
   crypto: typeof Crypto;
   os: typeof Os;
   v8: typeof V8;
+  module: typeof NodeModule;
+  /** node:wasi: only weft/napi/register touches it (to put weft/napi's WASI in its place). */
+  wasi: Record<string, unknown>;
 }
 
 type Loader = (id: string) => unknown;

@@ -1,0 +1,145 @@
+import type { KernelConfig, StdioTarget } from '../../kernel/config.js';
+import { ProcExit, ThreadKilled } from '../../kernel/exits.js';
+import { preview1Table } from '../../kernel/imports.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { createFdTable } from '../../kernel/setup.js';
+import { traced } from '../../kernel/trace.js';
+import { createChannel } from '../../threads/channel.js';
+import { Control, Ctl } from '../../threads/control.js';
+import { openNodeBackend } from './backends.js';
+import { builtin } from './builtins.js';
+import { envList, fdTarget, preopenList, traceSetup } from './options.js';
+import { NodeThreadHost } from './thread-host.js';
+import type { WASIOptions } from './wasi.js';
+
+/**
+ * The worker_threads environment-data key under which a main thread's napi WASI publishes its process.
+ * Node copies environment data into every Worker started afterwards (and their Workers), so a WASI built
+ * in an addon's worker finds the process its main thread created.
+ */
+const ENV_KEY = 'weft:napi:process';
+
+/** proc_exit from any thread of a napi process: thrown to the JS caller of the wasm function. */
+export class WASIExitError extends Error {
+  constructor(readonly code: number) {
+    super(`the WebAssembly module called proc_exit(${code})`);
+    this.name = 'WASIExitError';
+  }
+}
+
+type Exports = Record<string, unknown>;
+type ImportFn = (...args: never[]) => unknown;
+
+/**
+ * A `node:wasi`-compatible WASI for napi-rs `*-wasm32-wasi` addons (loaded by @napi-rs/wasm-runtime and
+ * @emnapi), whose threads each build their own WASI object. The first one, in the main thread, creates a
+ * weft process (fd table, preopens, exit state in SharedArrayBuffers); one built in a Worker started after
+ * it attaches to that process instead of creating its own, ignoring its options (the process's env,
+ * args and preopens apply). So a file opened in one thread is an fd in every thread, and proc_exit in any
+ * thread ends them all: it marks the process exited, and every call into WASI from then on throws
+ * WASIExitError, unwinding that thread without ending Node.
+ */
+export class WASI {
+  readonly wasiImport: Record<string, ImportFn>;
+  /** True when this object joined a process created in another thread. */
+  readonly attached: boolean;
+  private readonly kernel: Kernel;
+  private readonly returnOnExit: boolean;
+  private started = false;
+
+  constructor(options: WASIOptions = {}) {
+    if (options.version !== undefined && options.version !== 'preview1') {
+      throw new TypeError(`weft WASI supports version 'preview1' (got ${String(options.version)})`);
+    }
+    this.returnOnExit = options.returnOnExit ?? true;
+    const trace = traceSetup(options.trace);
+    const wt = builtin('worker_threads');
+    const shared = wt.isMainThread ? undefined : (wt.getEnvironmentData(ENV_KEY) as KernelConfig | undefined);
+    this.attached = !!shared;
+    const cfg = shared ?? createProcess(options, trace.enabled);
+    // The main thread's process is inherited by Workers started from now on.
+    if (!shared && wt.isMainThread) wt.setEnvironmentData(ENV_KEY, cfg as never);
+    const k = (this.kernel = new Kernel(cfg, new NodeThreadHost(undefined, trace.fd), 0, createChannel()));
+    k.tid = wt.threadId + 1;
+    const exiting = k.ctl.i32;
+    const table = preview1Table(k);
+    this.wasiImport = {};
+    for (const [name, fn] of Object.entries(table)) {
+      const call = (trace.enabled ? traced(k, `wasi_snapshot_preview1.${name}`, fn, name !== 'proc_exit') : fn) as (...a: unknown[]) => unknown;
+      this.wasiImport[name] = ((...args: unknown[]) => {
+        if (Atomics.load(exiting, Ctl.EXITING) !== 0) throw new WASIExitError(Atomics.load(exiting, Ctl.EXIT_CODE));
+        try {
+          return call(...args);
+        } catch (e) {
+          if (e instanceof ProcExit || e instanceof ThreadKilled) throw new WASIExitError(Atomics.load(exiting, Ctl.EXIT_CODE));
+          throw e;
+        }
+      }) as ImportFn;
+    }
+    // node:wasi's private hooks, which @emnapi/wasi-threads looks up by description for `_start` modules.
+    const self = this as unknown as Record<symbol, unknown>;
+    self[Symbol('kSetMemory')] = (m: WebAssembly.Memory) => k.setMemory(m);
+    self[Symbol('kInstance')] = undefined;
+    self[Symbol('kStarted')] = false;
+  }
+
+  /** The exit code once any thread of the process called proc_exit, else undefined. */
+  get exitCode(): number | undefined {
+    const i = this.kernel.ctl.i32;
+    return Atomics.load(i, Ctl.EXITING) !== 0 ? Atomics.load(i, Ctl.EXIT_CODE) : undefined;
+  }
+
+  getImportObject(): { wasi_snapshot_preview1: Record<string, ImportFn> } {
+    return { wasi_snapshot_preview1: this.wasiImport };
+  }
+
+  private bind(instance: WebAssembly.Instance): Exports {
+    if (this.started) throw new Error('WASI instance has already started');
+    this.started = true;
+    const exports = instance.exports as Exports;
+    const memory = exports['memory'];
+    if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('instance.exports.memory must be a WebAssembly.Memory');
+    this.kernel.setMemory(memory);
+    this.kernel.instance = instance;
+    return exports;
+  }
+
+  /** Runs a command's `_start`; returns its exit code (0 when `_start` returns). */
+  start(instance: WebAssembly.Instance): number {
+    const exports = this.bind(instance);
+    const start = exports['_start'];
+    if (typeof start !== 'function') throw new TypeError('instance.exports._start is not a function');
+    try {
+      (start as () => void)();
+      return 0;
+    } catch (e) {
+      if (!(e instanceof WASIExitError)) throw e;
+      if (!this.returnOnExit) process.exit(e.code);
+      return e.code;
+    }
+  }
+
+  /** Initialises a reactor (calls `_initialize` if exported): what napi-rs addons are. */
+  initialize(instance: WebAssembly.Instance): void {
+    const exports = this.bind(instance);
+    if (typeof exports['_start'] === 'function') throw new TypeError('instance.exports._start must not be present for initialize()');
+    const init = exports['_initialize'];
+    if (typeof init === 'function') (init as () => void)();
+  }
+}
+
+/** A new process: its fd table, preopens and exit state, from node:wasi-style options. */
+function createProcess(options: WASIOptions, trace: boolean): KernelConfig {
+  // Host stdio read directly, as node:wasi does (a napi addon reading stdin blocks its thread, as there).
+  const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
+    fdTarget(options.stdin ?? 0, true), fdTarget(options.stdout ?? 1, false), fdTarget(options.stderr ?? 2, false),
+  ];
+  const preopens = preopenList(options.preopens);
+  const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend));
+  // One control block for every thread; all of them use slot 0 (no coordinator-served calls: stdio is direct).
+  const ctl = Control.create(1);
+  return {
+    args: options.args ?? [], env: envList(options.env), stdio, preopens, ctlSab: ctl.sab, fdSab: fds.sab,
+    maxThreads: 1, clockBaseMs: performance.timeOrigin, trace, hasThreadStart: false, usesWasix: false,
+  };
+}
