@@ -30,9 +30,9 @@ async function bundle(opts, entry, out, workerLiterals = {}, plugins = []) {
   let text = r.outputFiles[0].text;
   for (const [from, to] of Object.entries(workerLiterals)) {
     const rel = path.relative(path.dirname(dist + out), dist + to);
-    const lit = (p) => `new URL(${JSON.stringify(p)}, import.meta.url)`;
-    if (!text.includes(lit(from))) throw new Error(`bundle ${out}: worker literal ${lit(from)} not found`);
-    text = text.replaceAll(lit(from), lit('./' + rel));
+    const lit = new RegExp(String.raw`new URL\(\s*"${from.replaceAll('.', '\\.')}"\s*,\s*import\.meta\.url\s*\)`, 'g');
+    if (!lit.test(text)) throw new Error(`bundle ${out}: worker literal new URL("${from}", import.meta.url) not found`);
+    text = text.replace(lit, `new URL(${JSON.stringify('./' + rel)}, import.meta.url)`);
   }
   fs.writeFileSync(dist + out, text);
 }

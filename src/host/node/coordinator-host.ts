@@ -83,10 +83,10 @@ export function nodeStdinSource(fd: number): StdinSource {
 }
 
 /** What a host fd is, to pick how the kernel reaches it. */
-export function describeHostFd(fd: number): { file: boolean; tty: boolean; chardev: boolean } {
+export function describeHostFd(fd: number, detectTty = true): { file: boolean; tty: boolean; chardev: boolean } {
   try {
     const st = fs.fstatSync(fd);
-    return { file: st.isFile(), tty: st.isCharacterDevice() && builtin('tty').isatty(fd), chardev: st.isCharacterDevice() };
+    return { file: st.isFile(), tty: detectTty && st.isCharacterDevice() && builtin('tty').isatty(fd), chardev: st.isCharacterDevice() };
   } catch {
     return { file: false, tty: false, chardev: false };
   }

@@ -132,7 +132,7 @@ export class WASI {
 function createProcess(options: WASIOptions, trace: boolean): KernelConfig {
   // Host stdio read directly, as node:wasi does (a napi addon reading stdin blocks its thread, as there).
   const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
-    fdTarget(options.stdin ?? 0, true), fdTarget(options.stdout ?? 1, false), fdTarget(options.stderr ?? 2, false),
+    fdTarget(options.stdin ?? 0, true, false), fdTarget(options.stdout ?? 1, false, false), fdTarget(options.stderr ?? 2, false, false),
   ];
   const preopens = preopenList(options.preopens);
   const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend));
