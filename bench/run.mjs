@@ -105,6 +105,19 @@ if (ONLY.includes('startup')) {
   def('startup', 'weft-run', 'weft run() library, hello world in a worker', node([], child, 'weft', hello), wall, { repeats: r });
   def('startup', 'weft', 'weft run (CLI), threaded module: spawn+join 1 thread', node([], weftCli, 'run', prog['trivial-shared']), wall, { repeats: r });
   def('startup', 'emnapi', 'emnapi README set-up, same threaded module', node(EMNAPI, child, 'emnapi-readme', prog['trivial-shared']), wall, { repeats: r });
+  // A napi-rs wasm32-wasi addon (@oxc-resolver/binding-wasm32-wasi, fetched by npm pack): load it, resolve 3
+  // specifiers on the main thread and 3 in its worker threads; node:wasi against weft/napi/register.
+  let napiPkg;
+  try {
+    napiPkg = (await import('../test/helpers/napi-package.mjs')).napiPackageDir();
+  } catch (e) {
+    console.log(`startup: napi cases skipped (${e.message})`);
+  }
+  if (napiPkg) {
+    const app = [path.join(root, 'test', 'helpers', 'napi-resolve.cjs'), napiPkg, root, 'esbuild', 'typescript', './dist/index.js'];
+    def('napi', 'napi-node', 'napi-rs addon (oxc-resolver), node:wasi', node(QUIET, ...app), wall, { repeats: r });
+    def('napi', 'napi-weft', 'napi-rs addon (oxc-resolver), --import weft/napi/register', node(['--import', path.join(root, 'dist', 'napi-register.js')], ...app), wall, { repeats: r });
+  }
 }
 if (ONLY.includes('liftoff')) {
   const m = (l) => ({ compile: l[40]?.[0] / 1e6, firstCalls: l[41]?.[0] / 1e6 });
@@ -232,6 +245,7 @@ const groups = {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
   } },
   startup: { title: 'Start-up: process start to exit (wall time from the parent)', unit: 'ms', metrics: { v: ['end to end', 'node-wasi'] } },
+  napi: { title: 'A napi-rs wasm32-wasi addon: load @oxc-resolver/binding-wasm32-wasi, resolve 3 specifiers in the main thread and 3 in its workers (process wall time)', unit: 'ms', metrics: { v: ['end to end', 'napi-node'] } },
   fswrite: { title: `fd_write of 1 byte to a host file, per call (median of ${FS.reps} loops of ${FS.write} calls, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
   } },
