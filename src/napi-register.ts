@@ -8,7 +8,7 @@
  * whole process (the main thread and other workers keep using it). Set the option explicitly to keep
  * Node's behaviour for a given Worker.
  */
-import { WASI } from './napi.js';
+import { publishProcessFor, WASI } from './napi.js';
 import { builtin } from './host/node/builtins.js';
 
 // Loading node:wasi prints an ExperimentalWarning about a WASI this process will not use: hold it back.
@@ -26,8 +26,11 @@ nodeWasi['WASI'] = WASI;
 
 const wt = builtin('worker_threads');
 const NodeWorker = wt.Worker;
+const skip = [import.meta.url];
 class Worker extends NodeWorker {
   constructor(filename: string | URL, options: ConstructorParameters<typeof NodeWorker>[1] = {}) {
+    // A Worker started by an addon's loader joins the process that loader's WASI created.
+    publishProcessFor(new Error().stack, skip);
     super(filename, { trackUnmanagedFds: false, ...options });
   }
 }

@@ -77,6 +77,14 @@ test('a file opened in a Worker is readable from the main thread after the Worke
   assert.equal(tracked.readErrno, 8, 'EBADF: Node closed the fd with the worker');
 });
 
+test('a Worker joins the process of the loader that started it, not the last WASI created', async () => {
+  const r = await threadsScenario('two-loaders');
+  assert.equal(r.attached, true);
+  assert.equal(r.openErrno, 0, 'the worker saw this loader\'s preopen (the other one is an empty directory)');
+  assert.equal(r.readErrno, 0);
+  assert.equal(r.text, 'opened in a worker\n');
+});
+
 test('proc_exit in a Worker marks the process exited; every thread unwinds, Node keeps running', async () => {
   const r = await threadsScenario('exit');
   assert.equal(r.workerThrew, 'WASIExitError: the WebAssembly module called proc_exit(7)');

@@ -3,6 +3,8 @@
 // register hook), instantiate one reactor over one shared memory, and call into it; prints a JSON report.
 //   fd:     the worker opens <dir>/f.txt and exits; the main thread then reads that fd.
 //   fd-tracked: the same with a Worker started with trackUnmanagedFds: true (Node closes its fds at exit).
+//   two-loaders: like fd, but another module builds a second main-thread WASI before the Worker starts;
+//           the Worker (started from this file) must still join this file's process.
 //   exit:   the worker calls proc_exit(7); then the main thread calls into WASI.
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
 import { WASI } from 'node:wasi';
@@ -38,6 +40,7 @@ if (isMainThread) {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
   const { wasi, exports } = instantiate(module, memory);
   const report = { weft: typeof wasi.exitCode !== 'undefined' || 'attached' in wasi };
+  if (scenario === 'two-loaders') (await import('./napi-other-loader.mjs')).otherLoader();
   const worker = new Worker(new URL(import.meta.url), {
     workerData: { module, memory, scenario },
     ...(scenario === 'fd-tracked' ? { trackUnmanagedFds: true } : {}),
@@ -47,7 +50,7 @@ if (isMainThread) {
   await new Promise((r) => worker.on('exit', r));
   const i32 = new Int32Array(memory.buffer);
   try {
-    if (scenario.startsWith('fd')) {
+    if (scenario !== 'exit') {
       report.readErrno = exports.read(i32[0]);
       report.text = new TextDecoder().decode(new Uint8Array(memory.buffer).slice(1024, 1024 + i32[8]));
     } else {
@@ -65,7 +68,7 @@ if (isMainThread) {
   const { module, memory, scenario } = workerData;
   const { wasi, exports } = instantiate(module, memory);
   const report = { attached: wasi.attached };
-  if (scenario.startsWith('fd')) {
+  if (scenario !== 'exit') {
     new Uint8Array(memory.buffer).set(new TextEncoder().encode('f.txt'), 256);
     report.openErrno = exports.open(5);
   } else {

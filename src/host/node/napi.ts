@@ -19,6 +19,32 @@ import type { WASIOptions } from './wasi.js';
  */
 const ENV_KEY = 'weft:napi:process';
 
+/** Processes created by main-thread WASI objects, by the file that constructed them (the addon's loader). */
+const byLoader = new Map<string, KernelConfig>();
+const ownFile = import.meta.url;
+
+/** The first file in a stack trace that is not weft's own (nor Node's): who called `new WASI`/`new Worker`. */
+export function callerFile(stack: string | undefined, skip: readonly string[] = []): string | undefined {
+  for (const line of (stack ?? '').split('\n').slice(1)) {
+    const m = /\(?([^()\s]+):\d+:\d+\)?$/.exec(line.trim());
+    const file = m?.[1];
+    if (!file || file.startsWith('node:') || file === ownFile || skip.includes(file)) continue;
+    return file;
+  }
+  return undefined;
+}
+
+/**
+ * Called when a Worker is about to start (weft/napi/register wraps the Worker constructor): when the code
+ * starting it is an addon loader that created a process, the Worker inherits that process (environment
+ * data is copied into a Worker when it is constructed), not merely the last one created.
+ */
+export function publishProcessFor(stack: string | undefined, skip: readonly string[]): void {
+  const file = callerFile(stack, skip);
+  const cfg = file === undefined ? undefined : byLoader.get(file);
+  if (cfg) builtin('worker_threads').setEnvironmentData(ENV_KEY, cfg as never);
+}
+
 /** proc_exit from any thread of a napi process: thrown to the JS caller of the wasm function. */
 export class WASIExitError extends Error {
   constructor(readonly code: number) {
@@ -58,7 +84,11 @@ export class WASI {
     this.attached = !!shared;
     const cfg = shared ?? createProcess(options, trace.enabled);
     // The main thread's process is inherited by Workers started from now on.
-    if (!shared && wt.isMainThread) wt.setEnvironmentData(ENV_KEY, cfg as never);
+    if (!shared && wt.isMainThread) {
+      wt.setEnvironmentData(ENV_KEY, cfg as never);
+      const loader = callerFile(new Error().stack);
+      if (loader !== undefined) byLoader.set(loader, cfg);
+    }
     const k = (this.kernel = new Kernel(cfg, new NodeThreadHost(undefined, trace.fd), 0, createChannel()));
     k.tid = wt.threadId + 1;
     const exiting = k.ctl.i32;
