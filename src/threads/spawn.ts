@@ -5,7 +5,7 @@ import { Ctl, TID_LIMIT } from './control.js';
 /**
  * Spawns a wasm thread that will run wasi_thread_start(tid, arg). Synchronous and cheap: the tid comes
  * from a shared counter and the request goes into the shared queue, where a parked pooled worker takes
- * it (a futex wake). Only when no other worker is parked does the coordinator get a message to boot more.
+ * it (a futex wake). Only when no worker is parked does the coordinator get a message to boot another.
  * Returns the tid, or a negated errno.
  */
 export function spawnThread(k: Kernel, arg: number): number {
@@ -22,9 +22,7 @@ export function spawnThread(k: Kernel, arg: number): number {
     return -Errno.AGAIN;
   }
   const pending = k.ctl.push(tid, arg);
-  // Also when this spawn takes the last parked worker: the coordinator then boots the spare back, so the
-  // next spawn does not wait for a Worker boot.
-  if (Atomics.load(i, Ctl.IDLE) <= pending) k.host.post({ t: 'spawn-hint' } satisfies ToCoordinator);
+  if (Atomics.load(i, Ctl.IDLE) < pending) k.host.post({ t: 'spawn-hint' } satisfies ToCoordinator);
   return tid;
 }
 
