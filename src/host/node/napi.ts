@@ -1,11 +1,10 @@
 import type { KernelConfig, StdioTarget } from '../../kernel/config.js';
 import { ProcExit, ThreadKilled } from '../../kernel/exits.js';
-import { preview1Table } from '../../kernel/imports.js';
+import { bindSyscall, preview1Table } from '../../kernel/imports.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { createFdTable } from '../../kernel/setup.js';
-import { traced } from '../../kernel/trace.js';
-import { createChannel } from '../../threads/channel.js';
-import { Control, Ctl } from '../../threads/control.js';
+import { createChannel } from '../../kernel/channel.js';
+import { Control, Ctl } from '../../kernel/control.js';
 import { openNodeBackend } from './backends.js';
 import { builtin } from './builtins.js';
 import { envList, fdTarget, preopenList, traceSetup } from './options.js';
@@ -94,10 +93,11 @@ export class WASI {
     const exiting = k.ctl.i32;
     const table = preview1Table(k);
     this.wasiImport = {};
-    for (const [name, fn] of Object.entries(table)) {
-      const call = (trace.enabled ? traced(k, `wasi_snapshot_preview1.${name}`, fn, name !== 'proc_exit') : fn) as (...a: unknown[]) => unknown;
+    for (const [name, entry] of Object.entries(table)) {
+      // The kernel's boundary already unwinds a call made while the process exits (ThreadKilled); the JS
+      // caller of the wasm function gets a WASIExitError instead of a weft-internal sentinel.
+      const call = bindSyscall(k, 'wasi_snapshot_preview1', name, entry) as (...a: unknown[]) => unknown;
       this.wasiImport[name] = ((...args: unknown[]) => {
-        if (Atomics.load(exiting, Ctl.EXITING) !== 0) throw new WASIExitError(Atomics.load(exiting, Ctl.EXIT_CODE));
         try {
           return call(...args);
         } catch (e) {

@@ -1,8 +1,8 @@
 import type { ModuleInfo } from '../../abi/wasm-module.js';
 import type { KernelConfig, StdioTarget } from '../../kernel/config.js';
 import type { ToCoordinator } from '../../kernel/kernel.js';
-import { createChannel } from '../../threads/channel.js';
-import { Control, Ctl } from '../../threads/control.js';
+import { createChannel } from '../../kernel/channel.js';
+import { Control, Ctl } from '../../kernel/control.js';
 import { runThread } from '../../threads/runtime.js';
 import { NodeThreadHost } from './thread-host.js';
 
