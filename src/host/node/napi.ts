@@ -1,5 +1,6 @@
 import type { KernelConfig, StdioTarget } from '../../kernel/config.js';
 import { ProcExit, ThreadKilled } from '../../kernel/exits.js';
+import { syscallSignature } from '../../abi/syscalls.js';
 import { bindSyscall, preview1Table } from '../../kernel/imports.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { createFdTable } from '../../kernel/setup.js';
@@ -96,15 +97,8 @@ export class WASI {
     for (const [name, entry] of Object.entries(table)) {
       // The kernel's boundary already unwinds a call made while the process exits (ThreadKilled); the JS
       // caller of the wasm function gets a WASIExitError instead of a weft-internal sentinel.
-      const call = bindSyscall(k, 'wasi_snapshot_preview1', name, entry) as (...a: unknown[]) => unknown;
-      this.wasiImport[name] = ((...args: unknown[]) => {
-        try {
-          return call(...args);
-        } catch (e) {
-          if (e instanceof ProcExit || e instanceof ThreadKilled) throw new WASIExitError(Atomics.load(exiting, Ctl.EXIT_CODE));
-          throw e;
-        }
-      }) as ImportFn;
+      const bound = bindSyscall(k, 'wasi_snapshot_preview1', name, entry) as Fn;
+      this.wasiImport[name] = exitsAsErrors(bound, syscallSignature('wasi_snapshot_preview1', name)?.params.length, exiting);
     }
     // node:wasi's private hooks, which @emnapi/wasi-threads looks up by description for `_start` modules.
     const self = this as unknown as Record<symbol, unknown>;
@@ -155,6 +149,30 @@ export class WASI {
     if (typeof exports['_start'] === 'function') throw new TypeError('instance.exports._start must not be present for initialize()');
     const init = exports['_initialize'];
     if (typeof init === 'function') (init as () => void)();
+  }
+}
+
+type Fn = (...a: unknown[]) => unknown;
+
+/**
+ * Wraps a bound syscall so the exit sentinels reach the wasm function's JS caller as WASIExitError. Same
+ * arity as the syscall (preview1 calls take at most 9 arguments): no rest array on the call path.
+ */
+function exitsAsErrors(f: Fn, arity: number | undefined, ctl: Int32Array): ImportFn {
+  const fail = (e: unknown): never => {
+    if (e instanceof ProcExit || e instanceof ThreadKilled) throw new WASIExitError(Atomics.load(ctl, Ctl.EXIT_CODE));
+    throw e;
+  };
+  type U = unknown;
+  switch (arity) {
+    case 0: return () => { try { return f(); } catch (e) { return fail(e); } };
+    case 1: return (a: U) => { try { return f(a); } catch (e) { return fail(e); } };
+    case 2: return (a: U, b: U) => { try { return f(a, b); } catch (e) { return fail(e); } };
+    case 3: return (a: U, b: U, c: U) => { try { return f(a, b, c); } catch (e) { return fail(e); } };
+    case 4: return (a: U, b: U, c: U, d: U) => { try { return f(a, b, c, d); } catch (e) { return fail(e); } };
+    case 5: return (a: U, b: U, c: U, d: U, e5: U) => { try { return f(a, b, c, d, e5); } catch (e) { return fail(e); } };
+    case 6: return (a: U, b: U, c: U, d: U, e5: U, f6: U) => { try { return f(a, b, c, d, e5, f6); } catch (e) { return fail(e); } };
+    default: return (...args: U[]) => { try { return f(...args); } catch (e) { return fail(e); } };
   }
 }
 
