@@ -85,8 +85,7 @@ export class WeftProcess {
       wasixSab: opts.info.usesWasix ? WasixState.create().sab : undefined,
     };
     this.stdin = opts.stdin ? new StdinServer(opts.stdin) : undefined;
-    // Two: the first two spawns of a program (often back to back) then find a booted worker each.
-    this.spare = opts.spareWorkers ?? 2;
+    this.spare = opts.spareWorkers ?? 1;
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 

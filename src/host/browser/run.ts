@@ -194,7 +194,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     stdinDemand: stdin?.pull ? (max) => stdin.pull!.demand(max) : undefined,
   });
   const proc = new WeftProcess(host, {
-    module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source, spareWorkers: options.spareWorkers,
+    module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source, spareWorkers: options.spareWorkers ?? 2,
     kernel: {
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: !!options.trace,

@@ -23,6 +23,11 @@ export interface RunOptions extends CommonOptions {
   /** Most wasm threads alive at once, the main thread included (default 256). */
   maxThreads?: number;
   /**
+   * Pooled workers booted ahead of demand (default 1). With 2, a program that spawns two threads at once
+   * finds both booted; each extra Worker boot costs tens of ms of CPU at start.
+   */
+  spareWorkers?: number;
+  /**
    * Run a single-threaded preview1 command on the calling thread instead of a Worker when nothing needs
    * one (no threads, no WASIX, stdin a file/host fd/'ignore'). Faster to start, but it blocks the event
    * loop until the program ends. Default false; the CLI sets it.
@@ -109,7 +114,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
     if (here) return runHere(module, info, kernel, trace.fd, output);
     const host = new NodeCoordinatorHost({ logFd: trace.fd, output });
     const proc = new WeftProcess(host, {
-      module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin.source, kernel,
+      module, info, maxThreads: options.maxThreads ?? 256, spareWorkers: options.spareWorkers, stdin: stdin.source, kernel,
     });
     const code = await proc.start();
     recoverMemoryFilesystems(preopens.map((p) => p.backend));
