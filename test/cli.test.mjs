@@ -139,3 +139,26 @@ test('a program blocked reading an open stdin pipe on the CLI thread still ends 
     assert.ok(performance.now() - t0 < 4000);
   }
 });
+
+test('run({ sameThread }) runs a preview1 command on the calling thread; threaded modules still get workers', async () => {
+  const { run, NotACommandError } = await import('../dist/index.js');
+  const { wat2wasm } = await import('./helpers/wat.mjs');
+  const hello = await wat2wasm(`(module
+    (import ${W} "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+    (import ${W} "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 16) "hello\\n")
+    (func (export "_start") (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 6))
+      (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+      (call $exit (i32.const 3))))`, 'same-thread-hello');
+  let out = '';
+  assert.equal(await run(hello, { sameThread: true, stdin: 'ignore', stdout: (b) => (out += Buffer.from(b)) }), 3);
+  assert.equal(out, 'hello\n');
+  // stdin given as text needs the coordinator that serves it: such a run still works, in a worker.
+  const polls = await wat2wasm(`(module
+    (import ${W} "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (func (export "_start")))`, 'same-thread-polls');
+  assert.equal(await run(polls, { sameThread: true, stdin: 'text' }), 0);
+  await assert.rejects(run(await wat2wasm(reactor, 'reactor'), { sameThread: true }), NotACommandError);
+});
