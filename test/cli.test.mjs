@@ -162,3 +162,22 @@ test('run({ sameThread }) runs a preview1 command on the calling thread; threade
   assert.equal(await run(polls, { sameThread: true, stdin: 'text' }), 0);
   await assert.rejects(run(await wat2wasm(reactor, 'reactor'), { sameThread: true }), NotACommandError);
 });
+
+test('a program polling a stdin pipe keeps the worker path: its poll timeout still fires', async () => {
+  // poll_oneoff on [clock 150 ms, stdin readable]; exits 10 + the type of the first event (0 clock, 1 fd_read).
+  const poller = `(module
+    (import ${W} "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+    (import ${W} "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (func (export "_start")
+      (i32.store8 (i32.const 8) (i32.const 0))
+      (i32.store (i32.const 16) (i32.const 1))
+      (i64.store (i32.const 24) (i64.const 150000000))
+      (i32.store8 (i32.const 56) (i32.const 1))
+      (i32.store (i32.const 64) (i32.const 0))
+      (if (call $poll (i32.const 0) (i32.const 256) (i32.const 2) (i32.const 512)) (then (call $exit (i32.const 2))))
+      (call $exit (i32.add (i32.const 10) (i32.load8_u (i32.const 266))))))`;
+  const r = await weft(['run', await watFile(poller, 'poll-stdin')], { stdin: 'pipe-open', timeoutMs: 5000 });
+  assert.equal(r.timedOut, false);
+  assert.equal(r.code, 10, `the clock fired first (exit ${r.code}) ${r.stderr}`);
+});
