@@ -79,5 +79,6 @@ export interface FsBackend {
 }
 
 export type BackendDescriptor =
-  | { kind: 'host'; root: string; readOnly: boolean }
+  /** `times`: the process's record of times it set (host/node/set-times.ts), shared by its threads. */
+  | { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer }
   | { kind: 'memory'; sab: SharedArrayBuffer; root: string; readOnly: boolean };
