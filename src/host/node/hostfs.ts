@@ -339,6 +339,25 @@ export class HostFsBackend implements FsBackend {
     return fd;
   }
 
+  /** Reopens the same file through /proc/self/fd (Linux): same inode, other O_APPEND; ENOTSUP elsewhere. */
+  reopen(handle: number, o: { read: boolean; write: boolean; append: boolean }): number {
+    this.mutable();
+    if (!this.procUsable()) throw new WasiError(Errno.NOTSUP, 'changing O_APPEND of an open host file needs /proc');
+    let flags = o.write ? (o.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
+    if (o.append) flags |= C.O_APPEND;
+    const fd = this.hostCall(() => fs.openSync(`/proc/self/fd/${handle}`, flags));
+    try {
+      const a = fs.fstatSync(handle, { bigint: true }), b = fs.fstatSync(fd, { bigint: true });
+      if (a.dev !== b.dev || a.ino !== b.ino) throw new WasiError(Errno.IO, 'reopened a different file');
+    } catch (e) {
+      fs.closeSync(fd);
+      throw hostError(e);
+    }
+    const known = this.opened.get(handle);
+    if (known !== undefined) this.opened.set(fd, known);
+    return fd;
+  }
+
   close(handle: number): void {
     this.opened.delete(handle);
     try {
