@@ -82,7 +82,8 @@ export function createFileOps(k: Kernel): FileOps {
     const kind = i32[db + Desc.KIND];
     if (kind === FdKind.DIR) throw new WasiError(Errno.ISDIR);
     if (kind !== FdKind.FILE) throw new WasiError(Errno.BADF);
-    return { desc: db, handle: i32[db + Desc.HANDLE]!, backend: k.backend(i32[db + Desc.BACKEND]!) };
+    // An atomic read: setAppend() may have just swapped the handle (see there).
+    return { desc: db, handle: Atomics.load(i32, db + Desc.HANDLE), backend: k.backend(i32[db + Desc.BACKEND]!) };
   }
 
   function preadv(f: File, iovs: Uint8Array[], pos: number): number {
@@ -162,13 +163,15 @@ export function createFileOps(k: Kernel): FileOps {
     let retired = 0;
     try {
       if (next !== f.handle) {
-        // Calls pinned before this one may still use the old handle: close it at once only if none is.
+        // Swap first, then count holds: a call pinned after this point reads the new handle (both are
+        // atomic), and one pinned before is counted, so the old handle is closed at once only if no call
+        // can still be using it; otherwise at release (or at the next switch).
+        Atomics.store(i32, db + Desc.HANDLE, next);
         if (Atomics.load(i32, db + Desc.HOLDS) === 2) retired = f.handle + 1;
         else {
           retired = i32[db + Desc.RETIRED]!; // an older one, from a previous switch, is closed now
           i32[db + Desc.RETIRED] = f.handle + 1;
         }
-        i32[db + Desc.HANDLE] = next;
       }
       i32[db + Desc.OPEN_FLAGS] = append ? flags | DescFlags.HOST_APPEND : flags & ~DescFlags.HOST_APPEND;
     } finally {
