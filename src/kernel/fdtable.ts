@@ -301,7 +301,10 @@ export class FdTable {
     Atomics.store(this.i32, db + Desc.HOLDS, 0);
   }
 
-  /** Closes fd. The caller releases the underlying object when `last`. */
+  /**
+   * Closes fd. When `last`, the caller must pass the result to releaseEntry (kernel/files.ts), which drops
+   * the table's hold: until then the description's slot is not reused.
+   */
   remove(fd: number): FdEntry & { last: boolean } {
     this.lockTable();
     try {
