@@ -179,6 +179,16 @@ export async function benchBrowser({ rounds = ROUNDS, node = true } = {}) {
       fdWriteStdoutCallback: summarize(await collect('fd stdout', () => pageRound(page, '/bench/fdStdout.wasm', false))),
       fdWriteMemfs: summarize(await collect('fd memfs', () => pageRound(page, '/bench/fdMemfs.wasm', true))),
     };
+    // The same start-up and first spawns with Workers started ahead (weft/browser prewarm(3)); the pool is
+    // refilled after each run(), so every round finds 3 started Workers (given a second to load them).
+    await page.evaluate(() => window.weft.prewarm(3));
+    const settled = (url) => async () => {
+      await new Promise((r) => setTimeout(r, 1000));
+      return pageRound(page, url, false);
+    };
+    results.browser.helloPrewarmed = summarize(await collect('hello prewarmed', settled('/bench/hello.wasm')), { runTimes: true });
+    results.browser.spawn2Prewarmed = summarize(await collect('spawn2 prewarmed', settled('/bench/spawn2.wasm')));
+    await page.evaluate(() => window.weft.prewarm(0));
     if (node) {
       results.node = {
         spawn2: summarize(await collect('node spawn2', () => nodeRound(programs.spawn2))),

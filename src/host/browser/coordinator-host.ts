@@ -3,6 +3,7 @@ import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../threads/
 import type { BootData } from '../../threads/runtime.js';
 import type { HostMessage, WorkerStart } from './messages.js';
 import { createRing, LOG_FD, RingReader } from './ring.js';
+import { takeThreadWorker } from './warm-pool.js';
 
 /** How often the page drains the output ring while output is streaming (ms). */
 const POLL_MS = 2;
@@ -40,8 +41,7 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
   }
 
   startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
-    // Written literally, with static options, so bundlers (Vite, webpack, esbuild) pick the entry up.
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'weft thread' });
+    const worker = takeThreadWorker();
     let exited = false;
     worker.onmessage = (e: MessageEvent) => {
       const m = e.data as ToCoordinator | HostMessage;

@@ -6,6 +6,7 @@ import { createFdTable } from '../../kernel/setup.js';
 import { WeftProcess } from '../../threads/process.js';
 import { openBrowserBackend } from './backends.js';
 import { BrowserCoordinatorHost } from './coordinator-host.js';
+import { refillWarmPool } from './warm-pool.js';
 import { checkEnvironment, compileError } from './environment.js';
 import { lines } from './lines.js';
 import { stdinSource, type StdinOption } from './stdin.js';
@@ -211,5 +212,6 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     options.signal?.removeEventListener('abort', onAbort);
     out.flush();
     err.flush();
+    refillWarmPool();
   }
 }
