@@ -20,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
       preopens: cmd.preopens,
       maxThreads: cmd.maxThreads,
       trace: cmd.trace,
+      net: cmd.net,
     });
     return code;
   } catch (e) {

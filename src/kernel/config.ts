@@ -36,6 +36,18 @@ export interface KernelConfig {
   usesWasix: boolean;
   /** Process-wide WASIX state (kernel/wasix-state.ts), present when the module imports wasix_32v1. */
   wasixSab?: SharedArrayBuffer;
+  /** Process-wide network state (kernel/net-state.ts), present for WASIX modules. */
+  netSab?: SharedArrayBuffer;
+  /** Network permission; undefined or { all: false, allow: [] } means no network at all. */
+  net?: NetPolicy;
+}
+
+/** Which addresses a program may bind, connect or send to. */
+export interface NetPolicy {
+  /** Everything (--net). */
+  all: boolean;
+  /** HOST:PORT pairs (--net-allow); host '*' or port 0 match any. Hosts are IP literals or 'localhost'. */
+  allow: { host: string; port: number }[];
 }
 
 /** What the kernel needs from its host inside one thread. Implemented by host/node and host/browser. */

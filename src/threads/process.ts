@@ -2,13 +2,16 @@ import type { ModuleInfo } from '../abi/wasm-module.js';
 import type { KernelConfig } from '../kernel/config.js';
 import { TRAP_EXIT_CODE } from '../kernel/exits.js';
 import type { ToCoordinator } from '../kernel/kernel.js';
-import { createChannel } from './channel.js';
+import { createChannel, replyChannel } from './channel.js';
 import { WASIX_MAX_SIGNAL } from '../abi/wasix.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import { WasixState } from '../kernel/wasix-state.js';
 import { Control, Ctl, Slot } from './control.js';
 import type { BootData } from './runtime.js';
 import { StdinServer, type StdinSource } from './stdin-server.js';
+import { NetState } from '../kernel/net-state.js';
+import type { NetOwner, NetOwnerFactory } from './net-owner.js';
+import { Errno } from '../abi/errno.js';
 
 export interface WorkerHandle {
   terminate(): Promise<unknown> | void;
@@ -34,7 +37,9 @@ export interface CoordinatorHost {
 export interface ProcessOptions {
   module: WebAssembly.Module;
   info: ModuleInfo;
-  kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab'>;
+  kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab' | 'netSab'>;
+  /** Builds the owner of host sockets (WASIX modules); without it every network request fails. */
+  net?: NetOwnerFactory;
   maxThreads: number;
   stdin?: StdinSource;
   /** Pooled workers kept ready beyond current demand. */
@@ -60,6 +65,7 @@ export class WeftProcess {
   private booting = 0;
   private finished = false;
   private readonly stdin: StdinServer | undefined;
+  private readonly netOwner: NetOwner | undefined;
   private resolveExit!: (code: number) => void;
   readonly exited: Promise<number>;
   private readonly threaded: boolean;
@@ -83,7 +89,9 @@ export class WeftProcess {
       hasThreadStart: this.threaded,
       usesWasix: opts.info.usesWasix,
       wasixSab: opts.info.usesWasix ? WasixState.create().sab : undefined,
+      netSab: opts.info.usesWasix ? NetState.create().sab : undefined,
     };
+    this.netOwner = this.cfg.netSab && opts.net ? opts.net(new NetState(this.cfg.netSab), (l) => host.log(l)) : undefined;
     this.stdin = opts.stdin ? new StdinServer(opts.stdin) : undefined;
     this.spare = opts.spareWorkers ?? 1;
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
@@ -166,6 +174,14 @@ export class WeftProcess {
       case 'itimer':
         this.setIntervalTimer(m.sig, m.ms, m.repeat);
         return;
+      case 'net': {
+        const channel = this.workers[slot]?.channel;
+        const reply = m.seq !== undefined && channel
+          ? (r: number, data?: Uint8Array) => void replyChannel(channel, m.seq!, r, data) : undefined;
+        if (this.netOwner) this.netOwner.handle(m, reply);
+        else reply?.(-Errno.NETUNREACH);
+        return;
+      }
     }
   }
 
@@ -218,6 +234,7 @@ export class WeftProcess {
     // Collect output already posted by threads before they are terminated.
     for (const w of live) w.handle.drain?.();
     this.stdin?.stop();
+    this.netOwner?.stop();
     // terminate() interrupts Atomics.wait, except one that starts just after the request lands (it then
     // sleeps its whole timeout). So also wake every wait the runtime itself makes, until all are gone.
     const wake = (): void => this.wakeRuntimeWaits(live);

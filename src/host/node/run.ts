@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { inspectModule, scanBinary } from '../../abi/wasm-module.js';
-import type { StdioTarget } from '../../kernel/config.js';
+import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
+import { nodeNetOwner } from './net-owner.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { WeftProcess } from '../../threads/process.js';
 import type { StdinSource } from '../../threads/stdin-server.js';
@@ -20,6 +21,29 @@ export interface RunOptions extends CommonOptions {
   stderr?: OutputOption;
   /** Most wasm threads alive at once, the main thread included (default 256). */
   maxThreads?: number;
+  /**
+   * Network access of WASIX sockets (off by default): true for everything, or a list of "HOST:PORT"
+   * (host an IP literal, 'localhost' or '*'; port 0 or '*' for any).
+   */
+  net?: boolean | string[];
+}
+
+/** The kernel's network policy from the `net` option. */
+export function netPolicy(o: RunOptions['net']): NetPolicy | undefined {
+  if (!o) return undefined;
+  if (o === true) return { all: true, allow: [] };
+  return {
+    all: false,
+    allow: o.map((spec) => {
+      const i = spec.lastIndexOf(':');
+      if (i <= 0) throw new Error(`net: expected HOST:PORT, got '${spec}'`);
+      const host = spec.slice(0, i).replace(/^\[|\]$/g, '');
+      const p = spec.slice(i + 1);
+      const port = p === '*' ? 0 : Number(p);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`net: bad port in '${spec}'`);
+      return { host, port };
+    }),
+  };
 }
 
 export type WasmSource = Uint8Array | ArrayBuffer | string | URL;
@@ -80,8 +104,9 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
       },
     });
     const proc = new WeftProcess(host, {
-      module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin.source,
+      module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin.source, net: nodeNetOwner,
       kernel: {
+        net: netPolicy(options.net),
         args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
         clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
       },
