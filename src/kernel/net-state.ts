@@ -54,6 +54,8 @@ export const Sock = {
   ACC_TAIL: 57,
   /** Accept queue: ACC_SLOTS socket indices. */
   ACC_Q: 58,
+  /** Bumped by the owner when it has released the object (kept across reuse, unlike the rest). */
+  CLOSED_GEN: 95,
   WORDS: 96,
 } as const;
 export const ACC_SLOTS = 32;
@@ -176,7 +178,7 @@ export class NetState {
         const b = this.s(o, 0);
         if (i[b + Sock.TYPE] !== SockKind.FREE) continue;
         const seq = i[b + Sock.SEQ]!;
-        for (let w = 1; w < Sock.WORDS; w++) i[b + w] = 0;
+        for (let w = 1; w < Sock.CLOSED_GEN; w++) i[b + w] = 0;
         i[b + Sock.SEQ] = seq + 1;
         i[b + Sock.FAMILY] = family;
         Atomics.store(i, b + Sock.TYPE, kind);

@@ -345,6 +345,8 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     }
     setState(o, SockState.CLOSED);
     st.free(o);
+    Atomics.add(i32, w(o, Sock.CLOSED_GEN), 1);
+    Atomics.notify(i32, w(o, Sock.CLOSED_GEN));
     st.changed(o);
   }
 

@@ -535,6 +535,9 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
         const st = state(o);
         if (st === SockState.CONNECTING) return Errno.ALREADY;
         if (st === SockState.CONNECTED) return Errno.ISCONN;
+        // A second connect() after a failed nonblocking one reports why (wasix-libc's getsockopt(SO_ERROR)
+        // always says 0, so this is how a program learns it).
+        if (st === SockState.FAILED) return takeError(o) || Errno.CONNREFUSED;
         if (st !== SockState.NEW && st !== SockState.BOUND) return Errno.INVAL;
         if (a.port === 0) return Errno.CONNREFUSED;
         net.setAddr(o, Sock.PEER, a);
@@ -821,8 +824,18 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   k.streams[FdKind.SOCKET] = stream;
   k.releaseHooks[FdKind.SOCKET] = (e: FdEntry) => {
     const o = e.object ?? 0;
+    const hosted = (Atomics.load(i32, w(o, Sock.FLAGS)) & SockFlag.HOSTED) !== 0;
+    const gen = Atomics.load(i32, w(o, Sock.CLOSED_GEN));
     Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.TX_SHUT | SockFlag.RX_SHUT);
     net.want(o, Want.CLOSE);
+    // close() of a socket with a host side returns once the owner let go of it, as on Linux: the port is
+    // free and the peer sees the end before the next call (a bounded wait: the owner never blocks).
+    if (!hosted) return;
+    const deadline = performance.now() + 2000;
+    while (Atomics.load(i32, w(o, Sock.CLOSED_GEN)) === gen && performance.now() < deadline) {
+      Atomics.wait(i32, w(o, Sock.CLOSED_GEN), gen, 50);
+      k.checkAlive();
+    }
   };
   return { table, stream, objectOf, insertFd, accept };
 }

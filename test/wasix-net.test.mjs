@@ -1,0 +1,99 @@
+// WASIX networking (issue 10): wasix-libc C programs using sockets over 127.0.0.1, run by the CLI.
+// Threaded echo servers and clients with every byte checked, a Node net client talking to a weft
+// server, nonblocking connect + poll, errno values of wrong states / bad fds / bad pointers, UDP,
+// getaddrinfo, epoll event loops, and the network permission flags.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { ensureFixtures, fixture, interesting } from './helpers/fixtures.mjs';
+import { cli, weft } from './helpers/run.mjs';
+
+before(() => ensureFixtures('wasix'), { timeout: 600_000 });
+
+const run = (name, args, weftArgs = ['--net'], timeoutMs = 60_000) =>
+  weft(['run', ...weftArgs, fixture('wasix', name), ...args], { timeoutMs });
+
+test('tcp_echo: acceptor thread + a serving thread per connection, 4 client threads x 100 round trips', async () => {
+  const r = await run('tcp_echo', ['threads', '4']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.stdout, 'echo: 4 clients x 100 round trips ok\n');
+});
+
+test('tcp_echo: main thread accepts, spawned threads serve, 8 clients', async () => {
+  const r = await run('tcp_echo', ['main', '8']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.stdout, 'echo: 8 clients x 100 round trips ok\n');
+});
+
+test('network is off by default: socket() fails with EACCES, logged with --trace', async () => {
+  const r = await run('tcp_echo', ['threads', '1'], ['--trace']);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /FAIL socket: errno=EACCES/);
+  assert.match(r.stderr, /network socket denied/);
+});
+
+test('--net-allow: listed addresses work, others are EACCES', async () => {
+  const ok = await run('tcp_echo', ['threads', '2'], ['--net-allow', '127.0.0.1:*']);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.equal(ok.stdout, 'echo: 2 clients x 100 round trips ok\n');
+  const denied = await run('tcp_echo', ['threads', '1'], ['--net-allow', '10.1.2.3:80']);
+  assert.equal(denied.code, 1);
+  assert.match(denied.stdout, /FAIL bind\/listen: errno=EACCES/);
+});
+
+test('net_misc: nonblocking connect + poll, EAGAIN, timeouts, refused, wrong states, bad pointers, UDP, getaddrinfo', async () => {
+  const r = await run('net_misc', []);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(interesting(r.stdout), 'net_misc done: 50 ok, 0 bad');
+});
+
+/** Runs `weft run --net tcp_echo serve N` and resolves with the child once it printed its port. */
+function startServer(n) {
+  const child = spawn(process.execPath, [cli, 'run', '--net', fixture('wasix', 'tcp_echo'), 'serve', String(n)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '', err = '';
+  child.stderr.on('data', (b) => (err += b));
+  const exited = new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
+  const port = new Promise((resolve, reject) => {
+    child.stdout.on('data', (b) => {
+      out += b;
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('close', () => reject(new Error(`server ended before printing its port: ${out}${err}`)));
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  exited.then(() => clearTimeout(timer));
+  return { port, exited };
+}
+
+/** Sends `size` pattern bytes in chunks, reads them all back, then ends; resolves with the echo. */
+function echoThrough(port, size, seed) {
+  return new Promise((resolve, reject) => {
+    const data = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 31 + seed + (i >> 9)) & 0xff;
+    const got = [];
+    let n = 0;
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      for (let at = 0; at < size; at += 10_000) s.write(data.subarray(at, at + 10_000));
+    });
+    s.on('data', (b) => {
+      got.push(b);
+      n += b.length;
+      if (n >= size) s.end();
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve({ sent: data, got: Buffer.concat(got) }));
+  });
+}
+
+test('a Node net client talks to a weft server (2 connections x 300 KB, served by wasm threads)', async () => {
+  const server = startServer(2);
+  const port = await server.port;
+  const results = await Promise.all([echoThrough(port, 300_000, 1), echoThrough(port, 300_000, 2)]);
+  for (const r of results) assert.ok(r.got.equals(r.sent), `echo differs (${r.got.length} of ${r.sent.length} bytes)`);
+  const end = await server.exited;
+  assert.equal(end.code, 0, end.out + end.err);
+});
