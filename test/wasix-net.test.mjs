@@ -97,3 +97,11 @@ test('a Node net client talks to a weft server (2 connections x 300 KB, served b
   const end = await server.exited;
   assert.equal(end.code, 0, end.out + end.err);
 });
+
+test('epoll_loop: one epoll loop over a listener, 4 clients, a pipe and stdin; epoll_wait woken from another thread', async () => {
+  const r = await weft(['run', '--net', fixture('wasix', 'epoll_loop')], { stdin: 'hello from stdin', timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(interesting(r.stdout).split('\n'), [
+    'loop: 4 clients, 4 x 20 echoes, stdin 16 bytes, pipe quit', 'epoll_loop done: 10 ok, 0 bad',
+  ]);
+});

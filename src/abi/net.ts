@@ -42,8 +42,12 @@ export const EpollType = {
   IN: 1 << 0, OUT: 1 << 1, RDHUP: 1 << 2, PRI: 1 << 3, ERR: 1 << 4, HUP: 1 << 5, ET: 1 << 6, ONESHOT: 1 << 7,
 } as const;
 
-/** __wasi_epoll_ctl_t. */
-export const EpollCtl = { ADD: 0, MOD: 1, DEL: 2 } as const;
+/**
+ * epoll_ctl operations. api_wasix.h declares ADD 0, MOD 1, DEL 2, but wasix-libc's epoll_ctl() passes
+ * the Linux values through unchanged (ADD 1, DEL 2, MOD 3) and every C program goes through it; weft
+ * follows the libc, and also takes 0 as ADD.
+ */
+export const EpollCtl = { ADD_HEADER: 0, ADD: 1, DEL: 2, MOD: 3 } as const;
 
 /** riflags (sock_recv) and roflags. */
 export const RiFlags = { PEEK: 1, WAITALL: 2, DATA_TRUNCATED: 4, DONT_WAIT: 8 } as const;

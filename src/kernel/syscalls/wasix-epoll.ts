@@ -95,8 +95,9 @@ export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
       }
     },
 
-    epoll_ctl(epfd: number, op: number, fd: number, eventPtr: number) {
+    epoll_ctl(epfd: number, opIn: number, fd: number, eventPtr: number) {
       try {
+        const op = opIn === EpollCtl.ADD_HEADER ? EpollCtl.ADD : opIn;
         const e = listOf(epfd);
         if (fds.kind(fd) === FdKind.FREE) return Errno.BADF;
         if (fd === epfd) return Errno.INVAL;
