@@ -105,3 +105,67 @@ test('epoll_loop: one epoll loop over a listener, 4 clients, a pipe and stdin; e
     'loop: 4 clients, 4 x 20 echoes, stdin 16 bytes, pipe quit', 'epoll_loop done: 10 ok, 0 bad',
   ]);
 });
+
+/** A port that was free a moment ago (the kernel picks it; the socket is closed again). */
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test('preview1 --tcp-listen: sock_accept/sock_recv/sock_send/sock_shutdown on a preopened listener', async () => {
+  await ensureFixtures('wasi');
+  const port = await freePort();
+  const child = spawn(process.execPath, [cli, 'run', '--tcp-listen', `127.0.0.1:${port}`, fixture('wasi', 'tcp_listen'), '2'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '', err = '';
+  child.stdout.on('data', (b) => (out += b));
+  child.stderr.on('data', (b) => (err += b));
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  // The socket listens before the program starts; retry only while the CLI is still booting.
+  const connectOnce = () => new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.end(`hello ${port}`));
+    let d = '';
+    s.on('data', (b) => (d += b));
+    s.on('error', reject);
+    s.on('close', () => resolve(d));
+  });
+  const echo = async () => {
+    for (let i = 0; ; i++) {
+      try {
+        return await connectOnce();
+      } catch (e) {
+        if (i > 100) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+  assert.equal(await echo(), `hello ${port}`);
+  assert.equal(await echo(), `hello ${port}`);
+  const code = await exited;
+  clearTimeout(timer);
+  assert.equal(code, 0, out + err);
+  assert.deepEqual(out.split('\n').filter(Boolean), [
+    'listener fd 3', 'ok sock_accept on stdout: ENOTSOCK', 'ok sock_shutdown on a closed fd: EBADF',
+    'ok sock_accept bad pointer: EFAULT', 'served 2',
+  ]);
+});
+
+test('--tcp-listen on a port in use fails before the program runs', async () => {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  try {
+    await ensureFixtures('wasi');
+    const r = await weft(['run', '--tcp-listen', `127.0.0.1:${s.address().port}`, fixture('wasi', 'tcp_listen')]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /cannot listen on port \d+: ADDRINUSE/);
+  } finally {
+    s.close();
+  }
+});

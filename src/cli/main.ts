@@ -21,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
       maxThreads: cmd.maxThreads,
       trace: cmd.trace,
       net: cmd.net,
+      tcpListen: cmd.tcpListen,
     });
     return code;
   } catch (e) {

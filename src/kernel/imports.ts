@@ -84,7 +84,9 @@ function readProbe(k: Kernel): ReadProbe {
 export function namespaces(k: Kernel): Record<string, SyscallTable> {
   const threads = wasiThreadSyscalls(k);
   if (!k.cfg.wasixSab) {
-    const p1 = preview1Table(k);
+    // A preview1 module has sockets only when the host handed it listeners (--tcp-listen).
+    const netTables = networkTables(k);
+    const p1 = { ...preview1Table(k), ...netTables.p1 };
     return {
       wasi_snapshot_preview1: { ...p1, 'thread-spawn': threads['thread-spawn']!, thread_spawn: threads['thread_spawn']! },
       wasi: threads,

@@ -9,9 +9,12 @@ import { WasixState } from '../kernel/wasix-state.js';
 import { Control, Ctl, Slot } from './control.js';
 import type { BootData } from './runtime.js';
 import { StdinServer, type StdinSource } from './stdin-server.js';
-import { NetState } from '../kernel/net-state.js';
+import { NetState, Sock, SockKind, SockState, type SockAddr } from '../kernel/net-state.js';
+import { FdKind, FdTable } from '../kernel/fdtable.js';
+import { Filetype } from '../abi/constants.js';
+import { SOCKET_RIGHTS } from '../kernel/syscalls/wasix-sock.js';
 import type { NetOwner, NetOwnerFactory } from './net-owner.js';
-import { Errno } from '../abi/errno.js';
+import { Errno, errnoName } from '../abi/errno.js';
 
 export interface WorkerHandle {
   terminate(): Promise<unknown> | void;
@@ -40,6 +43,8 @@ export interface ProcessOptions {
   kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab' | 'netSab'>;
   /** Builds the owner of host sockets (WASIX modules); without it every network request fails. */
   net?: NetOwnerFactory;
+  /** Listening sockets to create before the program starts (--tcp-listen), at these fds. */
+  listeners?: { fd: number; addr: SockAddr }[];
   maxThreads: number;
   stdin?: StdinSource;
   /** Pooled workers kept ready beyond current demand. */
@@ -89,12 +94,36 @@ export class WeftProcess {
       hasThreadStart: this.threaded,
       usesWasix: opts.info.usesWasix,
       wasixSab: opts.info.usesWasix ? WasixState.create().sab : undefined,
-      netSab: opts.info.usesWasix ? NetState.create().sab : undefined,
+      netSab: opts.info.usesWasix || opts.listeners?.length ? NetState.create().sab : undefined,
     };
     this.netOwner = this.cfg.netSab && opts.net ? opts.net(new NetState(this.cfg.netSab), (l) => host.log(l)) : undefined;
     this.stdin = opts.stdin ? new StdinServer(opts.stdin) : undefined;
     this.spare = opts.spareWorkers ?? 1;
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+  }
+
+  /**
+   * Binds the preopened listening sockets (--tcp-listen) and puts them in the fd table; rejects with
+   * the host error (e.g. EADDRINUSE) before any thread runs.
+   */
+  async openListeners(): Promise<void> {
+    const list = this.opts.listeners ?? [];
+    if (list.length === 0) return;
+    if (!this.netOwner || !this.cfg.netSab) throw new Error('no network owner for --tcp-listen');
+    const net = new NetState(this.cfg.netSab);
+    const fds = new FdTable(this.cfg.fdSab);
+    for (const l of list) {
+      const o = net.alloc(SockKind.STREAM, l.addr.family);
+      if (o < 0) throw new Error('too many sockets');
+      net.setAddr(o, Sock.LOCAL, l.addr);
+      const r = await new Promise<number>((resolve) => this.netOwner!.handle({ t: 'net', op: 'bind', o }, resolve));
+      if (r < 0) throw new Error(`cannot listen on port ${l.addr.port}: ${errnoName(-r)}`);
+      Atomics.store(net.i32, net.s(o, Sock.STATE), SockState.LISTENING);
+      fds.place(l.fd, {
+        kind: FdKind.SOCKET, filetype: Filetype.SOCKET_STREAM, flags: 0, rightsBase: SOCKET_RIGHTS,
+        rightsInheriting: SOCKET_RIGHTS, handle: 0, backend: -1, object: o,
+      });
+    }
   }
 
   start(): Promise<number> {

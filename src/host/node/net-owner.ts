@@ -256,7 +256,8 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     }
     // TCP: node:net binds and listens in one step; connections that arrive before sock_listen wait in the
     // accept queue (Linux would refuse them), so bind reports EADDRINUSE and the real port at once.
-    const server = net.createServer({ pauseOnConnect: false, noDelay: true });
+    // allowHalfOpen: a peer's FIN only ends our receiving side; the program still writes (TCP half-close).
+    const server = net.createServer({ pauseOnConnect: false, noDelay: true, allowHalfOpen: true });
     server.once('error', (e) => reply(-errnoOf(e)));
     server.on('connection', (c) => onConnection(o, c));
     server.listen({ host: ipString(a), port: a.port, backlog: 511, exclusive: true, ipv6Only: fam === AddressFamily.INET6 && opt(o, SockOption.ONLY_V6) !== 0 }, () => {
@@ -283,7 +284,9 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
       h.server.close();
       h.server = undefined;
     }
-    const s = net.connect({ host: ipString(peer), port: peer.port, localAddress, localPort, family: fam === AddressFamily.INET6 ? 6 : 4 });
+    const s = net.connect({
+      host: ipString(peer), port: peer.port, localAddress, localPort, family: fam === AddressFamily.INET6 ? 6 : 4, allowHalfOpen: true,
+    });
     const fail = (e: Error): void => {
       if (hosted[o] !== h) return;
       setError(o, errnoOf(e));
