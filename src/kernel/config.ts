@@ -38,6 +38,8 @@ export interface KernelConfig {
   wasixSab?: SharedArrayBuffer;
   /** Process-wide network state (kernel/net-state.ts), present for WASIX modules. */
   netSab?: SharedArrayBuffer;
+  /** Is there a host network (an owner of host sockets, Node)? Without it only in-process loopback works. */
+  netHost?: boolean;
   /** Network permission; undefined or { all: false, allow: [] } means no network at all. */
   net?: NetPolicy;
 }

@@ -21,6 +21,8 @@ export const NS = {
   READY_WAITERS: 3,
   /** Set by the coordinator when the process ends: the owner stops serving. */
   STOPPED: 4,
+  /** Next port for in-process sockets (ephemeral client ports, port 0 binds without a host). */
+  NEXT_PORT: 5,
   HEADER_WORDS: 16,
 } as const;
 
@@ -54,6 +56,10 @@ export const Sock = {
   ACC_TAIL: 57,
   /** Accept queue: ACC_SLOTS socket indices. */
   ACC_Q: 58,
+  /** In-process loopback: peer object + 1 (0 = not linked; data goes straight into the peer's RX ring). */
+  LINK: 90,
+  /** Linked pairs: references left to the pair (kept in the lower object; both freed at 0). */
+  PAIR_REFS: 91,
   /** Bumped by the owner when it has released the object (kept across reuse, unlike the rest). */
   CLOSED_GEN: 95,
   WORDS: 96,
@@ -79,6 +85,8 @@ export const SockFlag = {
   HOSTED: 8,
   /** The owner paused its host socket because the RX ring was full: a reader must ring Want.RX. */
   PAUSED: 16,
+  /** Linked socket whose peer closed: sending fails with EPIPE. */
+  PEER_GONE: 32,
 } as const;
 
 export const Want = {
@@ -146,7 +154,23 @@ export class NetState {
   }
 
   static create(): NetState {
-    return new NetState(new SharedArrayBuffer(TOTAL_BYTES));
+    const st = new NetState(new SharedArrayBuffer(TOTAL_BYTES));
+    st.i32[NS.NEXT_PORT] = 49152;
+    return st;
+  }
+
+  /** A port for an in-process socket (the dynamic range, wrapping). */
+  nextPort(): number {
+    return 49152 + ((Atomics.add(this.i32, NS.NEXT_PORT, 1) - 49152) & 0x3fff);
+  }
+
+  /**
+   * Takes socket o's lock from a side that must never park (the owner on an event loop): spins. Guests
+   * hold it only for a few copies.
+   */
+  lockSockSpin(o: number): void {
+    const at = this.s(o, Sock.LOCK);
+    while (Atomics.compareExchange(this.i32, at, 0, 1) !== 0);
   }
 
   /** Word index of socket o's field. */
@@ -192,6 +216,27 @@ export class NetState {
 
   free(o: number): void {
     Atomics.store(this.i32, this.s(o, Sock.TYPE), SockKind.FREE);
+  }
+
+  /** Linked (in-process) peer of o, or -1. */
+  linkOf(o: number): number {
+    return Atomics.load(this.i32, this.s(o, Sock.LINK)) - 1;
+  }
+
+  /**
+   * Drops o's end of an in-process pair: the peer sees end of file and EPIPE on send; the pair's objects
+   * are freed when both ends are gone.
+   */
+  closeLinked(o: number): void {
+    const p = this.linkOf(o);
+    Atomics.store(this.i32, this.s(o, Sock.STATE), SockState.CLOSED);
+    Atomics.or(this.i32, this.s(p, Sock.FLAGS), SockFlag.RX_EOF | SockFlag.PEER_GONE);
+    this.changed(p);
+    const low = Math.min(o, p);
+    if (Atomics.sub(this.i32, this.s(low, Sock.PAIR_REFS), 1) === 1) {
+      this.free(o);
+      this.free(p);
+    }
   }
 
   /** Wakes guests blocked on socket o and every poll/epoll waiter. */

@@ -95,6 +95,7 @@ export class WeftProcess {
       usesWasix: opts.info.usesWasix,
       wasixSab: opts.info.usesWasix ? WasixState.create().sab : undefined,
       netSab: opts.info.usesWasix || opts.listeners?.length ? NetState.create().sab : undefined,
+      netHost: !!opts.net,
     };
     this.netOwner = this.cfg.netSab && opts.net ? opts.net(new NetState(this.cfg.netSab), (l) => host.log(l)) : undefined;
     this.stdin = opts.stdin ? new StdinServer(opts.stdin) : undefined;

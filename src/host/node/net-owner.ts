@@ -195,13 +195,19 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
   function queueAccepted(lo: number, h: Hosted): void {
     const room = Math.max(1, Math.min(opt(lo, SockOption.NOOP) || ACC_SLOTS, ACC_SLOTS));
     let moved = false;
-    while (h.overflow.length > 0) {
-      const head = Atomics.load(i32, w(lo, Sock.ACC_HEAD));
-      const tail = i32[w(lo, Sock.ACC_TAIL)]!;
-      if (((tail - head) >>> 0) >= room) break;
-      i32[w(lo, Sock.ACC_Q + (tail >>> 0) % ACC_SLOTS)] = h.overflow.shift()!;
-      Atomics.store(i32, w(lo, Sock.ACC_TAIL), (tail + 1) | 0);
-      moved = true;
+    // In-process connects push to the same queue from guest threads: take the lock (spinning).
+    st.lockSockSpin(lo);
+    try {
+      while (h.overflow.length > 0) {
+        const head = Atomics.load(i32, w(lo, Sock.ACC_HEAD));
+        const tail = i32[w(lo, Sock.ACC_TAIL)]!;
+        if (((tail - head) >>> 0) >= room) break;
+        i32[w(lo, Sock.ACC_Q + (tail >>> 0) % ACC_SLOTS)] = h.overflow.shift()!;
+        Atomics.store(i32, w(lo, Sock.ACC_TAIL), (tail + 1) | 0);
+        moved = true;
+      }
+    } finally {
+      st.unlockSock(lo);
     }
     if (moved) st.changed(lo);
   }
@@ -354,6 +360,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
   }
 
   function closeUnaccepted(c: number): void {
+    if (st.linkOf(c) >= 0) return st.closeLinked(c);
     const h = hosted[c];
     hosted[c] = undefined;
     h?.tcp?.destroy();

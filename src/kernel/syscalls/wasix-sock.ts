@@ -7,9 +7,9 @@ import { OptionTimestamp } from '../../abi/wasix.js';
 import { Fd, FdKind, type FdEntry } from '../fdtable.js';
 import type { Kernel } from '../kernel.js';
 import { gather, iovBytes } from '../iovec.js';
-import { ipString, isLoopback, parseIp } from '../net-addr.js';
+import { ipString, isAny, isLoopback, parseIp } from '../net-addr.js';
 import {
-  ACC_SLOTS, DGRAM_HEADER, NET_RING_BYTES, NetState, Sock, SockFlag, SockKind, SockState, Want, type SockAddr,
+  ACC_SLOTS, DGRAM_HEADER, MAX_SOCKETS, NET_RING_BYTES, NetState, Sock, SockFlag, SockKind, SockState, Want, type SockAddr,
 } from '../net-state.js';
 import type { StreamOps } from '../streams.js';
 import type { SyscallTable } from './types.js';
@@ -131,8 +131,87 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     if (a.family !== i32[w(o, Sock.FAMILY)]) throw new WasiError(Errno.AFNOSUPPORT);
     if (state(o) !== SockState.NEW) throw new WasiError(Errno.INVAL);
     if (!netAllowed(k, a)) deny('bind', a);
+    if (!k.cfg.netHost) return bindLocal(o, a);
     net.setAddr(o, Sock.LOCAL, a);
     ask('bind', o);
+  }
+
+  /** Same port and overlapping address (equal, or either one the wildcard)? */
+  function clash(x: SockAddr, y: SockAddr): boolean {
+    return x.family === y.family && x.port === y.port && (isAny(x) || isAny(y) || ipString(x) === ipString(y));
+  }
+
+  /** bind without a host network (browser): ports are the process's own. */
+  function bindLocal(o: number, a: SockAddr): void {
+    if (kindOf(o) !== SockKind.STREAM) throw new WasiError(Errno.NOTSUP);
+    if (!isLoopback(a) && !isAny(a)) throw new WasiError(Errno.ADDRNOTAVAIL);
+    const taken = (p: number): boolean => {
+      for (let j = 0; j < MAX_SOCKETS; j++) {
+        if (j === o || i32[w(j, Sock.TYPE)] !== SockKind.STREAM) continue;
+        const sj = state(j);
+        if ((sj === SockState.BOUND || sj === SockState.LISTENING) && clash(net.getAddr(j, Sock.LOCAL), { ...a, port: p })) return true;
+      }
+      return false;
+    };
+    let port = a.port;
+    if (port === 0) {
+      do port = net.nextPort(); while (taken(port));
+    } else if (taken(port)) {
+      throw new WasiError(Errno.ADDRINUSE);
+    }
+    net.setAddr(o, Sock.LOCAL, { ...a, port });
+    Atomics.store(i32, w(o, Sock.STATE), SockState.BOUND);
+  }
+
+  /** A listening socket of this process that a connect to a lands on (loopback only); -1 if none. */
+  function localListener(a: SockAddr): number {
+    for (let j = 0; j < MAX_SOCKETS; j++) {
+      if (i32[w(j, Sock.TYPE)] !== SockKind.STREAM || state(j) !== SockState.LISTENING) continue;
+      const l = net.getAddr(j, Sock.LOCAL);
+      if (l.family !== a.family || l.port !== a.port) continue;
+      if (isAny(l) ? isLoopback(a) || isAny(a) : ipString(l) === ipString(a) && isLoopback(a)) return j;
+    }
+    return -1;
+  }
+
+  /**
+   * connect() to a listener of this same process: an in-process pair whose ends write straight into
+   * each other's RX rings (no host socket, no owner: a round trip is two futex wake-ups).
+   */
+  function connectLocal(o: number, lst: number, a: SockAddr): number {
+    const fam = i32[w(o, Sock.FAMILY)]!;
+    const s = net.alloc(SockKind.STREAM, fam);
+    if (s < 0) return Errno.NFILE;
+    const ip = a.family === AddressFamily.INET6 ? Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1) : Uint8Array.of(127, 0, 0, 1);
+    const mine: SockAddr = state(o) === SockState.BOUND ? net.getAddr(o, Sock.LOCAL) : { family: fam, port: net.nextPort(), ip };
+    net.setAddr(o, Sock.LOCAL, mine);
+    net.setAddr(o, Sock.PEER, a);
+    net.setAddr(s, Sock.LOCAL, a);
+    net.setAddr(s, Sock.PEER, mine);
+    i32[w(Math.min(o, s), Sock.PAIR_REFS)] = 2;
+    Atomics.store(i32, w(s, Sock.LINK), o + 1);
+    Atomics.store(i32, w(o, Sock.LINK), s + 1);
+    Atomics.store(i32, w(s, Sock.STATE), SockState.CONNECTED);
+    const room = Math.max(1, Math.min(i32[optWord(lst, SockOption.NOOP)]! || ACC_SLOTS, ACC_SLOTS));
+    net.lockSock(lst);
+    const head = Atomics.load(i32, w(lst, Sock.ACC_HEAD)), tail = i32[w(lst, Sock.ACC_TAIL)]!;
+    const fits = ((tail - head) >>> 0) < room;
+    if (fits) {
+      i32[w(lst, Sock.ACC_Q + (tail >>> 0) % ACC_SLOTS)] = s;
+      Atomics.store(i32, w(lst, Sock.ACC_TAIL), (tail + 1) | 0);
+    }
+    net.unlockSock(lst);
+    if (!fits) {
+      // A full backlog refuses (Linux would retry SYNs until a timeout).
+      Atomics.store(i32, w(o, Sock.LINK), 0);
+      i32[w(Math.min(o, s), Sock.PAIR_REFS)] = 0;
+      net.free(s);
+      return Errno.CONNREFUSED;
+    }
+    Atomics.store(i32, w(o, Sock.STATE), SockState.CONNECTED);
+    net.changed(lst);
+    net.changed(o);
+    return 0;
   }
 
   // ---- stream data path -----------------------------------------------------------------------------
@@ -148,30 +227,36 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       }
       const st = state(o);
       if (st !== SockState.CONNECTED) throw new WasiError(st === SockState.FAILED ? Errno.PIPE : Errno.NOTCONN);
-      if (i32[w(o, Sock.FLAGS)]! & SockFlag.TX_SHUT) {
+      if (i32[w(o, Sock.FLAGS)]! & (SockFlag.TX_SHUT | SockFlag.PEER_GONE)) {
         if (done > 0) return done;
         throw new WasiError(Errno.PIPE);
       }
-      const seq = Atomics.load(i32, w(o, Sock.SEQ));
+      // In-process peer: straight into its RX ring (its readers bump its SEQ as they consume);
+      // otherwise into our TX ring for the owner.
+      const peer = net.linkOf(o);
+      const ro = peer >= 0 ? peer : o, rr = peer >= 0 ? 0 : 1;
+      const tailWord = w(ro, rr === 0 ? Sock.RX_TAIL : Sock.TX_TAIL);
+      const seq = Atomics.load(i32, w(ro, Sock.SEQ));
       net.lockSock(o);
-      const tail = i32[w(o, Sock.TX_TAIL)]! >>> 0;
-      const free = NET_RING_BYTES - net.used(o, 1);
+      const tail = i32[tailWord]! >>> 0;
+      const free = NET_RING_BYTES - net.used(ro, rr);
       const n = Math.min(free, data.length - done);
       if (n > 0) {
-        net.copyIn(o, 1, tail, data.subarray(done, done + n));
-        Atomics.store(i32, w(o, Sock.TX_TAIL), (tail + n) | 0);
+        net.copyIn(ro, rr, tail, data.subarray(done, done + n));
+        Atomics.store(i32, tailWord, (tail + n) | 0);
       }
       net.unlockSock(o);
       if (n > 0) {
         done += n;
-        net.want(o, Want.TX);
+        if (peer >= 0) net.changed(peer);
+        else net.want(o, Want.TX);
         continue;
       }
       if (nonblocking(base) || dontWait) {
         if (done > 0) return done;
         throw new WasiError(Errno.AGAIN);
       }
-      if (!waitChange(o, seq, deadline)) {
+      if (!waitChange(ro, seq, deadline)) {
         if (done > 0) return done;
         throw new WasiError(Errno.AGAIN);
       }
@@ -208,7 +293,10 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       }
       net.unlockSock(o);
       if (n > 0) {
-        if (!(flags & RiFlags.PEEK) && i32[w(o, Sock.FLAGS)]! & SockFlag.PAUSED) net.want(o, Want.RX);
+        if (!(flags & RiFlags.PEEK)) {
+          if (net.linkOf(o) >= 0) net.changed(o); // a writer blocked on our full ring
+          else if (i32[w(o, Sock.FLAGS)]! & SockFlag.PAUSED) net.want(o, Want.RX);
+        }
         got += n;
         if (got >= want || !(flags & RiFlags.WAITALL) || flags & RiFlags.PEEK) return got;
         continue;
@@ -412,8 +500,9 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
         return { nbytes: free, hangup: false, ready: free > DGRAM_HEADER };
       }
       if (st !== SockState.CONNECTED) return { nbytes: 0, hangup: false, ready: false };
-      const free = NET_RING_BYTES - net.used(o, 1);
-      const shut = (Atomics.load(i32, w(o, Sock.FLAGS)) & SockFlag.TX_SHUT) !== 0;
+      const peer = net.linkOf(o);
+      const free = NET_RING_BYTES - (peer >= 0 ? net.used(peer, 0) : net.used(o, 1));
+      const shut = (Atomics.load(i32, w(o, Sock.FLAGS)) & (SockFlag.TX_SHUT | SockFlag.PEER_GONE)) !== 0;
       return { nbytes: free, hangup: shut, ready: free > 0 || shut };
     },
   };
@@ -499,7 +588,11 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
         if (st !== SockState.NEW && st !== SockState.BOUND) return Errno.INVAL;
         if (st === SockState.NEW) bind(o, anyAddr(i32[w(o, Sock.FAMILY)]!));
         i32[optWord(o, SockOption.NOOP)] = Math.max(1, Math.min(backlog | 0 || 1, ACC_SLOTS));
-        ask('listen', o);
+        if (k.cfg.netHost) ask('listen', o);
+        else {
+          Atomics.store(i32, w(o, Sock.STATE), SockState.LISTENING);
+          net.changed(o);
+        }
         return 0;
       } catch (e) {
         return k.fail(e);
@@ -540,6 +633,9 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
         if (st === SockState.FAILED) return takeError(o) || Errno.CONNREFUSED;
         if (st !== SockState.NEW && st !== SockState.BOUND) return Errno.INVAL;
         if (a.port === 0) return Errno.CONNREFUSED;
+        const lst = localListener(a);
+        if (lst >= 0) return connectLocal(o, lst, a);
+        if (!k.cfg.netHost) return isLoopback(a) ? Errno.CONNREFUSED : Errno.NETUNREACH;
         net.setAddr(o, Sock.PEER, a);
         Atomics.store(i32, w(o, Sock.STATE), SockState.CONNECTING);
         k.host.post({ t: 'net', op: 'connect', o });
@@ -633,7 +729,11 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
         if (how & SdFlags.RD) Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.RX_SHUT);
         if (how & SdFlags.WR) {
           Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.TX_SHUT);
-          if (kindOf(o) === SockKind.STREAM) net.want(o, Want.SHUT_WR);
+          const peer = net.linkOf(o);
+          if (peer >= 0) {
+            Atomics.or(i32, w(peer, Sock.FLAGS), SockFlag.RX_EOF);
+            net.changed(peer);
+          } else if (kindOf(o) === SockKind.STREAM) net.want(o, Want.SHUT_WR);
         }
         net.changed(o);
         return 0;
@@ -824,6 +924,19 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   k.streams[FdKind.SOCKET] = stream;
   k.releaseHooks[FdKind.SOCKET] = (e: FdEntry) => {
     const o = e.object ?? 0;
+    if (net.linkOf(o) >= 0) return net.closeLinked(o);
+    if (!k.cfg.netHost) {
+      // No owner (browser): nothing else holds the object; connections never accepted go with it.
+      if (state(o) === SockState.LISTENING) {
+        for (let hd = i32[w(o, Sock.ACC_HEAD)]! >>> 0; hd !== i32[w(o, Sock.ACC_TAIL)]! >>> 0; hd = (hd + 1) >>> 0) {
+          net.closeLinked(i32[w(o, Sock.ACC_Q + hd % ACC_SLOTS)]!);
+        }
+      }
+      Atomics.store(i32, w(o, Sock.STATE), SockState.CLOSED);
+      net.free(o);
+      net.changed(o);
+      return;
+    }
     const hosted = (Atomics.load(i32, w(o, Sock.FLAGS)) & SockFlag.HOSTED) !== 0;
     const gen = Atomics.load(i32, w(o, Sock.CLOSED_GEN));
     Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.TX_SHUT | SockFlag.RX_SHUT);
