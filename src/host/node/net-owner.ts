@@ -101,8 +101,11 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
       if (!alive()) return;
       h.pending.push(b);
       if (!flushRx(o, h)) {
-        s.pause();
+        // Publish PAUSED before looking at the ring again: a reader that consumed in between either
+        // left room for this second try or sees the flag and rings Want.RX.
         Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.PAUSED);
+        if (flushRx(o, h)) Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
+        else s.pause();
       }
     });
     s.on('end', () => {
@@ -382,9 +385,11 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
         if (!h) continue;
         if (bits & Want.SHUT_WR) h.shutPending = true;
         if (bits & (Want.TX | Want.SHUT_WR)) drainTx(o, h);
-        if (bits & Want.RX && h.tcp && flushRx(o, h)) {
-          Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
-          h.tcp.resume();
+        if (bits & Want.RX && h.tcp && h.pending.length > 0) {
+          if (flushRx(o, h)) {
+            Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
+            h.tcp.resume();
+          }
         }
         if (bits & Want.ACCEPT) queueAccepted(o, h);
         if (bits & Want.OPTS && h.tcp) h.tcp.setKeepAlive(opt(o, SockOption.KEEP_ALIVE) !== 0);
