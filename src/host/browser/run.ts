@@ -53,6 +53,12 @@ export interface RunOptions {
   spareWorkers?: number;
   /** Log every syscall (to console and stderr). */
   trace?: boolean;
+  /**
+   * WASIX sockets. The page has no host network: sockets between the program's threads over 127.0.0.1
+   * (and ::1) work in-process; connecting anywhere else gives ENETUNREACH. On by default (nothing leaves
+   * the page); false turns sockets off (EACCES).
+   */
+  net?: boolean;
   /** Aborting ends the program (every thread) with exit code 130. */
   signal?: AbortSignal;
 }
@@ -202,6 +208,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     kernel: {
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: !!options.trace,
+      net: options.net === false ? undefined : { all: true, allow: [] },
     },
   });
   const onAbort = (): void => void proc.kill(ABORT_EXIT_CODE);

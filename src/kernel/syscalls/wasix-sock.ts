@@ -892,7 +892,11 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
         const lit = parseIp(host);
         let list: { family: number; ip: Uint8Array }[];
         if (lit) list = [lit];
-        else {
+        else if (!k.cfg.netHost) {
+          // No host resolver (browser): only the loopback names exist.
+          if (host !== 'localhost' && host !== 'localhost.localdomain') return Errno.NOENT;
+          list = [{ family: AddressFamily.INET4, ip: Uint8Array.of(127, 0, 0, 1) }];
+        } else {
           const seq = k.chan.begin();
           k.host.post({ t: 'net', op: 'resolve', o: -1, host, port: port & 0xffff, slot: k.slot, seq });
           const r = k.chan.wait(seq);
