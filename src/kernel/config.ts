@@ -67,6 +67,11 @@ export interface ThreadHost {
   cpuCount(): number;
   processCpuTimeNs(): number;
   threadCpuTimeNs(): number;
+  /**
+   * Writes to a host socket fd from this thread without blocking (Node: a nonblocking TCP fd owned by the
+   * coordinator's event loop); returns the bytes written, 0 when the socket is full. Optional.
+   */
+  socketWrite?(fd: number, data: Uint8Array): number;
   /** Writes a diagnostic line (trace log, trap report). */
   log(line: string): void;
 }

@@ -60,6 +60,15 @@ export const Sock = {
   LINK: 90,
   /** Linked pairs: references left to the pair (kept in the lower object; both freed at 0). */
   PAIR_REFS: 91,
+  /** Host socket fd + 1, when the host lets threads write to it directly (Node: the TCP handle's fd). */
+  HOST_FD: 92,
+  /**
+   * 1 while nothing is queued on the host side (TX ring empty, host write queue empty): a sender may
+   * then write to HOST_FD itself instead of going through the ring and the owner. Senders clear it
+   * (under the socket lock) when they append to the ring; the owner clears it before each host write
+   * and sets it when its queue drained.
+   */
+  DIRECT: 93,
   /** Bumped by the owner when it has released the object (kept across reuse, unlike the rest). */
   CLOSED_GEN: 95,
   WORDS: 96,
@@ -106,7 +115,7 @@ export const Want = {
 
 export const MAX_SOCKETS = 64;
 /** Bytes per ring (one RX and one TX ring per socket). */
-export const NET_RING_BYTES = 64 * 1024;
+export const NET_RING_BYTES = 128 * 1024;
 
 /** Epoll interest lists: MAX_EPOLLS lists of EPOLL_ENTRIES entries. */
 export const MAX_EPOLLS = 32;

@@ -92,6 +92,12 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
   function attachTcp(o: number, s: net.Socket): void {
     const h = host(o);
     h.tcp = s;
+    // Let guest threads write to the fd themselves while nothing is queued here (see Sock.DIRECT).
+    const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd === 'number' && fd >= 0) {
+      i32[w(o, Sock.HOST_FD)] = fd + 1;
+      Atomics.store(i32, w(o, Sock.DIRECT), s.writableLength === 0 ? 1 : 0);
+    }
     // The owner already coalesces a guest's writes into one host write per wake-up; Nagle on top would
     // add its ACK wait to every request/response turn.
     s.setNoDelay(true);
@@ -119,6 +125,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
       st.changed(o);
     });
     s.on('close', () => {
+      Atomics.store(i32, w(o, Sock.DIRECT), 0);
       if (!alive()) return;
       h.ended = true;
       if (h.pending.length === 0) Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.RX_EOF);
@@ -139,12 +146,21 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     if (!s || h.blocked) return;
     const n = st.used(o, 1);
     if (n > 0) {
+      Atomics.store(i32, w(o, Sock.DIRECT), 0); // before taking bytes: no direct write may overtake them
       const head = i32[w(o, Sock.TX_HEAD)]! >>> 0;
       const buf = Buffer.allocUnsafe(n);
       st.copyOut(o, 1, head, buf, 0, n);
       Atomics.store(i32, w(o, Sock.TX_HEAD), (head + n) | 0);
       st.changed(o);
-      if (!s.destroyed) s.write(buf);
+      if (!s.destroyed) {
+        s.write(buf, () => {
+          // Everything handed over so far is in the kernel: direct writes keep the order again.
+          if (hosted[o] === h && !h.shutPending && !s.destroyed && s.writableLength === 0 && st.used(o, 1) === 0 &&
+            i32[w(o, Sock.HOST_FD)]! > 0) {
+            Atomics.store(i32, w(o, Sock.DIRECT), 1);
+          }
+        });
+      }
       if (s.writableLength > HIGH_WATER) h.blocked = true;
     }
     if (h.shutPending && st.used(o, 1) === 0 && !h.blocked) {
@@ -336,6 +352,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
   // ---- guest work (doorbell) ----------------------------------------------------------------------------
 
   function release(o: number): void {
+    Atomics.store(i32, w(o, Sock.DIRECT), 0);
     const h = hosted[o];
     hosted[o] = undefined;
     if (h) {
@@ -383,7 +400,10 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
         }
         const h = hosted[o];
         if (!h) continue;
-        if (bits & Want.SHUT_WR) h.shutPending = true;
+        if (bits & Want.SHUT_WR) {
+          h.shutPending = true;
+          Atomics.store(i32, w(o, Sock.DIRECT), 0);
+        }
         if (bits & (Want.TX | Want.SHUT_WR)) drainTx(o, h);
         if (bits & Want.RX && h.tcp && h.pending.length > 0) {
           if (flushRx(o, h)) {

@@ -19,6 +19,8 @@ export const SOCKET_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_R
 
 /** How long one wait on a socket lasts before re-checking that the process is alive (ms). */
 const WAIT_SLICE_MS = 200;
+/** Checks of a socket's sequence word before a blocked call parks (a few µs of spinning). */
+const SPIN_CHECKS = 1000;
 
 /** Socket calls as seen by a guest thread: shared-state work here, host socket work in the owner. */
 export interface SocketLayer {
@@ -65,6 +67,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     return { base, o: fds.i32[fds.desc(base) + 7 /* Desc.OBJECT */]! };
   }
 
+  const directWrite = k.host.socketWrite?.bind(k.host);
   const nonblocking = (base: number): boolean => (fds.i32[base + Fd.FLAGS]! & FdFlags.NONBLOCK) !== 0;
   const state = (o: number): number => Atomics.load(i32, w(o, Sock.STATE));
   const kindOf = (o: number): number => i32[w(o, Sock.TYPE)]!;
@@ -78,7 +81,11 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   function waitChange(o: number, seq: number, deadline: number): boolean {
     const left = deadline - performance.now();
     if (left <= 0) return false;
-    Atomics.wait(i32, w(o, Sock.SEQ), seq, Math.min(left, WAIT_SLICE_MS));
+    const at = w(o, Sock.SEQ);
+    // A peer thread usually answers within microseconds: spin briefly before parking (a futex wake-up
+    // costs tens of µs, which would dominate a loopback round trip).
+    for (let i = 0; i < SPIN_CHECKS; i++) if (Atomics.load(i32, at) !== seq) return true;
+    Atomics.wait(i32, at, seq, Math.min(left, WAIT_SLICE_MS));
     k.checkAlive();
     return true;
   }
@@ -238,10 +245,27 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       const tailWord = w(ro, rr === 0 ? Sock.RX_TAIL : Sock.TX_TAIL);
       const seq = Atomics.load(i32, w(ro, Sock.SEQ));
       net.lockSock(o);
+      if (peer < 0 && directWrite && Atomics.load(i32, w(o, Sock.DIRECT)) === 1 && net.used(o, 1) === 0) {
+        // Nothing queued anywhere: write to the host socket from this thread (no owner hop).
+        let wrote: number;
+        try {
+          wrote = directWrite(i32[w(o, Sock.HOST_FD)]! - 1, data.subarray(done));
+        } catch (e) {
+          net.unlockSock(o);
+          if (done > 0) return done;
+          throw e;
+        }
+        done += wrote;
+        if (done === data.length) {
+          net.unlockSock(o);
+          return done;
+        }
+      }
       const tail = i32[tailWord]! >>> 0;
       const free = NET_RING_BYTES - net.used(ro, rr);
       const n = Math.min(free, data.length - done);
       if (n > 0) {
+        if (peer < 0) Atomics.store(i32, w(o, Sock.DIRECT), 0);
         net.copyIn(ro, rr, tail, data.subarray(done, done + n));
         Atomics.store(i32, tailWord, (tail + n) | 0);
       }
