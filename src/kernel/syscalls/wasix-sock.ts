@@ -13,6 +13,7 @@ import {
 } from '../net-state.js';
 import type { StreamOps } from '../streams.js';
 import type { SyscallTable } from './types.js';
+import { argFormatters } from '../trace.js';
 
 export const SOCKET_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRITE |
   Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET | Rights.SOCK_SHUTDOWN | Rights.SOCK_ACCEPT;
@@ -980,3 +981,22 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   };
   return { table, stream, objectOf, insertFd, accept };
 }
+
+/** Trace decoding: the address a bind/connect/send_to names, e.g. "127.0.0.1:8080". */
+function describeAddr(k: Kernel, ptr: number): string {
+  try {
+    const m = k.mem.sync();
+    const p = m.check(ptr, AddrPort.size);
+    const family = m.dv.getUint8(p + AddrPort.tag);
+    if (family !== AddressFamily.INET4 && family !== AddressFamily.INET6) return `family ${family}`;
+    const ip = m.u8.slice(p + AddrPort.addr, p + AddrPort.addr + (family === AddressFamily.INET6 ? 16 : 4));
+    const port = m.dv.getUint16(p + AddrPort.port, true);
+    const text = ipString({ family, port, ip });
+    return family === AddressFamily.INET6 ? `[${text}]:${port}` : `${text}:${port}`;
+  } catch {
+    return 'bad address pointer';
+  }
+}
+argFormatters['sock_bind'] = (k, a) => describeAddr(k, a[1] as number);
+argFormatters['sock_connect'] = (k, a) => describeAddr(k, a[1] as number);
+argFormatters['sock_send_to'] = (k, a) => describeAddr(k, a[4] as number);
