@@ -94,7 +94,9 @@ export class WeftProcess {
       hasThreadStart: this.threaded,
       usesWasix: opts.info.usesWasix,
       wasixSab: opts.info.usesWasix ? WasixState.create().sab : undefined,
-      netSab: opts.info.usesWasix || opts.listeners?.length ? NetState.create().sab : undefined,
+      // 16 MiB of rings (committed only as touched): only for programs that can open sockets or epolls.
+      netSab: (opts.info.usesWasix && opts.info.functionImports.some((n) => /^wasix_(32|64)v1\.(sock_|epoll_|resolve$)/.test(n))) ||
+        opts.listeners?.length ? NetState.create().sab : undefined,
       netHost: !!opts.net,
     };
     this.netOwner = this.cfg.netSab && opts.net ? opts.net(new NetState(this.cfg.netSab), (l) => host.log(l)) : undefined;
