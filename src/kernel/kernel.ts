@@ -1,7 +1,7 @@
 import { Errno, toErrno } from '../abi/errno.js';
 import type { FsBackend } from '../fs/backend.js';
-import { ChannelClient } from '../threads/channel.js';
-import { Control, Ctl } from '../threads/control.js';
+import { ChannelClient } from './channel.js';
+import { Control, Ctl } from './control.js';
 import type { KernelConfig, ThreadHost } from './config.js';
 import { isSentinel, ProcExit, ThreadKilled } from './exits.js';
 import { FdTable, type FdEntry } from './fdtable.js';
@@ -45,6 +45,8 @@ export class Kernel {
   net: NetState | undefined;
   /** Signal delivery (WASIX modules only). */
   signals: SignalDelivery | undefined;
+  /** The syscall boundary's per-kind helpers (kernel/imports.ts), built once per thread. */
+  boundaries: Record<string, unknown> | undefined;
   /** ms to add to performance.now() to get the process-wide monotonic clock. */
   readonly monoOffsetMs: number;
 

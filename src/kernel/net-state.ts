@@ -1,4 +1,4 @@
-import { spinLock, spinUnlock } from '../threads/lock.js';
+import { spinLock, spinUnlock } from './lock.js';
 
 /**
  * Process-wide network state in one SharedArrayBuffer (WASIX modules): the socket objects with their

@@ -1,7 +1,6 @@
 import { inspectModule } from '../../abi/wasm-module.js';
 import type { BackendDescriptor } from '../../fs/backend.js';
-import { MemoryFsBackend } from '../../fs/memfs.js';
-import { H } from '../../fs/memfs/layout.js';
+import { lockedMemoryFilesystems, recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { WeftProcess } from '../../threads/process.js';
@@ -156,14 +155,10 @@ function outputSink(
  * worker asynchronously, so give it a moment first.
  */
 async function recoverFilesystems(preopens: PreopenConfig[]): Promise<void> {
-  const seen = new Set<SharedArrayBuffer>();
-  for (const { backend: d } of preopens) {
-    if (d.kind !== 'memory' || seen.has(d.sab)) continue;
-    seen.add(d.sab);
-    if (Atomics.load(new Int32Array(d.sab, 0, 16), H.LOCK) === 0) continue;
-    await new Promise((r) => setTimeout(r, 50));
-    new MemoryFsBackend(d, { canBlock: false }).recover();
-  }
+  const descriptors = preopens.map((p) => p.backend);
+  if (lockedMemoryFilesystems(descriptors).length === 0) return;
+  await new Promise((r) => setTimeout(r, 50));
+  recoverMemoryFilesystems(descriptors);
 }
 
 /**

@@ -1,12 +1,12 @@
 import { Errno, WasiError } from '../../abi/errno.js';
 import { FdFlags, Filetype, Rights } from '../../abi/constants.js';
 import { EpollCtl, EpollEvent, EpollType } from '../../abi/net.js';
-import { spinLock, spinUnlock } from '../../threads/lock.js';
+import { spinLock, spinUnlock } from '../lock.js';
 import { Desc, Fd, FdKind, type FdEntry } from '../fdtable.js';
 import type { Kernel } from '../kernel.js';
 import { EPOLL_ENTRIES, Ep, NetState } from '../net-state.js';
 import { stdioReadProbe } from './poll.js';
-import type { SyscallTable } from './types.js';
+import { blocking, type SyscallTable } from './types.js';
 
 const EPOLL_RIGHTS = Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 /** Events a caller may ask for (ERR and HUP are always reported). */
@@ -149,7 +149,7 @@ export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
       }
     },
 
-    epoll_wait(epfd: number, eventsPtr: number, maxevents: number, timeout: bigint, retN: number) {
+    epoll_wait: blocking(function epoll_wait(epfd: number, eventsPtr: number, maxevents: number, timeout: bigint, retN: number) {
       try {
         k.checkAlive();
         const m = k.mem.sync();
@@ -231,7 +231,7 @@ export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
       } catch (err) {
         return k.fail(err);
       }
-    },
+    }),
   };
 }
 

@@ -12,7 +12,7 @@ import {
   ACC_SLOTS, DGRAM_HEADER, MAX_SOCKETS, NET_RING_BYTES, NetState, Sock, SockFlag, SockKind, SockState, Want, type SockAddr,
 } from '../net-state.js';
 import type { StreamOps } from '../streams.js';
-import type { SyscallTable } from './types.js';
+import { blocking, type SyscallTable } from './types.js';
 import { argFormatters } from '../trace.js';
 
 export const SOCKET_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRITE |
@@ -624,7 +624,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       }
     },
 
-    sock_accept_v2(fd: number, flags: number, retFd: number, retAddr: number) {
+    sock_accept_v2: blocking(function sock_accept_v2(fd: number, flags: number, retFd: number, retAddr: number) {
       try {
         const m = k.mem.sync();
         m.check(retFd, 4);
@@ -636,9 +636,9 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       } catch (e) {
         return k.fail(e);
       }
-    },
+    }),
 
-    sock_connect(fd: number, addrPtr: number) {
+    sock_connect: blocking(function sock_connect(fd: number, addrPtr: number) {
       try {
         const { base, o } = objectOf(fd);
         const a = readAddr(addrPtr);
@@ -676,10 +676,10 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       } catch (e) {
         return k.fail(e);
       }
-    },
+    }),
 
     // preview1 signatures (wasix-libc imports these from wasi_snapshot_preview1).
-    sock_recv(fd: number, iovsPtr: number, iovsLen: number, flags: number, retN: number, retFlags: number) {
+    sock_recv: blocking(function sock_recv(fd: number, iovsPtr: number, iovsLen: number, flags: number, retN: number, retFlags: number) {
       try {
         k.checkAlive();
         const m = k.mem.sync();
@@ -694,9 +694,9 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       } catch (e) {
         return k.fail(e);
       }
-    },
+    }),
 
-    sock_recv_from(fd: number, iovsPtr: number, iovsLen: number, flags: number, retN: number, retFlags: number, retAddr: number) {
+    sock_recv_from: blocking(function sock_recv_from(fd: number, iovsPtr: number, iovsLen: number, flags: number, retN: number, retFlags: number, retAddr: number) {
       try {
         k.checkAlive();
         const m = k.mem.sync();
@@ -714,9 +714,9 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       } catch (e) {
         return k.fail(e);
       }
-    },
+    }),
 
-    sock_send(fd: number, iovsPtr: number, iovsLen: number, _flags: number, retN: number) {
+    sock_send: blocking(function sock_send(fd: number, iovsPtr: number, iovsLen: number, _flags: number, retN: number) {
       try {
         k.checkAlive();
         const m = k.mem.sync();
@@ -727,9 +727,9 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       } catch (e) {
         return k.fail(e);
       }
-    },
+    }),
 
-    sock_send_to(fd: number, iovsPtr: number, iovsLen: number, _flags: number, addrPtr: number, retN: number) {
+    sock_send_to: blocking(function sock_send_to(fd: number, iovsPtr: number, iovsLen: number, _flags: number, addrPtr: number, retN: number) {
       try {
         k.checkAlive();
         const m = k.mem.sync();
@@ -743,7 +743,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       } catch (e) {
         return k.fail(e);
       }
-    },
+    }),
 
     sock_shutdown(fd: number, how: number) {
       try {
@@ -903,7 +903,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     sock_join_multicast_v6: () => Errno.NOTSUP,
     sock_leave_multicast_v6: () => Errno.NOTSUP,
 
-    resolve(hostPtr: number, hostLen: number, port: number, addrsPtr: number, naddrs: number, retN: number) {
+    resolve: blocking(function resolve(hostPtr: number, hostLen: number, port: number, addrsPtr: number, naddrs: number, retN: number) {
       try {
         const m = k.mem.sync();
         m.check(retN, 4);
@@ -947,7 +947,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       } catch (e) {
         return k.fail(e);
       }
-    },
+    }),
   };
 
   k.streams[FdKind.SOCKET] = stream;
