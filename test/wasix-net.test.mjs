@@ -30,7 +30,7 @@ test('network is off by default: socket() fails with EACCES, logged with --trace
   const r = await run('tcp_echo', ['threads', '1'], ['--trace']);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /FAIL socket: errno=EACCES/);
-  assert.match(r.stderr, /network socket denied/);
+  assert.match(r.stderr, /network socket not allowed/);
 });
 
 test('--net-allow: listed addresses work, others are EACCES', async () => {
@@ -168,4 +168,29 @@ test('--tcp-listen on a port in use fails before the program runs', async () => 
   } finally {
     s.close();
   }
+});
+
+test('library: run() with net: true (and without) — and the host process exits by itself afterwards', async () => {
+  // In a child process, so that a socket or handle left open would show up as a process that never exits.
+  const script = `
+    import { run } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+    const wasm = ${JSON.stringify(fixture('wasix', 'tcp_echo'))};
+    let out = '';
+    const stdout = (b) => (out += Buffer.from(b).toString());
+    const on = await run(wasm, { args: ['tcp_echo', 'threads', '2'], net: true, stdout });
+    const allowed = await run(wasm, { args: ['tcp_echo', 'main', '1'], net: ['localhost:*'], stdout });
+    const off = await run(wasm, { args: ['tcp_echo', 'threads', '1'], stdout });
+    console.log(JSON.stringify({ on, allowed, off, out }));
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (b) => (out += b));
+  child.stderr.on('data', (b) => (err += b));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  assert.equal(code, 0, err);
+  const r = JSON.parse(out);
+  assert.deepEqual([r.on, r.allowed, r.off], [0, 0, 1]);
+  assert.equal(r.out, 'echo: 2 clients x 100 round trips ok\necho: 1 clients x 100 round trips ok\nFAIL socket: errno=EACCES\n');
 });

@@ -57,7 +57,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
 
   function deny(what: string, a?: SockAddr): never {
     if (k.cfg.trace) {
-      k.host.log(`weft: [tid ${k.tid}] network ${what}${a ? ` ${ipString(a)}:${a.port}` : ''} denied (no --net / --net-allow)`);
+      k.host.log(`weft: [tid ${k.tid}] network ${what}${a ? ` ${ipString(a)}:${a.port}` : ''} not allowed (--net / --net-allow)`);
     }
     throw new WasiError(Errno.ACCES);
   }
