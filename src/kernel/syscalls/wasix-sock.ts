@@ -12,7 +12,7 @@ import {
   ACC_SLOTS, DGRAM_HEADER, MAX_SOCKETS, NET_RING_BYTES, NetState, Sock, SockFlag, SockKind, SockState, Want, type SockAddr,
 } from '../net-state.js';
 import type { StreamOps } from '../streams.js';
-import { blocking, type SyscallTable } from './types.js';
+import { blocking, errno, type SyscallTable } from './types.js';
 import { argFormatters } from '../trace.js';
 
 export const SOCKET_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRITE |
@@ -563,340 +563,260 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   }
 
   const table: SyscallTable = {
-    sock_open(af: number, type: number, proto: number, retFd: number) {
+    sock_open: errno(function sock_open(af: number, type: number, proto: number, retFd: number) {
+      const m = k.mem.sync();
+      m.check(retFd, 4);
+      if (af !== AddressFamily.INET4 && af !== AddressFamily.INET6) return Errno.AFNOSUPPORT;
+      let kind: number;
+      if (type === SockType.STREAM && (proto === SockProto.IP || proto === SockProto.TCP)) kind = SockKind.STREAM;
+      else if (type === SockType.DGRAM && (proto === SockProto.IP || proto === SockProto.UDP)) kind = SockKind.DGRAM;
+      else if (type === SockType.STREAM || type === SockType.DGRAM) return Errno.PROTONOSUPPORT;
+      else return Errno.NOTSUP;
+      if (!netAllowed(k, undefined)) deny('socket');
+      const o = net.alloc(kind, af);
+      if (o < 0) return Errno.NFILE;
+      let fd: number;
       try {
-        const m = k.mem.sync();
-        m.check(retFd, 4);
-        if (af !== AddressFamily.INET4 && af !== AddressFamily.INET6) return Errno.AFNOSUPPORT;
-        let kind: number;
-        if (type === SockType.STREAM && (proto === SockProto.IP || proto === SockProto.TCP)) kind = SockKind.STREAM;
-        else if (type === SockType.DGRAM && (proto === SockProto.IP || proto === SockProto.UDP)) kind = SockKind.DGRAM;
-        else if (type === SockType.STREAM || type === SockType.DGRAM) return Errno.PROTONOSUPPORT;
-        else return Errno.NOTSUP;
-        if (!netAllowed(k, undefined)) deny('socket');
-        const o = net.alloc(kind, af);
-        if (o < 0) return Errno.NFILE;
-        let fd: number;
-        try {
-          fd = insertFd(o, kind, 0);
-        } catch (e) {
-          net.free(o);
-          throw e;
-        }
-        m.setU32(retFd, fd);
-        return 0;
+        fd = insertFd(o, kind, 0);
       } catch (e) {
-        return k.fail(e);
+        net.free(o);
+        throw e;
       }
-    },
+      m.setU32(retFd, fd);
+      return 0;
+    }),
 
     sock_pair() {
       return Errno.NOTSUP;
     },
 
-    sock_bind(fd: number, addrPtr: number) {
-      try {
-        const { o } = objectOf(fd);
-        bind(o, readAddr(addrPtr));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    sock_bind: errno(function sock_bind(fd: number, addrPtr: number) {
+      const { o } = objectOf(fd);
+      bind(o, readAddr(addrPtr));
+      return 0;
+    }),
 
-    sock_listen(fd: number, backlog: number) {
-      try {
-        const { o } = objectOf(fd);
-        if (kindOf(o) !== SockKind.STREAM) return Errno.NOTSUP;
-        const st = state(o);
-        if (st === SockState.LISTENING) return 0;
-        if (st !== SockState.NEW && st !== SockState.BOUND) return Errno.INVAL;
-        if (st === SockState.NEW) bind(o, anyAddr(i32[w(o, Sock.FAMILY)]!));
-        i32[optWord(o, SockOption.NOOP)] = Math.max(1, Math.min(backlog | 0 || 1, ACC_SLOTS));
-        if (k.cfg.netHost) ask('listen', o);
-        else {
-          Atomics.store(i32, w(o, Sock.STATE), SockState.LISTENING);
-          net.changed(o);
-        }
-        return 0;
-      } catch (e) {
-        return k.fail(e);
+    sock_listen: errno(function sock_listen(fd: number, backlog: number) {
+      const { o } = objectOf(fd);
+      if (kindOf(o) !== SockKind.STREAM) return Errno.NOTSUP;
+      const st = state(o);
+      if (st === SockState.LISTENING) return 0;
+      if (st !== SockState.NEW && st !== SockState.BOUND) return Errno.INVAL;
+      if (st === SockState.NEW) bind(o, anyAddr(i32[w(o, Sock.FAMILY)]!));
+      i32[optWord(o, SockOption.NOOP)] = Math.max(1, Math.min(backlog | 0 || 1, ACC_SLOTS));
+      if (k.cfg.netHost) ask('listen', o);
+      else {
+        Atomics.store(i32, w(o, Sock.STATE), SockState.LISTENING);
+        net.changed(o);
       }
-    },
+      return 0;
+    }),
 
     sock_accept_v2: blocking(function sock_accept_v2(fd: number, flags: number, retFd: number, retAddr: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(retFd, 4);
-        m.check(retAddr, AddrPort.size);
-        const r = accept(fd, flags);
-        m.setU32(retFd, r.fd);
-        writeAddr(retAddr, r.peer);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
+      const m = k.mem.sync();
+      m.check(retFd, 4);
+      m.check(retAddr, AddrPort.size);
+      const r = accept(fd, flags);
+      m.setU32(retFd, r.fd);
+      writeAddr(retAddr, r.peer);
+      return 0;
     }),
 
     sock_connect: blocking(function sock_connect(fd: number, addrPtr: number) {
-      try {
-        const { base, o } = objectOf(fd);
-        const a = readAddr(addrPtr);
-        if (a.family !== i32[w(o, Sock.FAMILY)]) return Errno.AFNOSUPPORT;
-        if (!netAllowed(k, a)) deny('connect to', a);
-        if (kindOf(o) === SockKind.DGRAM) {
-          ensureBound(o);
-          net.setAddr(o, Sock.PEER, a);
-          Atomics.store(i32, w(o, Sock.STATE), SockState.CONNECTED);
-          return 0;
-        }
-        const st = state(o);
-        if (st === SockState.CONNECTING) return Errno.ALREADY;
-        if (st === SockState.CONNECTED) return Errno.ISCONN;
-        // A second connect() after a failed nonblocking one reports why (wasix-libc's getsockopt(SO_ERROR)
-        // always says 0, so this is how a program learns it).
-        if (st === SockState.FAILED) return takeError(o) || Errno.CONNREFUSED;
-        if (st !== SockState.NEW && st !== SockState.BOUND) return Errno.INVAL;
-        if (a.port === 0) return Errno.CONNREFUSED;
-        const lst = localListener(a);
-        if (lst >= 0) return connectLocal(o, lst, a);
-        if (!k.cfg.netHost) return isLoopback(a) ? Errno.CONNREFUSED : Errno.NETUNREACH;
+      const { base, o } = objectOf(fd);
+      const a = readAddr(addrPtr);
+      if (a.family !== i32[w(o, Sock.FAMILY)]) return Errno.AFNOSUPPORT;
+      if (!netAllowed(k, a)) deny('connect to', a);
+      if (kindOf(o) === SockKind.DGRAM) {
+        ensureBound(o);
         net.setAddr(o, Sock.PEER, a);
-        Atomics.store(i32, w(o, Sock.STATE), SockState.CONNECTING);
-        k.host.post({ t: 'net', op: 'connect', o });
-        if (nonblocking(base)) return Errno.INPROGRESS;
-        const deadline = deadlineOf(o, SockOption.CONNECT_TIMEOUT);
-        for (;;) {
-          const seq = Atomics.load(i32, w(o, Sock.SEQ));
-          const now = state(o);
-          if (now === SockState.CONNECTED) return 0;
-          if (now !== SockState.CONNECTING) return takeError(o) || Errno.CONNREFUSED;
-          if (!waitChange(o, seq, deadline)) return Errno.TIMEDOUT;
-        }
-      } catch (e) {
-        return k.fail(e);
+        Atomics.store(i32, w(o, Sock.STATE), SockState.CONNECTED);
+        return 0;
+      }
+      const st = state(o);
+      if (st === SockState.CONNECTING) return Errno.ALREADY;
+      if (st === SockState.CONNECTED) return Errno.ISCONN;
+      // A second connect() after a failed nonblocking one reports why (wasix-libc's getsockopt(SO_ERROR)
+      // always says 0, so this is how a program learns it).
+      if (st === SockState.FAILED) return takeError(o) || Errno.CONNREFUSED;
+      if (st !== SockState.NEW && st !== SockState.BOUND) return Errno.INVAL;
+      if (a.port === 0) return Errno.CONNREFUSED;
+      const lst = localListener(a);
+      if (lst >= 0) return connectLocal(o, lst, a);
+      if (!k.cfg.netHost) return isLoopback(a) ? Errno.CONNREFUSED : Errno.NETUNREACH;
+      net.setAddr(o, Sock.PEER, a);
+      Atomics.store(i32, w(o, Sock.STATE), SockState.CONNECTING);
+      k.host.post({ t: 'net', op: 'connect', o });
+      if (nonblocking(base)) return Errno.INPROGRESS;
+      const deadline = deadlineOf(o, SockOption.CONNECT_TIMEOUT);
+      for (;;) {
+        const seq = Atomics.load(i32, w(o, Sock.SEQ));
+        const now = state(o);
+        if (now === SockState.CONNECTED) return 0;
+        if (now !== SockState.CONNECTING) return takeError(o) || Errno.CONNREFUSED;
+        if (!waitChange(o, seq, deadline)) return Errno.TIMEDOUT;
       }
     }),
 
     // preview1 signatures (wasix-libc imports these from wasi_snapshot_preview1).
     sock_recv: blocking(function sock_recv(fd: number, iovsPtr: number, iovsLen: number, flags: number, retN: number, retFlags: number) {
-      try {
-        k.checkAlive();
-        const m = k.mem.sync();
-        m.check(retN, 4);
-        m.check(retFlags, 2);
-        const iovs = m.iovecs(iovsPtr, iovsLen);
-        const r = recv(fd, iovs, flags);
-        const mm = k.mem.sync();
-        mm.setU32(retN, r.n);
-        mm.setU16(retFlags, r.trunc ? RoFlags.DATA_TRUNCATED : 0);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
+      const m = k.mem.sync();
+      m.check(retN, 4);
+      m.check(retFlags, 2);
+      const iovs = m.iovecs(iovsPtr, iovsLen);
+      const r = recv(fd, iovs, flags);
+      const mm = k.mem.sync();
+      mm.setU32(retN, r.n);
+      mm.setU16(retFlags, r.trunc ? RoFlags.DATA_TRUNCATED : 0);
+      return 0;
     }),
 
     sock_recv_from: blocking(function sock_recv_from(fd: number, iovsPtr: number, iovsLen: number, flags: number, retN: number, retFlags: number, retAddr: number) {
-      try {
-        k.checkAlive();
-        const m = k.mem.sync();
-        m.check(retN, 4);
-        m.check(retFlags, 2);
-        m.check(retAddr, AddrPort.size);
-        const iovs = m.iovecs(iovsPtr, iovsLen);
-        const r = recv(fd, iovs, flags);
-        const from = r.from ?? net.getAddr(objectOf(fd).o, Sock.PEER);
-        const mm = k.mem.sync();
-        mm.setU32(retN, r.n);
-        mm.setU16(retFlags, r.trunc ? RoFlags.DATA_TRUNCATED : 0);
-        writeAddr(retAddr, from);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
+      const m = k.mem.sync();
+      m.check(retN, 4);
+      m.check(retFlags, 2);
+      m.check(retAddr, AddrPort.size);
+      const iovs = m.iovecs(iovsPtr, iovsLen);
+      const r = recv(fd, iovs, flags);
+      const from = r.from ?? net.getAddr(objectOf(fd).o, Sock.PEER);
+      const mm = k.mem.sync();
+      mm.setU32(retN, r.n);
+      mm.setU16(retFlags, r.trunc ? RoFlags.DATA_TRUNCATED : 0);
+      writeAddr(retAddr, from);
+      return 0;
     }),
 
     sock_send: blocking(function sock_send(fd: number, iovsPtr: number, iovsLen: number, _flags: number, retN: number) {
-      try {
-        k.checkAlive();
-        const m = k.mem.sync();
-        m.check(retN, 4);
-        const n = send(fd, m.iovecs(iovsPtr, iovsLen), undefined, false);
-        k.mem.sync().setU32(retN, n);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
+      const m = k.mem.sync();
+      m.check(retN, 4);
+      const n = send(fd, m.iovecs(iovsPtr, iovsLen), undefined, false);
+      k.mem.sync().setU32(retN, n);
+      return 0;
     }),
 
     sock_send_to: blocking(function sock_send_to(fd: number, iovsPtr: number, iovsLen: number, _flags: number, addrPtr: number, retN: number) {
-      try {
-        k.checkAlive();
-        const m = k.mem.sync();
-        m.check(retN, 4);
-        const iovs = m.iovecs(iovsPtr, iovsLen);
-        const { o } = objectOf(fd);
-        const to = kindOf(o) === SockKind.DGRAM ? readAddr(addrPtr) : undefined;
-        const n = send(fd, iovs, to, false);
-        k.mem.sync().setU32(retN, n);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
+      const m = k.mem.sync();
+      m.check(retN, 4);
+      const iovs = m.iovecs(iovsPtr, iovsLen);
+      const { o } = objectOf(fd);
+      const to = kindOf(o) === SockKind.DGRAM ? readAddr(addrPtr) : undefined;
+      const n = send(fd, iovs, to, false);
+      k.mem.sync().setU32(retN, n);
+      return 0;
     }),
 
-    sock_shutdown(fd: number, how: number) {
-      try {
-        const { base, o } = objectOf(fd);
-        if (!(fds.i32[base + Fd.RIGHTS_BASE]! & Rights.SOCK_SHUTDOWN)) return Errno.NOTCAPABLE;
-        if (how === 0 || how & ~(SdFlags.RD | SdFlags.WR)) return Errno.INVAL;
-        if (state(o) !== SockState.CONNECTED) return Errno.NOTCONN;
-        if (how & SdFlags.RD) Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.RX_SHUT);
-        if (how & SdFlags.WR) {
-          Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.TX_SHUT);
-          const peer = net.linkOf(o);
-          if (peer >= 0) {
-            Atomics.or(i32, w(peer, Sock.FLAGS), SockFlag.RX_EOF);
-            net.changed(peer);
-          } else if (kindOf(o) === SockKind.STREAM) net.want(o, Want.SHUT_WR);
-        }
-        net.changed(o);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
+    sock_shutdown: errno(function sock_shutdown(fd: number, how: number) {
+      const { base, o } = objectOf(fd);
+      if (!(fds.i32[base + Fd.RIGHTS_BASE]! & Rights.SOCK_SHUTDOWN)) return Errno.NOTCAPABLE;
+      if (how === 0 || how & ~(SdFlags.RD | SdFlags.WR)) return Errno.INVAL;
+      if (state(o) !== SockState.CONNECTED) return Errno.NOTCONN;
+      if (how & SdFlags.RD) Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.RX_SHUT);
+      if (how & SdFlags.WR) {
+        Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.TX_SHUT);
+        const peer = net.linkOf(o);
+        if (peer >= 0) {
+          Atomics.or(i32, w(peer, Sock.FLAGS), SockFlag.RX_EOF);
+          net.changed(peer);
+        } else if (kindOf(o) === SockKind.STREAM) net.want(o, Want.SHUT_WR);
       }
-    },
+      net.changed(o);
+      return 0;
+    }),
 
-    sock_status(fd: number, ret: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(ret, 1);
-        const { o } = objectOf(fd);
-        m.setU8(ret, sockStatus(o));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    sock_status: errno(function sock_status(fd: number, ret: number) {
+      const m = k.mem.sync();
+      m.check(ret, 1);
+      const { o } = objectOf(fd);
+      m.setU8(ret, sockStatus(o));
+      return 0;
+    }),
 
-    sock_addr_local(fd: number, ret: number) {
-      try {
-        k.mem.sync().check(ret, AddrPort.size);
-        const { o } = objectOf(fd);
-        const st = state(o);
-        writeAddr(ret, st === SockState.NEW ? anyAddr(i32[w(o, Sock.FAMILY)]!) : net.getAddr(o, Sock.LOCAL));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    sock_addr_local: errno(function sock_addr_local(fd: number, ret: number) {
+      k.mem.sync().check(ret, AddrPort.size);
+      const { o } = objectOf(fd);
+      const st = state(o);
+      writeAddr(ret, st === SockState.NEW ? anyAddr(i32[w(o, Sock.FAMILY)]!) : net.getAddr(o, Sock.LOCAL));
+      return 0;
+    }),
 
-    sock_addr_peer(fd: number, ret: number) {
-      try {
-        k.mem.sync().check(ret, AddrPort.size);
-        const { o } = objectOf(fd);
-        if (state(o) !== SockState.CONNECTED) return Errno.NOTCONN;
-        writeAddr(ret, net.getAddr(o, Sock.PEER));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    sock_addr_peer: errno(function sock_addr_peer(fd: number, ret: number) {
+      k.mem.sync().check(ret, AddrPort.size);
+      const { o } = objectOf(fd);
+      if (state(o) !== SockState.CONNECTED) return Errno.NOTCONN;
+      writeAddr(ret, net.getAddr(o, Sock.PEER));
+      return 0;
+    }),
 
-    sock_set_opt_flag(fd: number, opt: number, flag: number) {
-      try {
-        const { o } = objectOf(fd);
-        if (!FLAG_OPTS.has(opt)) return Errno.INVAL;
-        if (flag !== 0 && flag !== 1) return Errno.INVAL;
-        i32[optWord(o, opt)] = flag;
-        if (opt === SockOption.NO_DELAY || opt === SockOption.KEEP_ALIVE) net.want(o, Want.OPTS);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    sock_set_opt_flag: errno(function sock_set_opt_flag(fd: number, opt: number, flag: number) {
+      const { o } = objectOf(fd);
+      if (!FLAG_OPTS.has(opt)) return Errno.INVAL;
+      if (flag !== 0 && flag !== 1) return Errno.INVAL;
+      i32[optWord(o, opt)] = flag;
+      if (opt === SockOption.NO_DELAY || opt === SockOption.KEEP_ALIVE) net.want(o, Want.OPTS);
+      return 0;
+    }),
 
-    sock_get_opt_flag(fd: number, opt: number, ret: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(ret, 1);
-        const { o } = objectOf(fd);
-        let v: number;
-        if (opt === SockOption.LISTENING) v = state(o) === SockState.LISTENING ? 1 : 0;
-        else if (FLAG_OPTS.has(opt)) v = i32[optWord(o, opt)]! ? 1 : 0;
-        else return Errno.INVAL;
-        m.setU8(ret, v);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    sock_get_opt_flag: errno(function sock_get_opt_flag(fd: number, opt: number, ret: number) {
+      const m = k.mem.sync();
+      m.check(ret, 1);
+      const { o } = objectOf(fd);
+      let v: number;
+      if (opt === SockOption.LISTENING) v = state(o) === SockState.LISTENING ? 1 : 0;
+      else if (FLAG_OPTS.has(opt)) v = i32[optWord(o, opt)]! ? 1 : 0;
+      else return Errno.INVAL;
+      m.setU8(ret, v);
+      return 0;
+    }),
 
-    sock_set_opt_time(fd: number, opt: number, ptr: number) {
-      try {
-        const m = k.mem.sync();
-        const p = m.check(ptr, OptionTimestamp.size);
-        const { o } = objectOf(fd);
-        if (!TIME_OPTS.has(opt)) return Errno.INVAL;
-        const tag = m.dv.getUint8(p + OptionTimestamp.tag);
-        if (tag > 1) return Errno.INVAL;
-        const ns = tag === 1 ? m.dv.getBigUint64(p + OptionTimestamp.value, true) : 0n;
-        // Stored as whole ms, rounded up (a tiny timeout is not "none"), capped at ~24 days; -1 is some(0).
-        i32[optWord(o, opt)] = tag === 0 ? 0 : ns === 0n ? -1 : Math.min(0x7ffffffe, Math.ceil(Number(ns) / 1e6));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    sock_set_opt_time: errno(function sock_set_opt_time(fd: number, opt: number, ptr: number) {
+      const m = k.mem.sync();
+      const p = m.check(ptr, OptionTimestamp.size);
+      const { o } = objectOf(fd);
+      if (!TIME_OPTS.has(opt)) return Errno.INVAL;
+      const tag = m.dv.getUint8(p + OptionTimestamp.tag);
+      if (tag > 1) return Errno.INVAL;
+      const ns = tag === 1 ? m.dv.getBigUint64(p + OptionTimestamp.value, true) : 0n;
+      // Stored as whole ms, rounded up (a tiny timeout is not "none"), capped at ~24 days; -1 is some(0).
+      i32[optWord(o, opt)] = tag === 0 ? 0 : ns === 0n ? -1 : Math.min(0x7ffffffe, Math.ceil(Number(ns) / 1e6));
+      return 0;
+    }),
 
-    sock_get_opt_time(fd: number, opt: number, ret: number) {
-      try {
-        const m = k.mem.sync();
-        const p = m.check(ret, OptionTimestamp.size);
-        const { o } = objectOf(fd);
-        if (!TIME_OPTS.has(opt)) return Errno.INVAL;
-        const v = i32[optWord(o, opt)]!;
-        m.u8.fill(0, p, p + OptionTimestamp.size);
-        if (v !== 0) {
-          m.dv.setUint8(p + OptionTimestamp.tag, 1);
-          m.dv.setBigUint64(p + OptionTimestamp.value, v < 0 ? 0n : BigInt(v) * 1000000n, true);
-        }
-        return 0;
-      } catch (e) {
-        return k.fail(e);
+    sock_get_opt_time: errno(function sock_get_opt_time(fd: number, opt: number, ret: number) {
+      const m = k.mem.sync();
+      const p = m.check(ret, OptionTimestamp.size);
+      const { o } = objectOf(fd);
+      if (!TIME_OPTS.has(opt)) return Errno.INVAL;
+      const v = i32[optWord(o, opt)]!;
+      m.u8.fill(0, p, p + OptionTimestamp.size);
+      if (v !== 0) {
+        m.dv.setUint8(p + OptionTimestamp.tag, 1);
+        m.dv.setBigUint64(p + OptionTimestamp.value, v < 0 ? 0n : BigInt(v) * 1000000n, true);
       }
-    },
+      return 0;
+    }),
 
-    sock_set_opt_size(fd: number, opt: number, size: bigint) {
-      try {
-        const { o } = objectOf(fd);
-        if (!SIZE_OPTS.has(opt)) return Errno.INVAL;
-        const v = BigInt.asUintN(64, BigInt(size));
-        if (opt === SockOption.TTL && (v < 1n || v > 255n)) return Errno.INVAL;
-        i32[optWord(o, opt)] = Number(v > 0x7fffffffn ? 0x7fffffffn : v);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    sock_set_opt_size: errno(function sock_set_opt_size(fd: number, opt: number, size: bigint) {
+      const { o } = objectOf(fd);
+      if (!SIZE_OPTS.has(opt)) return Errno.INVAL;
+      const v = BigInt.asUintN(64, BigInt(size));
+      if (opt === SockOption.TTL && (v < 1n || v > 255n)) return Errno.INVAL;
+      i32[optWord(o, opt)] = Number(v > 0x7fffffffn ? 0x7fffffffn : v);
+      return 0;
+    }),
 
-    sock_get_opt_size(fd: number, opt: number, ret: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(ret, 8);
-        const { o } = objectOf(fd);
-        let v: number;
-        if (opt === SockOption.LAST_ERROR) v = takeError(o);
-        else if (opt === SockOption.TYPE) v = kindOf(o) === SockKind.STREAM ? SockType.STREAM : SockType.DGRAM;
-        else if (opt === SockOption.PROTO) v = kindOf(o) === SockKind.STREAM ? SockProto.TCP : SockProto.UDP;
-        else if (SIZE_OPTS.has(opt)) v = i32[optWord(o, opt)]! || SIZE_DEFAULTS[opt]!;
-        else return Errno.INVAL;
-        m.setU64n(ret, v);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    sock_get_opt_size: errno(function sock_get_opt_size(fd: number, opt: number, ret: number) {
+      const m = k.mem.sync();
+      m.check(ret, 8);
+      const { o } = objectOf(fd);
+      let v: number;
+      if (opt === SockOption.LAST_ERROR) v = takeError(o);
+      else if (opt === SockOption.TYPE) v = kindOf(o) === SockKind.STREAM ? SockType.STREAM : SockType.DGRAM;
+      else if (opt === SockOption.PROTO) v = kindOf(o) === SockKind.STREAM ? SockProto.TCP : SockProto.UDP;
+      else if (SIZE_OPTS.has(opt)) v = i32[optWord(o, opt)]! || SIZE_DEFAULTS[opt]!;
+      else return Errno.INVAL;
+      m.setU64n(ret, v);
+      return 0;
+    }),
 
     sock_join_multicast_v4: () => Errno.NOTSUP,
     sock_leave_multicast_v4: () => Errno.NOTSUP,
@@ -904,49 +824,45 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     sock_leave_multicast_v6: () => Errno.NOTSUP,
 
     resolve: blocking(function resolve(hostPtr: number, hostLen: number, port: number, addrsPtr: number, naddrs: number, retN: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(retN, 4);
-        const n = naddrs >>> 0;
-        if (n > m.size / AddrIp.size) return Errno.FAULT;
-        const out = m.check(addrsPtr, n * AddrIp.size);
-        if ((hostLen >>> 0) > 1024) return Errno.INVAL;
-        const host = new TextDecoder().decode(m.bytes(hostPtr, hostLen).slice());
-        if (!netAllowed(k, undefined)) deny(`resolve ${JSON.stringify(host)}`);
-        // IP literals need no lookup.
-        const lit = parseIp(host);
-        let list: { family: number; ip: Uint8Array }[];
-        if (lit) list = [lit];
-        else if (!k.cfg.netHost) {
-          // No host resolver (browser): only the loopback names exist.
-          if (host !== 'localhost' && host !== 'localhost.localdomain') return Errno.NOENT;
-          list = [{ family: AddressFamily.INET4, ip: Uint8Array.of(127, 0, 0, 1) }];
-        } else {
-          const seq = k.chan.begin();
-          k.host.post({ t: 'net', op: 'resolve', o: -1, host, port: port & 0xffff, slot: k.slot, seq });
-          const r = k.chan.wait(seq);
-          if (r === undefined) return Errno.IO;
-          if (r < 0) return -r;
-          list = [];
-          const d = k.chan.data;
-          for (let i = 0; i < r; i++) {
-            const fam = d[i * 17]!;
-            list.push({ family: fam, ip: d.slice(i * 17 + 1, i * 17 + 1 + (fam === AddressFamily.INET6 ? 16 : 4)) });
-          }
+      const m = k.mem.sync();
+      m.check(retN, 4);
+      const n = naddrs >>> 0;
+      if (n > m.size / AddrIp.size) return Errno.FAULT;
+      const out = m.check(addrsPtr, n * AddrIp.size);
+      if ((hostLen >>> 0) > 1024) return Errno.INVAL;
+      const host = new TextDecoder().decode(m.bytes(hostPtr, hostLen).slice());
+      if (!netAllowed(k, undefined)) deny(`resolve ${JSON.stringify(host)}`);
+      // IP literals need no lookup.
+      const lit = parseIp(host);
+      let list: { family: number; ip: Uint8Array }[];
+      if (lit) list = [lit];
+      else if (!k.cfg.netHost) {
+        // No host resolver (browser): only the loopback names exist.
+        if (host !== 'localhost' && host !== 'localhost.localdomain') return Errno.NOENT;
+        list = [{ family: AddressFamily.INET4, ip: Uint8Array.of(127, 0, 0, 1) }];
+      } else {
+        const seq = k.chan.begin();
+        k.host.post({ t: 'net', op: 'resolve', o: -1, host, port: port & 0xffff, slot: k.slot, seq });
+        const r = k.chan.wait(seq);
+        if (r === undefined) return Errno.IO;
+        if (r < 0) return -r;
+        list = [];
+        const d = k.chan.data;
+        for (let i = 0; i < r; i++) {
+          const fam = d[i * 17]!;
+          list.push({ family: fam, ip: d.slice(i * 17 + 1, i * 17 + 1 + (fam === AddressFamily.INET6 ? 16 : 4)) });
         }
-        const mm = k.mem.sync();
-        const count = Math.min(n, list.length);
-        for (let i = 0; i < count; i++) {
-          const p = out + i * AddrIp.size;
-          mm.u8.fill(0, p, p + AddrIp.size);
-          mm.dv.setUint8(p + AddrIp.tag, list[i]!.family);
-          mm.u8.set(list[i]!.ip, p + AddrIp.addr);
-        }
-        mm.setU32(retN, count);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
       }
+      const mm = k.mem.sync();
+      const count = Math.min(n, list.length);
+      for (let i = 0; i < count; i++) {
+        const p = out + i * AddrIp.size;
+        mm.u8.fill(0, p, p + AddrIp.size);
+        mm.dv.setUint8(p + AddrIp.tag, list[i]!.family);
+        mm.u8.set(list[i]!.ip, p + AddrIp.addr);
+      }
+      mm.setU32(retN, count);
+      return 0;
     }),
   };
 
