@@ -194,3 +194,10 @@ test('library: run() with net: true (and without) — and the host process exits
   assert.deepEqual([r.on, r.allowed, r.off], [0, 0, 1]);
   assert.equal(r.out, 'echo: 2 clients x 100 round trips ok\necho: 1 clients x 100 round trips ok\nFAIL socket: errno=EACCES\n');
 });
+
+test('net_exit: exit() while threads block in accept, recv and epoll_wait ends the process at once', async () => {
+  const r = await run('net_exit', [], ['--net'], 20_000);
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.equal(r.stdout, 'blocked 3 threads, exiting\n');
+  assert.ok(r.ms < 15_000, `took ${r.ms} ms`);
+});
