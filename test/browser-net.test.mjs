@@ -52,3 +52,59 @@ describe('WASIX sockets in Chromium (in-process loopback)', { skip }, () => {
     assert.equal(r.stdout, 'connect 192.0.2.1: ENETUNREACH\n');
   });
 });
+
+describe('WASIX sockets in Chromium: a page connect hook', { skip }, () => {
+  let server, browser, page;
+
+  before(async () => {
+    await ensureFixtures('wasix');
+    server = await startTestServer();
+    server.route('/cx/tcp_echo.wasm', fs.readFileSync(fixture('wasix', 'tcp_echo')), 'application/wasm');
+    browser = await launchChromium();
+    page = await openHarness(browser, server);
+  }, { timeout: 600_000 });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** Runs tcp_echo with a hook: 'echo' gives a stream that echoes (a TransformStream), 'refuse' rejects. */
+  const withHook = (args, mode) => page.evaluate(async ({ args, mode }) => {
+    const { run } = window.weft;
+    const dec = new TextDecoder();
+    let stdout = '';
+    const calls = [];
+    const { exitCode } = await run(fetch('/cx/tcp_echo.wasm'), {
+      args,
+      stdout: (b) => (stdout += dec.decode(b, { stream: true })), stderr: () => {},
+      netConnect: async (host, port) => {
+        calls.push(`${host}:${port}`);
+        if (mode === 'refuse') throw new Error('no relay for that');
+        const t = new TransformStream();
+        return { readable: t.readable, writable: t.writable };
+      },
+    });
+    return { exitCode, stdout, calls };
+  }, { args, mode });
+
+  test('connect() outside the page goes through the hook; bytes echo back, shutdown gives EOF', async () => {
+    const r = await withHook(['tcp_echo', 'remote', '198.51.100.7', '7'], 'echo');
+    assert.equal(r.exitCode, 0, r.stdout);
+    assert.equal(r.stdout, 'remote: 20 round trips ok\n');
+    assert.deepEqual(r.calls, ['198.51.100.7:7']);
+  });
+
+  test('a hook that rejects: ECONNREFUSED', async () => {
+    const r = await withHook(['tcp_echo', 'remote', '198.51.100.7', '7'], 'refuse');
+    assert.equal(r.exitCode, 1);
+    assert.equal(r.stdout, 'remote: connect ECONNREFUSED\n');
+  });
+
+  test('loopback still stays in the page with a hook present', async () => {
+    const r = await withHook(['tcp_echo', 'threads', '2'], 'echo');
+    assert.equal(r.exitCode, 0, r.stdout);
+    assert.equal(r.stdout, 'echo: 2 clients x 100 round trips ok\n');
+    assert.deepEqual(r.calls, []);
+  });
+});

@@ -40,6 +40,11 @@ export interface KernelConfig {
   netSab?: SharedArrayBuffer;
   /** Is there a host network (an owner of host sockets, Node)? Without it only in-process loopback works. */
   netHost?: boolean;
+  /**
+   * Can connect() reach addresses outside the process through the owner? True with a host network, and
+   * in a browser page that passed a connect hook (bind/listen then stay in-process).
+   */
+  netRemote?: boolean;
   /** Network permission; undefined or { all: false, allow: [] } means no network at all. */
   net?: NetPolicy;
 }

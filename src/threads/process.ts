@@ -43,6 +43,8 @@ export interface ProcessOptions {
   kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab' | 'netSab'>;
   /** Builds the owner of host sockets (WASIX modules); without it every network request fails. */
   net?: NetOwnerFactory;
+  /** The owner only connects outward (a browser page's connect hook); bind/listen/UDP stay in-process. */
+  netRemoteOnly?: boolean;
   /** Listening sockets to create before the program starts (--tcp-listen), at these fds. */
   listeners?: { fd: number; addr: SockAddr }[];
   maxThreads: number;
@@ -97,7 +99,8 @@ export class WeftProcess {
       // 16 MiB of rings (committed only as touched): only for programs that can open sockets or epolls.
       netSab: (opts.info.usesWasix && opts.info.functionImports.some((n) => /^wasix_(32|64)v1\.(sock_|epoll_|resolve$)/.test(n))) ||
         opts.listeners?.length ? NetState.create().sab : undefined,
-      netHost: !!opts.net,
+      netHost: !!opts.net && !opts.netRemoteOnly,
+      netRemote: !!opts.net,
     };
     this.netOwner = this.cfg.netSab && opts.net ? opts.net(new NetState(this.cfg.netSab), (l) => host.log(l)) : undefined;
     this.stdin = opts.stdin ? new StdinServer(opts.stdin) : undefined;

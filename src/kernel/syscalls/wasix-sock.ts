@@ -643,7 +643,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       if (a.port === 0) return Errno.CONNREFUSED;
       const lst = localListener(a);
       if (lst >= 0) return connectLocal(o, lst, a);
-      if (!k.cfg.netHost) return isLoopback(a) ? Errno.CONNREFUSED : Errno.NETUNREACH;
+      if (!k.cfg.netHost && (!k.cfg.netRemote || isLoopback(a))) return isLoopback(a) ? Errno.CONNREFUSED : Errno.NETUNREACH;
       net.setAddr(o, Sock.PEER, a);
       Atomics.store(i32, w(o, Sock.STATE), SockState.CONNECTING);
       k.host.post({ t: 'net', op: 'connect', o });
@@ -870,7 +870,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   k.releaseHooks[FdKind.SOCKET] = (e: FdEntry) => {
     const o = e.object ?? 0;
     if (net.linkOf(o) >= 0) return net.closeLinked(o);
-    if (!k.cfg.netHost) {
+    if (!k.cfg.netHost && !(Atomics.load(i32, w(o, Sock.FLAGS)) & SockFlag.HOSTED) && state(o) !== SockState.CONNECTING) {
       // No owner (browser): nothing else holds the object; connections never accepted go with it.
       if (state(o) === SockState.LISTENING) {
         for (let hd = i32[w(o, Sock.ACC_HEAD)]! >>> 0; hd !== i32[w(o, Sock.ACC_TAIL)]! >>> 0; hd = (hd + 1) >>> 0) {
