@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { ensureFixtures, fixture, interesting } from './helpers/fixtures.mjs';
 import { cli, weft } from './helpers/run.mjs';
+import { watFile } from './helpers/wat.mjs';
 
 before(() => ensureFixtures('wasix'), { timeout: 600_000 });
 
@@ -200,4 +201,111 @@ test('net_exit: exit() while threads block in accept, recv and epoll_wait ends t
   assert.equal(r.code, 3, r.stdout + r.stderr);
   assert.equal(r.stdout, 'blocked 3 threads, exiting\n');
   assert.ok(r.ms < 15_000, `took ${r.ms} ms`);
+});
+
+// Every socket/epoll/resolve import called from WAT with bad pointers, bad fds, wrong fd kinds and wrong
+// socket states: each returns its errno (checked one by one; the program exits with the index of the
+// first mismatch), never a host exception or a crashed worker.
+const NET_IMPORTS = `
+  (import "env" "memory" (memory 1 1 shared))
+  (import "wasix_32v1" "sock_open" (func $sock_open (param i32 i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_bind" (func $sock_bind (param i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_listen" (func $sock_listen (param i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_accept_v2" (func $sock_accept_v2 (param i32 i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_connect" (func $sock_connect (param i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_recv_from" (func $sock_recv_from (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_send_to" (func $sock_send_to (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_status" (func $sock_status (param i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_addr_local" (func $sock_addr_local (param i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_addr_peer" (func $sock_addr_peer (param i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_set_opt_flag" (func $sock_set_opt_flag (param i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_get_opt_flag" (func $sock_get_opt_flag (param i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_set_opt_time" (func $sock_set_opt_time (param i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_get_opt_time" (func $sock_get_opt_time (param i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_set_opt_size" (func $sock_set_opt_size (param i32 i32 i64) (result i32)))
+  (import "wasix_32v1" "sock_get_opt_size" (func $sock_get_opt_size (param i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "resolve" (func $resolve (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "epoll_create" (func $epoll_create (param i32) (result i32)))
+  (import "wasix_32v1" "epoll_ctl" (func $epoll_ctl (param i32 i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "epoll_wait" (func $epoll_wait (param i32 i32 i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_recv" (func $sock_recv (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_send" (func $sock_send (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_shutdown" (func $sock_shutdown (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (func $check (param $n i32) (param $ok i32) (if (i32.eqz (local.get $ok)) (then (call $exit (local.get $n)))))
+`;
+/** [call, expected errno]; memory: fds at 100 (TCP), 104 (UDP), 108 (epoll); iovec at 1000; "localhost" at 1200. */
+const NET_CHECKS = [
+  ["(call $sock_open (i32.const 1) (i32.const 1) (i32.const 0) (i32.const 65536))", 21],
+  ["(call $sock_open (i32.const 9) (i32.const 1) (i32.const 0) (i32.const 100))", 5],
+  ["(call $sock_open (i32.const 1) (i32.const 9) (i32.const 0) (i32.const 100))", 58],
+  ["(call $sock_open (i32.const 1) (i32.const 1) (i32.const 99) (i32.const 100))", 66],
+  ["(call $sock_open (i32.const 1) (i32.const 1) (i32.const 0) (i32.const 100))", 0],
+  ["(call $sock_open (i32.const 1) (i32.const 2) (i32.const 0) (i32.const 104))", 0],
+  ["(call $epoll_create (i32.const 108))", 0],
+  ["(call $sock_bind (i32.load (i32.const 100)) (i32.const 65534))", 21],
+  ["(call $sock_bind (i32.const 999) (i32.const 200))", 8],
+  ["(call $sock_bind (i32.const 1) (i32.const 200))", 57],
+  ["(call $sock_listen (i32.const 999) (i32.const 1))", 8],
+  ["(call $sock_listen (i32.const 1) (i32.const 1))", 57],
+  ["(call $sock_listen (i32.load (i32.const 104)) (i32.const 1))", 58],
+  ["(call $sock_accept_v2 (i32.load (i32.const 100)) (i32.const 0) (i32.const 65536) (i32.const 300))", 21],
+  ["(call $sock_accept_v2 (i32.load (i32.const 100)) (i32.const 0) (i32.const 300) (i32.const 65526))", 21],
+  ["(call $sock_accept_v2 (i32.load (i32.const 100)) (i32.const 0) (i32.const 300) (i32.const 400))", 28],
+  ["(call $sock_accept_v2 (i32.const 999) (i32.const 0) (i32.const 300) (i32.const 400))", 8],
+  ["(call $sock_connect (i32.load (i32.const 100)) (i32.const 65535))", 21],
+  ["(call $sock_connect (i32.const 999) (i32.const 200))", 8],
+  ["(call $sock_recv (i32.load (i32.const 100)) (i32.const 65532) (i32.const 1) (i32.const 0) (i32.const 300) (i32.const 304))", 21],
+  ["(call $sock_recv (i32.load (i32.const 100)) (i32.const 1000) (i32.const 1) (i32.const 0) (i32.const 65536) (i32.const 304))", 21],
+  ["(call $sock_recv (i32.load (i32.const 100)) (i32.const 1000) (i32.const 0x40000000) (i32.const 0) (i32.const 300) (i32.const 304))", 21],
+  ["(call $sock_recv (i32.const 999) (i32.const 1000) (i32.const 1) (i32.const 0) (i32.const 300) (i32.const 304))", 8],
+  ["(call $sock_recv (i32.load (i32.const 100)) (i32.const 1000) (i32.const 1) (i32.const 0) (i32.const 300) (i32.const 304))", 53],
+  ["(call $sock_recv_from (i32.load (i32.const 100)) (i32.const 1000) (i32.const 1) (i32.const 0) (i32.const 300) (i32.const 304) (i32.const 65531))", 21],
+  ["(call $sock_send (i32.load (i32.const 100)) (i32.const 65532) (i32.const 1) (i32.const 0) (i32.const 300))", 21],
+  ["(call $sock_send (i32.load (i32.const 100)) (i32.const 1000) (i32.const 1) (i32.const 0) (i32.const 65536))", 21],
+  ["(call $sock_send (i32.load (i32.const 100)) (i32.const 1000) (i32.const 1) (i32.const 0) (i32.const 300))", 53],
+  ["(call $sock_send_to (i32.load (i32.const 104)) (i32.const 1000) (i32.const 1) (i32.const 0) (i32.const 65533) (i32.const 300))", 21],
+  ["(call $sock_shutdown (i32.load (i32.const 100)) (i32.const 0))", 28],
+  ["(call $sock_shutdown (i32.load (i32.const 100)) (i32.const 2))", 53],
+  ["(call $sock_shutdown (i32.const 999) (i32.const 2))", 8],
+  ["(call $sock_status (i32.load (i32.const 100)) (i32.const 65536))", 21],
+  ["(call $sock_addr_local (i32.load (i32.const 100)) (i32.const 65526))", 21],
+  ["(call $sock_addr_peer (i32.load (i32.const 100)) (i32.const 500))", 53],
+  ["(call $sock_set_opt_flag (i32.load (i32.const 100)) (i32.const 200) (i32.const 1))", 28],
+  ["(call $sock_set_opt_flag (i32.load (i32.const 100)) (i32.const 2) (i32.const 7))", 28],
+  ["(call $sock_get_opt_flag (i32.load (i32.const 100)) (i32.const 2) (i32.const 65536))", 21],
+  ["(call $sock_set_opt_time (i32.load (i32.const 100)) (i32.const 19) (i32.const 65528))", 21],
+  ["(call $sock_get_opt_time (i32.load (i32.const 100)) (i32.const 19) (i32.const 65528))", 21],
+  ["(call $sock_set_opt_size (i32.load (i32.const 100)) (i32.const 23) (i64.const 0))", 28],
+  ["(call $sock_get_opt_size (i32.load (i32.const 100)) (i32.const 15) (i32.const 65532))", 21],
+  ["(call $resolve (i32.const 65534) (i32.const 10) (i32.const 0) (i32.const 600) (i32.const 4) (i32.const 700))", 21],
+  ["(call $resolve (i32.const 1200) (i32.const 9) (i32.const 0) (i32.const 65526) (i32.const 4) (i32.const 700))", 21],
+  ["(call $resolve (i32.const 1200) (i32.const 9) (i32.const 0) (i32.const 600) (i32.const 4) (i32.const 65536))", 21],
+  ["(call $epoll_create (i32.const 65536))", 21],
+  ["(call $epoll_ctl (i32.const 999) (i32.const 1) (i32.const 1) (i32.const 800))", 8],
+  ["(call $epoll_ctl (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 800))", 28],
+  ["(call $epoll_ctl (i32.load (i32.const 108)) (i32.const 1) (i32.const 999) (i32.const 800))", 8],
+  ["(call $epoll_ctl (i32.load (i32.const 108)) (i32.const 1) (i32.const 1) (i32.const 65528))", 21],
+  ["(call $epoll_ctl (i32.load (i32.const 108)) (i32.const 7) (i32.const 1) (i32.const 800))", 28],
+  ["(call $epoll_wait (i32.load (i32.const 108)) (i32.const 65520) (i32.const 1) (i64.const 0) (i32.const 900))", 21],
+  ["(call $epoll_wait (i32.load (i32.const 108)) (i32.const 800) (i32.const 0) (i64.const 0) (i32.const 900))", 28],
+  ["(call $epoll_wait (i32.load (i32.const 108)) (i32.const 800) (i32.const 1) (i64.const 0) (i32.const 65536))", 21],
+  ["(call $epoll_wait (i32.const 999) (i32.const 800) (i32.const 1) (i64.const 0) (i32.const 900))", 8],
+  ["(call $read (i32.load (i32.const 100)) (i32.const 1000) (i32.const 1) (i32.const 300))", 53],
+  ["(call $write (i32.load (i32.const 100)) (i32.const 1000) (i32.const 1) (i32.const 300))", 53]
+];
+
+test('every socket, epoll and resolve call: bad pointers, bad fds, wrong kinds and states give their errno', async () => {
+  const body = NET_CHECKS.map(([call, errno], i) => `    (call $check (i32.const ${i + 1}) (i32.eq ${call} (i32.const ${errno})))`).join('\n');
+  const src = `(module ${NET_IMPORTS}
+  (data (i32.const 1200) "localhost")
+  (func (export "_start")
+    (i32.store (i32.const 1000) (i32.const 2000)) (i32.store (i32.const 1004) (i32.const 16))
+${body}
+    (call $exit (i32.const 0))))`;
+  const r = await weft(['run', '--net', await watFile(src, 'wasix-net-bad')], { timeoutMs: 30_000 });
+  assert.equal(r.code, 0, `check ${r.code} failed: ${NET_CHECKS[r.code - 1]?.join(' -> expected ')}\n${r.stderr}`);
+  assert.equal(r.stderr, '');
 });
