@@ -8,7 +8,7 @@ import { FdTable, type FdEntry } from './fdtable.js';
 import { GuestMemory } from './memory.js';
 import type { SignalDelivery } from './signals.js';
 import type { StreamOps } from './streams.js';
-import type { NetRequest } from '../threads/net-owner.js';
+import type { NetRequest } from './net-request.js';
 import type { NetState } from './net-state.js';
 
 /** Messages a thread sends to the coordinator. */
