@@ -46,7 +46,7 @@ test('--net-allow: listed addresses work, others are EACCES', async () => {
 test('net_misc: nonblocking connect + poll, EAGAIN, timeouts, refused, wrong states, bad pointers, UDP, getaddrinfo', async () => {
   const r = await run('net_misc', []);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.equal(interesting(r.stdout), 'net_misc done: 50 ok, 0 bad');
+  assert.equal(interesting(r.stdout), 'net_misc done: 54 ok, 0 bad');
 });
 
 /** Runs `weft run --net tcp_echo serve N` and resolves with the child once it printed its port. */
@@ -209,6 +209,7 @@ test('net_exit: exit() while threads block in accept, recv and epoll_wait ends t
 const NET_IMPORTS = `
   (import "env" "memory" (memory 1 1 shared))
   (import "wasix_32v1" "sock_open" (func $sock_open (param i32 i32 i32 i32) (result i32)))
+  (import "wasix_32v1" "sock_pair" (func $sock_pair (param i32 i32 i32 i32 i32) (result i32)))
   (import "wasix_32v1" "sock_bind" (func $sock_bind (param i32 i32) (result i32)))
   (import "wasix_32v1" "sock_listen" (func $sock_listen (param i32 i32) (result i32)))
   (import "wasix_32v1" "sock_accept_v2" (func $sock_accept_v2 (param i32 i32 i32 i32) (result i32)))
@@ -238,6 +239,10 @@ const NET_IMPORTS = `
 `;
 /** [call, expected errno]; memory: fds at 100 (TCP), 104 (UDP), 108 (epoll); iovec at 1000; "localhost" at 1200. */
 const NET_CHECKS = [
+  ["(call $sock_pair (i32.const 3) (i32.const 1) (i32.const 0) (i32.const 65536) (i32.const 112))", 21],
+  ["(call $sock_pair (i32.const 3) (i32.const 1) (i32.const 0) (i32.const 112) (i32.const 65534))", 21],
+  ["(call $sock_pair (i32.const 3) (i32.const 2) (i32.const 0) (i32.const 112) (i32.const 116))", 58],
+  ["(call $sock_pair (i32.const 9) (i32.const 1) (i32.const 0) (i32.const 112) (i32.const 116))", 5],
   ["(call $sock_open (i32.const 1) (i32.const 1) (i32.const 0) (i32.const 65536))", 21],
   ["(call $sock_open (i32.const 9) (i32.const 1) (i32.const 0) (i32.const 100))", 5],
   ["(call $sock_open (i32.const 1) (i32.const 9) (i32.const 0) (i32.const 100))", 58],

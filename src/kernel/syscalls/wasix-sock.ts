@@ -586,9 +586,40 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       return 0;
     }),
 
-    sock_pair() {
-      return Errno.NOTSUP;
-    },
+    // socketpair(): two stream sockets linked in-process (no network, so no permission needed).
+    sock_pair: errno(function sock_pair(af: number, type: number, proto: number, ret0: number, ret1: number) {
+      const m = k.mem.sync();
+      m.check(ret0, 4);
+      m.check(ret1, 4);
+      if (af !== AddressFamily.INET4 && af !== AddressFamily.INET6 && af !== AddressFamily.UNIX) return Errno.AFNOSUPPORT;
+      if (type !== SockType.STREAM) return type === SockType.DGRAM ? Errno.NOTSUP : Errno.PROTOTYPE;
+      if (proto !== SockProto.IP && proto !== SockProto.TCP) return Errno.PROTONOSUPPORT;
+      const a = net.alloc(SockKind.STREAM, af);
+      if (a < 0) return Errno.NFILE;
+      const b = net.alloc(SockKind.STREAM, af);
+      if (b < 0) {
+        net.free(a);
+        return Errno.NFILE;
+      }
+      i32[w(Math.min(a, b), Sock.PAIR_REFS)] = 2;
+      Atomics.store(i32, w(a, Sock.LINK), b + 1);
+      Atomics.store(i32, w(b, Sock.LINK), a + 1);
+      Atomics.store(i32, w(a, Sock.STATE), SockState.CONNECTED);
+      Atomics.store(i32, w(b, Sock.STATE), SockState.CONNECTED);
+      let fa = -1;
+      try {
+        fa = insertFd(a, SockKind.STREAM, 0);
+        const fb = insertFd(b, SockKind.STREAM, 0);
+        m.sync().setU32(ret0, fa);
+        m.setU32(ret1, fb);
+      } catch (e) {
+        if (fa >= 0) fds.remove(fa);
+        else net.closeLinked(a);
+        net.closeLinked(b);
+        throw e;
+      }
+      return 0;
+    }),
 
     sock_bind: errno(function sock_bind(fd: number, addrPtr: number) {
       const { o } = objectOf(fd);
