@@ -15,6 +15,9 @@ interface AtomicsWithWaitAsync {
   waitAsync(i32: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
+/** Received bytes queued on the owner beyond the RX ring before the host socket is paused. */
+const RX_HIGH_WATER = 1024 * 1024;
+
 /** Bytes Node may buffer for a socket before the owner stops draining its TX ring (back-pressure). */
 const HIGH_WATER = 256 * 1024;
 
@@ -22,8 +25,9 @@ interface Hosted {
   tcp?: net.Socket;
   server?: net.Server;
   udp?: dgram.Socket;
-  /** Received bytes that did not fit in the RX ring (the host socket is paused meanwhile). */
+  /** Received bytes that did not fit in the RX ring yet (the host socket is paused past RX_HIGH_WATER). */
   pending: Buffer[];
+  pendingBytes: number;
   ended: boolean;
   /** Waiting for 'drain' before taking more from the TX ring. */
   blocked: boolean;
@@ -60,7 +64,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
   function host(o: number): Hosted {
     let h = hosted[o];
     if (!h) {
-      h = hosted[o] = { pending: [], ended: false, blocked: false, shutPending: false, overflow: [] };
+      h = hosted[o] = { pending: [], pendingBytes: 0, ended: false, blocked: false, shutPending: false, overflow: [] };
       Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.HOSTED);
     }
     return h;
@@ -80,10 +84,15 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
       st.copyIn(o, 0, tail, n === b.length ? b : b.subarray(0, n));
       Atomics.store(i32, w(o, Sock.RX_TAIL), (tail + n) | 0);
       moved = true;
+      h.pendingBytes -= n;
       if (n === b.length) h.pending.shift();
       else h.pending[0] = b.subarray(n);
     }
     const done = h.pending.length === 0;
+    if (done) {
+      Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED); // nothing waits here: readers need not ring
+      if (h.tcp?.isPaused()) h.tcp.resume();
+    }
     if (done && h.ended) Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.RX_EOF);
     if (moved || (done && h.ended)) st.changed(o);
     return done;
@@ -106,12 +115,15 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     s.on('data', (b: Buffer) => {
       if (!alive()) return;
       h.pending.push(b);
+      h.pendingBytes += b.length;
       if (!flushRx(o, h)) {
-        // Publish PAUSED before looking at the ring again: a reader that consumed in between either
-        // left room for this second try or sees the flag and rings Want.RX.
+        // Publish PAUSED ("bytes wait here") before looking at the ring again: a reader that consumed in
+        // between either left room for this second try or sees the flag and rings Want.RX.
         Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.PAUSED);
         if (flushRx(o, h)) Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
-        else s.pause();
+        // Keep the host socket flowing into this queue up to a limit: stopping it at every full ring
+        // would stall the connection for an event-loop hop each time.
+        else if (h.pendingBytes > RX_HIGH_WATER && !s.isPaused()) s.pause();
       }
     });
     s.on('end', () => {
@@ -406,10 +418,12 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
         }
         if (bits & (Want.TX | Want.SHUT_WR)) drainTx(o, h);
         if (bits & Want.RX && h.tcp && h.pending.length > 0) {
-          if (flushRx(o, h)) {
-            Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
-            h.tcp.resume();
+          Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
+          if (!flushRx(o, h)) {
+            Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.PAUSED);
+            if (flushRx(o, h)) Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
           }
+          if (h.pendingBytes <= RX_HIGH_WATER / 4 && h.tcp.isPaused()) h.tcp.resume();
         }
         if (bits & Want.ACCEPT) queueAccepted(o, h);
         if (bits & Want.OPTS && h.tcp) h.tcp.setKeepAlive(opt(o, SockOption.KEEP_ALIVE) !== 0);
