@@ -4,7 +4,8 @@ import {
   AddressFamily, AddrIp, AddrPort, RiFlags, RoFlags, SdFlags, SockOption, SockProto, SockStatus, SockType,
 } from '../../abi/net.js';
 import { OptionTimestamp } from '../../abi/wasix.js';
-import { Fd, FdKind, type FdEntry } from '../fdtable.js';
+import { Desc, Fd, FdKind, type FdEntry } from '../fdtable.js';
+import { withDesc } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { gather, iovBytes } from '../iovec.js';
 import { ipString, isAny, isLoopback, parseIp } from '../net-addr.js';
@@ -63,7 +64,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   function objectOf(fd: number): { base: number; o: number } {
     const base = fds.require(fd, 0);
     if (fds.i32[base + Fd.KIND] !== FdKind.SOCKET) throw new WasiError(Errno.NOTSOCK);
-    return { base, o: fds.i32[fds.desc(base) + 7 /* Desc.OBJECT */]! };
+    return { base, o: fds.i32[fds.desc(base) + Desc.OBJECT]! };
   }
 
   const directWrite = k.host.socketWrite?.bind(k.host);
@@ -422,7 +423,12 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     if (state(o) === SockState.NEW) bind(o, anyAddr(i32[w(o, Sock.FAMILY)]!));
   }
 
+  /** send with the fd's description pinned: a close in another thread cannot release the socket meanwhile. */
   function send(fd: number, iovs: Uint8Array[], to: SockAddr | undefined, dontWait: boolean): number {
+    return withDesc(k, objectOf(fd).base, () => sendUnpinned(fd, iovs, to, dontWait));
+  }
+
+  function sendUnpinned(fd: number, iovs: Uint8Array[], to: SockAddr | undefined, dontWait: boolean): number {
     const { base, o } = objectOf(fd);
     if (!(fds.i32[base + Fd.RIGHTS_BASE]! & Rights.FD_WRITE)) throw new WasiError(Errno.NOTCAPABLE);
     const data = gather(iovs);
@@ -439,7 +445,12 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     return sendDgram(o, base, data, dest, dontWait);
   }
 
+  /** recv with the fd's description pinned: a close in another thread cannot release the socket meanwhile. */
   function recv(fd: number, iovs: Uint8Array[], flags: number): { n: number; from?: SockAddr; trunc: boolean } {
+    return withDesc(k, objectOf(fd).base, () => recvUnpinned(fd, iovs, flags));
+  }
+
+  function recvUnpinned(fd: number, iovs: Uint8Array[], flags: number): { n: number; from?: SockAddr; trunc: boolean } {
     const { base, o } = objectOf(fd);
     if (!(fds.i32[base + Fd.RIGHTS_BASE]! & Rights.FD_READ)) throw new WasiError(Errno.NOTCAPABLE);
     if (kindOf(o) === SockKind.STREAM) {
@@ -450,7 +461,12 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     return recvDgram(o, base, iovs, flags);
   }
 
+  /** accept with the fd's description pinned: a close in another thread cannot release the socket meanwhile. */
   function accept(fd: number, fdflags: number): { fd: number; peer: SockAddr } {
+    return withDesc(k, objectOf(fd).base, () => acceptUnpinned(fd, fdflags));
+  }
+
+  function acceptUnpinned(fd: number, fdflags: number): { fd: number; peer: SockAddr } {
     const { base, o } = objectOf(fd);
     if (kindOf(o) !== SockKind.STREAM) throw new WasiError(Errno.NOTSUP);
     if (state(o) !== SockState.LISTENING) throw new WasiError(Errno.INVAL);
@@ -487,19 +503,19 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
 
   const stream: StreamOps = {
     read(base, iovs) {
-      const o = fds.i32[fds.desc(base) + 7]!;
+      const o = fds.i32[fds.desc(base) + Desc.OBJECT]!;
       if (kindOf(o) === SockKind.STREAM) return recvStream(o, base, iovs, 0);
       if (state(o) === SockState.NEW) throw new WasiError(Errno.NOTCONN);
       return recvDgram(o, base, iovs, 0).n;
     },
     write(base, iovs) {
-      const o = fds.i32[fds.desc(base) + 7]!;
+      const o = fds.i32[fds.desc(base) + Desc.OBJECT]!;
       if (kindOf(o) === SockKind.STREAM) return sendStream(o, base, gather(iovs), false);
       if (state(o) !== SockState.CONNECTED) throw new WasiError(Errno.DESTADDRREQ);
       return sendDgram(o, base, gather(iovs), net.getAddr(o, Sock.PEER), false);
     },
     readReady(base) {
-      const o = fds.i32[fds.desc(base) + 7]!;
+      const o = fds.i32[fds.desc(base) + Desc.OBJECT]!;
       const st = state(o);
       const fl = Atomics.load(i32, w(o, Sock.FLAGS));
       if (st === SockState.LISTENING) {
@@ -512,7 +528,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       return { nbytes, hangup, ready: nbytes > 0 || hangup || err };
     },
     writeReady(base) {
-      const o = fds.i32[fds.desc(base) + 7]!;
+      const o = fds.i32[fds.desc(base) + Desc.OBJECT]!;
       const st = state(o);
       const err = Atomics.load(i32, w(o, Sock.ERROR)) !== 0;
       if (st === SockState.FAILED || st === SockState.CLOSED || err) return { nbytes: 0, hangup: true, ready: true };
