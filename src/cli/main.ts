@@ -20,6 +20,8 @@ async function main(argv: string[]): Promise<number> {
       preopens: cmd.preopens,
       maxThreads: cmd.maxThreads,
       trace: cmd.trace,
+      net: cmd.net,
+      tcpListen: cmd.tcpListen,
     });
     return code;
   } catch (e) {
