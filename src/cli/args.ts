@@ -13,6 +13,9 @@ export interface RunCommand {
   preopens: Record<string, { path: string; readOnly: boolean }>;
   maxThreads: number | undefined;
   trace: boolean | string | undefined;
+  /** Network access for WASIX sockets: true for all, or the allowed HOST:PORT list. */
+  net: boolean | string[] | undefined;
+  tcpListen: string[];
 }
 
 export interface OptionDef {
@@ -65,6 +68,21 @@ export const OPTIONS: OptionDef[] = [
     apply: (cmd, v, flag) => void (cmd.maxThreads = positiveInt(flag, v!)),
   },
   {
+    names: ['--net'], help: 'allow all network access (WASIX sockets; off by default)',
+    apply: (cmd) => void (cmd.net = true),
+  },
+  {
+    names: ['--net-allow'], value: 'HOST:PORT[,HOST:PORT...]', help: 'allow only these (host: IP, localhost or *; port * for any)',
+    apply(cmd, v) {
+      const list = v!.split(',').map((x) => x.trim()).filter(Boolean);
+      if (cmd.net !== true) cmd.net = [...(Array.isArray(cmd.net) ? cmd.net : []), ...list];
+    },
+  },
+  {
+    names: ['--tcp-listen'], value: 'HOST:PORT', help: 'hand the program a listening TCP socket (fd after the preopens; repeatable)',
+    apply: (cmd, v) => void cmd.tcpListen.push(v!),
+  },
+  {
     names: ['--trace'], value: 'FILE', optionalValue: true,
     help: 'log every syscall (thread, arguments, result, time) to stderr or FILE',
     apply: (cmd, v) => void (cmd.trace = v ?? true),
@@ -101,6 +119,7 @@ for (const o of OPTIONS) for (const n of o.names) byName.set(n, o);
 export function parseArgs(argv: string[]): RunCommand | { error: string } {
   const cmd: RunCommand = {
     program: '', args: [], argv0: undefined, env: [], preopens: {}, maxThreads: undefined, trace: undefined,
+    net: undefined, tcpListen: [],
   };
   let i = 0;
   if (argv[0] === '-h' || argv[0] === '--help' || argv.length === 0) return { ...cmd, help: true };

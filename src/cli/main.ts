@@ -22,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       preopens: cmd.preopens,
       maxThreads: cmd.maxThreads,
       trace: cmd.trace,
+      net: cmd.net,
+      tcpListen: cmd.tcpListen,
       // Single-threaded preview1 programs run on this thread: no Worker to boot.
       sameThread: true,
     });

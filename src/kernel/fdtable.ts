@@ -21,7 +21,10 @@ export const FdKind = {
   PIPE: 4,
   /** A WASIX eventfd (OBJECT = stream object). */
   EVENT: 6,
+  /** A WASIX socket (OBJECT = socket object in NetState). */
   SOCKET: 7,
+  /** A WASIX epoll interest list (OBJECT = list index in NetState). */
+  EPOLL: 8,
 } as const;
 
 /** Word offsets inside one fd entry. */

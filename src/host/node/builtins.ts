@@ -9,6 +9,8 @@ import type * as Path from 'node:path';
 import type * as Url from 'node:url';
 import type * as WorkerThreads from 'node:worker_threads';
 import type * as Net from 'node:net';
+import type * as Dgram from 'node:dgram';
+import type * as Dns from 'node:dns';
 import type * as Tty from 'node:tty';
 import type * as Crypto from 'node:crypto';
 import type * as Os from 'node:os';
@@ -21,6 +23,8 @@ interface Builtins {
   url: typeof Url;
   worker_threads: typeof WorkerThreads;
   net: typeof Net;
+  dgram: typeof Dgram;
+  dns: typeof Dns;
   tty: typeof Tty;
   crypto: typeof Crypto;
   os: typeof Os;

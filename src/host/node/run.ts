@@ -1,6 +1,8 @@
 import { fs } from './builtins.js';
 import { inspectModule, scanBinary } from '../../abi/wasm-module.js';
-import type { StdioTarget } from '../../kernel/config.js';
+import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
+import { nodeNetOwner } from './net-owner.js';
+import { parseIp } from '../../kernel/net-addr.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { WeftProcess } from '../../threads/process.js';
 import type { StdinSource } from '../../threads/stdin-server.js';
@@ -33,11 +35,41 @@ export interface RunOptions extends CommonOptions {
    * loop until the program ends. Default false; the CLI sets it.
    */
   sameThread?: boolean;
+  /**
+   * Network access of WASIX sockets (off by default): true for everything, or a list of "HOST:PORT"
+   * (host an IP literal, 'localhost' or '*'; port 0 or '*' for any).
+   */
+  net?: boolean | string[];
+  /**
+   * Listening TCP sockets handed to the program, as Wasmtime's --tcplisten: "HOST:PORT" each, placed at
+   * the fds after the preopened directories (accept them with sock_accept).
+   */
+  tcpListen?: string[];
 }
 
 /** The module is not a command (it exports no `_start`, e.g. a reactor): `run()` cannot run it. */
 export class NotACommandError extends Error {
   readonly code = 'ERR_WEFT_NOT_A_COMMAND';
+}
+
+function parseHostPort(spec: string): { host: string; port: number } {
+  const i = spec.lastIndexOf(':');
+  if (i <= 0) throw new Error(`expected HOST:PORT, got '${spec}'`);
+  const host = spec.slice(0, i).replace(/^\[|\]$/g, '');
+  const p = spec.slice(i + 1);
+  const port = p === '*' ? 0 : Number(p);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad port in '${spec}'`);
+  return { host, port };
+}
+
+/** The kernel's network policy from the `net` option. */
+export function netPolicy(o: RunOptions['net']): NetPolicy | undefined {
+  if (!o) return undefined;
+  if (o === true) return { all: true, allow: [] };
+  return {
+    all: false,
+    allow: o.map((spec) => parseHostPort(spec)),
+  };
 }
 
 export type WasmSource = Uint8Array | ArrayBuffer | string | URL;
@@ -95,7 +127,8 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
     const stdin = stdinSetup(options.stdin);
     // A pipe/TTY stdin is 'served' to workers; on this thread it is the host fd, read directly.
     const stdinHere = stdin.source ? hostStdin(options.stdin) : stdin.target;
-    const here = !!options.sameThread && !!stdinHere && canRunHere(info, stdinHere);
+    // Listening sockets are opened by the coordinator (WeftProcess.openListeners): such runs keep workers.
+    const here = !!options.sameThread && !options.tcpListen?.length && !!stdinHere && canRunHere(info, stdinHere);
     const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
       here ? stdinHere! : stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
     ];
@@ -108,14 +141,24 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
       else writeAllSync(fd, [data]);
     };
     const kernel = {
+      net: netPolicy(options.net),
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
     };
     if (here) return runHere(module, info, kernel, trace.fd, output);
     const host = new NodeCoordinatorHost({ logFd: trace.fd, output });
     const proc = new WeftProcess(host, {
-      module, info, maxThreads: options.maxThreads ?? 256, spareWorkers: options.spareWorkers, stdin: stdin.source, kernel,
+      module, info, maxThreads: options.maxThreads ?? 256, spareWorkers: options.spareWorkers, stdin: stdin.source,
+      net: nodeNetOwner,
+      listeners: (options.tcpListen ?? []).map((spec, i) => {
+        const { host, port } = parseHostPort(spec);
+        const ip = parseIp(host === 'localhost' ? '127.0.0.1' : host);
+        if (!ip) throw new Error(`--tcp-listen: '${host}' is not an IP address`);
+        return { fd: 3 + preopens.length + i, addr: { ...ip, port } };
+      }),
+      kernel,
     });
+    await proc.openListeners();
     const code = await proc.start();
     recoverMemoryFilesystems(preopens.map((p) => p.backend));
     return code;
