@@ -5,6 +5,7 @@ options:
   --dir HOST[::GUEST]   preopen a host directory (as GUEST, default the same path)
   --dir-ro HOST[::GUEST] preopen a host directory read-only
   --max-threads N       most wasm threads alive at once, main included (default 256)
+  --max-procs N         most WASIX processes alive at once (fork/spawn), the first included (default 64)
   --trace[=FILE]        log every syscall (thread, arguments, result, time) to stderr or FILE
   -h, --help            this text
 
@@ -18,6 +19,7 @@ export interface RunCommand {
   env: string[];
   preopens: Record<string, { path: string; readOnly: boolean }>;
   maxThreads: number | undefined;
+  maxProcesses?: number;
   trace: boolean | string | undefined;
 }
 
@@ -60,6 +62,12 @@ export function parseArgs(argv: string[]): RunCommand | { error: string } {
           const n = Number(val());
           if (!Number.isInteger(n) || n < 1) throw new Error('--max-threads expects a positive integer');
           cmd.maxThreads = n;
+          break;
+        }
+        case '--max-procs': {
+          const n = Number(val());
+          if (!Number.isInteger(n) || n < 1) throw new Error('--max-procs expects a positive integer');
+          cmd.maxProcesses = n;
           break;
         }
         case '--trace':

@@ -36,6 +36,12 @@ export interface KernelConfig {
   usesWasix: boolean;
   /** Process-wide WASIX state (kernel/wasix-state.ts), present when the module imports wasix_32v1. */
   wasixSab?: SharedArrayBuffer;
+  /** The process tree's pipe/eventfd object table (shared by every process of the tree). */
+  objSab?: SharedArrayBuffer;
+  /** This process in the tree's process table (WASIX modules); its row is also its fd region of fdSab. */
+  proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number };
+  /** Signals the parent asked to start ignored (posix_spawn's signal dispositions). */
+  ignoredSignals?: number[];
 }
 
 /** What the kernel needs from its host inside one thread. Implemented by host/node and host/browser. */

@@ -15,6 +15,7 @@ import { WasixState } from './wasix-state.js';
 import { wasixThreadSyscalls } from './syscalls/wasix-threads.js';
 import { wasixProcSyscalls } from './syscalls/wasix-proc.js';
 import { wasixFdSyscalls } from './syscalls/wasix-fd.js';
+import { wasixProcessSyscalls } from './syscalls/wasix-process.js';
 
 /** The wasi_snapshot_preview1 functions, as one table. */
 export function preview1Table(k: Kernel): SyscallTable {
@@ -41,7 +42,9 @@ function readProbe(k: Kernel): ReadProbe {
 /** Import namespaces served by the kernel, keyed by module name. */
 export function namespaces(k: Kernel): Record<string, SyscallTable> {
   const threads = wasiThreadSyscalls(k);
-  if (!k.cfg.wasixSab) {
+  if (!k.cfg.usesWasix || !k.cfg.wasixSab) {
+    // A preview1 program in a WASIX process tree can still inherit pipe ends.
+    if (k.cfg.wasixSab && k.cfg.objSab) createStreams(k, new WasixState(k.cfg.wasixSab, k.cfg.objSab));
     const p1 = preview1Table(k);
     return {
       wasi_snapshot_preview1: { ...p1, 'thread-spawn': threads['thread-spawn']!, thread_spawn: threads['thread_spawn']! },
@@ -50,12 +53,12 @@ export function namespaces(k: Kernel): Record<string, SyscallTable> {
   }
   // A WASIX module: pipes and eventfds join the fd kinds, signals are delivered at syscall boundaries,
   // and proc_raise uses WASIX (Linux) signal numbers in both namespaces.
-  const st = new WasixState(k.cfg.wasixSab);
+  const st = new WasixState(k.cfg.wasixSab, k.cfg.objSab!);
   k.signals = new SignalDelivery(k, st);
   createStreams(k, st);
   const p1 = preview1Table(k);
-  const wx = { ...wasixThreadSyscalls(k), ...wasixProcSyscalls(k, st) };
-  const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']! };
+  const wx = { ...wasixThreadSyscalls(k), ...wasixProcSyscalls(k, st), ...wasixProcessSyscalls(k, st) };
+  const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']!, fd_renumber: wx['fd_renumber']! };
   const wasix: SyscallTable = { ...p1x, ...wx, ...wasixFdSyscalls(k, st, p1['path_open']!) };
   return {
     wasi_snapshot_preview1: { ...p1x, 'thread-spawn': threads['thread-spawn']!, thread_spawn: threads['thread_spawn']! },
@@ -65,7 +68,9 @@ export function namespaces(k: Kernel): Record<string, SyscallTable> {
 }
 
 /** Functions that return nothing (their wasm type has no result). */
-const VOID_CALLS = new Set(['proc_exit', 'proc_exit2', 'thread_exit', 'callback_signal', 'stack_restore']);
+const VOID_CALLS = new Set(['proc_exit', 'proc_exit2', 'thread_exit', 'callback_signal', 'stack_restore', 'proc_exec', 'proc_exec2']);
+/** Calls that may unwind the stack (asyncify): no signal delivery while the stack is half gone. */
+const UNWINDING_CALLS = new Set(['proc_fork', 'stack_checkpoint']);
 
 /**
  * Builds the import object for one instance: the module's memory import gets the process memory, every
@@ -89,7 +94,7 @@ export function buildImports(
     const full = `${imp.module}.${imp.name}`;
     let fn: SyscallFn | undefined = tables[imp.module]?.[imp.name];
     if (!fn) fn = enosys(k, full);
-    if (k.signals && !VOID_CALLS.has(imp.name)) fn = withSignals(k, fn);
+    if (k.signals && !VOID_CALLS.has(imp.name) && !UNWINDING_CALLS.has(imp.name)) fn = withSignals(k, fn);
     if (k.cfg.trace) fn = traced(k, full, fn, !VOID_CALLS.has(imp.name) && imp.name !== 'thread-spawn' && imp.name !== 'thread_spawn');
     ns[imp.name] = fn as WebAssembly.ImportValue;
   }

@@ -8,6 +8,8 @@ import { FdTable, type FdEntry } from './fdtable.js';
 import { GuestMemory } from './memory.js';
 import type { SignalDelivery } from './signals.js';
 import type { StreamOps } from './streams.js';
+import { Resumable } from '../threads/resume.js';
+import type { ProcRequest } from './syscalls/wasix-process.js';
 
 /** Messages a thread sends to the coordinator. */
 export type ToCoordinator =
@@ -19,7 +21,8 @@ export type ToCoordinator =
   | { t: 'retired'; slot: number }
   | { t: 'ready'; slot: number }
   /** WASIX proc_raise_interval: raise `sig` on the main thread after `ms`, every `ms` when repeating (0 cancels). */
-  | { t: 'itimer'; sig: number; ms: number; repeat: boolean };
+  | { t: 'itimer'; sig: number; ms: number; repeat: boolean }
+  | ProcRequest;
 
 /**
  * One thread's view of the process kernel. All state that threads must agree on (fd table, exit state,
@@ -41,6 +44,8 @@ export class Kernel {
   signals: SignalDelivery | undefined;
   /** ms to add to performance.now() to get the process-wide monotonic clock. */
   readonly monoOffsetMs: number;
+  /** Asyncify stack capture (fork, setjmp/longjmp) of this thread. */
+  readonly resumable = new Resumable(() => this.instance, () => this.mem?.memory);
 
   constructor(
     readonly cfg: KernelConfig,
@@ -49,7 +54,7 @@ export class Kernel {
     channel: SharedArrayBuffer,
   ) {
     this.ctl = new Control(cfg.ctlSab, cfg.maxThreads);
-    this.fds = new FdTable(cfg.fdSab);
+    this.fds = new FdTable(cfg.fdSab, cfg.proc?.row ?? 0);
     this.chan = new ChannelClient(channel);
     this.monoOffsetMs = performance.timeOrigin - cfg.clockBaseMs;
   }

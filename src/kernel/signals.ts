@@ -68,6 +68,7 @@ export class SignalDelivery {
         if (sig === WasixSignal.KILL || cb === null) {
           if (WASIX_IGNORED_BY_DEFAULT.has(sig)) continue;
           this.k.host.log(`weft: thread ${this.k.tid} terminated by signal ${sig}`);
+          Atomics.compareExchange(this.i32, Ctl.TERM_SIG, 0, sig);
           this.k.exit(128 + sig);
         }
         this.k.checkAlive();

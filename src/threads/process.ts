@@ -7,7 +7,8 @@ import { WASIX_MAX_SIGNAL } from '../abi/wasix.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import { WasixState } from '../kernel/wasix-state.js';
 import { Control, Ctl, Slot } from './control.js';
-import type { BootData } from './runtime.js';
+import type { BootData, ForkResume } from './runtime.js';
+import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
 import { StdinServer, type StdinSource } from './stdin-server.js';
 
 export interface WorkerHandle {
@@ -37,6 +38,15 @@ export interface ProcessOptions {
   kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab'>;
   maxThreads: number;
   stdin?: StdinSource;
+  /** A process of a tree: stdin is served by the tree's (shared) server, which this process does not own. */
+  stdinServer?: StdinServer;
+  /** WASIX process state to start from (a forked child's copy); a fresh one when omitted. */
+  wasixSab?: SharedArrayBuffer;
+  /** A forked child: the copy of the parent's memory, and where its main thread resumes. */
+  memory?: WebAssembly.Memory;
+  resume?: ForkResume;
+  /** Process requests (spawn, exec, fork, kill) from this process's threads (threads/system.ts). */
+  onRequest?: (m: ProcRequest) => void;
   /** Pooled workers kept ready beyond current demand. */
   spareWorkers?: number;
   idleTimeoutMs?: number;
@@ -55,17 +65,19 @@ interface WorkerRecord {
 export class WeftProcess {
   readonly ctl: Control;
   readonly memory: WebAssembly.Memory | undefined;
-  private readonly cfg: KernelConfig;
+  readonly cfg: KernelConfig;
   private readonly workers: (WorkerRecord | undefined)[] = [];
   private booting = 0;
   private finished = false;
-  private readonly stdin: StdinServer | undefined;
+  readonly stdin: StdinServer | undefined;
+  /** Stops the stdin server when it ends (the root of a tree; not a process that exec replaces). */
+  ownsStdin: boolean;
   private resolveExit!: (code: number) => void;
   readonly exited: Promise<number>;
   private readonly threaded: boolean;
   private readonly spare: number;
 
-  constructor(private readonly host: CoordinatorHost, private readonly opts: ProcessOptions) {
+  constructor(private readonly host: CoordinatorHost, readonly opts: ProcessOptions) {
     const mi = opts.info.memoryImport;
     this.threaded = !!mi?.shared && opts.info.exports.includes('wasi_thread_start');
     const maxThreads = Math.max(1, opts.maxThreads);
@@ -73,18 +85,20 @@ export class WeftProcess {
     Atomics.store(this.ctl.i32, Ctl.LIVE, 1);
     // A shared memory is created here and handed to every worker; a non-shared one cannot cross to a
     // worker, so the (single) main thread creates it from the same limits.
-    this.memory = mi?.shared
+    this.memory = opts.memory ?? (mi?.shared
       ? new WebAssembly.Memory({ initial: mi.initial, maximum: mi.maximum, shared: true } as WebAssembly.MemoryDescriptor)
-      : undefined;
+      : undefined);
     this.cfg = {
       ...opts.kernel,
       ctlSab: this.ctl.sab,
       maxThreads,
       hasThreadStart: this.threaded,
       usesWasix: opts.info.usesWasix,
-      wasixSab: opts.info.usesWasix ? WasixState.create().sab : undefined,
+      wasixSab: opts.wasixSab ?? (opts.info.usesWasix || opts.kernel.objSab ? WasixState.create(opts.kernel.objSab).sab : undefined),
+      objSab: opts.kernel.objSab ?? (opts.info.usesWasix ? WasixState.createObjects() : undefined),
     };
-    this.stdin = opts.stdin ? new StdinServer(opts.stdin) : undefined;
+    this.ownsStdin = !opts.stdinServer;
+    this.stdin = opts.stdinServer ?? (opts.stdin ? new StdinServer(opts.stdin) : undefined);
     this.spare = opts.spareWorkers ?? 1;
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
@@ -107,7 +121,8 @@ export class WeftProcess {
     const boot: BootData = {
       role, slot, module: this.opts.module, memory: this.memory, channel, kernel: this.cfg,
       memoryLimits: this.opts.info.memoryImport,
-      preinstantiate: !this.opts.info.hasActiveData, idleTimeoutMs: this.opts.idleTimeoutMs ?? 10_000,
+      preinstantiate: !this.opts.info.hasActiveData && !this.opts.resume, idleTimeoutMs: this.opts.idleTimeoutMs ?? 10_000,
+      resume: role === 'main' ? this.opts.resume : undefined,
     };
     const rec: WorkerRecord = { handle: undefined!, channel, ready: role === 'main' };
     this.workers[slot] = rec;
@@ -166,6 +181,12 @@ export class WeftProcess {
       case 'itimer':
         this.setIntervalTimer(m.sig, m.ms, m.repeat);
         return;
+      case 'spawn':
+      case 'exec':
+      case 'fork':
+      case 'kill':
+        this.opts.onRequest?.(m);
+        return;
     }
   }
 
@@ -217,7 +238,7 @@ export class WeftProcess {
     const live = this.workers.filter((w): w is WorkerRecord => !!w);
     // Collect output already posted by threads before they are terminated.
     for (const w of live) w.handle.drain?.();
-    this.stdin?.stop();
+    if (this.ownsStdin) this.stdin?.stop();
     // terminate() interrupts Atomics.wait, except one that starts just after the request lands (it then
     // sleeps its whole timeout). So also wake every wait the runtime itself makes, until all are gone.
     const wake = (): void => this.wakeRuntimeWaits(live);
@@ -242,9 +263,9 @@ export class WeftProcess {
     for (const w of live) Atomics.notify(new Int32Array(w.channel, 0, 1), 0);
   }
 
-  /** Kills the process from the host side (e.g. a signal to the CLI). */
-  kill(code: number): Promise<number> {
-    this.ctl.claimExit(code);
+  /** Kills the process from the host side (e.g. a signal to the CLI, or SIGKILL from another process). */
+  kill(code: number, sig = 0): Promise<number> {
+    if (this.ctl.claimExit(code) && sig) Atomics.store(this.ctl.i32, Ctl.TERM_SIG, sig);
     void this.finish();
     return this.exited;
   }

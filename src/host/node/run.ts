@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { inspectModule, scanBinary } from '../../abi/wasm-module.js';
 import type { StdioTarget } from '../../kernel/config.js';
 import { createFdTable } from '../../kernel/setup.js';
-import { WeftProcess } from '../../threads/process.js';
+import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../threads/system.js';
 import type { StdinSource } from '../../threads/stdin-server.js';
 import { openNodeBackend, recoverMemoryFilesystems } from './backends.js';
 import { NodeCoordinatorHost, nodeStdinSource } from './coordinator-host.js';
@@ -20,6 +20,8 @@ export interface RunOptions extends CommonOptions {
   stderr?: OutputOption;
   /** Most wasm threads alive at once, the main thread included (default 256). */
   maxThreads?: number;
+  /** Most processes of a WASIX process tree alive at once, the first included (default 64). */
+  maxProcesses?: number;
 }
 
 export type WasmSource = Uint8Array | ArrayBuffer | string | URL;
@@ -69,7 +71,8 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
       stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
     ];
     const preopens = preopenList(options.preopens);
-    const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend));
+    const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
+    const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses));
     const callbacks = [undefined, options.stdout, options.stderr];
     const host = new NodeCoordinatorHost({
       logFd: trace.fd,
@@ -79,13 +82,18 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
         else writeAllSync(fd, [data]);
       },
     });
-    const proc = new WeftProcess(host, {
+    const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ReturnType<typeof inspectModule> }> => {
+      if (scanBinary(b).memoryImport?.shared) prepareEngineForThreads();
+      const m = await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
+      return { module: m, info: inspectModule(b, m) };
+    };
+    const proc = new WeftSystem(host, { compile, openBackend: openNodeBackend }, {
       module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin.source,
       kernel: {
         args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
         clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
       },
-    });
+    }, { maxProcesses });
     const code = await proc.start();
     recoverMemoryFilesystems(preopens.map((p) => p.backend));
     return code;
