@@ -35,3 +35,16 @@ test('spawn: --max-procs limits the process count (posix_spawn gets EAGAIN)', as
   assert.match(r.stdout, /FAIL spawn\+wait exit code: p=-1 err=6\b/);
   assert.equal(r.code, 1);
 });
+
+test('fork (asyncify): exit codes, copied memory, pipe across fork, threads, vfork+exec, SIGKILL, setjmp/longjmp', async () => {
+  const r = await inSandbox('wasix-async', 'fork', (self) => ['main', self]);
+  assert.equal(interesting(r.stdout), 'fork: 10 ok, 0 failed', r.stderr);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.ms < 20000, `took ${r.ms} ms`);
+});
+
+test('fork of a module without asyncify fails with ENOTSUP; the program goes on', async () => {
+  const r = await inSandbox('wasix', 'nofork', (self) => [self]);
+  assert.equal(r.stdout, 'fork: -1 ENOTSUP\n', r.stderr);
+  assert.equal(r.code, 0, r.stderr);
+});

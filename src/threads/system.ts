@@ -207,14 +207,10 @@ export class WeftSystem {
     if (!this.table) return;
     this.closeFds(row);
     const termsig = Atomics.load(e.proc.ctl.i32, Ctl.TERM_SIG);
-    const ppid = this.table.get(row, 2);
     this.table.exited(row, code & 0xff, termsig);
-    // SIGCHLD to the parent (ignored unless it installed a handler).
-    const parent = [...this.entries.values()].find((x) => x.pid === ppid);
-    if (parent && !this.rootDone && parent.proc.opts.info.usesWasix) {
-      const guest = parent.proc.memory ? new Int32Array(parent.proc.memory.buffer) : undefined;
-      raiseSignal(parent.proc.ctl, guest, processSignalSlot(parent.proc.ctl), WasixSignal.CHLD);
-    }
+    // No SIGCHLD: wasix-libc's __wasm_signal calls a default-action hook that is only set once the
+    // program has called signal()/sigaction(), so delivering it to a program that never did would trap,
+    // and the kernel cannot see the program's dispositions. waitpid() is how parents learn of exits.
   }
 
   /** Closes every fd of a process that is gone, releasing descriptions nobody else holds. */
