@@ -15,7 +15,7 @@ describe('WASIX programs in Chromium', { skip }, () => {
   before(async () => {
     await ensureFixtures('wasix', 'threads');
     server = await startTestServer();
-    for (const name of ['sync', 'pipe', 'signal', 'join', 'cwd']) {
+    for (const name of ['sync', 'pipe', 'signal', 'join', 'cwd', 'eventfd', 'rootfs']) {
       server.route(`/cx/${name}.wasm`, fs.readFileSync(fixture('wasix', name)), 'application/wasm');
     }
     server.route('/cx/counter.wasm', fs.readFileSync(fixture('threads', 'counter')), 'application/wasm');
@@ -77,5 +77,30 @@ describe('WASIX programs in Chromium', { skip }, () => {
     assert.equal(r.exitCode, 0, r.stdout);
     assert.equal(lines(r.stdout).at(-1), 'cwd done: 19 ok, 0 bad');
     assert.deepEqual(r.left, []);
+  });
+
+  test('eventfd with EFD_NONBLOCK / EFD_SEMAPHORE', async () => {
+    const r = await runInPage(page, '/cx/eventfd.wasm', { args: ['eventfd'] });
+    assert.equal(r.exitCode, 0, r.error ?? r.stdout + r.stderr);
+    assert.equal(lines(r.stdout).at(-1), 'eventfd done: 19 ok, 0 bad');
+  });
+
+  test('a MemoryFS mounted at /: absolute paths, opendir("/"), absolute symlinks', async () => {
+    const r = await page.evaluate(async () => {
+      const { run, MemoryFS } = window.weft;
+      const memfs = new MemoryFS({ '/in.txt': 'browser input\n' });
+      let stdout = '';
+      const dec = new TextDecoder();
+      const { exitCode } = await run(fetch('/cx/rootfs.wasm'), {
+        args: ['rootfs', '/in.txt', '/out.txt'], preopens: { '/': memfs.dir('/') },
+        stdout: (b) => (stdout += dec.decode(b, { stream: true })), stderr: () => {},
+      });
+      return { exitCode, stdout, out: memfs.readText('/out.txt'), link: memfs.readlink('/tree/link') };
+    });
+    assert.equal(r.exitCode, 0, r.stdout);
+    assert.equal(lines(r.stdout).at(-1), 'rootfs done: 17 ok, 0 bad');
+    assert.ok(lines(r.stdout).includes('list /tree/a/b/deep.txt f'), r.stdout);
+    assert.equal(r.out, 'browser input\n');
+    assert.equal(r.link, '/tree/a');
   });
 });

@@ -257,3 +257,19 @@ test('decodeGuestPath', () => {
   shared.set(enc.encode('abc'));
   assert.equal(decodeGuestPath(shared), 'abc');
 });
+
+test('rootMount: absolute paths and absolute symlink targets resolve from the root and never climb above it', () => {
+  const M = { rootMount: true };
+  assert.equal(R('/a/b/file.txt', true, '', M), 'a/b/file.txt');
+  assert.equal(R('/a/b/file.txt', true, 'd', M), 'a/b/file.txt'); // absolute: from the root, whatever the base
+  assert.equal(R('/', true, 'a', M), '');
+  assert.equal(R('/../../..', true, '', M), ''); // '/..' is '/'
+  assert.equal(R('/../a/../../f', true, '', M), 'f');
+  assert.equal(R('l_etc', false, '', M), 'l_etc'); // not followed: the link itself
+  assert.throws(() => R('l_etc/passwd', true, '', M), errno(Errno.NOENT)); // '/etc' inside the root: absent
+  assert.throws(() => R('l_outside/secret.txt', true, '', M), errno(Errno.PERM)); // relative escape: still refused
+  assert.throws(() => R('../f', true, 'a', M), errno(Errno.PERM)); // relative '..' above the base: still refused
+  // without rootMount nothing changed
+  assert.throws(() => R('/a', true, '', {}), errno(Errno.PERM));
+  assert.throws(() => R('l_etc/passwd'), errno(Errno.PERM));
+});

@@ -30,8 +30,12 @@ export const SignalDisposition = { sig: 0, disp: 1, size: 2 } as const;
 /** fdflagsext (u16): bit 0 is close-on-exec. */
 export const FdFlagsExt = { CLOEXEC: 1 } as const;
 
-/** eventfdflags: bit 0 is semaphore mode. */
-export const EventFdFlags = { SEMAPHORE: 1 } as const;
+/**
+ * eventfdflags (u16): bit 0 is semaphore mode. wasix-libc's eventfd() passes its flags through masked to
+ * 16 bits, so EFD_NONBLOCK arrives as O_NONBLOCK = fdflags NONBLOCK (bit 2); its EFD_CLOEXEC
+ * (fdflagsext CLOEXEC << 30) never survives the mask.
+ */
+export const EventFdFlags = { SEMAPHORE: 1, NONBLOCK: 4 } as const;
 
 /** The libc's sentinel tid for the main thread (its pthread_self()->tid before any host tid). */
 export const LIBC_MAIN_TID = 0x3fffffff;

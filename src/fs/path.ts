@@ -36,3 +36,19 @@ export function isCanonicalPath(path: string): boolean {
   }
   return true;
 }
+
+/** Normalises an absolute guest path: resolves '.' and '..' lexically ('..' stops at '/'). */
+export function normalizeAbsolute(path: string): string {
+  const out: string[] = [];
+  for (const c of path.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') out.pop();
+    else out.push(c);
+  }
+  return '/' + out.join('/');
+}
+
+/** True when a preopen's guest name is the root ('/', or a spelling of it such as '' or '/./'). */
+export function isRootMount(guestPath: string): boolean {
+  return normalizeAbsolute('/' + guestPath) === '/';
+}

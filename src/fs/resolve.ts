@@ -51,6 +51,12 @@ export interface ResolveOptions {
    * up to the backend root ('' — the preopen).
    */
   boundary?: 'base' | 'root';
+  /**
+   * The preopen is mounted at the guest's '/': an absolute path (or absolute symlink target) names a
+   * path from the backend root instead of escaping, and '..' at that root stays there (POSIX '/..').
+   * Relative paths keep the `boundary` rule.
+   */
+  rootMount?: boolean;
 }
 
 export interface Resolved {
@@ -84,10 +90,13 @@ export function resolve(
 ): Resolved {
   if (guestPath === '') throw new WasiError(Errno.NOENT, 'empty path');
   if (guestPath.includes('\0')) throw new WasiError(Errno.INVAL, 'NUL in path');
-  if (guestPath.startsWith('/')) throw new WasiError(ESCAPE_ERRNO, `absolute path ${guestPath}`);
+  const rootMount = opts.rootMount === true;
+  if (guestPath.startsWith('/') && !rootMount) throw new WasiError(ESCAPE_ERRNO, `absolute path ${guestPath}`);
 
-  const cur: string[] = base === '' ? [] : base.split('/');
-  const floor = opts.boundary === 'root' ? 0 : cur.length;
+  let cur: string[] = base === '' || guestPath.startsWith('/') ? [] : base.split('/');
+  let floor = opts.boundary === 'root' ? 0 : cur.length;
+  // Once the walk has restarted at the mount's root, '..' there is '/..' = '/' rather than an escape.
+  let rooted = guestPath.startsWith('/');
   // Pending components, next one last (a stack, so symlink targets can be pushed in front).
   const pending: string[] = guestPath.split('/').filter((c) => c !== '').reverse();
   let trailingSlash = guestPath.endsWith('/');
@@ -102,6 +111,10 @@ export function resolve(
       continue;
     }
     if (name === '..') {
+      if (cur.length === 0 && rooted) {
+        endsInDot = isLast;
+        continue;
+      }
       if (cur.length <= floor) throw new WasiError(ESCAPE_ERRNO, `path escapes the sandbox: ${guestPath}`);
       cur.pop();
       endsInDot = isLast;
@@ -120,8 +133,13 @@ export function resolve(
       if (++expansions > MAX_SYMLINK_EXPANSIONS) throw new WasiError(Errno.LOOP, `too many symlinks: ${guestPath}`);
       const target = backend.readlink(candidate);
       if (target === '') throw new WasiError(Errno.NOENT, `empty symlink ${candidate}`);
-      if (target.startsWith('/')) throw new WasiError(ESCAPE_ERRNO, `absolute symlink ${candidate} -> ${target}`);
       if (target.includes('\0')) throw new WasiError(Errno.INVAL, `NUL in symlink ${candidate}`);
+      if (target.startsWith('/')) {
+        if (!rootMount) throw new WasiError(ESCAPE_ERRNO, `absolute symlink ${candidate} -> ${target}`);
+        cur = [];
+        floor = 0;
+        rooted = true;
+      }
       // A trailing slash in the target of the final link means the result must be a directory.
       if (isLast && target.endsWith('/')) trailingSlash = true;
       const parts = target.split('/');

@@ -3,7 +3,7 @@ import { Advice, FdFlags, Filetype, FstFlags, LookupFlags, OFlags, Rights } from
 import { Dirent, Filestat } from '../../abi/layouts.js';
 import type { DirEntry, FsBackend, TimeSpec } from '../../fs/backend.js';
 import { decodeGuestPath, ESCAPE_ERRNO, resolve, type Resolved } from '../../fs/resolve.js';
-import { parentPath } from '../../fs/path.js';
+import { isRootMount, parentPath } from '../../fs/path.js';
 import { DescFlags, Fd, FdKind } from '../fdtable.js';
 import { writeFilestat } from '../files.js';
 import type { Kernel } from '../kernel.js';
@@ -41,8 +41,11 @@ export function fsSyscalls(k: Kernel): SyscallTable {
     return decodeGuestPath(k.mem.sync().bytes(ptr, len));
   }
 
+  /** Preopens mounted at the guest's '/', where absolute paths name paths inside the preopen. */
+  const rootMounts = k.cfg.preopens.map((p) => isRootMount(p.guestPath));
+
   function lookup(dir: DirRef, path: string, follow: boolean): Resolved {
-    return resolve(dir.backend, dir.path, path, follow);
+    return resolve(dir.backend, dir.path, path, follow, { rootMount: rootMounts[dir.backendIndex] === true });
   }
 
   function timeSpec(value: bigint, set: number, now: number, flags: number): TimeSpec {
@@ -270,8 +273,9 @@ export function fsSyscalls(k: Kernel): SyscallTable {
       try {
         const target = guestPath(oldPtr, oldLen);
         const dir = dirRef(fd, Rights.PATH_SYMLINK);
-        // An absolute target could never be followed inside the sandbox (as Wasmtime refuses it).
-        if (target.startsWith('/')) return ESCAPE_ERRNO;
+        // An absolute target could never be followed inside the sandbox (as Wasmtime refuses it), except
+        // under a preopen mounted at '/', where it resolves from that preopen's root.
+        if (target.startsWith('/') && !rootMounts[dir.backendIndex]) return ESCAPE_ERRNO;
         const r = lookup(dir, guestPath(newPtr, newLen), false);
         if (r.stat) return Errno.EXIST;
         if (r.trailingSlash) return Errno.NOENT;

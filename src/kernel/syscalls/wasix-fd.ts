@@ -1,7 +1,8 @@
 import { Errno, WasiError } from '../../abi/errno.js';
-import { Filetype, Rights } from '../../abi/constants.js';
+import { FdFlags, Filetype, Rights } from '../../abi/constants.js';
 import { EventFdFlags, FdFlagsExt } from '../../abi/wasix.js';
 import { decodeGuestPath, resolve } from '../../fs/resolve.js';
+import { normalizeAbsolute } from '../../fs/path.js';
 import { Fd, FdKind, MAX_FDS } from '../fdtable.js';
 import type { Kernel } from '../kernel.js';
 import { Obj, ObjType, type WasixState } from '../wasix-state.js';
@@ -9,17 +10,6 @@ import type { SyscallFn, SyscallTable } from './types.js';
 
 const STREAM_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS |
   Rights.FD_FILESTAT_GET;
-
-/** Normalises an absolute guest path: resolves '.' and '..' lexically ('..' stops at '/'). */
-export function normalizeAbsolute(path: string): string {
-  const out: string[] = [];
-  for (const c of path.split('/')) {
-    if (c === '' || c === '.') continue;
-    if (c === '..') out.pop();
-    else out.push(c);
-  }
-  return '/' + out.join('/');
-}
 
 /**
  * wasix_32v1 descriptor calls: dup/dup2, pipes, eventfds, close-on-exec flags, path_open2, and the
@@ -130,15 +120,15 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
       try {
         const m = k.mem.sync();
         m.check(retFd, 4);
-        if (flags & ~EventFdFlags.SEMAPHORE) return Errno.INVAL;
+        if (flags & ~(EventFdFlags.SEMAPHORE | EventFdFlags.NONBLOCK)) return Errno.INVAL;
         if (initial < 0n || initial > 0xfffffffffffffffen) return Errno.INVAL;
         const { o } = newStreamPair(ObjType.EVENT, 1);
         st.oi32[st.obj(o, Obj.EV_LO)] = Number(initial & 0xffffffffn) | 0;
         st.oi32[st.obj(o, Obj.EV_HI)] = Number(initial >> 32n) | 0;
-        st.oi32[st.obj(o, Obj.EV_FLAGS)] = flags;
+        st.oi32[st.obj(o, Obj.EV_FLAGS)] = flags & EventFdFlags.SEMAPHORE;
         try {
           const fd = fds.insert({
-            kind: FdKind.EVENT, filetype: Filetype.UNKNOWN, flags: 0, rightsBase: STREAM_RIGHTS, rightsInheriting: 0,
+            kind: FdKind.EVENT, filetype: Filetype.UNKNOWN, flags: flags & EventFdFlags.NONBLOCK ? FdFlags.NONBLOCK : 0, rightsBase: STREAM_RIGHTS, rightsInheriting: 0,
             handle: 0, backend: -1, object: o,
           });
           m.sync().setU32(retFd, fd);

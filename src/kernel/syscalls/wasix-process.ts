@@ -16,7 +16,7 @@ import { ProcState, ProcTable, PT, ROOT_PID, Row } from '../proctable.js';
 import { DIR_RIGHTS, FILE_RIGHTS } from '../rights.js';
 import { processSignalSlot, validSignal } from '../signals.js';
 import type { WasixState } from '../wasix-state.js';
-import { normalizeAbsolute } from './wasix-fd.js';
+import { normalizeAbsolute } from '../../fs/path.js';
 import type { SyscallTable } from './types.js';
 
 /** Requests a thread sends its coordinator to create or replace processes (served by threads/system.ts). */
