@@ -96,7 +96,9 @@ export class WeftSystem {
     const rootCfg = this.root.cfg;
     return {
       ...this.base, module, info, stdin: undefined, stdinServer: this.root.stdin, wasixSab: undefined, memory: undefined,
-      resume: undefined, ...extra,
+      // no spare pool worker up front: most children never start a thread, and a Worker boot is the cost
+      // of a spawn (a pool worker is booted on the first thread_spawn, as usual)
+      resume: undefined, spareWorkers: 0, ...extra,
       kernel: {
         ...this.base.kernel, objSab: rootCfg.objSab, ignoredSignals: undefined, ...over,
         proc: { tableSab: this.table!.sab, row, pid, memMax: info.memoryImport?.maximum },
