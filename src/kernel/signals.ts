@@ -72,7 +72,18 @@ export class SignalDelivery {
           this.k.exit(128 + sig);
         }
         this.k.checkAlive();
-        cb!(sig);
+        try {
+          cb!(sig);
+        } catch (e) {
+          // wasix-libc's __wasm_signal runs the default action through a hook that is only installed once
+          // the program has called signal()/sigaction(); before that a signal with the default action
+          // traps on a null function pointer. Do the default action here instead.
+          if (!(e instanceof WebAssembly.RuntimeError) || !/null|indirect/i.test(e.message)) throw e;
+          if (WASIX_IGNORED_BY_DEFAULT.has(sig)) continue;
+          this.k.host.log(`weft: thread ${this.k.tid} terminated by signal ${sig}`);
+          Atomics.compareExchange(this.i32, Ctl.TERM_SIG, 0, sig);
+          this.k.exit(128 + sig);
+        }
       }
     } finally {
       this.delivering = false;
