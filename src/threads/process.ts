@@ -30,6 +30,10 @@ export interface CoordinatorHost {
   output(fd: number, data: Uint8Array): void;
   /** Diagnostics (stderr). */
   log(line: string): void;
+  /** Boot a worker ahead of need, for the next startWorker (a process tree does this: a Worker boot is most of a fork's cost). */
+  prewarm?(): void;
+  /** Ends a worker booted ahead and not used. */
+  dispose?(): void;
 }
 
 export interface ProcessOptions {

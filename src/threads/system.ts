@@ -119,6 +119,8 @@ export class WeftSystem {
 
   private onRequest(row: number, m: ProcRequest): void {
     if (this.rootDone || !this.table) return;
+    // A program that starts processes will likely start more: keep a Worker booted for the next one.
+    if (m.t !== 'kill') this.coordinator.prewarm?.();
     switch (m.t) {
       case 'spawn':
         void this.compile(m.bytes).then(
@@ -203,6 +205,7 @@ export class WeftSystem {
       const rest = [...this.entries.values()];
       this.entries.clear();
       // (each one's own end, run before this, closes its fds)
+      this.coordinator.dispose?.();
       void Promise.all(rest.map((x) => x.proc.kill(128 + WasixSignal.KILL, WasixSignal.KILL))).then(() => this.resolveExit(code));
       return;
     }

@@ -39,9 +39,31 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
     this.ring = new RingReader(this.ringSab);
   }
 
-  startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
+  /** A Worker booted ahead (prewarm) for the next startWorker: a process tree starts processes often. */
+  private standby: Worker | undefined;
+  private disposed = false;
+
+  private newWorker(): Worker {
     // Written literally, with static options, so bundlers (Vite, webpack, esbuild) pick the entry up.
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'weft thread' });
+    return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'weft thread' });
+  }
+
+  prewarm(): void {
+    if (!this.standby && !this.disposed) this.standby = this.newWorker();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.standby?.terminate();
+    this.standby = undefined;
+  }
+
+  startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
+    const worker = this.standby ?? this.newWorker();
+    if (this.standby) {
+      this.standby = undefined;
+      setTimeout(() => this.prewarm(), 0);
+    }
     let exited = false;
     worker.onmessage = (e: MessageEvent) => {
       const m = e.data as ToCoordinator | HostMessage;

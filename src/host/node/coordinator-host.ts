@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import tty from 'node:tty';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { ToCoordinator } from '../../kernel/kernel.js';
 import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../threads/process.js';
 import type { BootData } from '../../threads/runtime.js';
@@ -20,9 +20,29 @@ export interface NodeCoordinatorOptions {
 
 /** Boots wasm threads as worker_threads; messages come over a private MessagePort so they can be drained. */
 export class NodeCoordinatorHost implements CoordinatorHost {
+  /** A worker booted ahead (prewarm), waiting for its boot data. */
+  private standby: { worker: Worker; port1: MessagePort } | undefined;
+  private disposed = false;
+
   constructor(private readonly opts: NodeCoordinatorOptions) {}
 
-  startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
+  prewarm(): void {
+    if (this.standby || this.disposed) return;
+    this.standby = this.createWorker(undefined);
+    this.standby.worker.unref();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    const s = this.standby;
+    this.standby = undefined;
+    if (s) {
+      s.port1.close();
+      void s.worker.terminate();
+    }
+  }
+
+  private createWorker(boot: BootData | undefined): { worker: Worker; port1: MessagePort } {
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(workerUrl, {
       workerData: { boot, port: port2, logFd: this.opts.logFd },
@@ -36,6 +56,20 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       // Node would otherwise close them when that worker exits.
       trackUnmanagedFds: false,
     });
+    return { worker, port1 };
+  }
+
+  startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
+    let w = this.standby;
+    if (w) {
+      this.standby = undefined;
+      w.worker.ref();
+      w.port1.postMessage({ boot });
+      setImmediate(() => this.prewarm());
+    } else {
+      w = this.createWorker(boot);
+    }
+    const { worker, port1 } = w;
     port1.on('message', (m: ToCoordinator) => events.message(m));
     worker.on('error', (e) => events.error(e));
     worker.on('exit', () => events.exit());
