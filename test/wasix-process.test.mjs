@@ -40,7 +40,7 @@ test('spawn: --max-procs limits the process count (posix_spawn gets EAGAIN)', as
 
 test('fork (asyncify): exit codes, copied memory, pipe across fork, threads, vfork+exec, SIGKILL, setjmp/longjmp', async () => {
   const r = await inSandbox('wasix-async', 'fork', (self) => ['main', self]);
-  assert.equal(interesting(r.stdout), 'fork: 10 ok, 0 failed', r.stderr);
+  assert.equal(interesting(r.stdout), 'fork: 11 ok, 0 failed', r.stderr);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.ms < 20000, `took ${r.ms} ms`);
 });
@@ -115,4 +115,10 @@ test('orphans are reaped: grandchildren whose parent is gone do not fill a 3-pro
   const r = await inSandbox('wasix', 'spawn', (self) => ['orphans', self], { weftArgs: ['--max-procs', '3'] });
   assert.equal(r.stdout, 'orphans: ok\n', r.stderr);
   assert.equal(r.code, 0, r.stderr);
+});
+
+test('--trace decodes spawn and waitpid calls', async () => {
+  const r = await inSandbox('wasix', 'spawn', (self) => ['leave', self], { weftArgs: ['--trace'] });
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /wasix_32v1\.proc_spawn2\([^)]*\) \{name="\/sandbox\/bin\/spawn\.wasm" argv="\/sandbox\/bin\/spawn\.wasm sleep ?" fd_ops=0\} -> 0 \(SUCCESS\)/);
 });

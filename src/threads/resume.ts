@@ -25,7 +25,13 @@ export const ASYNCIFY_BUF_BYTES = 65536;
 /** Work to do once the stack is unwound; returns what finishes the import when it is called again. */
 export type AfterUnwind = (r: Resumable) => () => number;
 
+/** A setjmp point: the asyncify data and stack pointer of the stack_checkpoint call, and its result pointer. */
+export interface Snapshot { data: Uint8Array; end: number; sp: number; retPtr: number }
+
 export class Resumable {
+  /** This thread's setjmp points by id (the id is written into the jmp_buf); a forked child inherits them. */
+  snapshots = new Map<number, Snapshot>();
+  nextSnapshot = 1;
   /** Set by an import that started an unwind; taken by the runtime when the entry function returns. */
   pending: AfterUnwind | undefined;
   /** Set before a rewind: what the import returns when the rewind reaches it. */

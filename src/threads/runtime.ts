@@ -3,6 +3,7 @@ import { ProcExit, ThreadExit, ThreadKilled, TRAP_EXIT_CODE } from '../kernel/ex
 import { buildImports, namespaces } from '../kernel/imports.js';
 import { Kernel, type ToCoordinator } from '../kernel/kernel.js';
 import { Ctl, MAIN_TID, Slot } from './control.js';
+import type { Snapshot } from './resume.js';
 
 /** What the coordinator hands a worker when it starts it. Structured-cloneable. */
 export interface BootData {
@@ -31,6 +32,9 @@ export interface ForkResume {
   buf: number;
   /** proc_fork's pid out-pointer (0 is written there in the child). */
   retPtr: number;
+  /** The forking thread's setjmp points (a child may longjmp to one made before the fork). */
+  snapshots: [number, Snapshot][];
+  nextSnapshot: number;
 }
 
 type Outcome = 'returned' | 'thread-exit' | 'ended';
@@ -171,6 +175,8 @@ function resumeForked(instance: WebAssembly.Instance, k: Kernel, r: ForkResume):
   if (sp instanceof WebAssembly.Global) sp.value = r.stackPointer;
   if (tls instanceof WebAssembly.Global) tls.value = r.tlsBase;
   k.resumable.buf = r.buf;
+  k.resumable.snapshots = new Map(r.snapshots);
+  k.resumable.nextSnapshot = r.nextSnapshot;
   k.resumable.prepareRewind(() => {
     k.mem.sync().setU32(r.retPtr, 0);
     return 0;

@@ -7,7 +7,7 @@ import {
 import { decodeGuestPath, resolve } from '../../fs/resolve.js';
 import { Ctl } from '../../threads/control.js';
 import type { ForkResume } from '../../threads/runtime.js';
-import type { Resumable } from '../../threads/resume.js';
+import type { Resumable, Snapshot } from '../../threads/resume.js';
 import { ThreadKilled } from '../exits.js';
 import { Fd, FdKind, FdTable, MAX_FDS } from '../fdtable.js';
 import { releaseEntry } from '../files.js';
@@ -18,6 +18,7 @@ import { processSignalSlot, validSignal } from '../signals.js';
 import type { WasixState } from '../wasix-state.js';
 import { normalizeAbsolute } from '../../fs/path.js';
 import type { SyscallTable } from './types.js';
+import { argFormatters } from '../trace.js';
 
 /** Requests a thread sends its coordinator to create or replace processes (served by threads/system.ts). */
 export type ProcRequest =
@@ -300,7 +301,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
       t: 'fork', row: alloc.row, pid: alloc.pid, memory, wasixSab,
       resume: {
         entry: r.entry, stackPointer: sp.value as number, tlsBase: tls instanceof WebAssembly.Global ? (tls.value as number) : 0,
-        buf: r.buf, retPtr,
+        buf: r.buf, retPtr, snapshots: [...r.snapshots], nextSnapshot: r.nextSnapshot,
       },
     });
     return () => {
@@ -309,10 +310,6 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
     };
   };
 
-  /** setjmp snapshots of this thread: the asyncify data and stack pointer, by id (kept in the jmp_buf). */
-  interface Snapshot { data: Uint8Array; end: number; sp: number; retPtr: number }
-  const snapshots = new Map<number, Snapshot>();
-  let nextSnapshot = 1;
 
   return {
     /**
@@ -511,7 +508,8 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
           const sp = k.instance!.exports['__stack_pointer'] as WebAssembly.Global | undefined;
           const m2 = k.mem.sync();
           const end = m2.getU32(res.buf);
-          const id = nextSnapshot++;
+          const snapshots = res.snapshots;
+          const id = res.nextSnapshot++;
           snapshots.set(id, { data: m2.u8.slice(res.buf + 8, end), end, sp: (sp?.value as number) ?? 0, retPtr });
           if (snapshots.size > 4096) snapshots.delete(snapshots.keys().next().value!);
           m2.setU64(snapPtr + StackSnapshot.user, 0n);
@@ -532,7 +530,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
       try {
         const m = k.mem.sync();
         m.checkAligned(snapPtr, StackSnapshot.size, StackSnapshot.align);
-        snap = snapshots.get(Number(m.getU64(snapPtr + StackSnapshot.hash)));
+        snap = k.resumable.snapshots.get(Number(m.getU64(snapPtr + StackSnapshot.hash)));
       } catch {
         snap = undefined;
       }
@@ -564,3 +562,24 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
     },
   };
 }
+
+/** --trace: the program and argv of spawn/exec, and the pid asked of waitpid. */
+function guestText(k: Kernel, ptr: number, len: number): string {
+  try {
+    const b = k.mem.sync().bytes(ptr, Math.min(len >>> 0, 256)).slice();
+    return JSON.stringify(new TextDecoder().decode(b).replace(/\0+$/, '').replaceAll('\n', ' '));
+  } catch {
+    return '?';
+  }
+}
+argFormatters['proc_spawn2'] = (k, a) => `{name=${guestText(k, a[0] as number, a[1] as number)} argv=${guestText(k, a[2] as number, a[3] as number)} fd_ops=${a[7]}}`;
+argFormatters['proc_exec3'] = (k, a) => `{name=${guestText(k, a[0] as number, a[1] as number)} argv=${guestText(k, a[2] as number, a[3] as number)}}`;
+argFormatters['proc_join'] = (k, a) => {
+  try {
+    const m = k.mem.sync();
+    const p = m.check(a[0] as number, OptionPid.size);
+    return m.u8[p + OptionPid.tag] === 1 ? `{pid=${m.dv.getInt32(p + OptionPid.pid, true)}}` : '{any child}';
+  } catch {
+    return '';
+  }
+};
