@@ -1,11 +1,11 @@
-// HostFsBackend (src/fs/hostfs.ts): every method, exact errnos, read-only mode, cross-thread handles.
+// HostFsBackend (src/host/node/hostfs.ts): every method, exact errnos, read-only mode, cross-thread handles.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { HostFsBackend } from '../dist/fs/hostfs.js';
+import { HostFsBackend } from '../dist/host/node/hostfs.js';
 import { Errno, WasiError } from '../dist/abi/errno.js';
 import { Filetype } from '../dist/abi/constants.js';
 
@@ -432,7 +432,7 @@ test('mutations whose parent was swapped for a symlink to outside are refused (E
 
 test('handles are process-wide: a worker rebuilt from describe() reads a handle opened here', async () => {
   const h = be.open('f', O());
-  const url = new URL('../dist/fs/hostfs.js', import.meta.url).href;
+  const url = new URL('../dist/host/node/hostfs.js', import.meta.url).href;
   const code = `
     const { workerData, parentPort } = require('node:worker_threads');
     import(workerData.url).then(({ HostFsBackend }) => {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolve, resolvePath, decodeGuestPath, MAX_SYMLINK_EXPANSIONS } from '../dist/fs/resolve.js';
-import { HostFsBackend } from '../dist/fs/hostfs.js';
+import { HostFsBackend } from '../dist/host/node/hostfs.js';
 import { Errno, WasiError } from '../dist/abi/errno.js';
 import { Filetype } from '../dist/abi/constants.js';
 

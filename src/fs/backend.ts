@@ -45,7 +45,7 @@ export interface OpenOptions {
 export type TimeSpec = bigint | 'now' | undefined;
 
 export interface FsBackend {
-  /** Serializable description that rebuilds an equivalent backend in another thread (see fs/registry). */
+  /** Serializable description that rebuilds an equivalent backend in another thread (ThreadHost.openBackend). */
   describe(): BackendDescriptor;
   readonly readOnly: boolean;
 

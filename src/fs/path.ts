@@ -14,11 +14,6 @@ export function parentPath(path: string): string {
   return i < 0 ? '' : path.slice(0, i);
 }
 
-/** Last component of a backend-relative path ('' for the root). */
-export function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 /** Components of a backend-relative path ([] for the root). */
 export function splitPath(path: string): string[] {
   return path === '' ? [] : path.split('/');

@@ -1,5 +1,5 @@
 import { Errno, WasiError } from '../abi/errno.js';
-import { spinLock, spinUnlock } from '../threads/lock.js';
+import { spinLock, spinUnlock } from './lock.js';
 
 /**
  * The process-wide file descriptor table, kept in a SharedArrayBuffer so every thread reads it

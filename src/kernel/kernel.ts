@@ -1,14 +1,14 @@
 import { Errno, toErrno } from '../abi/errno.js';
 import type { FsBackend } from '../fs/backend.js';
-import { ChannelClient } from '../threads/channel.js';
-import { Control, Ctl } from '../threads/control.js';
+import { ChannelClient } from './channel.js';
+import { Control, Ctl } from './control.js';
 import type { KernelConfig, ThreadHost } from './config.js';
 import { isSentinel, ProcExit, ThreadKilled } from './exits.js';
 import { FdTable, type FdEntry } from './fdtable.js';
 import { GuestMemory } from './memory.js';
 import type { SignalDelivery } from './signals.js';
 import type { StreamOps } from './streams.js';
-import { Resumable } from '../threads/resume.js';
+import { Resumable } from './resume.js';
 import type { ProcRequest } from './syscalls/wasix-process.js';
 
 /** Messages a thread sends to the coordinator. */
@@ -42,6 +42,8 @@ export class Kernel {
   readonly streams: Partial<Record<number, StreamOps>> = {};
   /** Signal delivery (WASIX modules only). */
   signals: SignalDelivery | undefined;
+  /** The syscall boundary's per-kind helpers (kernel/imports.ts), built once per thread. */
+  boundaries: Record<string, unknown> | undefined;
   /** ms to add to performance.now() to get the process-wide monotonic clock. */
   readonly monoOffsetMs: number;
   /** Asyncify stack capture (fork, setjmp/longjmp) of this thread. */

@@ -1,4 +1,5 @@
 import { Errno, WasiError } from '../abi/errno.js';
+import { Iovec } from '../abi/layouts.js';
 
 /**
  * Bounds-checked access to guest memory. Views are rebuilt only when the memory has grown
@@ -81,13 +82,13 @@ export class GuestMemory {
   /** Reads an iovec/ciovec array, returning checked subarrays of guest memory. */
   iovecs(iovsPtr: number, iovsLen: number): Uint8Array[] {
     const n = iovsLen >>> 0;
-    // Each iovec is 8 bytes; an array that does not fit in memory is EFAULT, not a huge loop.
-    if (n > this.u8.byteLength / 8) throw new WasiError(Errno.FAULT);
-    const base = this.check(iovsPtr, n * 8);
+    // An array that does not fit in memory is EFAULT, not a huge loop.
+    if (n > this.u8.byteLength / Iovec.size) throw new WasiError(Errno.FAULT);
+    const base = this.check(iovsPtr, n * Iovec.size);
     const out: Uint8Array[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const buf = this.dv.getUint32(base + i * 8, true);
-      const len = this.dv.getUint32(base + i * 8 + 4, true);
+      const buf = this.dv.getUint32(base + i * Iovec.size + Iovec.buf, true);
+      const len = this.dv.getUint32(base + i * Iovec.size + Iovec.len, true);
       out[i] = this.bytes(buf, len);
     }
     return out;

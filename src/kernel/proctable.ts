@@ -1,4 +1,4 @@
-import { spinLock, spinUnlock } from '../threads/lock.js';
+import { spinLock, spinUnlock } from './lock.js';
 
 /**
  * The process table of a WASIX process tree, in one SharedArrayBuffer seen by the coordinator and by every

@@ -1,5 +1,5 @@
 import { WASIX_IGNORED_BY_DEFAULT, WASIX_MAX_SIGNAL, WasixSignal } from '../abi/wasix.js';
-import { Ctl, Slot, type Control } from '../threads/control.js';
+import { Ctl, Slot, type Control } from './control.js';
 import type { Kernel } from './kernel.js';
 import { WX, type WasixState } from './wasix-state.js';
 
@@ -24,9 +24,12 @@ export class SignalDelivery {
     this.pendingWord = k.ctl.slotIndex(k.slot, Slot.SIGNALS);
   }
 
-  /** Is anything pending for this thread? (One atomic load: called after every syscall.) */
+  /**
+   * Is anything pending for this thread? Called after every syscall, so a plain read of the shared word
+   * (Atomics.load is a builtin call in V8's optimising tier); deliver() then reads it atomically.
+   */
   pending(): boolean {
-    return Atomics.load(this.i32, this.pendingWord) !== 0;
+    return this.i32[this.pendingWord] !== 0;
   }
 
   /** Marks sig pending on worker slot `slot`, waking its thread if it is blocked in futex_wait. */
@@ -55,7 +58,8 @@ export class SignalDelivery {
 
   /** Delivers this thread's pending signals (at a syscall boundary). */
   deliver(): void {
-    if (this.delivering || !this.k.instance) return;
+    // Not while a fork/setjmp unwind is under way (the wasm stack is half saved; it is delivered later).
+    if (this.delivering || !this.k.instance || this.k.resumable.pending) return;
     this.delivering = true;
     try {
       for (;;) {

@@ -1,7 +1,7 @@
 import { Errno, WasiError } from '../abi/errno.js';
 import { FdFlags } from '../abi/constants.js';
 import { EventFdFlags, WasixSignal } from '../abi/wasix.js';
-import { spinLock, spinUnlock } from '../threads/lock.js';
+import { spinLock, spinUnlock } from './lock.js';
 import { Desc, Fd, FdKind, type FdEntry } from './fdtable.js';
 import type { Kernel } from './kernel.js';
 import { gather, iovBytes, scatter } from './iovec.js';

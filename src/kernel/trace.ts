@@ -1,7 +1,7 @@
 import { errnoName } from '../abi/errno.js';
 import { ProcExit, ThreadExit, ThreadKilled } from './exits.js';
 import type { Kernel } from './kernel.js';
-import type { SyscallFn } from './syscalls/types.js';
+import type { SyscallFn, SyscallKind } from './syscalls/types.js';
 
 /**
  * Syscall tracing (WEFT_LOG=debug / --trace). Only applied when enabled: wrapping happens when the
@@ -16,22 +16,27 @@ function fmt(v: unknown): string {
   return typeof v === 'bigint' ? `${v}n` : String(v);
 }
 
-/** Calls that end the thread or process: logged before they run, since the thread may be gone after. */
+/** How calls that end the thread or process are shown (they are logged before they run). */
 const ENDING: Record<string, (args: unknown[]) => string> = {
   proc_exit: (a) => `exit(${fmt(a[0])})`,
   proc_exit2: (a) => `exit(${fmt(a[0])})`,
   thread_exit: () => 'thread exit',
 };
 
-export function traced(k: Kernel, name: string, fn: SyscallFn, returnsErrno: boolean): SyscallFn {
+/**
+ * Wraps an import (already behind the syscall boundary) with a log line per call. `kind` and `resultKind`
+ * (from the table entry and the witx signature) say how to show the outcome.
+ */
+export function traced(k: Kernel, name: string, fn: SyscallFn, kind: SyscallKind, resultKind: 'errno' | 'none' | 'i32'): SyscallFn {
   const short = name.slice(name.indexOf('.') + 1);
-  const ending = ENDING[short];
-  if (ending) {
+  if (kind === 'ends') {
+    const ending = ENDING[short] ?? (() => 'ends');
     return function (...args: unknown[]) {
       k.host.log(`weft[tid ${k.tid}] ${name}(${args.map(fmt).join(', ')}) -> ${ending(args)}`);
       return fn(...args);
     };
   }
+  const returnsErrno = kind !== 'void' && resultKind === 'errno';
   return function (...args: unknown[]) {
     const t0 = performance.now();
     let result: unknown;

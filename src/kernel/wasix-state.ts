@@ -1,4 +1,4 @@
-import { spinLock, spinUnlock } from '../threads/lock.js';
+import { spinLock, spinUnlock } from './lock.js';
 
 /**
  * Process-wide WASIX state that every thread must agree on, in one SharedArrayBuffer (created only for

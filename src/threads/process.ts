@@ -2,12 +2,13 @@ import type { ModuleInfo } from '../abi/wasm-module.js';
 import type { KernelConfig } from '../kernel/config.js';
 import { TRAP_EXIT_CODE } from '../kernel/exits.js';
 import type { ToCoordinator } from '../kernel/kernel.js';
-import { createChannel } from './channel.js';
+import { createChannel } from '../kernel/channel.js';
 import { WASIX_MAX_SIGNAL } from '../abi/wasix.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import { WasixState } from '../kernel/wasix-state.js';
-import { Control, Ctl, Slot } from './control.js';
-import type { BootData, ForkResume } from './runtime.js';
+import { Control, Ctl, Slot } from '../kernel/control.js';
+import type { BootData } from './runtime.js';
+import type { ForkResume } from '../kernel/resume.js';
 import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
 import { StdinServer, type StdinSource } from './stdin-server.js';
 

@@ -2,8 +2,8 @@ import type { KernelConfig, ThreadHost } from '../kernel/config.js';
 import { ProcExit, ThreadExit, ThreadKilled, TRAP_EXIT_CODE } from '../kernel/exits.js';
 import { buildImports, namespaces } from '../kernel/imports.js';
 import { Kernel, type ToCoordinator } from '../kernel/kernel.js';
-import { Ctl, MAIN_TID, Slot } from './control.js';
-import type { Snapshot } from './resume.js';
+import { Ctl, MAIN_TID, Slot } from '../kernel/control.js';
+import type { ForkResume } from '../kernel/resume.js';
 
 /** What the coordinator hands a worker when it starts it. Structured-cloneable. */
 export interface BootData {
@@ -24,18 +24,6 @@ export interface BootData {
   resume?: ForkResume;
 }
 
-/** Where a forked child continues: the forking thread's entry, globals and asyncify buffer (in the copied memory). */
-export interface ForkResume {
-  entry: { name: string; args: number[] };
-  stackPointer: number;
-  tlsBase: number;
-  buf: number;
-  /** proc_fork's pid out-pointer (0 is written there in the child). */
-  retPtr: number;
-  /** The forking thread's setjmp points (a child may longjmp to one made before the fork). */
-  snapshots: [number, Snapshot][];
-  nextSnapshot: number;
-}
 
 type Outcome = 'returned' | 'thread-exit' | 'ended';
 

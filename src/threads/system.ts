@@ -6,7 +6,7 @@ import { ProcTable, ROOT_PID } from '../kernel/proctable.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
 import { WasixState } from '../kernel/wasix-state.js';
-import { Ctl } from './control.js';
+import { Ctl } from '../kernel/control.js';
 import { type CoordinatorHost, type ProcessOptions, WeftProcess } from './process.js';
 
 /** What the process tree needs from its host beyond a coordinator host. */

@@ -1,5 +1,5 @@
 import type { BackendDescriptor, FsBackend } from '../../fs/backend.js';
-import { MemoryFsBackend } from '../../fs/memfs.js';
+import { MemoryFsBackend } from '../../fs/memfs/backend.js';
 
 /** Rebuilds a filesystem backend from its descriptor in a browser thread (page or worker). */
 export function openBrowserBackend(d: BackendDescriptor): FsBackend {

@@ -1,10 +1,10 @@
 import { inspectModule } from '../../abi/wasm-module.js';
 import type { BackendDescriptor } from '../../fs/backend.js';
-import { MemoryFsBackend } from '../../fs/memfs.js';
-import { H } from '../../fs/memfs/layout.js';
+import { lockedMemoryFilesystems, recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../threads/system.js';
+import { MemoryFsBackend } from '../../fs/memfs/backend.js';
 import { openBrowserBackend } from './backends.js';
 import { BrowserCoordinatorHost } from './coordinator-host.js';
 import { checkEnvironment, compileError } from './environment.js';
@@ -152,14 +152,10 @@ function outputSink(
  * worker asynchronously, so give it a moment first.
  */
 async function recoverFilesystems(preopens: PreopenConfig[]): Promise<void> {
-  const seen = new Set<SharedArrayBuffer>();
-  for (const { backend: d } of preopens) {
-    if (d.kind !== 'memory' || seen.has(d.sab)) continue;
-    seen.add(d.sab);
-    if (Atomics.load(new Int32Array(d.sab, 0, 16), H.LOCK) === 0) continue;
-    await new Promise((r) => setTimeout(r, 50));
-    new MemoryFsBackend(d, { canBlock: false }).recover();
-  }
+  const descriptors = preopens.map((p) => p.backend);
+  if (lockedMemoryFilesystems(descriptors).length === 0) return;
+  await new Promise((r) => setTimeout(r, 50));
+  recoverMemoryFilesystems(descriptors);
 }
 
 /**

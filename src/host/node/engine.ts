@@ -13,8 +13,3 @@ export function prepareEngineForThreads(): void {
   const [major, minor] = process.versions.v8.split('.').map(Number) as [number, number];
   if (major < 12 || (major === 12 && minor < 4)) v8.setFlagsFromString('--no-liftoff');
 }
-
-export function liftoffWorkaroundNeeded(): boolean {
-  const [major, minor] = process.versions.v8.split('.').map(Number) as [number, number];
-  return major < 12 || (major === 12 && minor < 4);
-}

@@ -1,11 +1,10 @@
 import type { StdioTarget } from '../../kernel/config.js';
 import { ProcExit, ThreadExit, ThreadKilled } from '../../kernel/exits.js';
-import { preview1Table } from '../../kernel/imports.js';
+import { bindSyscall, preview1Table } from '../../kernel/imports.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { createFdTable } from '../../kernel/setup.js';
-import { traced } from '../../kernel/trace.js';
-import { createChannel } from '../../threads/channel.js';
-import { Control } from '../../threads/control.js';
+import { createChannel } from '../../kernel/channel.js';
+import { Control } from '../../kernel/control.js';
 import { openNodeBackend } from './backends.js';
 import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
 import { NodeThreadHost } from './thread-host.js';
@@ -57,8 +56,8 @@ export class WASI {
     const table = preview1Table(this.kernel);
     // A plain mutable object: loaders wrap its entries in place.
     this.wasiImport = {};
-    for (const [name, fn] of Object.entries(table)) {
-      this.wasiImport[name] = (trace.enabled ? traced(this.kernel, `wasi_snapshot_preview1.${name}`, fn, name !== 'proc_exit') : fn) as never;
+    for (const [name, entry] of Object.entries(table)) {
+      this.wasiImport[name] = bindSyscall(this.kernel, 'wasi_snapshot_preview1', name, entry) as never;
     }
   }
 

@@ -1,7 +1,7 @@
 import { Errno, WasiError } from '../../abi/errno.js';
 import { Clock, Signal } from '../../abi/constants.js';
 import type { Kernel } from '../kernel.js';
-import type { SyscallTable } from './types.js';
+import { ends, errno, type Syscall, type SyscallTable } from './types.js';
 
 /** NUL-terminated strings packed end to end, as args_get/environ_get lay them out. */
 function pack(strings: string[]): { offsets: number[]; bytes: Uint8Array } {
@@ -18,31 +18,23 @@ function pack(strings: string[]): { offsets: number[]; bytes: Uint8Array } {
   return { offsets, bytes };
 }
 
-function stringList(k: Kernel, list: string[]): { get: (ptrs: number, buf: number) => number; sizes: (count: number, size: number) => number } {
+function stringList(k: Kernel, list: string[]): { get: Syscall; sizes: Syscall } {
   const { offsets, bytes } = pack(list);
   return {
-    get(ptrs, buf) {
-      try {
-        const m = k.mem.sync();
-        const p = m.check(ptrs, offsets.length * 4);
-        const b = m.check(buf, bytes.length);
-        for (let i = 0; i < offsets.length; i++) m.dv.setUint32(p + i * 4, b + offsets[i]!, true);
-        m.u8.set(bytes, b);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-    sizes(count, size) {
-      try {
-        const m = k.mem.sync();
-        m.setU32(count, offsets.length);
-        m.setU32(size, bytes.length);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    get: errno(function get(ptrs: number, buf: number) {
+      const m = k.mem.sync();
+      const p = m.check(ptrs, offsets.length * 4);
+      const b = m.check(buf, bytes.length);
+      for (let i = 0; i < offsets.length; i++) m.dv.setUint32(p + i * 4, b + offsets[i]!, true);
+      m.u8.set(bytes, b);
+      return 0;
+    }),
+    sizes: errno(function sizes(count: number, size: number) {
+      const m = k.mem.sync();
+      m.setU32(count, offsets.length);
+      m.setU32(size, bytes.length);
+      return 0;
+    }),
   };
 }
 
@@ -56,11 +48,13 @@ export function coreSyscalls(k: Kernel): SyscallTable {
   const args = stringList(k, k.cfg.args);
   const env = stringList(k, k.cfg.env);
   const host = k.host;
+  // Node's global `performance` is a lazy getter on globalThis: look it up once, not on every clock call.
+  const perf = performance;
 
   function now(id: number): number {
     switch (id) {
-      case Clock.REALTIME: return (performance.timeOrigin + performance.now()) * 1e6;
-      case Clock.MONOTONIC: return (performance.now() + k.monoOffsetMs) * 1e6;
+      case Clock.REALTIME: return (perf.timeOrigin + perf.now()) * 1e6;
+      case Clock.MONOTONIC: return (perf.now() + k.monoOffsetMs) * 1e6;
       case Clock.PROCESS_CPUTIME_ID: return host.processCpuTimeNs();
       case Clock.THREAD_CPUTIME_ID: return host.threadCpuTimeNs();
       default: throw new WasiError(Errno.INVAL);
@@ -73,50 +67,38 @@ export function coreSyscalls(k: Kernel): SyscallTable {
     environ_get: env.get,
     environ_sizes_get: env.sizes,
 
-    clock_res_get(id: number, resPtr: number) {
-      try {
-        if (id >>> 0 > Clock.THREAD_CPUTIME_ID) return Errno.INVAL;
-        k.mem.sync().setU64n(resPtr, 1000);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    clock_time_get(id: number, _precision: bigint, timePtr: number) {
-      try {
-        k.mem.sync().setU64n(timePtr, now(id));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    random_get(buf: number, len: number) {
-      try {
-        host.randomFill(k.mem.sync().bytes(buf, len));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    sched_yield() {
-      k.checkAlive();
+    clock_res_get: errno(function clock_res_get(id: number, resPtr: number) {
+      if (id >>> 0 > Clock.THREAD_CPUTIME_ID) return Errno.INVAL;
+      k.mem.sync().setU64n(resPtr, 1000);
       return 0;
-    },
+    }),
 
-    proc_exit(code: number): void {
+    clock_time_get: errno(function clock_time_get(id: number, _precision: bigint, timePtr: number) {
+      k.mem.sync().setU64n(timePtr, now(id));
+      return 0;
+    }),
+
+    random_get: errno(function random_get(buf: number, len: number) {
+      host.randomFill(k.mem.sync().bytes(buf, len));
+      return 0;
+    }),
+
+    // Liveness is checked at the boundary: a yield while the process exits unwinds the thread.
+    sched_yield: errno(function sched_yield() {
+      return 0;
+    }),
+
+    proc_exit: ends(function proc_exit(code: number): void {
       k.exit(code >>> 0 > 255 ? code & 0xff : code);
-    },
+    }),
 
-    proc_raise(sig: number) {
+    proc_raise: errno(function proc_raise(sig: number) {
       if (sig >>> 0 > 64) return Errno.INVAL;
       if (TERMINATING.has(sig)) {
         host.log(`weft: thread ${k.tid} raised signal ${sig}; terminating`);
         k.exit(128 + sig);
       }
       return 0;
-    },
+    }),
   };
 }

@@ -5,7 +5,7 @@ import { Fd, FdKind } from '../fdtable.js';
 import type { Kernel } from '../kernel.js';
 import { stdioRead, stdioWrite } from '../stdio.js';
 import { isFileKind, releaseEntry, type FileOps } from '../files.js';
-import type { SyscallTable } from './types.js';
+import { blocking, errno, type SyscallTable } from './types.js';
 
 /**
  * Descriptor calls that apply to every kind of fd. Each dispatches on the entry's kind: stdio here,
@@ -54,203 +54,143 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
   }
 
   return {
-    fd_write(fd: number, iovs: number, iovsLen: number, nwritten: number) {
-      try {
-        k.checkAlive();
-        const m = k.mem.sync();
-        m.check(nwritten, 4);
-        const n = write(fd, iovs, iovsLen, undefined);
-        m.sync().setU32(nwritten, n);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_write: blocking(function fd_write(fd: number, iovs: number, iovsLen: number, nwritten: number) {
+      const m = k.mem.sync();
+      m.check(nwritten, 4);
+      const n = write(fd, iovs, iovsLen, undefined);
+      m.sync().setU32(nwritten, n);
+      return 0;
+    }),
 
-    fd_pwrite(fd: number, iovs: number, iovsLen: number, offset: bigint, nwritten: number) {
-      try {
-        k.checkAlive();
-        const m = k.mem.sync();
-        m.check(nwritten, 4);
-        const n = write(fd, iovs, iovsLen, position(offset));
-        m.sync().setU32(nwritten, n);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_pwrite: blocking(function fd_pwrite(fd: number, iovs: number, iovsLen: number, offset: bigint, nwritten: number) {
+      const m = k.mem.sync();
+      m.check(nwritten, 4);
+      const n = write(fd, iovs, iovsLen, position(offset));
+      m.sync().setU32(nwritten, n);
+      return 0;
+    }),
 
-    fd_read(fd: number, iovs: number, iovsLen: number, nread: number) {
-      try {
-        k.checkAlive();
-        const m = k.mem.sync();
-        m.check(nread, 4);
-        const n = read(fd, iovs, iovsLen, undefined);
-        m.sync().setU32(nread, n);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_read: blocking(function fd_read(fd: number, iovs: number, iovsLen: number, nread: number) {
+      const m = k.mem.sync();
+      m.check(nread, 4);
+      const n = read(fd, iovs, iovsLen, undefined);
+      m.sync().setU32(nread, n);
+      return 0;
+    }),
 
-    fd_pread(fd: number, iovs: number, iovsLen: number, offset: bigint, nread: number) {
-      try {
-        k.checkAlive();
-        const m = k.mem.sync();
-        m.check(nread, 4);
-        const n = read(fd, iovs, iovsLen, position(offset));
-        m.sync().setU32(nread, n);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_pread: blocking(function fd_pread(fd: number, iovs: number, iovsLen: number, offset: bigint, nread: number) {
+      const m = k.mem.sync();
+      m.check(nread, 4);
+      const n = read(fd, iovs, iovsLen, position(offset));
+      m.sync().setU32(nread, n);
+      return 0;
+    }),
 
-    fd_close(fd: number) {
-      try {
-        const e = fds.remove(fd);
-        if (e.last) releaseEntry(k, e);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_close: errno(function fd_close(fd: number) {
+      const e = fds.remove(fd);
+      if (e.last) releaseEntry(k, e);
+      return 0;
+    }),
 
-    fd_renumber(from: number, to: number) {
-      try {
-        const old = fds.renumber(from, to);
-        if (old?.last) releaseEntry(k, old);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_renumber: errno(function fd_renumber(from: number, to: number) {
+      const old = fds.renumber(from, to);
+      if (old?.last) releaseEntry(k, old);
+      return 0;
+    }),
 
-    fd_fdstat_get(fd: number, ptr: number) {
-      try {
-        const m = k.mem.sync();
-        const p = m.check(ptr, Fdstat.size);
-        const base = fds.require(fd, 0);
-        const i = fds.i32;
-        m.u8.fill(0, p, p + Fdstat.size);
-        m.dv.setUint8(p + Fdstat.filetype, i[base + Fd.FILETYPE]!);
-        m.dv.setUint16(p + Fdstat.flags, i[base + Fd.FLAGS]!, true);
-        m.dv.setUint32(p + Fdstat.rightsBase, i[base + Fd.RIGHTS_BASE]!, true);
-        m.dv.setUint32(p + Fdstat.rightsInheriting, i[base + Fd.RIGHTS_INHERITING]!, true);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_fdstat_get: errno(function fd_fdstat_get(fd: number, ptr: number) {
+      const m = k.mem.sync();
+      const p = m.check(ptr, Fdstat.size);
+      const base = fds.require(fd, 0);
+      const i = fds.i32;
+      m.u8.fill(0, p, p + Fdstat.size);
+      m.dv.setUint8(p + Fdstat.filetype, i[base + Fd.FILETYPE]!);
+      m.dv.setUint16(p + Fdstat.flags, i[base + Fd.FLAGS]!, true);
+      m.dv.setUint32(p + Fdstat.rightsBase, i[base + Fd.RIGHTS_BASE]!, true);
+      m.dv.setUint32(p + Fdstat.rightsInheriting, i[base + Fd.RIGHTS_INHERITING]!, true);
+      return 0;
+    }),
 
-    fd_fdstat_set_flags(fd: number, flags: number) {
-      try {
-        const base = fds.require(fd, Rights.FD_FDSTAT_SET_FLAGS);
-        if (flags & ~(FdFlags.APPEND | FdFlags.DSYNC | FdFlags.NONBLOCK | FdFlags.RSYNC | FdFlags.SYNC)) {
-          return Errno.INVAL;
-        }
-        const kind = fds.i32[base + Fd.KIND]!;
-        if (kind !== FdKind.STDIO && !k.streams[kind]) files.setFlags(fd, base, flags);
-        Atomics.store(fds.i32, base + Fd.FLAGS, flags);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
+    fd_fdstat_set_flags: errno(function fd_fdstat_set_flags(fd: number, flags: number) {
+      const base = fds.require(fd, Rights.FD_FDSTAT_SET_FLAGS);
+      if (flags & ~(FdFlags.APPEND | FdFlags.DSYNC | FdFlags.NONBLOCK | FdFlags.RSYNC | FdFlags.SYNC)) {
+        return Errno.INVAL;
       }
-    },
+      const kind = fds.i32[base + Fd.KIND]!;
+      if (kind !== FdKind.STDIO && !k.streams[kind]) files.setFlags(fd, base, flags);
+      Atomics.store(fds.i32, base + Fd.FLAGS, flags);
+      return 0;
+    }),
 
-    fd_fdstat_set_rights(fd: number, base: bigint, inheriting: bigint) {
-      try {
-        const b = fds.require(fd, 0);
-        const curBase = BigInt(fds.i32[b + Fd.RIGHTS_BASE]! >>> 0);
-        const curInh = BigInt(fds.i32[b + Fd.RIGHTS_INHERITING]! >>> 0);
-        // Rights can only be dropped, never gained.
-        if ((base & ~curBase) !== 0n || (inheriting & ~curInh) !== 0n) return Errno.NOTCAPABLE;
-        Atomics.store(fds.i32, b + Fd.RIGHTS_BASE, Number(base));
-        Atomics.store(fds.i32, b + Fd.RIGHTS_INHERITING, Number(inheriting));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_fdstat_set_rights: errno(function fd_fdstat_set_rights(fd: number, base: bigint, inheriting: bigint) {
+      const b = fds.require(fd, 0);
+      const curBase = BigInt(fds.i32[b + Fd.RIGHTS_BASE]! >>> 0);
+      const curInh = BigInt(fds.i32[b + Fd.RIGHTS_INHERITING]! >>> 0);
+      // Rights can only be dropped, never gained.
+      if ((base & ~curBase) !== 0n || (inheriting & ~curInh) !== 0n) return Errno.NOTCAPABLE;
+      Atomics.store(fds.i32, b + Fd.RIGHTS_BASE, Number(base));
+      Atomics.store(fds.i32, b + Fd.RIGHTS_INHERITING, Number(inheriting));
+      return 0;
+    }),
 
-    fd_seek(fd: number, offset: bigint, whence: number, newOffset: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(newOffset, 8);
-        const base = fds.require(fd, 0);
-        if (!isFileKind(fds.i32[base + Fd.KIND]!)) return Errno.SPIPE;
-        // Tell-only seeks need only FD_TELL (as wasmtime does).
-        const need = offset === 0n && whence === 1 ? Rights.FD_TELL : Rights.FD_SEEK;
-        fds.require(fd, need);
-        m.setU64n(newOffset, files.seek(fd, base, offset, whence));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_seek: errno(function fd_seek(fd: number, offset: bigint, whence: number, newOffset: number) {
+      const m = k.mem.sync();
+      m.check(newOffset, 8);
+      const base = fds.require(fd, 0);
+      if (!isFileKind(fds.i32[base + Fd.KIND]!)) return Errno.SPIPE;
+      // Tell-only seeks need only FD_TELL (as wasmtime does).
+      const need = offset === 0n && whence === 1 ? Rights.FD_TELL : Rights.FD_SEEK;
+      fds.require(fd, need);
+      m.setU64n(newOffset, files.seek(fd, base, offset, whence));
+      return 0;
+    }),
 
-    fd_tell(fd: number, ptr: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(ptr, 8);
-        const base = fds.require(fd, Rights.FD_TELL);
-        if (!isFileKind(fds.i32[base + Fd.KIND]!)) return Errno.SPIPE;
-        m.setU64n(ptr, files.seek(fd, base, 0n, 1));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_tell: errno(function fd_tell(fd: number, ptr: number) {
+      const m = k.mem.sync();
+      m.check(ptr, 8);
+      const base = fds.require(fd, Rights.FD_TELL);
+      if (!isFileKind(fds.i32[base + Fd.KIND]!)) return Errno.SPIPE;
+      m.setU64n(ptr, files.seek(fd, base, 0n, 1));
+      return 0;
+    }),
 
-    fd_filestat_get(fd: number, ptr: number) {
-      try {
-        const m = k.mem.sync();
-        const p = m.check(ptr, Filestat.size);
-        const base = fds.require(fd, Rights.FD_FILESTAT_GET);
-        const kind = fds.i32[base + Fd.KIND]!;
-        if (kind === FdKind.STDIO || k.streams[kind]) {
-          m.u8.fill(0, p, p + Filestat.size);
-          m.dv.setUint8(p + Filestat.filetype, fds.i32[base + Fd.FILETYPE]!);
-          m.dv.setBigUint64(p + Filestat.nlink, 1n, true);
-          return 0;
-        }
-        files.filestat(fd, base, p);
+    fd_filestat_get: errno(function fd_filestat_get(fd: number, ptr: number) {
+      const m = k.mem.sync();
+      const p = m.check(ptr, Filestat.size);
+      const base = fds.require(fd, Rights.FD_FILESTAT_GET);
+      const kind = fds.i32[base + Fd.KIND]!;
+      if (kind === FdKind.STDIO || k.streams[kind]) {
+        m.u8.fill(0, p, p + Filestat.size);
+        m.dv.setUint8(p + Filestat.filetype, fds.i32[base + Fd.FILETYPE]!);
+        m.dv.setBigUint64(p + Filestat.nlink, 1n, true);
         return 0;
-      } catch (e) {
-        return k.fail(e);
       }
-    },
+      files.filestat(fd, base, p);
+      return 0;
+    }),
 
-    fd_prestat_get(fd: number, ptr: number) {
-      try {
-        const m = k.mem.sync();
-        const p = m.check(ptr, Prestat.size);
-        if (fds.kind(fd) !== FdKind.DIR) return Errno.BADF;
-        const pre = fds.i32[fds.at(fd, Fd.PREOPEN)]! - 1;
-        const name = k.cfg.preopens[pre]?.guestPath;
-        if (name === undefined) return Errno.BADF;
-        m.dv.setUint32(p + Prestat.tag, PreopenType.DIR, true);
-        m.dv.setUint32(p + Prestat.dirNameLen, new TextEncoder().encode(name).length, true);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_prestat_get: errno(function fd_prestat_get(fd: number, ptr: number) {
+      const m = k.mem.sync();
+      const p = m.check(ptr, Prestat.size);
+      if (fds.kind(fd) !== FdKind.DIR) return Errno.BADF;
+      const pre = fds.i32[fds.at(fd, Fd.PREOPEN)]! - 1;
+      const name = k.cfg.preopens[pre]?.guestPath;
+      if (name === undefined) return Errno.BADF;
+      m.dv.setUint32(p + Prestat.tag, PreopenType.DIR, true);
+      m.dv.setUint32(p + Prestat.dirNameLen, new TextEncoder().encode(name).length, true);
+      return 0;
+    }),
 
-    fd_prestat_dir_name(fd: number, pathPtr: number, pathLen: number) {
-      try {
-        const m = k.mem.sync();
-        if (fds.kind(fd) !== FdKind.DIR) return Errno.BADF;
-        const pre = fds.i32[fds.at(fd, Fd.PREOPEN)]! - 1;
-        const name = k.cfg.preopens[pre]?.guestPath;
-        if (name === undefined) return Errno.BADF;
-        const bytes = new TextEncoder().encode(name);
-        if (pathLen >>> 0 < bytes.length) return Errno.NAMETOOLONG;
-        m.bytes(pathPtr, bytes.length).set(bytes);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_prestat_dir_name: errno(function fd_prestat_dir_name(fd: number, pathPtr: number, pathLen: number) {
+      const m = k.mem.sync();
+      if (fds.kind(fd) !== FdKind.DIR) return Errno.BADF;
+      const pre = fds.i32[fds.at(fd, Fd.PREOPEN)]! - 1;
+      const name = k.cfg.preopens[pre]?.guestPath;
+      if (name === undefined) return Errno.BADF;
+      const bytes = new TextEncoder().encode(name);
+      if (pathLen >>> 0 < bytes.length) return Errno.NAMETOOLONG;
+      m.bytes(pathPtr, bytes.length).set(bytes);
+      return 0;
+    }),
   };
 }

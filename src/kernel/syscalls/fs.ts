@@ -8,7 +8,7 @@ import { DescFlags, Fd, FdKind } from '../fdtable.js';
 import { writeFilestat } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { DIR_RIGHTS, FILE_RIGHTS } from '../rights.js';
-import type { SyscallTable } from './types.js';
+import { errno, type SyscallTable } from './types.js';
 
 /** A directory fd the guest passed to a path_* call, checked for rights. */
 interface DirRef {
@@ -84,322 +84,260 @@ export function fsSyscalls(k: Kernel): SyscallTable {
 
   const enc = new TextEncoder();
 
-  const table: SyscallTable = {
-    path_open(dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
+  return {
+    path_open: errno(function path_open(dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
       rightsBase: bigint, rightsInheriting: bigint, fdflags: number, fdPtr: number) {
+      const m = k.mem.sync();
+      m.check(fdPtr, 4);
+      let need = Rights.PATH_OPEN;
+      if (oflags & OFlags.CREAT) need |= Rights.PATH_CREATE_FILE;
+      if (oflags & OFlags.TRUNC) need |= Rights.PATH_FILESTAT_SET_SIZE;
+      const dir = dirRef(dirfd, need);
+      const path = guestPath(pathPtr, pathLen);
+      if (oflags & ~(OFlags.CREAT | OFlags.DIRECTORY | OFlags.EXCL | OFlags.TRUNC)) return Errno.INVAL;
+      const exclusive = (oflags & OFlags.CREAT) !== 0 && (oflags & OFlags.EXCL) !== 0;
+      const follow = (dirflags & LookupFlags.SYMLINK_FOLLOW) !== 0 && !exclusive;
+      const r = lookup(dir, path, follow);
+      const wantDir = (oflags & OFlags.DIRECTORY) !== 0 || r.trailingSlash;
+      if (r.stat) {
+        if (exclusive) return Errno.EXIST;
+        if (r.stat.filetype === Filetype.SYMBOLIC_LINK) return Errno.LOOP;
+        if (wantDir && r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
+      } else if (!(oflags & OFlags.CREAT)) {
+        return Errno.NOENT;
+      } else if (wantDir) {
+        return r.trailingSlash ? Errno.ISDIR : Errno.INVAL;
+      }
+      const inhDir = i32[dir.base + Fd.RIGHTS_INHERITING]! >>> 0;
+      const requested = Number(rightsBase & 0x3fffffffn);
+      const isDir = r.stat?.filetype === Filetype.DIRECTORY;
+      if (isDir && requested & Rights.FD_WRITE) return Errno.ISDIR;
+      const writeIntent = !isDir && ((requested & WRITE_INTENT) !== 0 || (oflags & OFlags.TRUNC) !== 0);
+      const append = (fdflags & FdFlags.APPEND) !== 0;
+      const handle = dir.backend.open(r.path, {
+        read: isDir || (requested & (Rights.FD_READ | Rights.FD_READDIR)) !== 0 || !writeIntent,
+        write: writeIntent,
+        create: (oflags & OFlags.CREAT) !== 0,
+        exclusive,
+        truncate: (oflags & OFlags.TRUNC) !== 0,
+        directory: wantDir,
+        append: append && writeIntent,
+      });
+      const filetype = r.stat ? r.stat.filetype : Filetype.REGULAR_FILE;
+      const applicable = isDir ? DIR_RIGHTS : FILE_RIGHTS;
       try {
-        const m = k.mem.sync();
-        m.check(fdPtr, 4);
-        let need = Rights.PATH_OPEN;
-        if (oflags & OFlags.CREAT) need |= Rights.PATH_CREATE_FILE;
-        if (oflags & OFlags.TRUNC) need |= Rights.PATH_FILESTAT_SET_SIZE;
-        const dir = dirRef(dirfd, need);
-        const path = guestPath(pathPtr, pathLen);
-        if (oflags & ~(OFlags.CREAT | OFlags.DIRECTORY | OFlags.EXCL | OFlags.TRUNC)) return Errno.INVAL;
-        const exclusive = (oflags & OFlags.CREAT) !== 0 && (oflags & OFlags.EXCL) !== 0;
-        const follow = (dirflags & LookupFlags.SYMLINK_FOLLOW) !== 0 && !exclusive;
-        const r = lookup(dir, path, follow);
-        const wantDir = (oflags & OFlags.DIRECTORY) !== 0 || r.trailingSlash;
-        if (r.stat) {
-          if (exclusive) return Errno.EXIST;
-          if (r.stat.filetype === Filetype.SYMBOLIC_LINK) return Errno.LOOP;
-          if (wantDir && r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
-        } else if (!(oflags & OFlags.CREAT)) {
-          return Errno.NOENT;
-        } else if (wantDir) {
-          return r.trailingSlash ? Errno.ISDIR : Errno.INVAL;
-        }
-        const inhDir = i32[dir.base + Fd.RIGHTS_INHERITING]! >>> 0;
-        const requested = Number(rightsBase & 0x3fffffffn);
-        const isDir = r.stat?.filetype === Filetype.DIRECTORY;
-        if (isDir && requested & Rights.FD_WRITE) return Errno.ISDIR;
-        const writeIntent = !isDir && ((requested & WRITE_INTENT) !== 0 || (oflags & OFlags.TRUNC) !== 0);
-        const append = (fdflags & FdFlags.APPEND) !== 0;
-        const handle = dir.backend.open(r.path, {
-          read: isDir || (requested & (Rights.FD_READ | Rights.FD_READDIR)) !== 0 || !writeIntent,
-          write: writeIntent,
-          create: (oflags & OFlags.CREAT) !== 0,
-          exclusive,
-          truncate: (oflags & OFlags.TRUNC) !== 0,
-          directory: wantDir,
-          append: append && writeIntent,
+        const fd = fds.insert({
+          kind: isDir ? FdKind.DIR : FdKind.FILE, filetype, flags: fdflags & 0x1f,
+          rightsBase: requested & inhDir & applicable,
+          rightsInheriting: Number(rightsInheriting & 0x3fffffffn) & inhDir,
+          handle, backend: dir.backendIndex, path: isDir ? r.path : '',
+          openFlags: append && writeIntent ? DescFlags.HOST_APPEND : 0,
         });
-        const filetype = r.stat ? r.stat.filetype : Filetype.REGULAR_FILE;
-        const applicable = isDir ? DIR_RIGHTS : FILE_RIGHTS;
-        try {
-          const fd = fds.insert({
-            kind: isDir ? FdKind.DIR : FdKind.FILE, filetype, flags: fdflags & 0x1f,
-            rightsBase: requested & inhDir & applicable,
-            rightsInheriting: Number(rightsInheriting & 0x3fffffffn) & inhDir,
-            handle, backend: dir.backendIndex, path: isDir ? r.path : '',
-            openFlags: append && writeIntent ? DescFlags.HOST_APPEND : 0,
-          });
-          k.mem.sync().setU32(fdPtr, fd);
-        } catch (e) {
-          dir.backend.close(handle);
-          throw e;
-        }
-        return 0;
+        k.mem.sync().setU32(fdPtr, fd);
       } catch (e) {
-        return k.fail(e);
+        dir.backend.close(handle);
+        throw e;
       }
-    },
+      return 0;
+    }),
 
-    path_create_directory(fd: number, pathPtr: number, pathLen: number) {
-      try {
-        const dir = dirRef(fd, Rights.PATH_CREATE_DIRECTORY);
-        const r = lookup(dir, guestPath(pathPtr, pathLen), false);
-        if (r.stat) return Errno.EXIST;
-        dir.backend.mkdir(r.path);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
+    path_create_directory: errno(function path_create_directory(fd: number, pathPtr: number, pathLen: number) {
+      const dir = dirRef(fd, Rights.PATH_CREATE_DIRECTORY);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false);
+      if (r.stat) return Errno.EXIST;
+      dir.backend.mkdir(r.path);
+      return 0;
+    }),
+
+    path_remove_directory: errno(function path_remove_directory(fd: number, pathPtr: number, pathLen: number) {
+      const dir = dirRef(fd, Rights.PATH_REMOVE_DIRECTORY);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false);
+      if (r.endsInDot) return r.path === dir.path ? Errno.INVAL : Errno.NOTEMPTY;
+      if (!r.stat) return Errno.NOENT;
+      if (r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
+      dir.backend.rmdir(r.path);
+      listings.clear();
+      return 0;
+    }),
+
+    path_unlink_file: errno(function path_unlink_file(fd: number, pathPtr: number, pathLen: number) {
+      const dir = dirRef(fd, Rights.PATH_UNLINK_FILE);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false);
+      if (!r.stat) return Errno.NOENT;
+      if (r.stat.filetype === Filetype.DIRECTORY) return Errno.ISDIR;
+      if (r.trailingSlash) return Errno.NOTDIR;
+      dir.backend.unlink(r.path);
+      return 0;
+    }),
+
+    path_filestat_get: errno(function path_filestat_get(fd: number, flags: number, pathPtr: number, pathLen: number, buf: number) {
+      const m = k.mem.sync();
+      const p = m.check(buf, Filestat.size);
+      const dir = dirRef(fd, Rights.PATH_FILESTAT_GET);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), (flags & LookupFlags.SYMLINK_FOLLOW) !== 0);
+      if (!r.stat) return Errno.NOENT;
+      writeFilestat(k.mem.sync(), p, r.stat);
+      return 0;
+    }),
+
+    path_filestat_set_times: errno(function path_filestat_set_times(fd: number, flags: number, pathPtr: number, pathLen: number, atim: bigint, mtim: bigint, fst: number) {
+      const dir = dirRef(fd, Rights.PATH_FILESTAT_SET_TIMES);
+      const a = timeSpec(atim, FstFlags.ATIM, FstFlags.ATIM_NOW, fst);
+      const mt = timeSpec(mtim, FstFlags.MTIM, FstFlags.MTIM_NOW, fst);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), (flags & LookupFlags.SYMLINK_FOLLOW) !== 0);
+      if (!r.stat) return Errno.NOENT;
+      dir.backend.utimes(r.path, a, mt);
+      return 0;
+    }),
+
+    path_link: errno(function path_link(oldFd: number, oldFlags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) {
+      const src = dirRef(oldFd, Rights.PATH_LINK_SOURCE);
+      const dst = dirRef(newFd, Rights.PATH_LINK_TARGET);
+      const from = lookup(src, guestPath(oldPtr, oldLen), (oldFlags & LookupFlags.SYMLINK_FOLLOW) !== 0);
+      const to = lookup(dst, guestPath(newPtr, newLen), false);
+      if (!from.stat) return Errno.NOENT;
+      if (to.stat) return Errno.EXIST;
+      if (from.stat.filetype === Filetype.DIRECTORY) return Errno.PERM;
+      if (src.backendIndex !== dst.backendIndex) return Errno.XDEV;
+      if (to.trailingSlash) return Errno.NOENT;
+      src.backend.link(from.path, to.path);
+      return 0;
+    }),
+
+    path_readlink: errno(function path_readlink(fd: number, pathPtr: number, pathLen: number, buf: number, bufLen: number, nread: number) {
+      const m = k.mem.sync();
+      m.check(nread, 4);
+      const out = m.bytes(buf, bufLen);
+      const dir = dirRef(fd, Rights.PATH_READLINK);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false);
+      if (!r.stat) return Errno.NOENT;
+      if (r.stat.filetype !== Filetype.SYMBOLIC_LINK) return Errno.INVAL;
+      const target = enc.encode(dir.backend.readlink(r.path));
+      const n = Math.min(target.length, out.length);
+      k.mem.sync().bytes(buf, n).set(target.subarray(0, n));
+      k.mem.setU32(nread, n);
+      return 0;
+    }),
+
+    path_rename: errno(function path_rename(oldFd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) {
+      const src = dirRef(oldFd, Rights.PATH_RENAME_SOURCE);
+      const dst = dirRef(newFd, Rights.PATH_RENAME_TARGET);
+      const from = lookup(src, guestPath(oldPtr, oldLen), false);
+      const to = lookup(dst, guestPath(newPtr, newLen), false);
+      if (from.endsInDot || to.endsInDot) return Errno.BUSY;
+      if (!from.stat) return Errno.NOENT;
+      if (src.backendIndex !== dst.backendIndex) return Errno.XDEV;
+      if ((from.trailingSlash || to.trailingSlash) && from.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
+      src.backend.rename(from.path, to.path);
+      listings.clear();
+      return 0;
+    }),
+
+    path_symlink: errno(function path_symlink(oldPtr: number, oldLen: number, fd: number, newPtr: number, newLen: number) {
+      const target = guestPath(oldPtr, oldLen);
+      const dir = dirRef(fd, Rights.PATH_SYMLINK);
+      // An absolute target could never be followed inside the sandbox (as Wasmtime refuses it), except
+      // under a preopen mounted at '/', where it resolves from that preopen's root.
+      if (target.startsWith('/') && !rootMounts[dir.backendIndex]) return ESCAPE_ERRNO;
+      const r = lookup(dir, guestPath(newPtr, newLen), false);
+      if (r.stat) return Errno.EXIST;
+      if (r.trailingSlash) return Errno.NOENT;
+      dir.backend.symlink(target, r.path);
+      return 0;
+    }),
+
+    fd_readdir: errno(function fd_readdir(fd: number, buf: number, bufLen: number, cookie: bigint, bufusedPtr: number) {
+      const m = k.mem.sync();
+      m.check(bufusedPtr, 4);
+      const out = m.check(buf, bufLen);
+      const base = fds.require(fd, Rights.FD_READDIR);
+      if (i32[base + Fd.KIND] !== FdKind.DIR) return Errno.NOTDIR;
+      const entries = listing(base, cookie);
+      const len = bufLen >>> 0;
+      const header = new Uint8Array(Dirent.size);
+      const hv = new DataView(header.buffer);
+      let used = 0;
+      for (let idx = Number(cookie); idx < entries.length && used < len; idx++) {
+        const e = entries[idx]!;
+        const name = enc.encode(e.name);
+        hv.setBigUint64(Dirent.next, BigInt(idx + 1), true);
+        hv.setBigUint64(Dirent.ino, e.ino, true);
+        hv.setUint32(Dirent.namlen, name.length, true);
+        hv.setUint32(Dirent.type, e.filetype, true);
+        // Copy what fits; a dirent cut at the end of the buffer tells the caller to grow it.
+        const h = Math.min(Dirent.size, len - used);
+        m.u8.set(h === Dirent.size ? header : header.subarray(0, h), out + used);
+        used += h;
+        const n = Math.min(name.length, len - used);
+        if (n > 0) m.u8.set(name.subarray(0, n), out + used);
+        used += n;
       }
-    },
+      m.setU32(bufusedPtr, used);
+      return 0;
+    }),
 
-    path_remove_directory(fd: number, pathPtr: number, pathLen: number) {
-      try {
-        const dir = dirRef(fd, Rights.PATH_REMOVE_DIRECTORY);
-        const r = lookup(dir, guestPath(pathPtr, pathLen), false);
-        if (r.endsInDot) return r.path === dir.path ? Errno.INVAL : Errno.NOTEMPTY;
-        if (!r.stat) return Errno.NOENT;
-        if (r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
-        dir.backend.rmdir(r.path);
-        listings.clear();
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_filestat_set_size: errno(function fd_filestat_set_size(fd: number, size: bigint) {
+      const base = fds.require(fd, Rights.FD_FILESTAT_SET_SIZE);
+      if (i32[base + Fd.KIND] !== FdKind.FILE) return i32[base + Fd.KIND] === FdKind.DIR ? Errno.ISDIR : Errno.INVAL;
+      if (size > BigInt(Number.MAX_SAFE_INTEGER)) return Errno.FBIG;
+      k.backend(fds.backend(base)).ftruncate(fds.handle(base), Number(size));
+      return 0;
+    }),
 
-    path_unlink_file(fd: number, pathPtr: number, pathLen: number) {
-      try {
-        const dir = dirRef(fd, Rights.PATH_UNLINK_FILE);
-        const r = lookup(dir, guestPath(pathPtr, pathLen), false);
-        if (!r.stat) return Errno.NOENT;
-        if (r.stat.filetype === Filetype.DIRECTORY) return Errno.ISDIR;
-        if (r.trailingSlash) return Errno.NOTDIR;
-        dir.backend.unlink(r.path);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_filestat_set_times: errno(function fd_filestat_set_times(fd: number, atim: bigint, mtim: bigint, fst: number) {
+      const base = fds.require(fd, Rights.FD_FILESTAT_SET_TIMES);
+      const kind = i32[base + Fd.KIND];
+      if (kind !== FdKind.FILE && kind !== FdKind.DIR) return Errno.BADF;
+      const a = timeSpec(atim, FstFlags.ATIM, FstFlags.ATIM_NOW, fst);
+      const mt = timeSpec(mtim, FstFlags.MTIM, FstFlags.MTIM_NOW, fst);
+      k.backend(fds.backend(base)).futimes(fds.handle(base), a, mt);
+      return 0;
+    }),
 
-    path_filestat_get(fd: number, flags: number, pathPtr: number, pathLen: number, buf: number) {
-      try {
-        const m = k.mem.sync();
-        const p = m.check(buf, Filestat.size);
-        const dir = dirRef(fd, Rights.PATH_FILESTAT_GET);
-        const r = lookup(dir, guestPath(pathPtr, pathLen), (flags & LookupFlags.SYMLINK_FOLLOW) !== 0);
-        if (!r.stat) return Errno.NOENT;
-        writeFilestat(k.mem.sync(), p, r.stat);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_advise: errno(function fd_advise(fd: number, _offset: bigint, _len: bigint, advice: number) {
+      const base = fds.require(fd, Rights.FD_ADVISE);
+      if (advice >>> 0 > Advice.NOREUSE) return Errno.INVAL;
+      const kind = i32[base + Fd.KIND];
+      if (kind === FdKind.DIR) return Errno.BADF;
+      if (kind !== FdKind.FILE) return Errno.SPIPE;
+      return 0; // advice only; nothing to do
+    }),
 
-    path_filestat_set_times(fd: number, flags: number, pathPtr: number, pathLen: number, atim: bigint, mtim: bigint, fst: number) {
-      try {
-        const dir = dirRef(fd, Rights.PATH_FILESTAT_SET_TIMES);
-        const a = timeSpec(atim, FstFlags.ATIM, FstFlags.ATIM_NOW, fst);
-        const mt = timeSpec(mtim, FstFlags.MTIM, FstFlags.MTIM_NOW, fst);
-        const r = lookup(dir, guestPath(pathPtr, pathLen), (flags & LookupFlags.SYMLINK_FOLLOW) !== 0);
-        if (!r.stat) return Errno.NOENT;
-        dir.backend.utimes(r.path, a, mt);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_allocate: errno(function fd_allocate(fd: number, offset: bigint, len: bigint) {
+      const base = fds.require(fd, Rights.FD_ALLOCATE);
+      if (i32[base + Fd.KIND] !== FdKind.FILE) return Errno.BADF;
+      if (len === 0n) return Errno.INVAL;
+      const end = offset + len;
+      if (end > BigInt(Number.MAX_SAFE_INTEGER)) return Errno.FBIG;
+      const b = k.backend(fds.backend(base));
+      const h = fds.handle(base);
+      if (b.fstat(h).size < end) b.ftruncate(h, Number(end));
+      return 0;
+    }),
 
-    path_link(oldFd: number, oldFlags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) {
-      try {
-        const src = dirRef(oldFd, Rights.PATH_LINK_SOURCE);
-        const dst = dirRef(newFd, Rights.PATH_LINK_TARGET);
-        const from = lookup(src, guestPath(oldPtr, oldLen), (oldFlags & LookupFlags.SYMLINK_FOLLOW) !== 0);
-        const to = lookup(dst, guestPath(newPtr, newLen), false);
-        if (!from.stat) return Errno.NOENT;
-        if (to.stat) return Errno.EXIST;
-        if (from.stat.filetype === Filetype.DIRECTORY) return Errno.PERM;
-        if (src.backendIndex !== dst.backendIndex) return Errno.XDEV;
-        if (to.trailingSlash) return Errno.NOENT;
-        src.backend.link(from.path, to.path);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    path_readlink(fd: number, pathPtr: number, pathLen: number, buf: number, bufLen: number, nread: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(nread, 4);
-        const out = m.bytes(buf, bufLen);
-        const dir = dirRef(fd, Rights.PATH_READLINK);
-        const r = lookup(dir, guestPath(pathPtr, pathLen), false);
-        if (!r.stat) return Errno.NOENT;
-        if (r.stat.filetype !== Filetype.SYMBOLIC_LINK) return Errno.INVAL;
-        const target = enc.encode(dir.backend.readlink(r.path));
-        const n = Math.min(target.length, out.length);
-        k.mem.sync().bytes(buf, n).set(target.subarray(0, n));
-        k.mem.setU32(nread, n);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    path_rename(oldFd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) {
-      try {
-        const src = dirRef(oldFd, Rights.PATH_RENAME_SOURCE);
-        const dst = dirRef(newFd, Rights.PATH_RENAME_TARGET);
-        const from = lookup(src, guestPath(oldPtr, oldLen), false);
-        const to = lookup(dst, guestPath(newPtr, newLen), false);
-        if (from.endsInDot || to.endsInDot) return Errno.BUSY;
-        if (!from.stat) return Errno.NOENT;
-        if (src.backendIndex !== dst.backendIndex) return Errno.XDEV;
-        if ((from.trailingSlash || to.trailingSlash) && from.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
-        src.backend.rename(from.path, to.path);
-        listings.clear();
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    path_symlink(oldPtr: number, oldLen: number, fd: number, newPtr: number, newLen: number) {
-      try {
-        const target = guestPath(oldPtr, oldLen);
-        const dir = dirRef(fd, Rights.PATH_SYMLINK);
-        // An absolute target could never be followed inside the sandbox (as Wasmtime refuses it), except
-        // under a preopen mounted at '/', where it resolves from that preopen's root.
-        if (target.startsWith('/') && !rootMounts[dir.backendIndex]) return ESCAPE_ERRNO;
-        const r = lookup(dir, guestPath(newPtr, newLen), false);
-        if (r.stat) return Errno.EXIST;
-        if (r.trailingSlash) return Errno.NOENT;
-        dir.backend.symlink(target, r.path);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    fd_readdir(fd: number, buf: number, bufLen: number, cookie: bigint, bufusedPtr: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(bufusedPtr, 4);
-        const out = m.check(buf, bufLen);
-        const base = fds.require(fd, Rights.FD_READDIR);
-        if (i32[base + Fd.KIND] !== FdKind.DIR) return Errno.NOTDIR;
-        const entries = listing(base, cookie);
-        const len = bufLen >>> 0;
-        const header = new Uint8Array(Dirent.size);
-        const hv = new DataView(header.buffer);
-        let used = 0;
-        for (let idx = Number(cookie); idx < entries.length && used < len; idx++) {
-          const e = entries[idx]!;
-          const name = enc.encode(e.name);
-          hv.setBigUint64(Dirent.next, BigInt(idx + 1), true);
-          hv.setBigUint64(Dirent.ino, e.ino, true);
-          hv.setUint32(Dirent.namlen, name.length, true);
-          hv.setUint32(Dirent.type, e.filetype, true);
-          // Copy what fits; a dirent cut at the end of the buffer tells the caller to grow it.
-          const h = Math.min(Dirent.size, len - used);
-          m.u8.set(h === Dirent.size ? header : header.subarray(0, h), out + used);
-          used += h;
-          const n = Math.min(name.length, len - used);
-          if (n > 0) m.u8.set(name.subarray(0, n), out + used);
-          used += n;
-        }
-        m.setU32(bufusedPtr, used);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    fd_filestat_set_size(fd: number, size: bigint) {
-      try {
-        const base = fds.require(fd, Rights.FD_FILESTAT_SET_SIZE);
-        if (i32[base + Fd.KIND] !== FdKind.FILE) return i32[base + Fd.KIND] === FdKind.DIR ? Errno.ISDIR : Errno.INVAL;
-        if (size > BigInt(Number.MAX_SAFE_INTEGER)) return Errno.FBIG;
-        k.backend(fds.backend(base)).ftruncate(fds.handle(base), Number(size));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    fd_filestat_set_times(fd: number, atim: bigint, mtim: bigint, fst: number) {
-      try {
-        const base = fds.require(fd, Rights.FD_FILESTAT_SET_TIMES);
-        const kind = i32[base + Fd.KIND];
-        if (kind !== FdKind.FILE && kind !== FdKind.DIR) return Errno.BADF;
-        const a = timeSpec(atim, FstFlags.ATIM, FstFlags.ATIM_NOW, fst);
-        const mt = timeSpec(mtim, FstFlags.MTIM, FstFlags.MTIM_NOW, fst);
-        k.backend(fds.backend(base)).futimes(fds.handle(base), a, mt);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    fd_advise(fd: number, _offset: bigint, _len: bigint, advice: number) {
-      try {
-        const base = fds.require(fd, Rights.FD_ADVISE);
-        if (advice >>> 0 > Advice.NOREUSE) return Errno.INVAL;
-        const kind = i32[base + Fd.KIND];
-        if (kind === FdKind.DIR) return Errno.BADF;
-        if (kind !== FdKind.FILE) return Errno.SPIPE;
-        return 0; // advice only; nothing to do
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    fd_allocate(fd: number, offset: bigint, len: bigint) {
-      try {
-        const base = fds.require(fd, Rights.FD_ALLOCATE);
-        if (i32[base + Fd.KIND] !== FdKind.FILE) return Errno.BADF;
-        if (len === 0n) return Errno.INVAL;
-        const end = offset + len;
-        if (end > BigInt(Number.MAX_SAFE_INTEGER)) return Errno.FBIG;
-        const b = k.backend(fds.backend(base));
-        const h = fds.handle(base);
-        if (b.fstat(h).size < end) b.ftruncate(h, Number(end));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    fd_sync(fd: number) {
+    fd_sync: errno(function fd_sync(fd: number) {
       return sync(fd, Rights.FD_SYNC, false);
-    },
-    fd_datasync(fd: number) {
+    }),
+    fd_datasync: errno(function fd_datasync(fd: number) {
       return sync(fd, Rights.FD_DATASYNC, true);
-    },
+    }),
+
+    // Sockets: preview1 has no way to create one, so every fd here is not a socket.
+    sock_accept: errno(notSock),
+    sock_recv: errno(notSock),
+    sock_send: errno(notSock),
+    sock_shutdown: errno(notSock),
   };
 
   function sync(fd: number, right: number, dataOnly: boolean): number {
-    try {
-      const base = fds.require(fd, right);
-      const kind = i32[base + Fd.KIND];
-      if (kind !== FdKind.FILE && kind !== FdKind.DIR) return Errno.INVAL;
-      k.backend(fds.backend(base)).fsync(fds.handle(base), dataOnly);
-      return 0;
-    } catch (e) {
-      return k.fail(e);
-    }
+    const base = fds.require(fd, right);
+    const kind = i32[base + Fd.KIND];
+    if (kind !== FdKind.FILE && kind !== FdKind.DIR) return Errno.INVAL;
+    k.backend(fds.backend(base)).fsync(fds.handle(base), dataOnly);
+    return 0;
   }
 
-  // Sockets: preview1 has no way to create one, so every fd here is not a socket.
-  const notSock = (fd: number): number => (k.fds.kind(fd) === FdKind.FREE ? Errno.BADF : Errno.NOTSOCK);
-  table['sock_accept'] = (fd: number) => notSock(fd);
-  table['sock_recv'] = (fd: number) => notSock(fd);
-  table['sock_send'] = (fd: number) => notSock(fd);
-  table['sock_shutdown'] = (fd: number) => notSock(fd);
-  return table;
+  function notSock(fd: number): number {
+    return k.fds.kind(fd) === FdKind.FREE ? Errno.BADF : Errno.NOTSOCK;
+  }
 }

@@ -6,7 +6,7 @@ import { normalizeAbsolute } from '../../fs/path.js';
 import { Fd, FdKind, MAX_FDS } from '../fdtable.js';
 import type { Kernel } from '../kernel.js';
 import { Obj, ObjType, type WasixState } from '../wasix-state.js';
-import type { SyscallFn, SyscallTable } from './types.js';
+import { errno, type SyscallFn, type SyscallTable } from './types.js';
 
 const STREAM_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS |
   Rights.FD_FILESTAT_GET;
@@ -39,161 +39,125 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
   }
 
   return {
-    fd_dup(fd: number, retFd: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(retFd, 4);
-        const r = fds.dup(fd);
-        m.setU32(retFd, r.fd);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_dup: errno(function fd_dup(fd: number, retFd: number) {
+      const m = k.mem.sync();
+      m.check(retFd, 4);
+      const r = fds.dup(fd);
+      m.setU32(retFd, r.fd);
+      return 0;
+    }),
 
-    fd_dup2(fd: number, minFd: number, cloexec: number, retFd: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(retFd, 4);
-        if (minFd >>> 0 >= MAX_FDS) return Errno.INVAL;
-        const r = fds.dup(fd, { minFd: minFd >>> 0 });
-        if (cloexec) Atomics.store(fds.i32, fds.at(r.fd, Fd.FDFLAGS_EXT), FdFlagsExt.CLOEXEC);
-        m.setU32(retFd, r.fd);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_dup2: errno(function fd_dup2(fd: number, minFd: number, cloexec: number, retFd: number) {
+      const m = k.mem.sync();
+      m.check(retFd, 4);
+      if (minFd >>> 0 >= MAX_FDS) return Errno.INVAL;
+      const r = fds.dup(fd, { minFd: minFd >>> 0 });
+      if (cloexec) Atomics.store(fds.i32, fds.at(r.fd, Fd.FDFLAGS_EXT), FdFlagsExt.CLOEXEC);
+      m.setU32(retFd, r.fd);
+      return 0;
+    }),
 
-    fd_fdflags_get(fd: number, retFlags: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(retFlags, 2);
-        const base = fds.require(fd, 0);
-        m.setU16(retFlags, Atomics.load(fds.i32, base + Fd.FDFLAGS_EXT));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_fdflags_get: errno(function fd_fdflags_get(fd: number, retFlags: number) {
+      const m = k.mem.sync();
+      m.check(retFlags, 2);
+      const base = fds.require(fd, 0);
+      m.setU16(retFlags, Atomics.load(fds.i32, base + Fd.FDFLAGS_EXT));
+      return 0;
+    }),
 
-    fd_fdflags_set(fd: number, flags: number) {
-      try {
-        const base = fds.require(fd, 0);
-        if (flags & ~FdFlagsExt.CLOEXEC) return Errno.INVAL;
-        Atomics.store(fds.i32, base + Fd.FDFLAGS_EXT, flags);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_fdflags_set: errno(function fd_fdflags_set(fd: number, flags: number) {
+      const base = fds.require(fd, 0);
+      if (flags & ~FdFlagsExt.CLOEXEC) return Errno.INVAL;
+      Atomics.store(fds.i32, base + Fd.FDFLAGS_EXT, flags);
+      return 0;
+    }),
 
-    fd_pipe(ret0: number, ret1: number) {
+    fd_pipe: errno(function fd_pipe(ret0: number, ret1: number) {
+      const m = k.mem.sync();
+      m.check(ret0, 4);
+      m.check(ret1, 4);
+      const { o } = newStreamPair(ObjType.PIPE, 2);
+      const entry = (end: number) => ({
+        kind: FdKind.PIPE, filetype: Filetype.UNKNOWN, flags: 0, rightsBase: STREAM_RIGHTS, rightsInheriting: 0,
+        handle: end, backend: -1, object: o,
+      });
+      let fd0 = -1;
       try {
-        const m = k.mem.sync();
-        m.check(ret0, 4);
-        m.check(ret1, 4);
-        const { o } = newStreamPair(ObjType.PIPE, 2);
-        const entry = (end: number) => ({
-          kind: FdKind.PIPE, filetype: Filetype.UNKNOWN, flags: 0, rightsBase: STREAM_RIGHTS, rightsInheriting: 0,
-          handle: end, backend: -1, object: o,
+        fd0 = fds.insert(entry(0));
+        const fd1 = fds.insert(entry(1));
+        m.sync().setU32(ret0, fd0);
+        m.setU32(ret1, fd1);
+      } catch (e) {
+        if (fd0 >= 0) fds.remove(fd0);
+        st.releaseObject(o, 0);
+        st.releaseObject(o, 1);
+        throw e;
+      }
+      return 0;
+    }),
+
+    fd_event: errno(function fd_event(initial: bigint, flags: number, retFd: number) {
+      const m = k.mem.sync();
+      m.check(retFd, 4);
+      if (flags & ~(EventFdFlags.SEMAPHORE | EventFdFlags.NONBLOCK)) return Errno.INVAL;
+      if (initial < 0n || initial > 0xfffffffffffffffen) return Errno.INVAL;
+      const { o } = newStreamPair(ObjType.EVENT, 1);
+      st.oi32[st.obj(o, Obj.EV_LO)] = Number(initial & 0xffffffffn) | 0;
+      st.oi32[st.obj(o, Obj.EV_HI)] = Number(initial >> 32n) | 0;
+      st.oi32[st.obj(o, Obj.EV_FLAGS)] = flags & EventFdFlags.SEMAPHORE;
+      try {
+        const fd = fds.insert({
+          kind: FdKind.EVENT, filetype: Filetype.UNKNOWN, flags: flags & EventFdFlags.NONBLOCK ? FdFlags.NONBLOCK : 0, rightsBase: STREAM_RIGHTS, rightsInheriting: 0,
+          handle: 0, backend: -1, object: o,
         });
-        let fd0 = -1;
-        try {
-          fd0 = fds.insert(entry(0));
-          const fd1 = fds.insert(entry(1));
-          m.sync().setU32(ret0, fd0);
-          m.setU32(ret1, fd1);
-        } catch (e) {
-          if (fd0 >= 0) fds.remove(fd0);
-          st.releaseObject(o, 0);
-          st.releaseObject(o, 1);
-          throw e;
-        }
-        return 0;
+        m.sync().setU32(retFd, fd);
       } catch (e) {
-        return k.fail(e);
+        st.releaseObject(o, 0);
+        throw e;
       }
-    },
+      return 0;
+    }),
 
-    fd_event(initial: bigint, flags: number, retFd: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(retFd, 4);
-        if (flags & ~(EventFdFlags.SEMAPHORE | EventFdFlags.NONBLOCK)) return Errno.INVAL;
-        if (initial < 0n || initial > 0xfffffffffffffffen) return Errno.INVAL;
-        const { o } = newStreamPair(ObjType.EVENT, 1);
-        st.oi32[st.obj(o, Obj.EV_LO)] = Number(initial & 0xffffffffn) | 0;
-        st.oi32[st.obj(o, Obj.EV_HI)] = Number(initial >> 32n) | 0;
-        st.oi32[st.obj(o, Obj.EV_FLAGS)] = flags & EventFdFlags.SEMAPHORE;
-        try {
-          const fd = fds.insert({
-            kind: FdKind.EVENT, filetype: Filetype.UNKNOWN, flags: flags & EventFdFlags.NONBLOCK ? FdFlags.NONBLOCK : 0, rightsBase: STREAM_RIGHTS, rightsInheriting: 0,
-            handle: 0, backend: -1, object: o,
-          });
-          m.sync().setU32(retFd, fd);
-        } catch (e) {
-          st.releaseObject(o, 0);
-          throw e;
-        }
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    path_open2(dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
+    path_open2: errno(function path_open2(dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
       rightsBase: bigint, rightsInheriting: bigint, fdflags: number, fdflagsExt: number, fdPtr: number) {
       if (fdflagsExt & ~FdFlagsExt.CLOEXEC) return Errno.INVAL;
       const r = pathOpen(dirfd, dirflags, pathPtr, pathLen, oflags, rightsBase, rightsInheriting, fdflags, fdPtr);
       if (r !== 0 || !fdflagsExt) return r;
-      try {
-        const fd = k.mem.sync().getU32(fdPtr);
-        Atomics.store(fds.i32, fds.at(fd, Fd.FDFLAGS_EXT), fdflagsExt);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+      const fd = k.mem.sync().getU32(fdPtr);
+      Atomics.store(fds.i32, fds.at(fd, Fd.FDFLAGS_EXT), fdflagsExt);
+      return 0;
+    }),
 
-    getcwd(buf: number, lenPtr: number) {
-      try {
-        const m = k.mem.sync();
-        const cap = m.getU32(lenPtr);
-        const bytes = new TextEncoder().encode(st.cwd());
-        if (cap < bytes.length + 1) {
-          m.setU32(lenPtr, bytes.length + 1);
-          return Errno.RANGE;
-        }
-        const dst = m.bytes(buf, bytes.length + 1);
-        dst.set(bytes);
-        dst[bytes.length] = 0;
-        m.setU32(lenPtr, bytes.length);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
+    getcwd: errno(function getcwd(buf: number, lenPtr: number) {
+      const m = k.mem.sync();
+      const cap = m.getU32(lenPtr);
+      const bytes = new TextEncoder().encode(st.cwd());
+      if (cap < bytes.length + 1) {
+        m.setU32(lenPtr, bytes.length + 1);
+        return Errno.RANGE;
       }
-    },
+      const dst = m.bytes(buf, bytes.length + 1);
+      dst.set(bytes);
+      dst[bytes.length] = 0;
+      m.setU32(lenPtr, bytes.length);
+      return 0;
+    }),
 
-    chdir(pathPtr: number, pathLen: number) {
-      try {
-        const raw = decodeGuestPath(k.mem.sync().bytes(pathPtr, pathLen));
-        if (raw === '') return Errno.NOENT;
-        const abs = normalizeAbsolute(raw.startsWith('/') ? raw : st.cwd() + '/' + raw);
-        if (abs !== '/') {
-          const at = locate(abs);
-          if (!at) return Errno.NOENT;
-          if (at.rel !== '') {
-            const r = resolve(k.backend(at.index), '', at.rel, true);
-            if (!r.stat) return Errno.NOENT;
-            if (r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
-          }
+    chdir: errno(function chdir(pathPtr: number, pathLen: number) {
+      const raw = decodeGuestPath(k.mem.sync().bytes(pathPtr, pathLen));
+      if (raw === '') return Errno.NOENT;
+      const abs = normalizeAbsolute(raw.startsWith('/') ? raw : st.cwd() + '/' + raw);
+      if (abs !== '/') {
+        const at = locate(abs);
+        if (!at) return Errno.NOENT;
+        if (at.rel !== '') {
+          const r = resolve(k.backend(at.index), '', at.rel, true);
+          if (!r.stat) return Errno.NOENT;
+          if (r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
         }
-        if (!st.setCwd(abs)) return Errno.NAMETOOLONG;
-        return 0;
-      } catch (e) {
-        return k.fail(e);
       }
-    },
+      if (!st.setCwd(abs)) return Errno.NAMETOOLONG;
+      return 0;
+    }),
   };
 }

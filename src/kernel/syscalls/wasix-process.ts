@@ -5,9 +5,9 @@ import {
   StackSnapshot, WasixSignal,
 } from '../../abi/wasix.js';
 import { decodeGuestPath, resolve } from '../../fs/resolve.js';
-import { Ctl } from '../../threads/control.js';
-import type { ForkResume } from '../../threads/runtime.js';
-import type { Resumable, Snapshot } from '../../threads/resume.js';
+import { Ctl } from '../control.js';
+import type { ForkResume } from '../resume.js';
+import type { Resumable, Snapshot } from '../resume.js';
 import { ThreadKilled } from '../exits.js';
 import { Fd, FdKind, FdTable, MAX_FDS } from '../fdtable.js';
 import { releaseEntry } from '../files.js';
@@ -17,7 +17,7 @@ import { DIR_RIGHTS, FILE_RIGHTS } from '../rights.js';
 import { processSignalSlot, validSignal } from '../signals.js';
 import type { WasixState } from '../wasix-state.js';
 import { normalizeAbsolute } from '../../fs/path.js';
-import type { SyscallTable } from './types.js';
+import { blocking, ends, errno, voidCall, type SyscallTable } from './types.js';
 import { argFormatters } from '../trace.js';
 
 /** Requests a thread sends its coordinator to create or replace processes (served by threads/system.ts). */
@@ -317,215 +317,176 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
      * Wasmer): `from` stays open, `to` may be closed or free, and the new fd is not close-on-exec.
      * Without it, `dup2(pipe[1], 1); close(pipe[1])` -- every shell's redirection -- would fail.
      */
-    fd_renumber(from: number, to: number) {
-      try {
-        if (to >>> 0 >= MAX_FDS) return Errno.BADF;
-        const r = k.fds.dup(from, { at: to });
-        if (r.closed?.last) releaseEntry(k, r.closed);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    fd_renumber: errno(function fd_renumber(from: number, to: number) {
+      if (to >>> 0 >= MAX_FDS) return Errno.BADF;
+      const r = k.fds.dup(from, { at: to });
+      if (r.closed?.last) releaseEntry(k, r.closed);
+      return 0;
+    }),
 
-    proc_id(ptr: number) {
-      try {
-        k.mem.sync().setU32(ptr, pid);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    proc_id: errno(function proc_id(ptr: number) {
+      k.mem.sync().setU32(ptr, pid);
+      return 0;
+    }),
 
-    proc_parent(of: number, ptr: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(ptr, 4);
-        if (!table) {
-          if (of !== pid) return Errno.SRCH;
-          m.setU32(ptr, 0);
+    proc_parent: errno(function proc_parent(of: number, ptr: number) {
+      const m = k.mem.sync();
+      m.check(ptr, 4);
+      if (!table) {
+        if (of !== pid) return Errno.SRCH;
+        m.setU32(ptr, 0);
+        return 0;
+      }
+      const row = table.rowOf(of);
+      if (row < 0) return Errno.SRCH;
+      m.setU32(ptr, table.get(row, Row.PPID));
+      return 0;
+    }),
+
+    proc_join: blocking(function proc_join(pidPtr: number, flags: number, statusPtr: number) {
+      const { table: t } = requireTree();
+      const m = k.mem.sync();
+      const pp = m.checkAligned(pidPtr, OptionPid.size, OptionPid.align);
+      const sp = m.checkAligned(statusPtr, JoinStatus.size, JoinStatus.align);
+      const want = m.u8[pp + OptionPid.tag] === 1 ? m.dv.getInt32(pp + OptionPid.pid, true) : -1;
+      const target = want === 0 ? -1 : want; // no process groups: 0 means any child
+      for (;;) {
+        const seq = Atomics.load(t.i32, PT.SEQ);
+        const z = t.reap(pid, target);
+        if (z === 'none') return Errno.CHILD;
+        const m2 = k.mem.sync();
+        if (z !== 'running') {
+          m2.u8.fill(0, sp, sp + JoinStatus.size);
+          m2.dv.setUint8(pp + OptionPid.tag, 1);
+          m2.dv.setUint32(pp + OptionPid.pid, z.pid, true);
+          if (z.termsig) {
+            m2.dv.setUint8(sp + JoinStatus.tag, JoinStatusType.EXIT_SIGNAL);
+            m2.dv.setUint8(sp + JoinStatus.signal, z.termsig);
+          } else {
+            m2.dv.setUint8(sp + JoinStatus.tag, JoinStatusType.EXIT_NORMAL);
+            m2.dv.setUint16(sp + JoinStatus.code, z.code & 0xff, true);
+          }
           return 0;
         }
-        const row = table.rowOf(of);
-        if (row < 0) return Errno.SRCH;
-        m.setU32(ptr, table.get(row, Row.PPID));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    proc_join(pidPtr: number, flags: number, statusPtr: number) {
-      try {
-        const { table: t } = requireTree();
-        const m = k.mem.sync();
-        const pp = m.checkAligned(pidPtr, OptionPid.size, OptionPid.align);
-        const sp = m.checkAligned(statusPtr, JoinStatus.size, JoinStatus.align);
-        const want = m.u8[pp + OptionPid.tag] === 1 ? m.dv.getInt32(pp + OptionPid.pid, true) : -1;
-        const target = want === 0 ? -1 : want; // no process groups: 0 means any child
-        for (;;) {
-          const seq = Atomics.load(t.i32, PT.SEQ);
-          const z = t.reap(pid, target);
-          if (z === 'none') return Errno.CHILD;
-          const m2 = k.mem.sync();
-          if (z !== 'running') {
-            m2.u8.fill(0, sp, sp + JoinStatus.size);
-            m2.dv.setUint8(pp + OptionPid.tag, 1);
-            m2.dv.setUint32(pp + OptionPid.pid, z.pid, true);
-            if (z.termsig) {
-              m2.dv.setUint8(sp + JoinStatus.tag, JoinStatusType.EXIT_SIGNAL);
-              m2.dv.setUint8(sp + JoinStatus.signal, z.termsig);
-            } else {
-              m2.dv.setUint8(sp + JoinStatus.tag, JoinStatusType.EXIT_NORMAL);
-              m2.dv.setUint16(sp + JoinStatus.code, z.code & 0xff, true);
-            }
-            return 0;
-          }
-          if (flags & JoinFlags.NON_BLOCKING) {
-            m2.u8.fill(0, sp, sp + JoinStatus.size);
-            m2.dv.setUint8(pp + OptionPid.tag, 1);
-            m2.dv.setUint32(pp + OptionPid.pid, 0, true);
-            return 0;
-          }
-          if (k.signals?.pending()) return Errno.INTR;
-          Atomics.wait(t.i32, PT.SEQ, seq, WAIT_SLICE_MS);
-          k.checkAlive();
-        }
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    proc_signal(target: number, sig: number) {
-      try {
-        if (!validSignal(sig)) return Errno.INVAL;
-        if (target === pid || target === 0 || !table) {
-          if (target !== pid && target !== 0) return Errno.SRCH;
-          if (sig !== 0) k.signals!.raiseSlot(processSignalSlot(k.ctl, k.slot), sig);
+        if (flags & JoinFlags.NON_BLOCKING) {
+          m2.u8.fill(0, sp, sp + JoinStatus.size);
+          m2.dv.setUint8(pp + OptionPid.tag, 1);
+          m2.dv.setUint32(pp + OptionPid.pid, 0, true);
           return 0;
         }
-        if (target === -1) {
-          // every other process of the tree (Linux leaves out the caller)
-          let any = false;
-          for (let r = 0; r < table.max; r++) {
-            const p = table.get(r, Row.PID);
-            if (table.get(r, Row.STATE) !== ProcState.RUNNING || p === pid) continue;
-            any = true;
-            if (sig !== 0) post({ t: 'kill', pid: p, sig });
-          }
-          return any ? 0 : Errno.SRCH;
+        if (k.signals?.pending()) return Errno.INTR;
+        Atomics.wait(t.i32, PT.SEQ, seq, WAIT_SLICE_MS);
+        k.checkAlive();
+      }
+    }),
+
+    proc_signal: errno(function proc_signal(target: number, sig: number) {
+      if (!validSignal(sig)) return Errno.INVAL;
+      if (target === pid || target === 0 || !table) {
+        if (target !== pid && target !== 0) return Errno.SRCH;
+        if (sig !== 0) k.signals!.raiseSlot(processSignalSlot(k.ctl, k.slot), sig);
+        return 0;
+      }
+      if (target === -1) {
+        // every other process of the tree (Linux leaves out the caller)
+        let any = false;
+        for (let r = 0; r < table.max; r++) {
+          const p = table.get(r, Row.PID);
+          if (table.get(r, Row.STATE) !== ProcState.RUNNING || p === pid) continue;
+          any = true;
+          if (sig !== 0) post({ t: 'kill', pid: p, sig });
         }
-        const abs = target < 0 ? -target : target; // no process groups: a group is its leader
-        if (table.rowOf(abs) < 0) return Errno.SRCH;
-        if (sig !== 0) post({ t: 'kill', pid: abs, sig });
-        return 0;
-      } catch (e) {
-        return k.fail(e);
+        return any ? 0 : Errno.SRCH;
       }
-    },
+      const abs = target < 0 ? -target : target; // no process groups: a group is its leader
+      if (table.rowOf(abs) < 0) return Errno.SRCH;
+      if (sig !== 0) post({ t: 'kill', pid: abs, sig });
+      return 0;
+    }),
 
-    proc_signals_sizes_get(ptr: number) {
+    proc_signals_sizes_get: errno(function proc_signals_sizes_get(ptr: number) {
+      k.mem.sync().setU32(ptr, (k.cfg.ignoredSignals ?? []).length);
+      return 0;
+    }),
+
+    proc_signals_get: errno(function proc_signals_get(buf: number) {
+      const ign = k.cfg.ignoredSignals ?? [];
+      const m = k.mem.sync();
+      const p = m.check(buf, ign.length * SignalDisposition.size);
+      ign.forEach((sig, i) => {
+        m.u8[p + i * SignalDisposition.size + SignalDisposition.sig] = sig;
+        m.u8[p + i * SignalDisposition.size + SignalDisposition.disp] = 1;
+      });
+      return 0;
+    }),
+
+    proc_spawn2: errno(spawn2),
+
+    // On success the calling thread unwinds (the process is replaced); an errno comes back on failure.
+    proc_exec3: errno(function proc_exec3(namePtr: number, nameLen: number, argsPtr: number, argsLen: number,
+      envsPtr: number, envsLen: number, searchPath: number, pathPtr: number, pathLen: number) {
+      return exec(str(namePtr, nameLen), list(argsPtr, argsLen), list(envsPtr, envsLen), searchPath !== 0,
+        searchPath ? str(pathPtr, pathLen) : '');
+    }),
+
+    proc_exec2: ends(function proc_exec2(namePtr: number, nameLen: number, argsPtr: number, argsLen: number, envsPtr: number, envsLen: number): void {
+      let err: number;
       try {
-        k.mem.sync().setU32(ptr, (k.cfg.ignoredSignals ?? []).length);
-        return 0;
+        err = exec(str(namePtr, nameLen), list(argsPtr, argsLen), list(envsPtr, envsLen), false, '');
       } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    proc_signals_get(buf: number) {
-      try {
-        const ign = k.cfg.ignoredSignals ?? [];
-        const m = k.mem.sync();
-        const p = m.check(buf, ign.length * SignalDisposition.size);
-        ign.forEach((sig, i) => {
-          m.u8[p + i * SignalDisposition.size + SignalDisposition.sig] = sig;
-          m.u8[p + i * SignalDisposition.size + SignalDisposition.disp] = 1;
-        });
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    proc_spawn2: spawn2,
-
-    proc_exec3(namePtr: number, nameLen: number, argsPtr: number, argsLen: number, envsPtr: number, envsLen: number,
-      searchPath: number, pathPtr: number, pathLen: number) {
-      try {
-        return exec(str(namePtr, nameLen), list(argsPtr, argsLen), list(envsPtr, envsLen), searchPath !== 0,
-          searchPath ? str(pathPtr, pathLen) : '');
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
-
-    proc_exec2(namePtr: number, nameLen: number, argsPtr: number, argsLen: number, envsPtr: number, envsLen: number): void {
-      let errno: number;
-      try {
-        errno = exec(str(namePtr, nameLen), list(argsPtr, argsLen), list(envsPtr, envsLen), false, '');
-      } catch (e) {
-        errno = k.fail(e);
+        err = k.fail(e);
       }
       // No way to return an error: "the process will fail and terminate".
-      k.host.log(`weft: exec failed (errno ${errno})`);
+      k.host.log(`weft: exec failed (errno ${err})`);
       k.exit(127);
-    },
+    }),
 
-    proc_exec(namePtr: number, nameLen: number, argsPtr: number, argsLen: number): void {
-      let errno: number;
+    proc_exec: ends(function proc_exec(namePtr: number, nameLen: number, argsPtr: number, argsLen: number): void {
+      let err: number;
       try {
-        errno = exec(str(namePtr, nameLen), list(argsPtr, argsLen), undefined, false, '');
+        err = exec(str(namePtr, nameLen), list(argsPtr, argsLen), undefined, false, '');
       } catch (e) {
-        errno = k.fail(e);
+        err = k.fail(e);
       }
-      k.host.log(`weft: exec failed (errno ${errno})`);
+      k.host.log(`weft: exec failed (errno ${err})`);
       k.exit(127);
-    },
+    }),
 
-    proc_fork(_copyMemory: number, retPtr: number) {
+    proc_fork: errno(function proc_fork(_copyMemory: number, retPtr: number) {
       // vfork (copy_memory 0) is a full fork too: the child gets its own copy, which a vfork child that
       // only calls exec or _exit cannot tell apart.
       const r = k.resumable;
-      try {
-        if (r.rewinding()) return r.finish();
-        k.mem.sync().check(retPtr, 4);
-        if (!table) return Errno.NOTSUP;
-        return r.suspend(forkAfterUnwind(retPtr));
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+      if (r.rewinding()) return r.finish();
+      k.mem.sync().check(retPtr, 4);
+      if (!table) return Errno.NOTSUP;
+      return r.suspend(forkAfterUnwind(retPtr));
+    }),
 
-    stack_checkpoint(snapPtr: number, retPtr: number) {
+    stack_checkpoint: errno(function stack_checkpoint(snapPtr: number, retPtr: number) {
       const r = k.resumable;
-      try {
-        if (r.rewinding()) return r.finish();
-        const m = k.mem.sync();
-        m.checkAligned(snapPtr, StackSnapshot.size, StackSnapshot.align);
-        m.check(retPtr, 8);
-        return r.suspend((res) => {
-          const sp = k.instance!.exports['__stack_pointer'] as WebAssembly.Global | undefined;
-          const m2 = k.mem.sync();
-          const end = m2.getU32(res.buf);
-          const snapshots = res.snapshots;
-          const id = res.nextSnapshot++;
-          snapshots.set(id, { data: m2.u8.slice(res.buf + 8, end), end, sp: (sp?.value as number) ?? 0, retPtr });
-          if (snapshots.size > 4096) snapshots.delete(snapshots.keys().next().value!);
-          m2.setU64(snapPtr + StackSnapshot.user, 0n);
-          m2.setU64(snapPtr + StackSnapshot.hash, BigInt(id));
-          m2.setU64(snapPtr + StackSnapshot.hash + 8, BigInt(pid) << 32n | BigInt(k.tid >>> 0));
-          return () => {
-            k.mem.sync().setU64(retPtr, 0n);
-            return 0;
-          };
-        });
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+      if (r.rewinding()) return r.finish();
+      const m = k.mem.sync();
+      m.checkAligned(snapPtr, StackSnapshot.size, StackSnapshot.align);
+      m.check(retPtr, 8);
+      return r.suspend((res) => {
+        const sp = k.instance!.exports['__stack_pointer'] as WebAssembly.Global | undefined;
+        const m2 = k.mem.sync();
+        const end = m2.getU32(res.buf);
+        const snapshots = res.snapshots;
+        const id = res.nextSnapshot++;
+        snapshots.set(id, { data: m2.u8.slice(res.buf + 8, end), end, sp: (sp?.value as number) ?? 0, retPtr });
+        if (snapshots.size > 4096) snapshots.delete(snapshots.keys().next().value!);
+        m2.setU64(snapPtr + StackSnapshot.user, 0n);
+        m2.setU64(snapPtr + StackSnapshot.hash, BigInt(id));
+        m2.setU64(snapPtr + StackSnapshot.hash + 8, BigInt(pid) << 32n | BigInt(k.tid >>> 0));
+        return () => {
+          k.mem.sync().setU64(retPtr, 0n);
+          return 0;
+        };
+      });
+    }),
 
-    stack_restore(snapPtr: number, val: bigint): void {
+    stack_restore: voidCall(function stack_restore(snapPtr: number, val: bigint): void {
       let snap: Snapshot | undefined;
       try {
         const m = k.mem.sync();
@@ -559,7 +520,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
         k.host.log(`weft: thread ${k.tid}: longjmp needs a module built with wasm-opt --asyncify`);
         k.exit(128 + WasixSignal.ABRT);
       }
-    },
+    }),
   };
 }
 

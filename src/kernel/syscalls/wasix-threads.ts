@@ -1,11 +1,11 @@
 import { Errno } from '../../abi/errno.js';
 import { LIBC_MAIN_TID, OptionTimestamp, ThreadStart } from '../../abi/wasix.js';
-import { Ctl, MAIN_TID, Slot, TID_LIMIT } from '../../threads/control.js';
-import { spawnThread } from '../../threads/spawn.js';
+import { Ctl, MAIN_TID, Slot, TID_LIMIT } from '../control.js';
+import { spawnThread } from './wasi-threads.js';
 import { ThreadExit } from '../exits.js';
 import type { Kernel } from '../kernel.js';
 import { argFormatters } from '../trace.js';
-import type { SyscallTable } from './types.js';
+import { blocking, ends, errno, type SyscallTable } from './types.js';
 
 /** Longest a futex_wait sleeps between checks for a signal raised for its thread. */
 const SIGNAL_SLICE_MS = 100;
@@ -17,19 +17,15 @@ export const PID = MAIN_TID;
 export function wasixThreadSyscalls(k: Kernel): SyscallTable {
   const ctl = k.ctl;
 
-  function spawnV2(startPtr: number, retTid: number): number {
-    try {
-      const m = k.mem.sync();
-      m.check(retTid, 4);
-      m.checkAligned(startPtr, ThreadStart.size, ThreadStart.align);
-      const tid = spawnThread(k, startPtr);
-      if (tid < 0) return -tid;
-      m.sync().setU32(retTid, tid);
-      return 0;
-    } catch (e) {
-      return k.fail(e);
-    }
-  }
+  const spawnV2 = errno(function thread_spawn_v2(startPtr: number, retTid: number): number {
+    const m = k.mem.sync();
+    m.check(retTid, 4);
+    m.checkAligned(startPtr, ThreadStart.size, ThreadStart.align);
+    const tid = spawnThread(k, startPtr);
+    if (tid < 0) return -tid;
+    m.sync().setU32(retTid, tid);
+    return 0;
+  });
 
   const sleepNs = (ns: bigint): void => {
     const end = k.monotonicMs() + Number(ns) / 1e6;
@@ -59,115 +55,91 @@ export function wasixThreadSyscalls(k: Kernel): SyscallTable {
 
   /** Wakes `count` waiters (all when undefined) on a guest word; writes whether anyone was woken. */
   function futexWake(addr: number, wokenPtr: number, count: number | undefined): number {
-    try {
-      const m = k.mem.sync();
-      m.check(wokenPtr, 1);
-      const a = m.checkAligned(addr, 4, 4);
-      const n = m.i32 ? Atomics.notify(m.i32, a >> 2, count) : 0;
-      m.setU8(wokenPtr, n > 0 ? 1 : 0);
-      return 0;
-    } catch (e) {
-      return k.fail(e);
-    }
+    const m = k.mem.sync();
+    m.check(wokenPtr, 1);
+    const a = m.checkAligned(addr, 4, 4);
+    const n = m.i32 ? Atomics.notify(m.i32, a >> 2, count) : 0;
+    m.setU8(wokenPtr, n > 0 ? 1 : 0);
+    return 0;
   }
 
   return {
     thread_spawn_v2: spawnV2,
     thread_spawn: spawnV2,
 
-    thread_id(ptr: number) {
-      try {
-        k.mem.sync().setU32(ptr, k.tid);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    thread_id: errno(function thread_id(ptr: number) {
+      k.mem.sync().setU32(ptr, k.tid);
+      return 0;
+    }),
 
-    thread_join(tidArg: number) {
-      try {
-        const tid = tidArg === LIBC_MAIN_TID ? MAIN_TID : tidArg;
-        if (tid <= 0 || tid >= TID_LIMIT) return Errno.INVAL;
-        if (tid === k.tid) return Errno.DEADLK;
-        if (tid >= Atomics.load(ctl.i32, Ctl.NEXT_TID)) return Errno.SRCH; // never issued
-        for (;;) {
-          k.checkAlive();
-          const slot = ctl.findTid(tid);
-          if (slot >= 0) {
-            // The slot's TID word is cleared and notified when the thread ends.
-            Atomics.wait(ctl.i32, ctl.slotIndex(slot, Slot.TID), tid, 1000);
-            continue;
-          }
-          if (!ctl.queued(tid)) return 0; // ended (or never started and no longer queued)
-          k.sleepMs(1);
+    thread_join: blocking(function thread_join(tidArg: number) {
+      const tid = tidArg === LIBC_MAIN_TID ? MAIN_TID : tidArg;
+      if (tid <= 0 || tid >= TID_LIMIT) return Errno.INVAL;
+      if (tid === k.tid) return Errno.DEADLK;
+      if (tid >= Atomics.load(ctl.i32, Ctl.NEXT_TID)) return Errno.SRCH; // never issued
+      for (;;) {
+        k.checkAlive();
+        const slot = ctl.findTid(tid);
+        if (slot >= 0) {
+          // The slot's TID word is cleared and notified when the thread ends.
+          Atomics.wait(ctl.i32, ctl.slotIndex(slot, Slot.TID), tid, 1000);
+          continue;
         }
-      } catch (e) {
-        return k.fail(e);
+        if (!ctl.queued(tid)) return 0; // ended (or never started and no longer queued)
+        k.sleepMs(1);
       }
-    },
+    }),
 
-    thread_exit(code: number): void {
+    thread_exit: ends(function thread_exit(code: number): void {
       throw new ThreadExit(code);
-    },
+    }),
 
-    thread_sleep(ns: bigint) {
-      try {
-        k.checkAlive();
-        if (ns > 0n) sleepNs(ns);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    thread_sleep: blocking(function thread_sleep(ns: bigint) {
+      if (ns > 0n) sleepNs(ns);
+      return 0;
+    }),
 
-    thread_parallelism(ptr: number) {
-      try {
-        k.mem.sync().setU32(ptr, Math.max(1, k.host.cpuCount()));
-        return 0;
-      } catch (e) {
-        return k.fail(e);
-      }
-    },
+    thread_parallelism: errno(function thread_parallelism(ptr: number) {
+      k.mem.sync().setU32(ptr, Math.max(1, k.host.cpuCount()));
+      return 0;
+    }),
 
-    futex_wait(addr: number, expected: number, timeoutPtr: number, wokenPtr: number) {
-      try {
-        const m = k.mem.sync();
-        m.check(wokenPtr, 1);
-        const a = m.checkAligned(addr, 4, 4);
-        const t = m.checkAligned(timeoutPtr, OptionTimestamp.size, OptionTimestamp.align);
-        const tag = m.dv.getUint8(t + OptionTimestamp.tag);
-        if (tag > 1) return Errno.INVAL;
-        const ms = tag === 1 ? Number(m.dv.getBigUint64(t + OptionTimestamp.value, true)) / 1e6 : Infinity;
-        k.checkAlive();
-        let woken: boolean;
-        if (m.i32) {
-          // Same words as memory.atomic.wait32/notify: V8 keeps one waiter list for both. The address is
-          // published so a signal raised for this thread can wake it (a spurious wake-up for the guest).
-          const waitWord = ctl.slotIndex(k.slot, Slot.WAIT_ADDR);
-          Atomics.store(ctl.i32, waitWord, (a + 1) | 0);
-          try {
-            woken = waitOrSignal(m.i32, a >> 2, expected | 0, ms);
-          } finally {
-            Atomics.store(ctl.i32, waitWord, 0);
-          }
-        } else if (m.dv.getInt32(a, true) !== (expected | 0)) {
-          woken = true;
-        } else {
-          if (ms === Infinity) return Errno.DEADLK; // unshared memory: no other thread can wake us
-          k.sleepMs(ms);
-          woken = false;
+    futex_wait: blocking(function futex_wait(addr: number, expected: number, timeoutPtr: number, wokenPtr: number) {
+      const m = k.mem.sync();
+      m.check(wokenPtr, 1);
+      const a = m.checkAligned(addr, 4, 4);
+      const t = m.checkAligned(timeoutPtr, OptionTimestamp.size, OptionTimestamp.align);
+      const tag = m.dv.getUint8(t + OptionTimestamp.tag);
+      if (tag > 1) return Errno.INVAL;
+      const ms = tag === 1 ? Number(m.dv.getBigUint64(t + OptionTimestamp.value, true)) / 1e6 : Infinity;
+      let woken: boolean;
+      if (m.i32) {
+        // Same words as memory.atomic.wait32/notify: V8 keeps one waiter list for both. The address is
+        // published so a signal raised for this thread can wake it (a spurious wake-up for the guest).
+        const waitWord = ctl.slotIndex(k.slot, Slot.WAIT_ADDR);
+        Atomics.store(ctl.i32, waitWord, (a + 1) | 0);
+        try {
+          woken = waitOrSignal(m.i32, a >> 2, expected | 0, ms);
+        } finally {
+          Atomics.store(ctl.i32, waitWord, 0);
         }
-        k.checkAlive();
-        m.sync().setU8(wokenPtr, woken ? 1 : 0);
-        return 0;
-      } catch (e) {
-        return k.fail(e);
+      } else if (m.dv.getInt32(a, true) !== (expected | 0)) {
+        woken = true;
+      } else {
+        if (ms === Infinity) return Errno.DEADLK; // unshared memory: no other thread can wake us
+        k.sleepMs(ms);
+        woken = false;
       }
-    },
+      m.sync().setU8(wokenPtr, woken ? 1 : 0);
+      return 0;
+    }),
 
-    futex_wake: (addr: number, wokenPtr: number) => futexWake(addr, wokenPtr, 1),
-    futex_wake_all: (addr: number, wokenPtr: number) => futexWake(addr, wokenPtr, undefined),
-
+    futex_wake: errno(function futex_wake(addr: number, wokenPtr: number) {
+      return futexWake(addr, wokenPtr, 1);
+    }),
+    futex_wake_all: errno(function futex_wake_all(addr: number, wokenPtr: number) {
+      return futexWake(addr, wokenPtr, undefined);
+    }),
   };
 }
 

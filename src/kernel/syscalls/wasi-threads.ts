@@ -1,6 +1,7 @@
-import { Errno } from '../abi/errno.js';
-import type { Kernel, ToCoordinator } from '../kernel/kernel.js';
-import { Ctl, TID_LIMIT } from './control.js';
+import { Errno } from '../../abi/errno.js';
+import type { Kernel, ToCoordinator } from '../kernel.js';
+import { Ctl, TID_LIMIT } from '../control.js';
+import { errno, type SyscallTable } from './types.js';
 
 /**
  * Spawns a wasm thread that will run wasi_thread_start(tid, arg). Synchronous and cheap: the tid comes
@@ -9,7 +10,6 @@ import { Ctl, TID_LIMIT } from './control.js';
  * Returns the tid, or a negated errno.
  */
 export function spawnThread(k: Kernel, arg: number): number {
-  k.checkAlive();
   if (!k.cfg.hasThreadStart) return -Errno.NOTCAPABLE;
   const i = k.ctl.i32;
   if (Atomics.add(i, Ctl.LIVE, 1) >= k.cfg.maxThreads) {
@@ -26,7 +26,8 @@ export function spawnThread(k: Kernel, arg: number): number {
   return tid;
 }
 
-export function wasiThreadSyscalls(k: Kernel): Record<string, (arg: number) => number> {
-  const spawn = (arg: number): number => spawnThread(k, arg);
+/** wasi.thread-spawn (and its older spelling): the tid, or a negated errno (the boundary negates failures too). */
+export function wasiThreadSyscalls(k: Kernel): SyscallTable {
+  const spawn = errno((arg: number): number => spawnThread(k, arg));
   return { 'thread-spawn': spawn, thread_spawn: spawn };
 }

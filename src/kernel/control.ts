@@ -43,15 +43,13 @@ export const Slot = {
   TID: 0,
   /** Pending signal bitmask (WASIX signals 1..31). */
   SIGNALS: 1,
-  STATE: 2,
+  // word 2: spare
   /**
    * Guest address + 1 of the futex_wait this slot's thread is blocked in (0 when none), so that raising a
    * signal for it can wake it: the signal is then delivered when futex_wait returns.
    */
   WAIT_ADDR: 3,
 } as const;
-
-export const SlotState = { FREE: 0, BOOTING: 1, IDLE: 2, RUNNING: 3 } as const;
 
 /** First tid handed to spawned threads; the main thread is tid 1. */
 export const MAIN_TID = 1;

@@ -113,3 +113,16 @@ export class Resumable {
     this.exports()!.asyncify_start_rewind(this.buf);
   }
 }
+
+/** Where a forked child continues: the forking thread's entry, globals and asyncify buffer (in the copied memory). */
+export interface ForkResume {
+  entry: { name: string; args: number[] };
+  stackPointer: number;
+  tlsBase: number;
+  buf: number;
+  /** proc_fork's pid out-pointer (0 is written there in the child). */
+  retPtr: number;
+  /** The forking thread's setjmp points (a child may longjmp to one made before the fork). */
+  snapshots: [number, Snapshot][];
+  nextSnapshot: number;
+}

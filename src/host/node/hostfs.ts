@@ -39,11 +39,11 @@
  *    asking for write, create, truncate or append.
  */
 import * as fs from 'node:fs';
-import type { BackendDescriptor, DirEntry, FsBackend, OpenOptions, Stat, TimeSpec } from './backend.js';
-import { Errno, WasiError, toErrno } from '../abi/errno.js';
-import { Filetype } from '../abi/constants.js';
-import { ESCAPE_ERRNO } from './resolve.js';
-import { isCanonicalPath, parentPath, splitPath } from './path.js';
+import type { BackendDescriptor, DirEntry, FsBackend, OpenOptions, Stat, TimeSpec } from '../../fs/backend.js';
+import { Errno, WasiError, toErrno } from '../../abi/errno.js';
+import { Filetype } from '../../abi/constants.js';
+import { ESCAPE_ERRNO } from '../../fs/resolve.js';
+import { isCanonicalPath, parentPath, splitPath } from '../../fs/path.js';
 
 const C = fs.constants;
 const O_NOFOLLOW = C.O_NOFOLLOW ?? 0;

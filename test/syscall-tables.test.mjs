@@ -1,0 +1,126 @@
+// The syscall tables against the spec lists (src/abi/syscall-names.ts, from the preview1 and WASIX witx):
+// every name we serve exists in its module's list, its declared kind fits the signature, and its body
+// takes no more parameters than the import passes. An unknown import still instantiates (ENOSYS at run time).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SYSCALL_SPEC, syscallSignature } from '../dist/abi/syscalls.js';
+import { namespaces, bindSyscall } from '../dist/kernel/imports.js';
+import { Kernel } from '../dist/kernel/kernel.js';
+import { Control } from '../dist/kernel/control.js';
+import { createChannel } from '../dist/kernel/channel.js';
+import { createFdTable } from '../dist/kernel/setup.js';
+import { WasixState } from '../dist/kernel/wasix-state.js';
+import { errno } from '../dist/kernel/syscalls/types.js';
+import { watFile } from './helpers/wat.mjs';
+import { weft } from './helpers/run.mjs';
+
+const host = {
+  post() {}, writeStdio: () => 0, readStdioSync: () => 0, openBackend() { throw new Error('no backends'); },
+  randomFill() {}, cpuCount: () => 1, processCpuTimeNs: () => 0, threadCpuTimeNs: () => 0, log() {},
+};
+
+function kernel(wasix) {
+  const stdio = [{ kind: 'null' }, { kind: 'null' }, { kind: 'null' }];
+  const fds = createFdTable(stdio, [], () => undefined);
+  const cfg = {
+    args: [], env: [], stdio, preopens: [], ctlSab: Control.create(1).sab, fdSab: fds.sab, maxThreads: 1,
+    clockBaseMs: performance.timeOrigin, trace: false, hasThreadStart: false, usesWasix: wasix,
+    wasixSab: wasix ? WasixState.create().sab : undefined,
+  };
+  return new Kernel(cfg, host, 0, createChannel());
+}
+
+/** Problems of a set of tables against the spec lists (empty when all is well). */
+function problems(tables) {
+  const out = [];
+  for (const [mod, table] of Object.entries(tables)) {
+    if (!SYSCALL_SPEC[mod]) out.push(`${mod}: not a module of any spec we follow`);
+    for (const [name, entry] of Object.entries(table)) {
+      const sig = syscallSignature(mod, name);
+      if (!sig) {
+        out.push(`${mod}.${name}: not in the witx lists`);
+        continue;
+      }
+      const fn = typeof entry === 'function' ? entry : entry.fn;
+      const kind = typeof entry === 'function' ? undefined : entry.kind;
+      if (kind === undefined) out.push(`${mod}.${name}: declares no kind`);
+      if (sig.result === 'none' && kind !== 'void' && kind !== 'ends') out.push(`${mod}.${name}: no result but kind ${kind}`);
+      if (sig.result !== 'none' && (kind === 'void' || kind === 'ends')) out.push(`${mod}.${name}: returns ${sig.result} but kind ${kind}`);
+      if (fn.length > sig.params.length) out.push(`${mod}.${name}: body takes ${fn.length} params, import passes ${sig.params.length}`);
+    }
+  }
+  return out;
+}
+
+test('every syscall in our preview1 and wasi-threads tables is a witx name, with a fitting kind and arity', () => {
+  const tables = namespaces(kernel(false));
+  assert.deepEqual(problems(tables), []);
+  // All 46 preview1 imports of the witx list are served (none left to ENOSYS).
+  const missing = Object.keys(SYSCALL_SPEC.wasi_snapshot_preview1).filter((n) => !(n in tables.wasi_snapshot_preview1));
+  assert.deepEqual(missing, []);
+});
+
+test('every syscall in our WASIX tables is a witx name, with a fitting kind and arity', () => {
+  const tables = namespaces(kernel(true));
+  assert.ok(Object.keys(tables.wasix_32v1).length > 70);
+  assert.deepEqual(problems(tables), []);
+});
+
+test('the check catches a misspelt name, an undeclared kind and a wrong kind', () => {
+  const bad = {
+    wasi_snapshot_preview1: { fd_wirte: errno(() => 0), fd_close: () => 0, proc_exit: errno(() => 0) },
+    wasix_32v1: { thread_spawn_v3: errno(() => 0) },
+  };
+  assert.deepEqual(problems(bad), [
+    'wasi_snapshot_preview1.fd_wirte: not in the witx lists',
+    'wasi_snapshot_preview1.fd_close: declares no kind',
+    'wasi_snapshot_preview1.proc_exit: no result but kind errno',
+    'wasix_32v1.thread_spawn_v3: not in the witx lists',
+  ]);
+});
+
+test('the boundary: thrown errors become errnos, old-style bodies keep working, exits unwind', () => {
+  const k = kernel(false);
+  const thrower = bindSyscall(k, 'wasi_snapshot_preview1', 'fd_close', errno((fd) => {
+    throw Object.assign(new Error('gone'), { code: 'EBADF', fd });
+  }));
+  assert.equal(thrower(3), 8); // EBADF
+  // Old style: a bare function with its own try/catch returning k.fail(e).
+  const old = bindSyscall(k, 'wasi_snapshot_preview1', 'fd_sync', (fd) => {
+    try {
+      throw Object.assign(new Error('x'), { code: 'EINVAL', fd });
+    } catch (e) {
+      return k.fail(e);
+    }
+  });
+  assert.equal(old(1), 28);
+  assert.equal(thrower.length, 1);
+  // wasi.thread-spawn reports failures as negated errnos.
+  const spawn = bindSyscall(k, 'wasi', 'thread-spawn', errno(() => {
+    throw Object.assign(new Error('x'), { code: 'EAGAIN' });
+  }));
+  assert.equal(spawn(0), -6);
+  // Once the process is exiting, any call unwinds the thread instead of running.
+  let ran = false;
+  const probe = bindSyscall(k, 'wasi_snapshot_preview1', 'sched_yield', errno(() => {
+    ran = true;
+    return 0;
+  }));
+  k.ctl.claimExit(0);
+  assert.throws(() => probe(), (e) => e?.constructor?.name === 'ThreadKilled');
+  assert.equal(ran, false);
+});
+
+test('a module importing names nobody defines still instantiates; the calls return ENOSYS', async () => {
+  const file = await watFile(`(module
+    (import "wasi_snapshot_preview1" "fd_wirte" (func $bad (param i32) (result i32)))
+    (import "wasix_32v1" "no_such_call" (func $bad2 (result i32)))
+    (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (func (export "_start")
+      (if (i32.ne (call $bad (i32.const 1)) (i32.const 52)) (then (call $exit (i32.const 1))))
+      (if (i32.ne (call $bad2) (i32.const 52)) (then (call $exit (i32.const 2))))
+      (call $exit (i32.const 7))))`, 'enosys');
+  const r = await weft(['run', file]);
+  assert.equal(r.code, 7, r.stderr);
+});
