@@ -122,3 +122,8 @@ test('--trace decodes spawn and waitpid calls', async () => {
   assert.equal(r.code, 5, r.stderr);
   assert.match(r.stderr, /wasix_32v1\.proc_spawn2\([^)]*\) \{name="\/sandbox\/bin\/spawn\.wasm" argv="\/sandbox\/bin\/spawn\.wasm sleep ?" fd_ops=0\} -> 0 \(SUCCESS\)/);
 });
+
+test('exec of the first process: the new program keeps the pid, fds and stdin; its exit code is the run\'s', async () => {
+  const r = await inSandbox('wasix', 'spawn', (self) => ['execroot', self], { stdin: 'one\n6\n' });
+  assert.equal(r.code, 6, r.stderr);
+});
