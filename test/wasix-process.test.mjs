@@ -27,7 +27,7 @@ async function inSandbox(route, name, args, o = {}) {
 
 test('spawn: posix_spawn, waitpid, exit codes, signals, exec + CLOEXEC, a 3-process pipeline, errnos', async () => {
   const r = await inSandbox('wasix', 'spawn', (self) => ['main', self, '/sandbox']);
-  assert.equal(interesting(r.stdout), 'count: 1000 lines 24890 bytes 2000 L\nspawn: 14 ok, 0 failed', r.stderr);
+  assert.equal(interesting(r.stdout), 'count: 1000 lines 24890 bytes 2000 L\nspawn: 15 ok, 0 failed', r.stderr);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.ms < 20000, `took ${r.ms} ms`);
 });
@@ -126,4 +126,17 @@ test('--trace decodes spawn and waitpid calls', async () => {
 test('exec of the first process: the new program keeps the pid, fds and stdin; its exit code is the run\'s', async () => {
   const r = await inSandbox('wasix', 'spawn', (self) => ['execroot', self], { stdin: 'one\n6\n' });
   assert.equal(r.code, 6, r.stderr);
+});
+
+test('system() and popen("r") through a wasm /bin/sh (the sandbox mounted at /)', async () => {
+  const dir = tempDir();
+  try {
+    fs.mkdirSync(path.join(dir, 'bin'));
+    fs.copyFileSync(fixture('wasix', 'spawn'), path.join(dir, 'bin', 'sh'));
+    const r = await weft(['run', '--dir', `${dir}::/`, path.join(dir, 'bin', 'sh'), 'shell'], { timeoutMs: 30000 });
+    assert.equal(r.stdout, 'ok system() exit status\nok popen("r") reads the command\'s output\nshell: 2 ok, 0 failed\n', r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    rm(dir);
+  }
 });
