@@ -19,6 +19,11 @@ export class SignalDelivery {
   private handler: ((sig: number) => void) | null | undefined;
   private delivering = false;
 
+  /** Is this thread inside a signal handler the kernel called (a JS frame between two parts of its wasm stack)? */
+  get inHandler(): boolean {
+    return this.delivering;
+  }
+
   constructor(private readonly k: Kernel, private readonly st: WasixState) {
     this.i32 = k.ctl.i32;
     this.pendingWord = k.ctl.slotIndex(k.slot, Slot.SIGNALS);

@@ -459,6 +459,8 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
       if (r.rewinding()) return r.finish();
       k.mem.sync().check(retPtr, 4);
       if (!table) return Errno.NOTSUP;
+      // A handler runs below a JS frame (the kernel's delivery), which an asyncify unwind cannot cross.
+      if (k.signals?.inHandler) return Errno.NOTSUP;
       return r.suspend(forkAfterUnwind(retPtr));
     }),
 
@@ -468,6 +470,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
       const m = k.mem.sync();
       m.checkAligned(snapPtr, StackSnapshot.size, StackSnapshot.align);
       m.check(retPtr, 8);
+      if (k.signals?.inHandler) return Errno.NOTSUP; // see proc_fork
       return r.suspend((res) => {
         const sp = k.instance!.exports['__stack_pointer'] as WebAssembly.Global | undefined;
         const m2 = k.mem.sync();
@@ -499,6 +502,11 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
         // longjmp to a buffer setjmp never filled (or another thread's): undefined behaviour in C.
         k.host.log(`weft: thread ${k.tid}: longjmp to an unknown setjmp buffer`);
         k.exit(128 + WasixSignal.SEGV);
+      }
+      if (k.signals?.inHandler) {
+        // longjmp out of a signal handler would have to unwind through the kernel's JS frame
+        k.host.log(`weft: thread ${k.tid}: longjmp out of a signal handler is not supported`);
+        k.exit(128 + WasixSignal.ABRT);
       }
       const s = snap;
       const value = val === 0n ? 1n : val;
