@@ -212,6 +212,15 @@ for (const backend of [host, memory]) {
       assert.deepEqual(r.inside, {});
     });
 
+    test('threads/close_race: fd_close/fd_renumber during pwrite in other threads never lets a write land in another file', async () => {
+      const r = await backend.run(fixture('threads', 'close_race'), ['/sandbox', '2000']);
+      const ctx = common(r, { ms: 30000 });
+      const m = /^close_race: (\d+) own files ok, (\d+) writes, (\d+) closes\n$/.exec(r.stdout);
+      assert.ok(m, ctx);
+      assert.ok(Number(m[1]) > 20 && Number(m[2]) > 100 && Number(m[3]) > 20, `the race ran\n${ctx}`);
+      assert.deepEqual(r.inside, {});
+    });
+
     test('threads/append16: 16 threads append to one file, nothing lost or torn', async () => {
       const r = await backend.run(fixture('threads', 'append16'), ['/sandbox', 'keep']);
       const ctx = common(r, { ms: 20000 });

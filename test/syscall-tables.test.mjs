@@ -9,6 +9,7 @@ import { Kernel } from '../dist/kernel/kernel.js';
 import { Control } from '../dist/kernel/control.js';
 import { createChannel } from '../dist/kernel/channel.js';
 import { createFdTable } from '../dist/kernel/setup.js';
+import { Desc, MAX_FDS } from '../dist/kernel/fdtable.js';
 import { WasixState } from '../dist/kernel/wasix-state.js';
 import { errno } from '../dist/kernel/syscalls/types.js';
 import { watFile } from './helpers/wat.mjs';
@@ -123,4 +124,33 @@ test('a module importing names nobody defines still instantiates; the calls retu
       (call $exit (i32.const 7))))`, 'enosys');
   const r = await weft(['run', file]);
   assert.equal(r.code, 7, r.stderr);
+});
+
+test('descriptions are released (slots reusable) after closes, a failed fd_pipe and a renumber', () => {
+  const k = kernel(true);
+  k.setMemory(new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
+  const wx = namespaces(k).wasix_32v1;
+  const call = (name, ...a) => bindSyscall(k, 'wasix_32v1', name, wx[name])(...a);
+  const dv = new DataView(k.mem.memory.buffer);
+  const liveDescs = () => {
+    let n = 0;
+    for (let d = 0; d < MAX_FDS; d++) if (Atomics.load(k.fds.i32, k.fds.descAt(d) + Desc.HOLDS) !== 0) n++;
+    return n;
+  };
+  assert.equal(liveDescs(), 3); // stdio
+  const dups = [];
+  while (call('fd_dup', 1, 16) === 0) dups.push(dv.getUint32(16, true));
+  assert.equal(call('fd_close', dups.pop()), 0); // one free fd: fd_pipe inserts one end, then fails
+  assert.equal(call('fd_pipe', 16, 20), 33); // EMFILE
+  for (const fd of dups) assert.equal(call('fd_close', fd), 0);
+  assert.equal(call('fd_pipe', 16, 20), 0);
+  const [a, b] = [dv.getUint32(16, true), dv.getUint32(20, true)];
+  assert.equal(liveDescs(), 5);
+  assert.equal(call('fd_renumber', a, b), 0); // closes b's description
+  assert.equal(liveDescs(), 4);
+  assert.equal(call('fd_close', b), 0);
+  // WASIX fd_renumber is dup2 (wasix-libc's dup2, as in Wasmer): `a` is still open, on the same description
+  assert.equal(liveDescs(), 4);
+  assert.equal(call('fd_close', a), 0);
+  assert.equal(liveDescs(), 3, 'every description released');
 });

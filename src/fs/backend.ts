@@ -56,6 +56,12 @@ export interface FsBackend {
   /** Opens a file or directory. A symlink as final component fails with ELOOP (the kernel follows links itself). */
   open(path: string, opts: OpenOptions): number;
   close(handle: number): void;
+  /**
+   * Optional: a new handle on the same open file with other open flags (fd_fdstat_set_flags turning
+   * APPEND on or off where the handle itself appends). The caller closes the old handle. Backends whose
+   * handles never append by themselves leave it out.
+   */
+  reopen?(handle: number, o: { read: boolean; write: boolean; append: boolean }): number;
   /** Reads at a position (no shared cursor: the kernel keeps offsets). Returns bytes read, 0 at EOF. */
   pread(handle: number, dst: Uint8Array, position: number): number;
   /** Writes at a position, or at the end when position is 'append'. Returns bytes written. */
@@ -79,5 +85,6 @@ export interface FsBackend {
 }
 
 export type BackendDescriptor =
-  | { kind: 'host'; root: string; readOnly: boolean }
+  /** `times`: the process's record of times it set (host/node/set-times.ts), shared by its threads. */
+  | { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer }
   | { kind: 'memory'; sab: SharedArrayBuffer; root: string; readOnly: boolean };

@@ -54,12 +54,26 @@ export const Desc = {
   /** Index of a shared object (pipe, eventfd) in its own table. */
   OBJECT: 7,
   PATH_LEN: 8,
+  /** FdKind of the fds sharing this description (what releasing it means). */
+  KIND: 9,
+  /**
+   * Holds on the description: 1 for the fd table while any fd refers to it, +1 per call using it right
+   * now (pinned, see kernel/files.ts pinDesc). 0 = free slot; -1 = being released. The last hold to go
+   * releases it (closes the backend handle), so a call racing with fd_close never sees its handle closed
+   * and reused by another open.
+   */
+  HOLDS: 10,
+  /** 1 + a backend handle replaced by fd_fdstat_set_flags while calls may still use it (closed on release). */
+  RETIRED: 11,
   WORDS: 12,
 } as const;
 
 export const DescFlags = {
   /** The backend handle itself appends (host fd opened with O_APPEND). */
   HOST_APPEND: 1,
+  /** The backend handle was opened for reading / for writing (what a reopen must keep). */
+  HOST_READ: 2,
+  HOST_WRITE: 4,
 } as const;
 
 export const MAX_FDS = 1024;
@@ -94,6 +108,8 @@ export interface FdEntry {
   object?: number;
   path?: string;
   offset?: number;
+  /** Word index of the description (entries returned by remove/renumber/dup). */
+  descBase?: number;
 }
 
 export class FdTable {
@@ -194,7 +210,7 @@ export class FdTable {
     const i = this.i32;
     for (let d = 0; d < this.descs; d++) {
       const db = this.descBase + d * Desc.WORDS;
-      if (i[db + Desc.REFS] !== 0) continue;
+      if (i[db + Desc.REFS] !== 0 || Atomics.load(i, db + Desc.HOLDS) !== 0) continue;
       const p = this.enc.encode(e.path ?? '');
       if (p.length > PATH_BYTES) throw new WasiError(Errno.NAMETOOLONG);
       this.paths.set(p, d * PATH_BYTES);
@@ -203,7 +219,10 @@ export class FdTable {
       i[db + Desc.BACKEND] = e.backend;
       i[db + Desc.OPEN_FLAGS] = e.openFlags ?? 0;
       i[db + Desc.OBJECT] = e.object ?? 0;
+      i[db + Desc.KIND] = e.kind;
+      i[db + Desc.RETIRED] = 0;
       i[db + Desc.LOCK] = 0;
+      Atomics.store(i, db + Desc.HOLDS, 1);
       this.setOffset(db, e.offset ?? 0);
       Atomics.store(i, db + Desc.REFS, 1);
       return d;
@@ -266,17 +285,54 @@ export class FdTable {
     };
   }
 
-  /** Frees fd; returns what it held, with `last` set when no other fd shares its description. */
+  /**
+   * Frees fd; returns what it held, with `last` set when no other fd shares its description (the caller
+   * then drops the table's hold on it: releaseEntry in kernel/files.ts).
+   */
   private drop(fd: number): FdEntry & { last: boolean } {
     const base = this.fdBase + fd * Fd.WORDS;
     const e = this.read(fd);
     const db = this.desc(base);
     const last = Atomics.sub(this.i32, db + Desc.REFS, 1) === 1;
     Atomics.store(this.i32, base + Fd.KIND, FdKind.FREE);
-    return { ...e, last };
+    return { ...e, last, descBase: db };
   }
 
-  /** Closes fd. The caller releases the underlying object when `last`. */
+  /** Word index of description number d. */
+  descAt(d: number): number {
+    return this.descBase + d * Desc.WORDS;
+  }
+
+  /** Takes a hold on the description at db unless it is already being released (false). */
+  hold(db: number): boolean {
+    const i = this.i32, w = db + Desc.HOLDS;
+    for (;;) {
+      const h = Atomics.load(i, w);
+      if (h <= 0) return false;
+      if (Atomics.compareExchange(i, w, h, h + 1) === h) return true;
+    }
+  }
+
+  /** Drops a hold; true when it was the last one: the caller must release the description, then freeDesc(). */
+  unhold(db: number): boolean {
+    const i = this.i32, w = db + Desc.HOLDS;
+    for (;;) {
+      const h = Atomics.load(i, w);
+      if (h === 1) {
+        if (Atomics.compareExchange(i, w, 1, -1) === 1) return true;
+      } else if (Atomics.compareExchange(i, w, h, h - 1) === h) return false;
+    }
+  }
+
+  /** Makes a released description's slot reusable. */
+  freeDesc(db: number): void {
+    Atomics.store(this.i32, db + Desc.HOLDS, 0);
+  }
+
+  /**
+   * Closes fd. When `last`, the caller must pass the result to releaseEntry (kernel/files.ts), which drops
+   * the table's hold: until then the description's slot is not reused.
+   */
   remove(fd: number): FdEntry & { last: boolean } {
     this.lockTable();
     try {

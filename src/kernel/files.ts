@@ -32,23 +32,61 @@ export function writeFilestat(m: GuestMemory, p: number, st: Stat): void {
 }
 
 /**
+ * Pins the open description of the fd whose entry is at `base` for the duration of a call (see Desc.HOLDS):
+ * until unpinDesc, a concurrent fd_close cannot release it, so its backend handle is not closed and cannot
+ * be reused by another open while this call reads or writes through it. Returns the description's word
+ * index; EBADF when the fd is closed.
+ */
+export function pinDesc(k: Kernel, base: number): number {
+  const fds = k.fds, i = fds.i32;
+  for (;;) {
+    if (Atomics.load(i, base + Fd.KIND) === FdKind.FREE) throw new WasiError(Errno.BADF);
+    const d = i[base + Fd.DESC]!;
+    const db = fds.descAt(d);
+    if (fds.hold(db)) {
+      // Still the fd's description? (The hold's compare-exchange orders these reads after it.)
+      if (i[base + Fd.KIND] !== FdKind.FREE && i[base + Fd.DESC] === d) return db;
+      unpinDesc(k, db);
+    }
+    // The fd was closed or renumbered meanwhile: look again.
+  }
+}
+
+export function unpinDesc(k: Kernel, db: number): void {
+  if (k.fds.unhold(db)) releaseDesc(k, db);
+}
+
+/** Runs fn with the description of the fd at `base` pinned. */
+export function withDesc<T>(k: Kernel, base: number, fn: (db: number) => T): T {
+  const db = pinDesc(k, base);
+  try {
+    return fn(db);
+  } finally {
+    unpinDesc(k, db);
+  }
+}
+
+/**
  * Files and directories: reads and writes go straight to the backend from the calling thread, with
  * the cursor kept in the shared open description (under its lock, so concurrent reads through one fd
- * never return the same bytes twice).
+ * never return the same bytes twice). Every operation pins the description (pinDesc).
  */
 export function createFileOps(k: Kernel): FileOps {
   const fds = k.fds;
   const i32 = fds.i32;
 
-  function fileOf(base: number): { desc: number; handle: number; backend: ReturnType<Kernel['backend']> } {
-    const kind = i32[base + Fd.KIND];
+  interface File { desc: number; handle: number; backend: ReturnType<Kernel['backend']> }
+
+  /** The file of a pinned description (its kind read from the description itself, which cannot change now). */
+  function fileOf(db: number): File {
+    const kind = i32[db + Desc.KIND];
     if (kind === FdKind.DIR) throw new WasiError(Errno.ISDIR);
     if (kind !== FdKind.FILE) throw new WasiError(Errno.BADF);
-    const desc = fds.desc(base);
-    return { desc, handle: i32[desc + Desc.HANDLE]!, backend: k.backend(i32[desc + Desc.BACKEND]!) };
+    // An atomic read: setAppend() may have just swapped the handle (see there).
+    return { desc: db, handle: Atomics.load(i32, db + Desc.HANDLE), backend: k.backend(i32[db + Desc.BACKEND]!) };
   }
 
-  function preadv(f: ReturnType<typeof fileOf>, iovs: Uint8Array[], pos: number): number {
+  function preadv(f: File, iovs: Uint8Array[], pos: number): number {
     let total = 0;
     for (const v of iovs) {
       if (v.length === 0) continue;
@@ -59,7 +97,7 @@ export function createFileOps(k: Kernel): FileOps {
     return total;
   }
 
-  function pwriteAll(f: ReturnType<typeof fileOf>, data: Uint8Array, pos: number | 'append'): number {
+  function pwriteAll(f: File, data: Uint8Array, pos: number | 'append'): number {
     let done = 0;
     while (done < data.length) {
       const n = f.backend.pwrite(f.handle, done ? data.subarray(done) : data, pos === 'append' ? 'append' : pos + done);
@@ -69,95 +107,171 @@ export function createFileOps(k: Kernel): FileOps {
     return done;
   }
 
-  return {
-    read(_fd, base, iovs, position) {
-      const f = fileOf(base);
-      if (position !== undefined) return preadv(f, iovs, position);
-      fds.lockDesc(f.desc);
-      try {
-        const off = fds.getOffset(f.desc);
-        const n = preadv(f, iovs, off);
-        fds.setOffset(f.desc, off + n);
+  function read(base: number, db: number, iovs: Uint8Array[], position: number | undefined): number {
+    if (position !== undefined) return preadv(fileOf(db), iovs, position);
+    fds.lockDesc(db);
+    try {
+      const f = fileOf(db); // under the lock: fd_fdstat_set_flags may swap the handle
+      const off = fds.getOffset(db);
+      const n = preadv(f, iovs, off);
+      fds.setOffset(db, off + n);
+      return n;
+    } finally {
+      fds.unlockDesc(db);
+    }
+  }
+
+  function write(base: number, db: number, iovs: Uint8Array[], position: number | undefined): number {
+    const data = gather(iovs); // one backend write = one atomic append
+    if (position !== undefined) return data.length ? pwriteAll(fileOf(db), data, position) : 0;
+    const append = (i32[base + Fd.FLAGS]! & FdFlags.APPEND) !== 0;
+    fds.lockDesc(db);
+    try {
+      const f = fileOf(db);
+      if (append) {
+        let n: number;
+        if (i32[db + Desc.OPEN_FLAGS]! & DescFlags.HOST_APPEND) {
+          n = data.length ? pwriteAll(f, data, 'append') : 0;
+        } else {
+          n = data.length ? pwriteAll(f, data, Number(f.backend.fstat(f.handle).size)) : 0;
+        }
+        fds.setOffset(db, Number(f.backend.fstat(f.handle).size));
         return n;
+      }
+      const off = fds.getOffset(db);
+      const n = data.length ? pwriteAll(f, data, off) : 0;
+      fds.setOffset(db, off + n);
+      return n;
+    } finally {
+      fds.unlockDesc(db);
+    }
+  }
+
+  /**
+   * APPEND on or off. A backend handle that appends by itself (a host fd opened with O_APPEND, where
+   * Linux appends even positional writes) is reopened on the same file without it, or with it to turn
+   * APPEND on atomically (FsBackend.reopen); the cursor lives in the description, so it is kept.
+   */
+  function setAppend(db: number, append: boolean): void {
+    const f = fileOf(db);
+    const flags = i32[db + Desc.OPEN_FLAGS]!;
+    if (((flags & DescFlags.HOST_APPEND) !== 0) === append || !(flags & DescFlags.HOST_WRITE)) return;
+    const next = f.backend.reopen
+      ? f.backend.reopen(f.handle, { read: (flags & DescFlags.HOST_READ) !== 0, write: true, append })
+      : f.handle;
+    fds.lockDesc(db);
+    let retired = 0;
+    try {
+      if (next !== f.handle) {
+        // Swap first, then count holds: a call pinned after this point reads the new handle (both are
+        // atomic), and one pinned before is counted, so the old handle is closed at once only if no call
+        // can still be using it; otherwise at release (or at the next switch).
+        Atomics.store(i32, db + Desc.HANDLE, next);
+        if (Atomics.load(i32, db + Desc.HOLDS) === 2) retired = f.handle + 1;
+        else {
+          retired = i32[db + Desc.RETIRED]!; // an older one, from a previous switch, is closed now
+          i32[db + Desc.RETIRED] = f.handle + 1;
+        }
+      }
+      i32[db + Desc.OPEN_FLAGS] = append ? flags | DescFlags.HOST_APPEND : flags & ~DescFlags.HOST_APPEND;
+    } finally {
+      fds.unlockDesc(db);
+    }
+    if (retired) closeQuietly(f.backend, retired - 1);
+  }
+
+  return {
+    // The hot path: pinned without a closure.
+    read(_fd, base, iovs, position) {
+      const db = pinDesc(k, base);
+      try {
+        return read(base, db, iovs, position);
       } finally {
-        fds.unlockDesc(f.desc);
+        unpinDesc(k, db);
       }
     },
-
     write(_fd, base, iovs, position) {
-      const f = fileOf(base);
-      const data = gather(iovs); // one backend write = one atomic append
-      if (position !== undefined) return data.length ? pwriteAll(f, data, position) : 0;
-      const append = (i32[base + Fd.FLAGS]! & FdFlags.APPEND) !== 0;
-      fds.lockDesc(f.desc);
+      const db = pinDesc(k, base);
       try {
-        if (append) {
-          let n: number;
-          if (i32[f.desc + Desc.OPEN_FLAGS]! & DescFlags.HOST_APPEND) {
-            n = data.length ? pwriteAll(f, data, 'append') : 0;
-          } else {
-            n = data.length ? pwriteAll(f, data, Number(f.backend.fstat(f.handle).size)) : 0;
-          }
-          fds.setOffset(f.desc, Number(f.backend.fstat(f.handle).size));
-          return n;
-        }
-        const off = fds.getOffset(f.desc);
-        const n = data.length ? pwriteAll(f, data, off) : 0;
-        fds.setOffset(f.desc, off + n);
-        return n;
+        return write(base, db, iovs, position);
       } finally {
-        fds.unlockDesc(f.desc);
+        unpinDesc(k, db);
       }
     },
 
     seek(_fd, base, offset, whence) {
       const kind = i32[base + Fd.KIND];
       if (kind !== FdKind.FILE && kind !== FdKind.DIR) throw new WasiError(Errno.SPIPE);
-      const desc = fds.desc(base);
-      fds.lockDesc(desc);
-      try {
-        let origin: number;
-        if (whence === Whence.SET) origin = 0;
-        else if (whence === Whence.CUR) origin = fds.getOffset(desc);
-        else if (whence === Whence.END) {
-          const b = k.backend(i32[desc + Desc.BACKEND]!);
-          origin = Number(b.fstat(i32[desc + Desc.HANDLE]!).size);
-        } else throw new WasiError(Errno.INVAL);
-        const next = BigInt(origin) + offset;
-        if (next < 0n) throw new WasiError(Errno.INVAL);
-        if (next > BigInt(Number.MAX_SAFE_INTEGER)) throw new WasiError(Errno.OVERFLOW);
-        fds.setOffset(desc, Number(next));
-        return Number(next);
-      } finally {
-        fds.unlockDesc(desc);
-      }
+      return withDesc(k, base, (desc) => {
+        fds.lockDesc(desc);
+        try {
+          let origin: number;
+          if (whence === Whence.SET) origin = 0;
+          else if (whence === Whence.CUR) origin = fds.getOffset(desc);
+          else if (whence === Whence.END) {
+            const b = k.backend(i32[desc + Desc.BACKEND]!);
+            origin = Number(b.fstat(i32[desc + Desc.HANDLE]!).size);
+          } else throw new WasiError(Errno.INVAL);
+          const next = BigInt(origin) + offset;
+          if (next < 0n) throw new WasiError(Errno.INVAL);
+          if (next > BigInt(Number.MAX_SAFE_INTEGER)) throw new WasiError(Errno.OVERFLOW);
+          fds.setOffset(desc, Number(next));
+          return Number(next);
+        } finally {
+          fds.unlockDesc(desc);
+        }
+      });
     },
 
     filestat(_fd, base, ptr) {
-      const desc = fds.desc(base);
-      const st = k.backend(i32[desc + Desc.BACKEND]!).fstat(i32[desc + Desc.HANDLE]!);
+      const st = withDesc(k, base, (desc) => k.backend(i32[desc + Desc.BACKEND]!).fstat(i32[desc + Desc.HANDLE]!));
       writeFilestat(k.mem.sync(), ptr, st);
     },
 
     setFlags(_fd, base, flags) {
-      // Only APPEND changes behaviour here; it is emulated when the host handle was not opened appending.
       const kind = i32[base + Fd.KIND];
       if (kind === FdKind.DIR && flags & FdFlags.APPEND) throw new WasiError(Errno.ISDIR);
+      if (kind === FdKind.FILE) withDesc(k, base, (db) => setAppend(db, (flags & FdFlags.APPEND) !== 0));
     },
   };
 }
 
-/** Releases what a closed description held (called when its last fd goes away). */
-export function releaseEntry(k: Kernel, e: FdEntry): void {
-  if (e.kind === FdKind.FILE || e.kind === FdKind.DIR) {
-    try {
-      k.backend(e.backend).close(e.handle);
-    } catch {
-      // closing must not fail the guest's close (the fd is gone either way)
-    }
-    return;
+function closeQuietly(backend: ReturnType<Kernel['backend']>, handle: number): void {
+  try {
+    backend.close(handle);
+  } catch {
+    // closing must not fail the guest's call (the handle is gone either way)
   }
-  k.releaseHooks[e.kind]?.(e);
+}
+
+/**
+ * Drops the fd table's hold on a closed description (e from FdTable.remove/renumber/dup, when `last`);
+ * the description is released now, or by the last call still using it.
+ */
+export function releaseEntry(k: Kernel, e: FdEntry): void {
+  if (e.descBase === undefined) throw new Error('releaseEntry needs an entry from FdTable.remove/renumber/dup');
+  unpinDesc(k, e.descBase);
+}
+
+/** Releases what a description held (its last hold is gone): the backend handle, or the stream object. */
+function releaseDesc(k: Kernel, db: number): void {
+  const i = k.fds.i32;
+  const kind = i[db + Desc.KIND]!;
+  try {
+    if (kind === FdKind.FILE || kind === FdKind.DIR) {
+      const backend = k.backend(i[db + Desc.BACKEND]!);
+      closeQuietly(backend, i[db + Desc.HANDLE]!);
+      const retired = i[db + Desc.RETIRED]!;
+      if (retired) closeQuietly(backend, retired - 1);
+    } else {
+      k.releaseHooks[kind]?.({
+        kind, filetype: 0, flags: 0, rightsBase: 0, rightsInheriting: 0,
+        handle: i[db + Desc.HANDLE]!, backend: i[db + Desc.BACKEND]!, object: i[db + Desc.OBJECT]!,
+      });
+    }
+  } finally {
+    k.fds.freeDesc(db);
+  }
 }
 
 export function isFileKind(kind: number): boolean {

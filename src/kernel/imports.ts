@@ -52,7 +52,7 @@ export function namespaces(k: Kernel): Record<string, SyscallTable> {
   }
   // A WASIX module: pipes and eventfds join the fd kinds, signals are delivered at syscall boundaries,
   // and proc_raise uses WASIX (Linux) signal numbers in both namespaces.
-  const st = new WasixState(k.cfg.wasixSab, k.cfg.objSab!);
+  const st = new WasixState(k.cfg.wasixSab, k.cfg.objSab);
   k.signals = new SignalDelivery(k, st);
   createStreams(k, st);
   const p1 = preview1Table(k);

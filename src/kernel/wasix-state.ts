@@ -67,16 +67,20 @@ export class WasixState {
   private readonly enc = new TextEncoder();
   private readonly dec = new TextDecoder();
 
-  constructor(readonly sab: SharedArrayBuffer, readonly objSab: SharedArrayBuffer) {
+  /** `objSab` omitted: `sab` is a full-size buffer (WasixState.create()) that holds the objects too. */
+  constructor(readonly sab: SharedArrayBuffer, readonly objSab: SharedArrayBuffer = sab) {
     this.i32 = new Int32Array(sab);
     this.u8 = new Uint8Array(sab);
     this.oi32 = new Int32Array(objSab);
     this.ou8 = new Uint8Array(objSab);
   }
 
-  /** A process's state; `objSab` is the process tree's object table (a new one when omitted). */
-  static create(objSab = WasixState.createObjects(), cwd = '/'): WasixState {
-    const s = new WasixState(new SharedArrayBuffer(HEADER_BYTES), objSab);
+  /**
+   * A process's state over the process tree's object table `objSab`; without one, a single buffer holds
+   * the state and a private object table.
+   */
+  static create(objSab?: SharedArrayBuffer, cwd = '/'): WasixState {
+    const s = objSab ? new WasixState(new SharedArrayBuffer(HEADER_BYTES), objSab) : new WasixState(new SharedArrayBuffer(TOTAL_BYTES));
     s.i32[WX.HANDLER_LEN] = -1;
     s.setCwd(cwd);
     return s;

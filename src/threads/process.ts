@@ -93,14 +93,16 @@ export class WeftProcess {
     this.memory = opts.memory ?? (mi?.shared
       ? new WebAssembly.Memory({ initial: mi.initial, maximum: mi.maximum, shared: true } as WebAssembly.MemoryDescriptor)
       : undefined);
+    // The pipe/eventfd objects: the tree's (opts.kernel.objSab), or this process's own.
+    const objSab = opts.kernel.objSab ?? (opts.info.usesWasix ? WasixState.createObjects() : undefined);
     this.cfg = {
       ...opts.kernel,
       ctlSab: this.ctl.sab,
       maxThreads,
       hasThreadStart: this.threaded,
       usesWasix: opts.info.usesWasix,
-      wasixSab: opts.wasixSab ?? (opts.info.usesWasix || opts.kernel.objSab ? WasixState.create(opts.kernel.objSab).sab : undefined),
-      objSab: opts.kernel.objSab ?? (opts.info.usesWasix ? WasixState.createObjects() : undefined),
+      wasixSab: opts.wasixSab ?? (objSab ? WasixState.create(objSab).sab : undefined),
+      objSab,
     };
     this.ownsStdin = !opts.stdinServer;
     this.stdin = opts.stdinServer ?? (opts.stdin ? new StdinServer(opts.stdin) : undefined);

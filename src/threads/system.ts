@@ -1,7 +1,7 @@
 import type { ModuleInfo } from '../abi/wasm-module.js';
 import { WASIX_IGNORED_BY_DEFAULT, WasixSignal } from '../abi/wasix.js';
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
-import { FdKind, FdTable } from '../kernel/fdtable.js';
+import { Desc, FdKind, FdTable } from '../kernel/fdtable.js';
 import { ProcTable, ROOT_PID } from '../kernel/proctable.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
@@ -218,17 +218,31 @@ export class WeftSystem {
     // and the kernel cannot see the program's dispositions. waitpid() is how parents learn of exits.
   }
 
-  /** Closes every fd of a process that is gone, releasing descriptions nobody else holds. */
+  /**
+   * Closes every fd of a process that is gone: a description no other fd refers to loses the table's hold,
+   * and is released here (backend handle closed, stream object dropped) unless a call still pins it.
+   */
   private closeFds(row: number): void {
     if (!this.table) return;
     const fds = new FdTable(this.base.kernel.fdSab, row);
+    const i = fds.i32;
     for (const e of fds.closeAll()) {
-      if (!e.last) continue;
+      const db = e.descBase;
+      if (!e.last || db === undefined || !fds.unhold(db)) continue;
       try {
-        if (e.kind === FdKind.FILE || e.kind === FdKind.DIR) this.backend(e.backend).close(e.handle);
-        else if ((e.kind === FdKind.PIPE || e.kind === FdKind.EVENT) && this.objects) this.objects.releaseObject(e.object ?? 0, e.handle);
+        const kind = i[db + Desc.KIND]!;
+        if (kind === FdKind.FILE || kind === FdKind.DIR) {
+          const backend = this.backend(i[db + Desc.BACKEND]!);
+          backend.close(i[db + Desc.HANDLE]!);
+          const retired = i[db + Desc.RETIRED]!;
+          if (retired) backend.close(retired - 1);
+        } else if ((kind === FdKind.PIPE || kind === FdKind.EVENT) && this.objects) {
+          this.objects.releaseObject(i[db + Desc.OBJECT]!, i[db + Desc.HANDLE]!);
+        }
       } catch {
         // a handle that is already gone
+      } finally {
+        fds.freeDesc(db);
       }
     }
   }

@@ -14,19 +14,20 @@
  *    real directory) and comparing fstat(fd) dev/ino with lstat(path). An fd found outside is closed
  *    and the open fails with EPERM (the errno Wasmtime uses for sandbox escapes, see fs/resolve.ts).
  *    The final component is opened with O_NOFOLLOW, so a symlink there fails with ELOOP.
- *  - Mutations (mkdir, rmdir, unlink, rename, link, symlink, utimes) first check that the realpath of
- *    the parent directory is inside the root. This narrows the race window but cannot close it: a swap
- *    between that check and the syscall still wins. lstat/readlink are not checked (a race there only
- *    leaks metadata). Do not grant untrusted code a directory that hostile host processes can modify.
+ *  - Mutations (mkdir, rmdir, unlink, rename, link, symlink, utimes) and opens that create or truncate
+ *    go through the parent directory opened with O_DIRECTORY|O_NOFOLLOW, verified through its fd to lie
+ *    inside the root, as `/proc/self/fd/<parent>/<name>` (atParent): a directory swapped for a symlink
+ *    mid-call cannot redirect them. Without /proc (not Linux) the parent's realpath is checked first,
+ *    which only narrows the window. lstat/readlink are not checked (a race there only leaks metadata).
  *
  * Other notes:
  *  - O_CLOEXEC: libuv adds it to every open() on Unix, so no flag is needed here.
  *  - pwrite(…, 'append') issues write(2) at the fd's own position, which appends only if the fd was
  *    opened with `append: true` (O_APPEND). Linux also ignores explicit positions for pwrite on an
  *    O_APPEND fd (documented in pwrite(2) BUGS), so such fds always append.
- *  - Times: Node's futimes/lutimes take seconds as a double, so set times keep roughly microsecond
- *    precision, not nanoseconds; a time left unchanged (undefined) is re-set from the current stat.
- *    Read times (bigint stats) are exact ns.
+ *  - Times: Node's futimes/lutimes take seconds as a double (libuv keeps microseconds); the times this
+ *    process sets are recorded per inode (set-times.ts), so they read back with their exact ns as long
+ *    as the host still holds what it stored for them. A time left unchanged keeps its (exact) value.
  *  - readdir(handle) lists '/proc/self/fd/N' on Linux (works from any worker). Without /proc it needs
  *    the path recorded when this backend instance opened the handle, i.e. the same thread, else
  *    ENOTSUP. Entries carry real inode numbers (one lstat per entry) and are sorted by name so the
@@ -44,6 +45,7 @@ import { Errno, WasiError, toErrno } from '../../abi/errno.js';
 import { Filetype } from '../../abi/constants.js';
 import { ESCAPE_ERRNO } from '../../fs/resolve.js';
 import { isCanonicalPath, parentPath, splitPath } from '../../fs/path.js';
+import { createTimesBuffer, SetTimes } from './set-times.js';
 
 const C = fs.constants;
 const O_NOFOLLOW = C.O_NOFOLLOW ?? 0;
@@ -65,7 +67,7 @@ function filetypeOf(st: fs.BigIntStats | fs.Stats | fs.Dirent): number {
   return Filetype.UNKNOWN; // FIFOs and anything else
 }
 
-export function convertStat(st: fs.BigIntStats): Stat {
+function convertStat(st: fs.BigIntStats): Stat {
   return {
     dev: st.dev,
     ino: st.ino,
@@ -87,10 +89,6 @@ function nowSeconds(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
 
-function timeArg(spec: TimeSpec, current: bigint): number {
-  if (spec === 'now') return nowSeconds();
-  return nsToSeconds(spec ?? current);
-}
 
 function sameFile(a: fs.Stats, b: fs.Stats): boolean {
   return a.ino === b.ino && a.dev === b.dev;
@@ -120,9 +118,15 @@ export class HostFsBackend implements FsBackend {
   /** Host paths of handles this instance opened, for readdir() when /proc is missing. */
   private readonly opened = new Map<number, string>();
 
-  constructor(desc: { kind: 'host'; root: string; readOnly: boolean }) {
+  /** Times this process set, to read them back with ns precision (see set-times.ts). */
+  private readonly times: SetTimes;
+  private readonly timesSab: SharedArrayBuffer;
+
+  constructor(desc: { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer }) {
     this.root = desc.root;
     this.readOnly = desc.readOnly;
+    this.timesSab = desc.times ?? createTimesBuffer();
+    this.times = new SetTimes(this.timesSab);
     let st: fs.Stats;
     try {
       this.realRoot = fs.realpathSync.native(desc.root);
@@ -134,7 +138,7 @@ export class HostFsBackend implements FsBackend {
   }
 
   describe(): BackendDescriptor {
-    return { kind: 'host', root: this.root, readOnly: this.readOnly };
+    return { kind: 'host', root: this.root, readOnly: this.readOnly, times: this.timesSab };
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -154,26 +158,81 @@ export class HostFsBackend implements FsBackend {
     if (this.readOnly) throw new WasiError(Errno.ROFS, 'read-only filesystem');
   }
 
+  /** Whether /proc/self/fd can name open directories here (Linux), unless a test asked for 'walk'. */
+  private procUsable(): boolean {
+    if (this.fdCheck === 'walk') return false;
+    if (procFd === undefined) procFd = fs.existsSync('/proc/self/fd');
+    return procFd;
+  }
+
   /**
-   * Host path for a mutation of `path`, after checking its parent is really inside the root. The root
-   * itself may be named (mkdir/symlink/link then fail with EEXIST, utimes works); rmdir and rename
-   * refuse it (EBUSY), so the sandbox root can never be removed or moved away.
+   * Runs `op` on a host path naming `path` that a concurrent swap of any directory on the way cannot
+   * redirect outside the root: the parent directory is opened (O_DIRECTORY|O_NOFOLLOW), checked to lie
+   * inside the root through its fd, and `op` gets `/proc/self/fd/<parent>/<name>`, which the host
+   * resolves inside that very directory. Without /proc (not Linux), the parent's realpath is checked
+   * first instead, which only narrows the window. The root itself may be named (mkdir/symlink/link then
+   * fail with EEXIST, utimes works) unless `rootOk` is false (rmdir, rename: EBUSY), so the sandbox root
+   * can never be removed or moved away. Host errors are mapped to WasiErrors.
    */
-  private mutationPath(path: string, rootOk = true): string {
+  private atParent<T>(path: string, rootOk: boolean, op: (host: string) => T): T {
     this.mutable();
     const host = this.hostPath(path);
     if (path === '') {
       if (!rootOk) throw new WasiError(Errno.BUSY, 'cannot remove or move the backend root');
-      return host;
+      return this.hostCall(() => op(host));
     }
-    let real: string;
+    const parent = parentPath(path);
+    if (!this.procUsable()) {
+      const real = this.hostCall(() => fs.realpathSync.native(this.hostPath(parent)));
+      if (!this.isInside(real)) throw new WasiError(ESCAPE_ERRNO, `parent of ${path} is outside the root`);
+      return this.hostCall(() => op(host));
+    }
+    let pfd: number;
     try {
-      real = fs.realpathSync.native(this.hostPath(parentPath(path)));
+      pfd = fs.openSync(this.hostPath(parent), C.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    } catch (e) {
+      // The resolver saw a directory there: a symlink now means it was swapped during the call.
+      if (fs.lstatSync(this.hostPath(parent), { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new WasiError(ESCAPE_ERRNO, `parent of ${path} is a symlink`);
+      }
+      throw hostError(e);
+    }
+    try {
+      this.verifyFd(pfd, parent);
+      return this.hostCall(() => op(`/proc/self/fd/${pfd}/${path.slice(parent === '' ? 0 : parent.length + 1)}`));
+    } finally {
+      fs.closeSync(pfd);
+    }
+  }
+
+  /** A host stat as a Stat, with the exact times this process set (see set-times.ts). */
+  private stat(st: fs.BigIntStats): Stat {
+    const out = convertStat(st);
+    [out.atimNs, out.mtimNs] = this.times.exact(st.dev, st.ino, st.atimeNs, st.mtimeNs);
+    return out;
+  }
+
+  /**
+   * Sets times through `apply` (futimes/lutimes, seconds as doubles), then records what was asked and
+   * what the host stored, so stat reads back the exact ns. A time left unchanged keeps its exact value.
+   */
+  private setTimes(cur: fs.BigIntStats, atim: TimeSpec, mtim: TimeSpec, apply: (a: number, m: number) => void,
+    restat: () => fs.BigIntStats): void {
+    const [aPrev, mPrev] = this.times.exact(cur.dev, cur.ino, cur.atimeNs, cur.mtimeNs);
+    const aReq = atim === 'now' ? undefined : atim ?? aPrev;
+    const mReq = mtim === 'now' ? undefined : mtim ?? mPrev;
+    const now = nowSeconds();
+    apply(aReq === undefined ? now : nsToSeconds(aReq), mReq === undefined ? now : nsToSeconds(mReq));
+    const after = restat();
+    this.times.record(after.dev, after.ino, aReq ?? after.atimeNs, after.atimeNs, mReq ?? after.mtimeNs, after.mtimeNs);
+  }
+
+  private hostCall<T>(fn: () => T): T {
+    try {
+      return fn();
     } catch (e) {
       throw hostError(e);
     }
-    if (!this.isInside(real)) throw new WasiError(ESCAPE_ERRNO, `parent of ${path} is outside the root`);
-    return host;
   }
 
   /** Check that an fd opened from `path` really lives inside the root (see the top of the file). */
@@ -216,7 +275,7 @@ export class HostFsBackend implements FsBackend {
   lstat(path: string): Stat {
     const host = this.hostPath(path);
     try {
-      return convertStat(fs.lstatSync(host, { bigint: true }));
+      return this.stat(fs.lstatSync(host, { bigint: true }));
     } catch (e) {
       throw hostError(e);
     }
@@ -247,7 +306,11 @@ export class HostFsBackend implements FsBackend {
     flags |= O_NOFOLLOW;
     let fd: number;
     try {
-      fd = fs.openSync(host, flags, 0o666);
+      // An open that creates or truncates must not touch anything outside, even for the moment before
+      // verifyFd() would catch it: it goes through the verified parent directory.
+      fd = (o.create || o.truncate) && path !== ''
+        ? this.atParent(path, true, (h) => fs.openSync(h, flags, 0o666))
+        : fs.openSync(host, flags, 0o666);
     } catch (e) {
       const err = hostError(e);
       // Linux reports ENOTDIR for O_DIRECTORY|O_NOFOLLOW on a symlink; the interface promises ELOOP.
@@ -273,6 +336,25 @@ export class HostFsBackend implements FsBackend {
       throw e;
     }
     if (this.fdCheck === 'walk' || procFd === false) this.opened.set(fd, host); // only needed without /proc
+    return fd;
+  }
+
+  /** Reopens the same file through /proc/self/fd (Linux): same inode, other O_APPEND; ENOTSUP elsewhere. */
+  reopen(handle: number, o: { read: boolean; write: boolean; append: boolean }): number {
+    this.mutable();
+    if (!this.procUsable()) throw new WasiError(Errno.NOTSUP, 'changing O_APPEND of an open host file needs /proc');
+    let flags = o.write ? (o.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
+    if (o.append) flags |= C.O_APPEND;
+    const fd = this.hostCall(() => fs.openSync(`/proc/self/fd/${handle}`, flags));
+    try {
+      const a = fs.fstatSync(handle, { bigint: true }), b = fs.fstatSync(fd, { bigint: true });
+      if (a.dev !== b.dev || a.ino !== b.ino) throw new WasiError(Errno.IO, 'reopened a different file');
+    } catch (e) {
+      fs.closeSync(fd);
+      throw hostError(e);
+    }
+    const known = this.opened.get(handle);
+    if (known !== undefined) this.opened.set(fd, known);
     return fd;
   }
 
@@ -308,7 +390,7 @@ export class HostFsBackend implements FsBackend {
 
   fstat(handle: number): Stat {
     try {
-      return convertStat(fs.fstatSync(handle, { bigint: true }));
+      return this.stat(fs.fstatSync(handle, { bigint: true }));
     } catch (e) {
       throw hostError(e);
     }
@@ -331,8 +413,8 @@ export class HostFsBackend implements FsBackend {
         fs.fstatSync(handle); // still report EBADF for a bad handle
         return;
       }
-      const cur = fs.fstatSync(handle, { bigint: true });
-      fs.futimesSync(handle, timeArg(atim, cur.atimeNs), timeArg(mtim, cur.mtimeNs));
+      this.setTimes(fs.fstatSync(handle, { bigint: true }), atim, mtim, (a, m) => fs.futimesSync(handle, a, m),
+        () => fs.fstatSync(handle, { bigint: true }));
     } catch (e) {
       throw hostError(e);
     }
@@ -425,81 +507,53 @@ export class HostFsBackend implements FsBackend {
   }
 
   // ---- namespace mutations ---------------------------------------------------------------------
+  // Each goes through atParent(): the name is created/removed/renamed inside a directory fd verified to
+  // lie inside the root, so swapping a directory of the path for a symlink mid-call cannot redirect it.
 
   mkdir(path: string): void {
-    const host = this.mutationPath(path);
-    try {
-      fs.mkdirSync(host, 0o777);
-    } catch (e) {
-      throw hostError(e);
-    }
+    this.atParent(path, true, (host) => fs.mkdirSync(host, 0o777));
   }
 
   rmdir(path: string): void {
-    const host = this.mutationPath(path, false);
-    try {
-      fs.rmdirSync(host);
-    } catch (e) {
-      throw hostError(e);
-    }
+    this.atParent(path, false, (host) => fs.rmdirSync(host));
   }
 
   unlink(path: string): void {
-    const host = this.mutationPath(path);
-    try {
-      fs.unlinkSync(host);
-    } catch (e) {
-      const err = hostError(e);
-      // POSIX allows EPERM for unlink(dir) (macOS); Linux and WASI programs expect EISDIR.
-      if (err.errno === Errno.PERM) {
-        try {
-          if (fs.lstatSync(host).isDirectory()) throw new WasiError(Errno.ISDIR, `is a directory: ${path}`);
-        } catch (e2) {
-          if (e2 instanceof WasiError) throw e2;
+    this.atParent(path, true, (host) => {
+      try {
+        fs.unlinkSync(host);
+      } catch (e) {
+        // POSIX allows EPERM for unlink(dir) (macOS); Linux and WASI programs expect EISDIR.
+        if ((e as { code?: string }).code === 'EPERM' && fs.lstatSync(host, { throwIfNoEntry: false })?.isDirectory()) {
+          throw new WasiError(Errno.ISDIR, `is a directory: ${path}`);
         }
+        throw e;
       }
-      throw err;
-    }
+    });
   }
 
   rename(from: string, to: string): void {
-    const src = this.mutationPath(from, false);
-    const dst = this.mutationPath(to, false);
-    try {
-      fs.renameSync(src, dst);
-    } catch (e) {
-      throw hostError(e);
-    }
+    this.atParent(from, false, (src) => this.atParent(to, false, (dst) => fs.renameSync(src, dst)));
   }
 
   link(from: string, to: string): void {
-    const src = this.mutationPath(from);
-    const dst = this.mutationPath(to);
-    try {
-      fs.linkSync(src, dst); // link(2): a final symlink in `from` is not followed on Linux
-    } catch (e) {
-      throw hostError(e);
-    }
+    // link(2): a final symlink in `from` is not followed on Linux
+    this.atParent(from, true, (src) => this.atParent(to, true, (dst) => fs.linkSync(src, dst)));
   }
 
   symlink(target: string, path: string): void {
-    const host = this.mutationPath(path);
     if (target.includes('\0')) throw new WasiError(Errno.INVAL, 'NUL in symlink target');
-    try {
-      fs.symlinkSync(target, host);
-    } catch (e) {
-      throw hostError(e);
-    }
+    this.atParent(path, true, (host) => fs.symlinkSync(target, host));
   }
 
   utimes(path: string, atim: TimeSpec, mtim: TimeSpec): void {
-    const host = this.mutationPath(path);
-    try {
-      const cur = fs.lstatSync(host, { bigint: true });
-      if (atim === undefined && mtim === undefined) return;
-      fs.lutimesSync(host, timeArg(atim, cur.atimeNs), timeArg(mtim, cur.mtimeNs));
-    } catch (e) {
-      throw hostError(e);
-    }
+    this.atParent(path, true, (host) => {
+      if (atim === undefined && mtim === undefined) {
+        fs.lstatSync(host); // still report ENOENT
+        return;
+      }
+      this.setTimes(fs.lstatSync(host, { bigint: true }), atim, mtim, (a, m) => fs.lutimesSync(host, a, m),
+        () => fs.lstatSync(host, { bigint: true }));
+    });
   }
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { BackendDescriptor } from '../../fs/backend.js';
 import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
 import { describeHostFd } from './coordinator-host.js';
+import { createTimesBuffer } from './set-times.js';
 
 /** Options shared by `run()` and the `WASI` class. */
 export interface CommonOptions {
@@ -27,11 +28,12 @@ export function envList(env: CommonOptions['env']): string[] {
 
 export function preopenList(preopens: CommonOptions['preopens']): PreopenConfig[] {
   const out: PreopenConfig[] = [];
+  const times = createTimesBuffer(); // one record of set times for all host preopens of the process
   for (const [guestPath, v] of Object.entries(preopens ?? {})) {
     let backend: BackendDescriptor;
-    if (typeof v === 'string') backend = { kind: 'host', root: path.resolve(v), readOnly: false };
-    else if ('kind' in v) backend = v;
-    else backend = { kind: 'host', root: path.resolve(v.path), readOnly: !!v.readOnly };
+    if (typeof v === 'string') backend = { kind: 'host', root: path.resolve(v), readOnly: false, times };
+    else if ('kind' in v) backend = v.kind === 'host' ? { ...v, times: v.times ?? times } : v;
+    else backend = { kind: 'host', root: path.resolve(v.path), readOnly: !!v.readOnly, times };
     if (backend.kind === 'host' && !fs.statSync(backend.root, { throwIfNoEntry: false })?.isDirectory()) {
       throw new Error(`preopen ${guestPath}: ${backend.root} is not a directory`);
     }

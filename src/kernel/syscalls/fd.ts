@@ -4,7 +4,7 @@ import { Fdstat, Filestat, Prestat } from '../../abi/layouts.js';
 import { Fd, FdKind } from '../fdtable.js';
 import type { Kernel } from '../kernel.js';
 import { stdioRead, stdioWrite } from '../stdio.js';
-import { isFileKind, releaseEntry, type FileOps } from '../files.js';
+import { isFileKind, pinDesc, releaseEntry, unpinDesc, type FileOps } from '../files.js';
 import { blocking, errno, type SyscallTable } from './types.js';
 
 /**
@@ -26,7 +26,13 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     const stream = k.streams[kind!];
     if (stream) {
       if (position !== undefined) throw new WasiError(Errno.SPIPE);
-      return stream.write(base, iovs);
+      // Pinned like files: a close in another thread meanwhile cannot release the stream object under us.
+      const db = pinDesc(k, base);
+      try {
+        return stream.write(base, iovs);
+      } finally {
+        unpinDesc(k, db);
+      }
     }
     return files.write(fd, base, iovs, position);
   }
@@ -43,7 +49,12 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     const stream = k.streams[kind!];
     if (stream) {
       if (position !== undefined) throw new WasiError(Errno.SPIPE);
-      return stream.read(base, iovs);
+      const db = pinDesc(k, base);
+      try {
+        return stream.read(base, iovs);
+      } finally {
+        unpinDesc(k, db);
+      }
     }
     return files.read(fd, base, iovs, position);
   }

@@ -4,8 +4,8 @@ import { Dirent, Filestat } from '../../abi/layouts.js';
 import type { DirEntry, FsBackend, TimeSpec } from '../../fs/backend.js';
 import { decodeGuestPath, ESCAPE_ERRNO, resolve, type Resolved } from '../../fs/resolve.js';
 import { isRootMount, parentPath } from '../../fs/path.js';
-import { DescFlags, Fd, FdKind } from '../fdtable.js';
-import { writeFilestat } from '../files.js';
+import { Desc, DescFlags, Fd, FdKind } from '../fdtable.js';
+import { withDesc, writeFilestat } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { DIR_RIGHTS, FILE_RIGHTS } from '../rights.js';
 import { errno, type SyscallTable } from './types.js';
@@ -55,12 +55,13 @@ export function fsSyscalls(k: Kernel): SyscallTable {
     return undefined;
   }
 
-  function listing(base: number, cookie: bigint): DirEntry[] {
+  /** The listing of a pinned directory description (db). */
+  function listing(base: number, db: number, cookie: bigint): DirEntry[] {
     const desc = i32[base + Fd.DESC]!;
-    const handle = fds.handle(base);
+    const handle = i32[db + Desc.HANDLE]!;
     let cached = listings.get(desc);
     if (!cached || cached.handle !== handle || cookie === 0n) {
-      const backend = k.backend(fds.backend(base));
+      const backend = k.backend(i32[db + Desc.BACKEND]!);
       const self = backend.fstat(handle);
       const path = fds.path(base);
       let parentIno = self.ino;
@@ -114,8 +115,9 @@ export function fsSyscalls(k: Kernel): SyscallTable {
       if (isDir && requested & Rights.FD_WRITE) return Errno.ISDIR;
       const writeIntent = !isDir && ((requested & WRITE_INTENT) !== 0 || (oflags & OFlags.TRUNC) !== 0);
       const append = (fdflags & FdFlags.APPEND) !== 0;
+      const readIntent = isDir || (requested & (Rights.FD_READ | Rights.FD_READDIR)) !== 0 || !writeIntent;
       const handle = dir.backend.open(r.path, {
-        read: isDir || (requested & (Rights.FD_READ | Rights.FD_READDIR)) !== 0 || !writeIntent,
+        read: readIntent,
         write: writeIntent,
         create: (oflags & OFlags.CREAT) !== 0,
         exclusive,
@@ -131,7 +133,8 @@ export function fsSyscalls(k: Kernel): SyscallTable {
           rightsBase: requested & inhDir & applicable,
           rightsInheriting: Number(rightsInheriting & 0x3fffffffn) & inhDir,
           handle, backend: dir.backendIndex, path: isDir ? r.path : '',
-          openFlags: append && writeIntent ? DescFlags.HOST_APPEND : 0,
+          openFlags: (append && writeIntent ? DescFlags.HOST_APPEND : 0) | (readIntent ? DescFlags.HOST_READ : 0) |
+            (writeIntent ? DescFlags.HOST_WRITE : 0),
         });
         k.mem.sync().setU32(fdPtr, fd);
       } catch (e) {
@@ -252,7 +255,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
       const out = m.check(buf, bufLen);
       const base = fds.require(fd, Rights.FD_READDIR);
       if (i32[base + Fd.KIND] !== FdKind.DIR) return Errno.NOTDIR;
-      const entries = listing(base, cookie);
+      const entries = withDesc(k, base, (db) => listing(base, db, cookie));
       const len = bufLen >>> 0;
       const header = new Uint8Array(Dirent.size);
       const hv = new DataView(header.buffer);
@@ -280,7 +283,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
       const base = fds.require(fd, Rights.FD_FILESTAT_SET_SIZE);
       if (i32[base + Fd.KIND] !== FdKind.FILE) return i32[base + Fd.KIND] === FdKind.DIR ? Errno.ISDIR : Errno.INVAL;
       if (size > BigInt(Number.MAX_SAFE_INTEGER)) return Errno.FBIG;
-      k.backend(fds.backend(base)).ftruncate(fds.handle(base), Number(size));
+      withDesc(k, base, (db) => k.backend(i32[db + Desc.BACKEND]!).ftruncate(i32[db + Desc.HANDLE]!, Number(size)));
       return 0;
     }),
 
@@ -290,7 +293,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
       if (kind !== FdKind.FILE && kind !== FdKind.DIR) return Errno.BADF;
       const a = timeSpec(atim, FstFlags.ATIM, FstFlags.ATIM_NOW, fst);
       const mt = timeSpec(mtim, FstFlags.MTIM, FstFlags.MTIM_NOW, fst);
-      k.backend(fds.backend(base)).futimes(fds.handle(base), a, mt);
+      withDesc(k, base, (db) => k.backend(i32[db + Desc.BACKEND]!).futimes(i32[db + Desc.HANDLE]!, a, mt));
       return 0;
     }),
 
@@ -309,9 +312,11 @@ export function fsSyscalls(k: Kernel): SyscallTable {
       if (len === 0n) return Errno.INVAL;
       const end = offset + len;
       if (end > BigInt(Number.MAX_SAFE_INTEGER)) return Errno.FBIG;
-      const b = k.backend(fds.backend(base));
-      const h = fds.handle(base);
-      if (b.fstat(h).size < end) b.ftruncate(h, Number(end));
+      withDesc(k, base, (db) => {
+        const b = k.backend(i32[db + Desc.BACKEND]!);
+        const h = i32[db + Desc.HANDLE]!;
+        if (b.fstat(h).size < end) b.ftruncate(h, Number(end));
+      });
       return 0;
     }),
 
@@ -333,7 +338,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
     const base = fds.require(fd, right);
     const kind = i32[base + Fd.KIND];
     if (kind !== FdKind.FILE && kind !== FdKind.DIR) return Errno.INVAL;
-    k.backend(fds.backend(base)).fsync(fds.handle(base), dataOnly);
+    withDesc(k, base, (db) => k.backend(i32[db + Desc.BACKEND]!).fsync(i32[db + Desc.HANDLE]!, dataOnly));
     return 0;
   }
 

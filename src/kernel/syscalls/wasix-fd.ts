@@ -4,6 +4,7 @@ import { EventFdFlags, FdFlagsExt } from '../../abi/wasix.js';
 import { decodeGuestPath, resolve } from '../../fs/resolve.js';
 import { normalizeAbsolute } from '../../fs/path.js';
 import { Fd, FdKind, MAX_FDS } from '../fdtable.js';
+import { releaseEntry } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { Obj, ObjType, type WasixState } from '../wasix-state.js';
 import { errno, type SyscallFn, type SyscallTable } from './types.js';
@@ -88,8 +89,9 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
         m.sync().setU32(ret0, fd0);
         m.setU32(ret1, fd1);
       } catch (e) {
-        if (fd0 >= 0) fds.remove(fd0);
-        st.releaseObject(o, 0);
+        // fd0's description owns end 0 once inserted: closing it releases that end (and its slot).
+        if (fd0 >= 0) releaseEntry(k, fds.remove(fd0));
+        else st.releaseObject(o, 0);
         st.releaseObject(o, 1);
         throw e;
       }
