@@ -16,6 +16,11 @@ export interface WorkerHandle {
   terminate(): Promise<unknown> | void;
   /** Delivers messages the worker already posted, synchronously, where the host can (Node). */
   drain?(): void;
+  /**
+   * Instead of terminate(), for a worker whose thread ended cleanly: the host may keep it for the next
+   * startWorker (a process tree's next process), or terminate it.
+   */
+  release?(): Promise<void>;
 }
 
 export interface WorkerEvents {
@@ -158,6 +163,8 @@ export class WeftProcess {
     }
     switch (m.t) {
       case 'exit':
+        // The main thread itself ended the process: its worker comes back free (reusable).
+        if (slot === 0) this.mainExitedCleanly = true;
         void this.finish();
         return;
       case 'spawn-hint':
@@ -198,6 +205,7 @@ export class WeftProcess {
   }
 
   private itimer: ReturnType<typeof setTimeout> | undefined;
+  private mainExitedCleanly = false;
 
   /** WASIX proc_raise_interval: the coordinator owns the timer (threads have no event loop to spare). */
   private setIntervalTimer(sig: number, ms: number, repeat: boolean): void {
@@ -252,7 +260,8 @@ export class WeftProcess {
     wake();
     const rewake = setInterval(wake, 50);
     try {
-      await Promise.all(live.map((w) => w.handle.terminate()));
+      const main = this.workers[0];
+      await Promise.all(live.map((w) => (w === main && this.mainExitedCleanly && w.handle.release ? w.handle.release() : w.handle.terminate())));
     } finally {
       clearInterval(rewake);
     }

@@ -13,6 +13,11 @@ import { writeAllSync } from './thread-host.js';
 const bundledWorker = new URL('./worker.bundle.js', import.meta.url);
 const workerUrl = fs.existsSync(fileURLToPath(bundledWorker)) ? bundledWorker : new URL('./worker.js', import.meta.url);
 
+/** How long a finished process's main worker may take to report itself free before it is terminated (ms). */
+const RECYCLE_GRACE_MS = 100;
+/** Delay before booting a new standby worker after the last one was taken (ms). */
+const PREWARM_DELAY_MS = 40;
+
 export interface NodeCoordinatorOptions {
   logFd: number;
   output: (fd: number, data: Uint8Array) => void;
@@ -60,27 +65,64 @@ export class NodeCoordinatorHost implements CoordinatorHost {
   }
 
   startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
-    let w = this.standby;
+    const fromStandby = this.standby;
+    let w = fromStandby;
     if (w) {
       this.standby = undefined;
       w.worker.ref();
       w.port1.postMessage({ boot });
-      setImmediate(() => this.prewarm());
+      // Boot the next one a little later: a short-lived process gives this worker back first (release).
+      setTimeout(() => this.prewarm(), PREWARM_DELAY_MS).unref();
     } else {
       w = this.createWorker(boot);
     }
     const { worker, port1 } = w;
-    port1.on('message', (m: ToCoordinator) => events.message(m));
+    // A standby-born worker says 'parked' when its thread has ended cleanly; it can then be reused.
+    let parked = false;
+    let onParked: (() => void) | undefined;
+    const deliver = (m: ToCoordinator | { t: 'parked' }): void => {
+      if (m.t === 'parked') {
+        parked = true;
+        onParked?.();
+      } else events.message(m);
+    };
+    port1.on('message', deliver);
     worker.on('error', (e) => events.error(e));
     worker.on('exit', () => events.exit());
+    const terminate = async (): Promise<void> => {
+      port1.close();
+      await worker.terminate();
+    };
     return {
-      terminate: async () => {
-        port1.close();
-        await worker.terminate();
-      },
+      terminate,
       drain: () => {
-        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) events.message(m.message as ToCoordinator);
+        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) deliver(m.message as ToCoordinator);
       },
+      // Ends the handle's use by this process: the worker becomes the standby again once it is parked
+      // (within a short grace period), else it is terminated.
+      release: fromStandby ? () => new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const adopt = (): void => {
+          if (timer !== undefined) clearTimeout(timer);
+          onParked = undefined;
+          port1.removeAllListeners('message');
+          worker.removeAllListeners('error');
+          worker.removeAllListeners('exit');
+          if (this.disposed || this.standby) {
+            void terminate().then(() => resolve());
+            return;
+          }
+          worker.unref();
+          this.standby = { worker, port1 };
+          resolve();
+        };
+        if (parked) return adopt();
+        onParked = adopt;
+        timer = setTimeout(() => {
+          onParked = undefined;
+          void terminate().then(() => resolve());
+        }, RECYCLE_GRACE_MS);
+      }) : undefined,
     };
   }
 

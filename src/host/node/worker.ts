@@ -5,10 +5,16 @@ import { runThread, type BootData } from '../../threads/runtime.js';
 import { NodeThreadHost } from './thread-host.js';
 
 const { boot, port, logFd } = workerData as { boot: BootData | undefined; port: MessagePort; logFd: number };
-const go = (b: BootData): void => {
-  runThread(b, new NodeThreadHost(port, logFd));
+if (boot) {
+  runThread(boot, new NodeThreadHost(port, logFd));
   port.close();
-};
-// A standby worker (booted ahead for the next process of a tree) gets its boot data as its first message.
-if (boot) go(boot);
-else port.once('message', (m: { boot: BootData }) => go(m.boot));
+} else {
+  // A standby worker (booted ahead for the next process of a tree) gets its boot data as a message, and
+  // after each run reports that it is free again: the coordinator may hand it the next process's main
+  // thread instead of booting a new Worker, or end it.
+  port.on('message', (m: { boot?: BootData }) => {
+    if (!m.boot) return;
+    runThread(m.boot, new NodeThreadHost(port, logFd));
+    port.postMessage({ t: 'parked' });
+  });
+}
