@@ -6,6 +6,9 @@ options:
   --dir-ro HOST[::GUEST] preopen a host directory read-only
   --max-threads N       most wasm threads alive at once, main included (default 256)
   --max-procs N         most WASIX processes alive at once (fork/spawn), the first included (default 64)
+  --net                 allow all network access (WASIX sockets; off by default)
+  --net-allow HOST:PORT[,HOST:PORT...]  allow only these (host: IP, localhost or *; port * for any)
+  --tcp-listen HOST:PORT  hand the program a listening TCP socket (fd after the preopens; repeatable)
   --trace[=FILE]        log every syscall (thread, arguments, result, time) to stderr or FILE
   -h, --help            this text
 
@@ -21,10 +24,12 @@ export interface RunCommand {
   maxThreads: number | undefined;
   maxProcesses?: number;
   trace: boolean | string | undefined;
+  net: boolean | string[] | undefined;
+  tcpListen: string[];
 }
 
 export function parseArgs(argv: string[]): RunCommand | { error: string } {
-  const cmd: RunCommand = { program: '', args: [], env: [], preopens: {}, maxThreads: undefined, trace: undefined };
+  const cmd: RunCommand = { program: '', args: [], env: [], preopens: {}, maxThreads: undefined, trace: undefined, net: undefined, tcpListen: [] };
   let i = 0;
   if (argv[0] === '-h' || argv[0] === '--help' || argv.length === 0) return { ...cmd, help: true };
   if (argv[0] !== 'run') return { error: `unknown command '${argv[0]}'` };
@@ -70,6 +75,17 @@ export function parseArgs(argv: string[]): RunCommand | { error: string } {
           cmd.maxProcesses = n;
           break;
         }
+        case '--net':
+          cmd.net = true;
+          break;
+        case '--net-allow': {
+          const list = val().split(',').map((x) => x.trim()).filter(Boolean);
+          if (cmd.net !== true) cmd.net = [...(Array.isArray(cmd.net) ? cmd.net : []), ...list];
+          break;
+        }
+        case '--tcp-listen':
+          cmd.tcpListen.push(val());
+          break;
         case '--trace':
           cmd.trace = inline ?? true;
           break;

@@ -21,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
       maxThreads: cmd.maxThreads,
       maxProcesses: cmd.maxProcesses,
       trace: cmd.trace,
+      net: cmd.net,
+      tcpListen: cmd.tcpListen,
     });
     return code;
   } catch (e) {

@@ -42,6 +42,25 @@ export interface KernelConfig {
   proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number };
   /** Signals the parent asked to start ignored (posix_spawn's signal dispositions). */
   ignoredSignals?: number[];
+  /** Process-wide network state (kernel/net-state.ts), present for WASIX modules. */
+  netSab?: SharedArrayBuffer;
+  /** Is there a host network (an owner of host sockets, Node)? Without it only in-process loopback works. */
+  netHost?: boolean;
+  /**
+   * Can connect() reach addresses outside the process through the owner? True with a host network, and
+   * in a browser page that passed a connect hook (bind/listen then stay in-process).
+   */
+  netRemote?: boolean;
+  /** Network permission; undefined or { all: false, allow: [] } means no network at all. */
+  net?: NetPolicy;
+}
+
+/** Which addresses a program may bind, connect or send to. */
+export interface NetPolicy {
+  /** Everything (--net). */
+  all: boolean;
+  /** HOST:PORT pairs (--net-allow); host '*' or port 0 match any. Hosts are IP literals or 'localhost'. */
+  allow: { host: string; port: number }[];
 }
 
 /** What the kernel needs from its host inside one thread. Implemented by host/node and host/browser. */
@@ -59,6 +78,11 @@ export interface ThreadHost {
   cpuCount(): number;
   processCpuTimeNs(): number;
   threadCpuTimeNs(): number;
+  /**
+   * Writes to a host socket fd from this thread without blocking (Node: a nonblocking TCP fd owned by the
+   * coordinator's event loop); returns the bytes written, 0 when the socket is full. Optional.
+   */
+  socketWrite?(fd: number, data: Uint8Array): number;
   /** Writes a diagnostic line (trace log, trap report). */
   log(line: string): void;
 }

@@ -21,7 +21,10 @@ export const FdKind = {
   PIPE: 4,
   /** A WASIX eventfd (OBJECT = stream object). */
   EVENT: 6,
+  /** A WASIX socket (OBJECT = socket object in NetState). */
   SOCKET: 7,
+  /** A WASIX epoll interest list (OBJECT = list index in NetState). */
+  EPOLL: 8,
 } as const;
 
 /** Word offsets inside one fd entry. */
@@ -404,7 +407,9 @@ export class FdTable {
       for (let fd = 0; fd < MAX_FDS; fd++) {
         const src = this.fdBase + fd * Fd.WORDS, d = dst.fdBase + fd * Fd.WORDS;
         const kind = i[src + Fd.KIND]!;
-        if (kind === FdKind.FREE || (opts.skipCloexec && i[src + Fd.FDFLAGS_EXT]! & 1)) {
+        // Sockets and epolls live in the process's own network state: not inherited (yet).
+        if (kind === FdKind.FREE || kind === FdKind.SOCKET || kind === FdKind.EPOLL ||
+          (opts.skipCloexec && i[src + Fd.FDFLAGS_EXT]! & 1)) {
           Atomics.store(i, d + Fd.KIND, FdKind.FREE);
           continue;
         }

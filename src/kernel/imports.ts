@@ -4,9 +4,9 @@ import type { Kernel } from './kernel.js';
 import { coreSyscalls } from './syscalls/core.js';
 import { fdSyscalls } from './syscalls/fd.js';
 import { fsSyscalls } from './syscalls/fs.js';
-import { pollSyscalls, stdioReadProbe, type ReadProbe } from './syscalls/poll.js';
+import { pollSyscalls, stdioReadProbe, type ReadProbe, type WriteProbe } from './syscalls/poll.js';
 import { Fd } from './fdtable.js';
-import { bodyOf, type Syscall, type SyscallFn, type SyscallKind, type SyscallTable } from './syscalls/types.js';
+import { blocking, bodyOf, type Syscall, type SyscallFn, type SyscallKind, type SyscallTable } from './syscalls/types.js';
 import { createFileOps } from './files.js';
 import { traced } from './trace.js';
 import { wasiThreadSyscalls } from './syscalls/wasi-threads.js';
@@ -19,6 +19,10 @@ import { wasixFdSyscalls } from './syscalls/wasix-fd.js';
 import { wasixProcessSyscalls } from './syscalls/wasix-process.js';
 import { Ctl } from './control.js';
 import { ThreadKilled } from './exits.js';
+import { NetState } from './net-state.js';
+import { socketLayer } from './syscalls/wasix-sock.js';
+import { epollRelease, wasixEpollSyscalls } from './syscalls/wasix-epoll.js';
+import { FdKind as Kinds } from './fdtable.js';
 
 /** The wasi_snapshot_preview1 functions, as one table. */
 export function preview1Table(k: Kernel): SyscallTable {
@@ -27,8 +31,42 @@ export function preview1Table(k: Kernel): SyscallTable {
     ...coreSyscalls(k),
     ...fdSyscalls(k, files),
     ...fsSyscalls(k),
-    ...pollSyscalls(k, { read: readProbe(k) }),
+    ...pollSyscalls(k, { read: readProbe(k), write: writeProbe(k) }),
   };
+}
+
+/** fd_write readiness for poll_oneoff: streams that can be full or not yet connected (sockets). */
+function writeProbe(k: Kernel): WriteProbe {
+  return (_fd, base) => {
+    const stream = k.streams[k.fds.i32[base + Fd.KIND]!];
+    if (!stream?.writeReady) return { nbytes: 0, hangup: false };
+    const r = stream.writeReady(base);
+    return r.ready ? r : null;
+  };
+}
+
+/**
+ * Sockets and epoll (WASIX, or a preview1 module given --tcp-listen): the wasix_32v1 socket calls, and
+ * the preview1 sock_* calls wasix-libc imports for send/recv/shutdown, which then work on every socket.
+ */
+function networkTables(k: Kernel): { wasix: SyscallTable; p1: SyscallTable } {
+  if (!k.cfg.netSab) return { wasix: {}, p1: {} };
+  const net = (k.net = new NetState(k.cfg.netSab));
+  const sock = socketLayer(k, net);
+  k.releaseHooks[Kinds.EPOLL] = epollRelease(net);
+  const t = sock.table;
+  const p1: SyscallTable = {
+    sock_recv: t['sock_recv']!,
+    sock_send: t['sock_send']!,
+    sock_shutdown: t['sock_shutdown']!,
+    sock_accept: blocking(function sock_accept(fd: number, flags: number, retFd: number) {
+      const m = k.mem.sync();
+      m.check(retFd, 4);
+      m.setU32(retFd, sock.accept(fd, flags).fd);
+      return 0;
+    }),
+  };
+  return { wasix: { ...t, ...wasixEpollSyscalls(k, net) }, p1 };
 }
 
 /** fd_read readiness for poll_oneoff: in-kernel streams (pipes, eventfds) first, then stdio and files. */
@@ -48,17 +86,21 @@ export function namespaces(k: Kernel): Record<string, SyscallTable> {
   if (!k.cfg.usesWasix || !k.cfg.wasixSab) {
     // A preview1 program in a WASIX process tree can still inherit pipe ends.
     if (k.cfg.wasixSab && k.cfg.objSab) createStreams(k, new WasixState(k.cfg.wasixSab, k.cfg.objSab));
-    return { wasi_snapshot_preview1: { ...preview1Table(k), ...threads }, wasi: threads };
+    // A preview1 module has sockets only when the host handed it listeners (--tcp-listen).
+    return { wasi_snapshot_preview1: { ...preview1Table(k), ...networkTables(k).p1, ...threads }, wasi: threads };
   }
   // A WASIX module: pipes and eventfds join the fd kinds, signals are delivered at syscall boundaries,
   // and proc_raise uses WASIX (Linux) signal numbers in both namespaces.
   const st = new WasixState(k.cfg.wasixSab, k.cfg.objSab);
   k.signals = new SignalDelivery(k, st);
   createStreams(k, st);
+  const netTables = networkTables(k);
   const p1 = preview1Table(k);
   const wx = { ...wasixThreadSyscalls(k), ...wasixProcSyscalls(k, st), ...wasixProcessSyscalls(k, st) };
-  const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']!, fd_renumber: wx['fd_renumber']! };
-  const wasix: SyscallTable = { ...p1x, ...wx, ...wasixFdSyscalls(k, st, bodyOf(p1['path_open']!)) };
+  const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']!, fd_renumber: wx['fd_renumber']!, ...netTables.p1 };
+  const wasix: SyscallTable = {
+    ...p1x, ...wx, ...wasixFdSyscalls(k, st, bodyOf(p1['path_open']!)), ...netTables.wasix,
+  };
   return { wasi_snapshot_preview1: { ...p1x, ...threads }, wasi: threads, wasix_32v1: wasix };
 }
 

@@ -10,6 +10,8 @@ import type { SignalDelivery } from './signals.js';
 import type { StreamOps } from './streams.js';
 import { Resumable } from './resume.js';
 import type { ProcRequest } from './syscalls/wasix-process.js';
+import type { NetRequest } from './net-request.js';
+import type { NetState } from './net-state.js';
 
 /** Messages a thread sends to the coordinator. */
 export type ToCoordinator =
@@ -22,7 +24,9 @@ export type ToCoordinator =
   | { t: 'ready'; slot: number }
   /** WASIX proc_raise_interval: raise `sig` on the main thread after `ms`, every `ms` when repeating (0 cancels). */
   | { t: 'itimer'; sig: number; ms: number; repeat: boolean }
-  | ProcRequest;
+  | ProcRequest
+  /** A network operation for the owner of host sockets (threads/net-owner.ts). */
+  | NetRequest;
 
 /**
  * One thread's view of the process kernel. All state that threads must agree on (fd table, exit state,
@@ -40,6 +44,8 @@ export class Kernel {
   readonly releaseHooks: Partial<Record<number, (e: FdEntry) => void>> = {};
   /** read/write/readiness of fd kinds that are in-kernel streams (pipes, eventfds), by FdKind. */
   readonly streams: Partial<Record<number, StreamOps>> = {};
+  /** Network state: sockets, epoll lists, the shared readiness word (WASIX modules only). */
+  net: NetState | undefined;
   /** Signal delivery (WASIX modules only). */
   signals: SignalDelivery | undefined;
   /** The syscall boundary's per-kind helpers (kernel/imports.ts), built once per thread. */

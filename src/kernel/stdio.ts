@@ -31,8 +31,9 @@ export function stdioWrite(k: Kernel, handle: number, iovs: Uint8Array[]): numbe
       return k.host.writeStdio(t, handle, iovs);
     case 'callback': {
       const data = concatIovecs(iovs);
+      const n = data.length; // read before the transfer: it detaches data (length 0 after)
       k.host.post({ t: 'stdout', fd: handle, data }, [data.buffer]);
-      return data.length;
+      return n;
     }
     case 'null':
       return iovBytes(iovs);

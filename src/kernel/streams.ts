@@ -19,6 +19,8 @@ export interface StreamOps {
   write(base: number, iovs: Uint8Array[]): number;
   /** fd_read readiness now: bytes available and whether the writing side is gone. */
   readReady(base: number): { nbytes: number; hangup: boolean; ready: boolean };
+  /** fd_write readiness now (absent: always writable). */
+  writeReady?(base: number): { nbytes: number; hangup: boolean; ready: boolean };
 }
 
 /**
@@ -46,6 +48,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
   function changed(o: number): void {
     Atomics.add(i32, st.obj(o, Obj.SEQ), 1);
     Atomics.notify(i32, st.obj(o, Obj.SEQ));
+    k.net?.bumpReady();
   }
   /** Waits for the next state change after `seq` (called without the object lock). */
   function waitForChange(o: number, seq: number): void {
@@ -212,7 +215,10 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
 
   k.streams[FdKind.PIPE] = pipe;
   k.streams[FdKind.EVENT] = event;
-  const release = (e: FdEntry): void => st.releaseObject(e.object ?? 0, e.handle);
+  const release = (e: FdEntry): void => {
+    st.releaseObject(e.object ?? 0, e.handle);
+    k.net?.bumpReady(); // the other end sees a hang-up
+  };
   k.releaseHooks[FdKind.PIPE] = release;
   k.releaseHooks[FdKind.EVENT] = release;
   return { pipe, event };

@@ -2,7 +2,7 @@ import type { ModuleInfo } from '../abi/wasm-module.js';
 import type { KernelConfig } from '../kernel/config.js';
 import { TRAP_EXIT_CODE } from '../kernel/exits.js';
 import type { ToCoordinator } from '../kernel/kernel.js';
-import { createChannel } from '../kernel/channel.js';
+import { createChannel, replyChannel } from '../kernel/channel.js';
 import { WASIX_MAX_SIGNAL } from '../abi/wasix.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import { WasixState } from '../kernel/wasix-state.js';
@@ -11,6 +11,12 @@ import type { BootData } from './runtime.js';
 import type { ForkResume } from '../kernel/resume.js';
 import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
 import { StdinServer, type StdinSource } from './stdin-server.js';
+import { NetState, Sock, SockKind, SockState, type SockAddr } from '../kernel/net-state.js';
+import { FdKind, FdTable } from '../kernel/fdtable.js';
+import { Filetype } from '../abi/constants.js';
+import { SOCKET_RIGHTS } from '../kernel/syscalls/wasix-sock.js';
+import type { NetOwner, NetOwnerFactory } from './net-owner.js';
+import { Errno, errnoName } from '../abi/errno.js';
 
 export interface WorkerHandle {
   terminate(): Promise<unknown> | void;
@@ -45,7 +51,13 @@ export interface CoordinatorHost {
 export interface ProcessOptions {
   module: WebAssembly.Module;
   info: ModuleInfo;
-  kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab'>;
+  kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab' | 'netSab'>;
+  /** Builds the owner of host sockets (WASIX modules); without it every network request fails. */
+  net?: NetOwnerFactory;
+  /** The owner only connects outward (a browser page's connect hook); bind/listen/UDP stay in-process. */
+  netRemoteOnly?: boolean;
+  /** Listening sockets to create before the program starts (--tcp-listen), at these fds. */
+  listeners?: { fd: number; addr: SockAddr }[];
   maxThreads: number;
   stdin?: StdinSource;
   /** A process of a tree: stdin is served by the tree's (shared) server, which this process does not own. */
@@ -82,6 +94,7 @@ export class WeftProcess {
   readonly stdin: StdinServer | undefined;
   /** Stops the stdin server when it ends (the root of a tree; not a process that exec replaces). */
   ownsStdin: boolean;
+  private readonly netOwner: NetOwner | undefined;
   private resolveExit!: (code: number) => void;
   readonly exited: Promise<number>;
   private readonly threaded: boolean;
@@ -108,11 +121,41 @@ export class WeftProcess {
       usesWasix: opts.info.usesWasix,
       wasixSab: opts.wasixSab ?? (objSab ? WasixState.create(objSab).sab : undefined),
       objSab,
+      // 16 MiB of rings (committed only as touched): only for programs that can open sockets or epolls.
+      netSab: (opts.info.usesWasix && opts.info.functionImports.some((n) => /^wasix_(32|64)v1\.(sock_|epoll_|resolve$)/.test(n))) ||
+        opts.listeners?.length ? NetState.create().sab : undefined,
+      netHost: !!opts.net && !opts.netRemoteOnly,
+      netRemote: !!opts.net,
     };
+    this.netOwner = this.cfg.netSab && opts.net ? opts.net(new NetState(this.cfg.netSab), (l) => host.log(l)) : undefined;
     this.ownsStdin = !opts.stdinServer;
     this.stdin = opts.stdinServer ?? (opts.stdin ? new StdinServer(opts.stdin) : undefined);
     this.spare = opts.spareWorkers ?? 1;
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+  }
+
+  /**
+   * Binds the preopened listening sockets (--tcp-listen) and puts them in the fd table; rejects with
+   * the host error (e.g. EADDRINUSE) before any thread runs.
+   */
+  async openListeners(): Promise<void> {
+    const list = this.opts.listeners ?? [];
+    if (list.length === 0) return;
+    if (!this.netOwner || !this.cfg.netSab) throw new Error('no network owner for --tcp-listen');
+    const net = new NetState(this.cfg.netSab);
+    const fds = new FdTable(this.cfg.fdSab);
+    for (const l of list) {
+      const o = net.alloc(SockKind.STREAM, l.addr.family);
+      if (o < 0) throw new Error('too many sockets');
+      net.setAddr(o, Sock.LOCAL, l.addr);
+      const r = await new Promise<number>((resolve) => this.netOwner!.handle({ t: 'net', op: 'bind', o }, resolve));
+      if (r < 0) throw new Error(`cannot listen on port ${l.addr.port}: ${errnoName(-r)}`);
+      Atomics.store(net.i32, net.s(o, Sock.STATE), SockState.LISTENING);
+      fds.place(l.fd, {
+        kind: FdKind.SOCKET, filetype: Filetype.SOCKET_STREAM, flags: 0, rightsBase: SOCKET_RIGHTS,
+        rightsInheriting: SOCKET_RIGHTS, handle: 0, backend: -1, object: o,
+      });
+    }
   }
 
   start(): Promise<number> {
@@ -201,6 +244,14 @@ export class WeftProcess {
       case 'kill':
         this.opts.onRequest?.(m);
         return;
+      case 'net': {
+        const channel = this.workers[slot]?.channel;
+        const reply = m.seq !== undefined && channel
+          ? (r: number, data?: Uint8Array) => void replyChannel(channel, m.seq!, r, data) : undefined;
+        if (this.netOwner) this.netOwner.handle(m, reply);
+        else reply?.(-Errno.NETUNREACH);
+        return;
+      }
     }
   }
 
@@ -254,6 +305,7 @@ export class WeftProcess {
     // Collect output already posted by threads before they are terminated.
     for (const w of live) w.handle.drain?.();
     if (this.ownsStdin) this.stdin?.stop();
+    this.netOwner?.stop();
     // terminate() interrupts Atomics.wait, except one that starts just after the request lands (it then
     // sleeps its whole timeout). So also wake every wait the runtime itself makes, until all are gone.
     const wake = (): void => this.wakeRuntimeWaits(live);

@@ -51,7 +51,11 @@ export class WeftSystem {
   private readonly backends: (FsBackend | undefined)[] = [];
   private objects: WasixState | undefined;
   private rootDone = false;
-  private root!: WeftProcess;
+  private root: WeftProcess | undefined;
+  /** The root process (after start()). */
+  private get top(): WeftProcess {
+    return this.root!;
+  }
   private resolveExit!: (code: number) => void;
   readonly exited = new Promise<number>((r) => (this.resolveExit = r));
 
@@ -63,6 +67,19 @@ export class WeftSystem {
 
   /** Starts the root process; resolves with its exit code once every process of the tree is gone. */
   start(): Promise<number> {
+    const root = this.rootProcess();
+    this.run(0, ROOT_PID, root);
+    return this.exited;
+  }
+
+  /** Hands the root process the listening sockets of its options (before start()). */
+  openListeners(): Promise<void> {
+    return this.rootProcess().openListeners();
+  }
+
+  /** The root process, created (not started) on first use. */
+  private rootProcess(): WeftProcess {
+    if (this.root) return this.root;
     const t = this.table;
     let kernel = this.base.kernel;
     if (t) {
@@ -71,31 +88,39 @@ export class WeftSystem {
       kernel = { ...kernel, objSab, proc: { tableSab: t.sab, row, pid, memMax: this.base.info.memoryImport?.maximum } };
       if (pid !== ROOT_PID) throw new Error('process table not empty');
     }
-    this.root = this.launch(0, ROOT_PID, { ...this.base, kernel });
+    this.root = this.create(0, { ...this.base, kernel });
     if (this.root.cfg.objSab) this.objects = new WasixState(this.root.cfg.wasixSab!, this.root.cfg.objSab);
-    return this.exited;
+    return this.root;
   }
 
   /** Kills the whole tree from the host side. */
   kill(code: number): Promise<number> {
-    void this.root.kill(code);
+    void this.top.kill(code);
     return this.exited;
   }
 
-  private launch(row: number, pid: number, opts: ProcessOptions): WeftProcess {
-    const proc = new WeftProcess(this.coordinator, { ...opts, onRequest: (m) => this.onRequest(row, m) });
+  private create(row: number, opts: ProcessOptions): WeftProcess {
+    return new WeftProcess(this.coordinator, { ...opts, onRequest: (m) => this.onRequest(row, m) });
+  }
+
+  private run(row: number, pid: number, proc: WeftProcess): void {
     const entry: Entry = { proc, pid, execing: false };
     this.entries.set(row, entry);
     void proc.start().then((code) => this.ended(row, entry, code));
+  }
+
+  private launch(row: number, pid: number, opts: ProcessOptions): WeftProcess {
+    const proc = this.create(row, opts);
+    this.run(row, pid, proc);
     return proc;
   }
 
   /** Options of a new process in the tree, inheriting the root's host setup. */
   private childOptions(row: number, pid: number, module: WebAssembly.Module, info: ModuleInfo,
     over: Partial<ProcessOptions['kernel']>, extra: Partial<ProcessOptions> = {}): ProcessOptions {
-    const rootCfg = this.root.cfg;
+    const rootCfg = this.top.cfg;
     return {
-      ...this.base, module, info, stdin: undefined, stdinServer: this.root.stdin, wasixSab: undefined, memory: undefined,
+      ...this.base, module, info, stdin: undefined, stdinServer: this.top.stdin, listeners: undefined, wasixSab: undefined, memory: undefined,
       // no spare pool worker up front: most children never start a thread, and a Worker boot is the cost
       // of a spawn (a pool worker is booted on the first thread_spawn, as usual)
       resume: undefined, spareWorkers: 0, ...extra,
@@ -126,7 +151,7 @@ export class WeftSystem {
         void this.compile(m.bytes).then(
           ({ module, info }) => {
             if (this.rootDone) return this.abandon(m.row, 127);
-            const wasixSab = WasixState.create(this.root.cfg.objSab, m.cwd).sab;
+            const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
             this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, module, info,
               { args: m.args, env: m.env, ignoredSignals: m.ignored }, { wasixSab }));
           },
@@ -150,11 +175,11 @@ export class WeftSystem {
         void Promise.all([e.proc.finish(), this.compile(m.bytes)]).then(
           ([, { module, info }]) => {
             if (this.rootDone) return this.abandon(row, 127);
-            const wasixSab = WasixState.create(this.root.cfg.objSab, m.cwd).sab;
+            const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
             const opts = this.childOptions(row, e.pid, module, info, { args: m.args, env: m.env }, { wasixSab });
             if (row === 0) {
               opts.stdin = undefined;
-              opts.stdinServer = this.root.stdin;
+              opts.stdinServer = this.top.stdin;
             }
             const proc = this.launch(row, e.pid, opts);
             if (row === 0) {

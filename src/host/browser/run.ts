@@ -5,6 +5,7 @@ import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../threads/system.js';
 import { MemoryFsBackend } from '../../fs/memfs/backend.js';
+import { browserNetOwner, type ConnectHook } from './net-owner.js';
 import { openBrowserBackend } from './backends.js';
 import { BrowserCoordinatorHost } from './coordinator-host.js';
 import { checkEnvironment, compileError } from './environment.js';
@@ -55,6 +56,17 @@ export interface RunOptions {
   spareWorkers?: number;
   /** Log every syscall (to console and stderr). */
   trace?: boolean;
+  /**
+   * WASIX sockets. The page has no host network: sockets between the program's threads over 127.0.0.1
+   * (and ::1) work in-process; connecting anywhere else gives ENETUNREACH. On by default (nothing leaves
+   * the page); false turns sockets off (EACCES).
+   */
+  net?: boolean;
+  /**
+   * Lets connect() reach addresses outside the page: called with the textual IP and port, resolves to a
+   * byte stream ({ readable, writable }, e.g. bridged to a WebSocket relay) or rejects (ECONNREFUSED).
+   */
+  netConnect?: ConnectHook;
   /** Aborting ends the program (every thread) with exit code 130. */
   signal?: AbortSignal;
 }
@@ -203,9 +215,12 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
   };
   const proc = new WeftSystem(host, { compile, openBackend: (d) => new MemoryFsBackend(d as Extract<BackendDescriptor, { kind: 'memory' }>, { canBlock: false }) }, {
     module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source, spareWorkers: options.spareWorkers,
+    net: options.netConnect && options.net !== false ? browserNetOwner(options.netConnect) : undefined,
+    netRemoteOnly: true,
     kernel: {
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: !!options.trace,
+      net: options.net === false ? undefined : { all: true, allow: [] },
     },
   }, { maxProcesses });
   const onAbort = (): void => void proc.kill(ABORT_EXIT_CODE);

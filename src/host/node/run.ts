@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { inspectModule, scanBinary } from '../../abi/wasm-module.js';
-import type { StdioTarget } from '../../kernel/config.js';
+import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
+import { nodeNetOwner } from './net-owner.js';
+import { parseIp } from '../../kernel/net-addr.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../threads/system.js';
 import type { StdinSource } from '../../threads/stdin-server.js';
@@ -23,6 +25,36 @@ export interface RunOptions extends CommonOptions {
   maxThreads?: number;
   /** Most processes of a WASIX process tree alive at once, the first included (default 64). */
   maxProcesses?: number;
+  /**
+   * Network access of WASIX sockets (off by default): true for everything, or a list of "HOST:PORT"
+   * (host an IP literal, 'localhost' or '*'; port 0 or '*' for any).
+   */
+  net?: boolean | string[];
+  /**
+   * Listening TCP sockets handed to the program, as Wasmtime's --tcplisten: "HOST:PORT" each, placed at
+   * the fds after the preopened directories (accept them with sock_accept).
+   */
+  tcpListen?: string[];
+}
+
+function parseHostPort(spec: string): { host: string; port: number } {
+  const i = spec.lastIndexOf(':');
+  if (i <= 0) throw new Error(`expected HOST:PORT, got '${spec}'`);
+  const host = spec.slice(0, i).replace(/^\[|\]$/g, '');
+  const p = spec.slice(i + 1);
+  const port = p === '*' ? 0 : Number(p);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad port in '${spec}'`);
+  return { host, port };
+}
+
+/** The kernel's network policy from the `net` option. */
+export function netPolicy(o: RunOptions['net']): NetPolicy | undefined {
+  if (!o) return undefined;
+  if (o === true) return { all: true, allow: [] };
+  return {
+    all: false,
+    allow: o.map((spec) => parseHostPort(spec)),
+  };
 }
 
 export type WasmSource = Uint8Array | ArrayBuffer | string | URL;
@@ -89,12 +121,20 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
       return { module: m, info: inspectModule(b, m) };
     };
     const proc = new WeftSystem(host, { compile, openBackend: openNodeBackend }, {
-      module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin.source,
+      module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin.source, net: nodeNetOwner,
+      listeners: (options.tcpListen ?? []).map((spec, i) => {
+        const { host, port } = parseHostPort(spec);
+        const ip = parseIp(host === 'localhost' ? '127.0.0.1' : host);
+        if (!ip) throw new Error(`--tcp-listen: '${host}' is not an IP address`);
+        return { fd: 3 + preopens.length + i, addr: { ...ip, port } };
+      }),
       kernel: {
+        net: netPolicy(options.net),
         args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
         clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
       },
     }, { maxProcesses });
+    await proc.openListeners();
     const code = await proc.start();
     recoverMemoryFilesystems(preopens.map((p) => p.backend));
     return code;

@@ -87,6 +87,15 @@ export class NodeThreadHost implements ThreadHost {
     return openNodeBackend(d);
   }
 
+  socketWrite(fd: number, data: Uint8Array): number {
+    try {
+      return fs.writeSync(fd, data);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'EAGAIN') return 0;
+      throw e;
+    }
+  }
+
   randomFill(dst: Uint8Array): void {
     crypto.randomFillSync(dst);
   }

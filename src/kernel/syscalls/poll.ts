@@ -26,7 +26,10 @@ export type ReadProbe = (fd: number, base: number) => { nbytes: number; hangup: 
 /** How often a poll on not-yet-ready in-kernel streams (pipes, eventfds) probes them again. */
 const STREAM_POLL_MS = 1;
 
-export function pollSyscalls(k: Kernel, probes: { read: ReadProbe }): SyscallTable {
+/** fd_write readiness: null while an in-kernel stream (a connecting or full socket) cannot take data yet. */
+export type WriteProbe = (fd: number, base: number) => { nbytes: number; hangup: boolean } | null;
+
+export function pollSyscalls(k: Kernel, probes: { read: ReadProbe; write?: WriteProbe }): SyscallTable {
   return {
     poll_oneoff: blocking(function poll_oneoff(inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) {
       const m = k.mem.sync();
@@ -42,7 +45,7 @@ export function pollSyscalls(k: Kernel, probes: { read: ReadProbe }): SyscallTab
       const deadlines: (number | undefined)[] = new Array(n);
       let earliest = Infinity;
       const servedSubs: number[] = [];
-      const streamSubs: { s: number; fd: number; base: number }[] = [];
+      const streamSubs: { s: number; fd: number; base: number; type: number }[] = [];
       for (let s = 0; s < n; s++) {
         const p = inp + s * Subscription.size;
         const tag = dv.getUint8(p + Subscription.tag);
@@ -70,14 +73,16 @@ export function pollSyscalls(k: Kernel, probes: { read: ReadProbe }): SyscallTab
             ready.push({ sub: s, type: tag, error: Errno.BADF, nbytes: 0, flags: 0 });
             continue;
           }
+          const base = k.fds.at(fd, 0);
           if (tag === EventType.FD_WRITE) {
-            ready.push({ sub: s, type: tag, error: 0, nbytes: 0, flags: 0 });
+            const r = probes.write ? probes.write(fd, base) : { nbytes: 0, hangup: false };
+            if (r) ready.push({ sub: s, type: tag, error: 0, nbytes: r.nbytes, flags: r.hangup ? EventRwFlags.HANGUP : 0 });
+            else streamSubs.push({ s, fd, base, type: tag });
             continue;
           }
-          const base = k.fds.at(fd, 0);
           const r = probes.read(fd, base);
           if (r) ready.push({ sub: s, type: tag, error: 0, nbytes: r.nbytes, flags: r.hangup ? EventRwFlags.HANGUP : 0 });
-          else if (r === null) streamSubs.push({ s, fd, base });
+          else if (r === null) streamSubs.push({ s, fd, base, type: tag });
           else servedSubs.push(s);
         } else {
           return Errno.INVAL;
@@ -85,15 +90,19 @@ export function pollSyscalls(k: Kernel, probes: { read: ReadProbe }): SyscallTab
       }
 
       if (ready.length === 0 && streamSubs.length > 0) {
-        // Pipes and eventfds live in shared memory: probe them again until one is ready or a clock fires.
+        // Pipes, eventfds and sockets live in shared memory: probe them again until one is ready or a
+        // clock fires. With the network state present, every readiness change bumps one shared word,
+        // so the wait wakes exactly when something changed; otherwise probe every STREAM_POLL_MS.
         for (;;) {
+          const gen = k.net?.readyGen();
           for (const w of streamSubs) {
-            const r = probes.read(w.fd, w.base);
-            if (r) ready.push({ sub: w.s, type: EventType.FD_READ, error: 0, nbytes: r.nbytes, flags: r.hangup ? EventRwFlags.HANGUP : 0 });
+            const r = w.type === EventType.FD_READ ? probes.read(w.fd, w.base) : probes.write!(w.fd, w.base);
+            if (r) ready.push({ sub: w.s, type: w.type, error: 0, nbytes: r.nbytes, flags: r.hangup ? EventRwFlags.HANGUP : 0 });
           }
           const left = earliest - k.monotonicMs();
           if (ready.length > 0 || left <= 0) break;
-          k.sleepMs(Math.min(left, STREAM_POLL_MS));
+          if (k.net) k.net.waitReady(gen!, Math.min(left, 200));
+          else k.sleepMs(Math.min(left, STREAM_POLL_MS));
           k.checkAlive();
         }
       } else if (ready.length === 0) {
