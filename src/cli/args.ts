@@ -5,6 +5,7 @@ options:
   --dir HOST[::GUEST]   preopen a host directory (as GUEST, default the same path)
   --dir-ro HOST[::GUEST] preopen a host directory read-only
   --max-threads N       most wasm threads alive at once, main included (default 256)
+  --max-procs N         most WASIX processes alive at once (fork/spawn), the first included (default 64)
   --net                 allow all network access (WASIX sockets; off by default)
   --net-allow HOST:PORT[,HOST:PORT...]  allow only these (host: IP, localhost or *; port * for any)
   --tcp-listen HOST:PORT  hand the program a listening TCP socket (fd after the preopens; repeatable)
@@ -21,6 +22,7 @@ export interface RunCommand {
   env: string[];
   preopens: Record<string, { path: string; readOnly: boolean }>;
   maxThreads: number | undefined;
+  maxProcesses?: number;
   trace: boolean | string | undefined;
   net: boolean | string[] | undefined;
   tcpListen: string[];
@@ -65,6 +67,12 @@ export function parseArgs(argv: string[]): RunCommand | { error: string } {
           const n = Number(val());
           if (!Number.isInteger(n) || n < 1) throw new Error('--max-threads expects a positive integer');
           cmd.maxThreads = n;
+          break;
+        }
+        case '--max-procs': {
+          const n = Number(val());
+          if (!Number.isInteger(n) || n < 1) throw new Error('--max-procs expects a positive integer');
+          cmd.maxProcesses = n;
           break;
         }
         case '--net':

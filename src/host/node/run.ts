@@ -4,7 +4,7 @@ import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
 import { nodeNetOwner } from './net-owner.js';
 import { parseIp } from '../../kernel/net-addr.js';
 import { createFdTable } from '../../kernel/setup.js';
-import { WeftProcess } from '../../threads/process.js';
+import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../threads/system.js';
 import type { StdinSource } from '../../threads/stdin-server.js';
 import { openNodeBackend } from './backends.js';
 import { recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
@@ -23,6 +23,8 @@ export interface RunOptions extends CommonOptions {
   stderr?: OutputOption;
   /** Most wasm threads alive at once, the main thread included (default 256). */
   maxThreads?: number;
+  /** Most processes of a WASIX process tree alive at once, the first included (default 64). */
+  maxProcesses?: number;
   /**
    * Network access of WASIX sockets (off by default): true for everything, or a list of "HOST:PORT"
    * (host an IP literal, 'localhost' or '*'; port 0 or '*' for any).
@@ -102,7 +104,8 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
       stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
     ];
     const preopens = preopenList(options.preopens);
-    const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend));
+    const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
+    const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses));
     const callbacks = [undefined, options.stdout, options.stderr];
     const host = new NodeCoordinatorHost({
       logFd: trace.fd,
@@ -112,7 +115,12 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
         else writeAllSync(fd, [data]);
       },
     });
-    const proc = new WeftProcess(host, {
+    const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ReturnType<typeof inspectModule> }> => {
+      if (scanBinary(b).memoryImport?.shared) prepareEngineForThreads();
+      const m = await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
+      return { module: m, info: inspectModule(b, m) };
+    };
+    const proc = new WeftSystem(host, { compile, openBackend: openNodeBackend }, {
       module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin.source, net: nodeNetOwner,
       listeners: (options.tcpListen ?? []).map((spec, i) => {
         const { host, port } = parseHostPort(spec);
@@ -125,7 +133,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
         args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
         clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
       },
-    });
+    }, { maxProcesses });
     await proc.openListeners();
     const code = await proc.start();
     recoverMemoryFilesystems(preopens.map((p) => p.backend));
