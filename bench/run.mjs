@@ -4,7 +4,7 @@
 // all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
 // spread (the noise), and the ratio of medians against a reference row.
 //
-//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,browser] [--json FILE]
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,browser] [--json FILE]
 // (browser: weft/browser in Chromium via test/helpers/browser-bench.mjs, after the process cases; skipped
 // with a note when Chromium is missing)
 import { spawn } from 'node:child_process';
@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { config, generate, TAG } from './programs/gen.mjs';
 import { FS, FS_TAG } from './programs/fs.mjs';
 import { defineWasix } from './wasix/group.mjs';
+import { defineProc } from './wasix/proc.mjs';
 import { defineNet } from './net/group.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,7 +26,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const REPEATS = Number(opt('--repeats', 5));
-const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,browser').split(',');
+const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,browser').split(',');
 const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
 const TIMEOUT_MS = 60_000;
 
@@ -130,6 +131,8 @@ if (ONLY.includes('liftoff')) {
 
 // WASIX pthreads: a C program built against wasix-libc (weft) and with gcc (native), see wasix/group.mjs.
 const wasixGroups = ONLY.includes('wasix') ? defineWasix({ def, node, weftCli, median }) : {};
+// WASIX processes: fork/posix_spawn + waitpid latency against native, see wasix/proc.mjs.
+const procGroups = ONLY.includes('proc') ? defineProc({ def, node, weftCli }) : {};
 // Loopback TCP: net_bench.c under weft and natively, see net/group.mjs.
 const netGroups = ONLY.includes('net') ? defineNet({ def, node, weftCli }) : {};
 
@@ -265,7 +268,7 @@ const groups = {
     compile: ['WebAssembly.compile', 'liftoff'], firstCalls: ['instantiate + first call of every function', 'liftoff'],
   } },
 };
-Object.assign(groups, wasixGroups, netGroups);
+Object.assign(groups, wasixGroups, netGroups, procGroups);
 
 const summary = [];
 const fmt = (x) => (!Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));

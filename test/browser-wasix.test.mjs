@@ -13,11 +13,13 @@ describe('WASIX programs in Chromium', { skip }, () => {
   let server, browser, page;
 
   before(async () => {
-    await ensureFixtures('wasix', 'threads');
+    await ensureFixtures('wasix', 'threads', 'wasix-async');
     server = await startTestServer();
     for (const name of ['sync', 'pipe', 'signal', 'join', 'cwd', 'eventfd', 'rootfs']) {
       server.route(`/cx/${name}.wasm`, fs.readFileSync(fixture('wasix', name)), 'application/wasm');
     }
+    server.route('/cx/spawn.wasm', fs.readFileSync(fixture('wasix', 'spawn')), 'application/wasm');
+    server.route('/cx/fork.wasm', fs.readFileSync(fixture('wasix-async', 'fork')), 'application/wasm');
     server.route('/cx/counter.wasm', fs.readFileSync(fixture('threads', 'counter')), 'application/wasm');
     browser = await launchChromium();
     page = await openHarness(browser, server);
@@ -60,6 +62,33 @@ describe('WASIX programs in Chromium', { skip }, () => {
   test('wasi-threads C counter (pthreads over wasi.thread-spawn)', async () => {
     const r = await runInPage(page, '/cx/counter.wasm', { args: ['counter'] });
     assert.equal(r.exitCode, 0, r.error ?? r.stdout + r.stderr);
+  });
+
+  // Processes: each one its own set of Web Workers and memory; programs found in the MemoryFS.
+  const inMemfs = (name, args) => page.evaluate(async ({ name, args }) => {
+    const { run, MemoryFS } = window.weft;
+    const bytes = new Uint8Array(await (await fetch(`/cx/${name}.wasm`)).arrayBuffer());
+    const memfs = new MemoryFS({ '/sandbox': null, '/sandbox/bin': null, [`/sandbox/bin/${name}.wasm`]: bytes });
+    let stdout = '', stderr = '';
+    const dec = new TextDecoder(), dec2 = new TextDecoder();
+    const { exitCode } = await run(bytes, {
+      args: [name, ...args], preopens: { '/sandbox': memfs.dir('/sandbox') },
+      stdout: (b) => (stdout += dec.decode(b, { stream: true })), stderr: (b) => (stderr += dec2.decode(b, { stream: true })),
+    });
+    return { exitCode, stdout, stderr };
+  }, { name, args });
+
+  test('processes: posix_spawn, waitpid, kill, exec, a 3-process pipeline (MemoryFS)', async () => {
+    const r = await inMemfs('spawn', ['main', '/sandbox/bin/spawn.wasm', '/sandbox']);
+    assert.equal(lines(r.stdout).filter((l) => !l.startsWith('ok ')).join('\n'),
+      'count: 1000 lines 24890 bytes 2000 L\nspawn: 15 ok, 0 failed', r.stderr);
+    assert.equal(r.exitCode, 0, r.stderr);
+  });
+
+  test('processes: fork, vfork+exec, fork in a threaded program, setjmp/longjmp (asyncify)', async () => {
+    const r = await inMemfs('fork', ['main', '/sandbox/bin/fork.wasm']);
+    assert.equal(lines(r.stdout).at(-1), 'fork: 12 ok, 0 failed', r.stdout + r.stderr);
+    assert.equal(r.exitCode, 0, r.stderr);
   });
 
   test('getcwd/chdir over the in-memory filesystem', async () => {

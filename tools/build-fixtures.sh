@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/build-fixtures.sh -- compile the C test fixtures to wasm.
 #
-#   bash tools/build-fixtures.sh [--force] [ROUTE...]     ROUTE: wasi threads wasix (default: all)
+#   bash tools/build-fixtures.sh [--force] [ROUTE...]     ROUTE: wasi threads wasix wasix-async (default: all)
 #
 # Every test/fixtures/c/<ROUTE>/<name>.c becomes .cache/fixtures/<ROUTE>/<name>.wasm
 # ($WEFT_CACHE/fixtures/... when WEFT_CACHE is set), compiled by route:
@@ -15,6 +15,9 @@
 #              clang-19 --target=wasm32-wasi --sysroot=... -matomics -mbulk-memory -pthread
 #              -ftls-model=local-exec -O2 -s -Wl,--shared-memory,--import-memory,--max-memory=67108864
 #              -Wl,--export=__wasm_init_tls,... (see WASIX_FLAGS below)
+#   wasix-async  the wasix route, then Debian binaryen's `wasm-opt --asyncify` (fork, vfork,
+#            setjmp/longjmp need the unwind/rewind exports; the instrumented imports are the three
+#            that capture the stack); no `-all` (Node 20 rejects what it emits, see docs/toolchain)
 # Incremental: a .wasm is rebuilt only when older than its source, the shared
 # header test/fixtures/c/include/fixture.h, this script, or the route's
 # toolchain stamp.  Prints one line per file built; exits non-zero if any
@@ -37,6 +40,7 @@ THREADS_FLAGS=(-O2 $STRIP -Wall -Wno-unused-function -I"$SRC/include"
 WASIX_FLAGS=(--target=wasm32-wasi --sysroot="$WASIX_TC" -isystem "$WASIX_TC/include/wasm32-wasi"
              -L"$WASIX_TC/lib/wasm32-wasi" -matomics -mbulk-memory -pthread -ftls-model=local-exec
              -O2 $STRIP -Wall -Wno-unused-function -I"$SRC/include"
+             -D_WASI_EMULATED_PROCESS_CLOCKS -lwasi-emulated-process-clocks
              -Wl,--shared-memory,--import-memory,--max-memory=$MAXMEM
              -Wl,--export=__wasm_init_tls,--export=__tls_size,--export=__tls_align,--export=__tls_base,--export=__stack_pointer)
 
@@ -47,6 +51,11 @@ if [ "${1:-}" = --one ]; then
         wasi) cmd=(clang-19 "${WASI_FLAGS[@]}" "$src" -o "$out.tmp") ;;
         threads) cmd=("$WASI_TC/bin/wasm32-wasip1-threads-clang" "${THREADS_FLAGS[@]}" "$src" -o "$out.tmp") ;;
         wasix) cmd=(clang-19 "${WASIX_FLAGS[@]}" "$src" -o "$out.tmp") ;;
+        wasix-async) cmd=(bash -c 'clang-19 "${@:3}" "$1" -o "$2.pre" && wasm-opt --asyncify \
+            --pass-arg=asyncify-imports@wasix_32v1.proc_fork,wasix_32v1.stack_checkpoint,wasix_32v1.stack_restore \
+            --enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
+            --enable-nontrapping-float-to-int -O2 "$2.pre" -o "$2"; r=$?; rm -f "$2.pre"; exit $r' \
+            _ "$src" "$out.tmp" "${WASIX_FLAGS[@]}") ;;
     esac
     t0=$(date +%s%N)
     if log=$("${cmd[@]}" 2>&1); then
@@ -67,11 +76,11 @@ routes=()
 for a in "$@"; do
     case $a in
         --force) FORCE=1 ;;
-        wasi|threads|wasix) routes+=("$a") ;;
-        *) echo "usage: $0 [--force] [wasi|threads|wasix]..." >&2; exit 2 ;;
+        wasi|threads|wasix|wasix-async) routes+=("$a") ;;
+        *) echo "usage: $0 [--force] [wasi|threads|wasix|wasix-async]..." >&2; exit 2 ;;
     esac
 done
-[ ${#routes[@]} -gt 0 ] || routes=(wasi threads wasix)
+[ ${#routes[@]} -gt 0 ] || routes=(wasi threads wasix wasix-async)
 
 command -v clang-19 >/dev/null && command -v wasm-ld-19 >/dev/null && [ -d /usr/lib/wasm32-wasi ] || {
     echo "build-fixtures: clang-19/lld-19/wasi-libc missing: run 'bash tools/install-deps.sh' first" >&2
@@ -95,6 +104,9 @@ for route in "${routes[@]}"; do
     case $route in
         threads) bash "$HERE/toolchain/build-wasi-threads-sysroot.sh"; stamp=$WASI_TC/.stamp ;;
         wasix) bash "$HERE/toolchain/get-wasix-sysroot.sh"; stamp=$WASIX_TC/.stamp ;;
+        wasix-async)
+            bash "$HERE/toolchain/get-wasix-sysroot.sh"; stamp=$WASIX_TC/.stamp
+            command -v wasm-opt >/dev/null || { echo "build-fixtures: wasm-opt (Debian binaryen) missing: run 'bash tools/install-deps.sh'" >&2; exit 1; } ;;
     esac
     mkdir -p "$OUT/$route"
     for src in "${srcs[@]}"; do

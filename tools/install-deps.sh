@@ -13,7 +13,7 @@
 # Debian archive the machine's apt already uses (tools/toolchain/debian-archive.sh).
 set -euo pipefail
 
-PACKAGES=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc wabt
+PACKAGES=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc wabt binaryen
           dpkg-dev make patch xz-utils chromium)
 WASI_LIBC_SRC_VERSION=0.0~git20220510.9886d3d-2
 SRC_LIST=/etc/apt/sources.list.d/weft-bookworm-src.sources

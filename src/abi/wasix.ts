@@ -52,3 +52,23 @@ export const WASIX_MAX_SIGNAL = 31;
 export const WASIX_IGNORED_BY_DEFAULT: ReadonlySet<number> = new Set([
   WasixSignal.CHLD, WasixSignal.CONT, WasixSignal.URG, WasixSignal.WINCH,
 ]);
+
+/** option<pid> (proc_join's in/out pid): tag u8 @0 (0 none = any child, 1 some), pid u32 @4. */
+export const OptionPid = { tag: 0, pid: 4, size: 8, align: 4 } as const;
+
+/** join_status: tag u8 @0 (JoinStatusType); exit_normal u16 @2; exit_signal { code u16 @2, sig u8 @4 }. */
+export const JoinStatus = { tag: 0, code: 2, signal: 4, size: 6, align: 2 } as const;
+export const JoinStatusType = { NOTHING: 0, EXIT_NORMAL: 1, EXIT_SIGNAL: 2, STOPPED: 3 } as const;
+/** join_flags: bit 0 non-blocking (WNOHANG), bit 1 wake on stopped (WUNTRACED). */
+export const JoinFlags = { NON_BLOCKING: 1, WAKE_STOPPED: 2 } as const;
+
+/** proc_spawn_fd_op (posix_spawn file actions), 56 bytes, align 8. */
+export const SpawnFdOp = {
+  cmd: 0, fd: 4, srcFd: 8, path: 12, pathLen: 16, dirflags: 20, oflags: 24,
+  rightsBase: 32, rightsInheriting: 40, fdflags: 48, fdflagsext: 50,
+  size: 56, align: 8,
+} as const;
+export const SpawnFdOpName = { CLOSE: 0, DUP2: 1, OPEN: 2, CHDIR: 3, FCHDIR: 4 } as const;
+
+/** stack_snapshot (setjmp's jmp_buf head): user u64 @0, hash (two u64) @8. */
+export const StackSnapshot = { user: 0, hash: 8, size: 24, align: 8 } as const;

@@ -12,6 +12,7 @@ export interface RunCommand {
   env: string[];
   preopens: Record<string, { path: string; readOnly: boolean }>;
   maxThreads: number | undefined;
+  maxProcesses?: number;
   trace: boolean | string | undefined;
   /** Network access for WASIX sockets: true for all, or the allowed HOST:PORT list. */
   net: boolean | string[] | undefined;
@@ -66,6 +67,10 @@ export const OPTIONS: OptionDef[] = [
   {
     names: ['--max-threads'], value: 'N', help: 'most wasm threads alive at once, main included (default 256)',
     apply: (cmd, v, flag) => void (cmd.maxThreads = positiveInt(flag, v!)),
+  },
+  {
+    names: ['--max-procs'], value: 'N', help: 'most WASIX processes alive at once (fork/spawn), the first included (default 64)',
+    apply: (cmd, v, flag) => void (cmd.maxProcesses = positiveInt(flag, v!)),
   },
   {
     names: ['--net'], help: 'allow all network access (WASIX sockets; off by default)',

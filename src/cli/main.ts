@@ -21,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
       env: cmd.env,
       preopens: cmd.preopens,
       maxThreads: cmd.maxThreads,
+      maxProcesses: cmd.maxProcesses,
       trace: cmd.trace,
       net: cmd.net,
       tcpListen: cmd.tcpListen,

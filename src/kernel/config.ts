@@ -36,6 +36,12 @@ export interface KernelConfig {
   usesWasix: boolean;
   /** Process-wide WASIX state (kernel/wasix-state.ts), present when the module imports wasix_32v1. */
   wasixSab?: SharedArrayBuffer;
+  /** The process tree's pipe/eventfd object table (shared by every process of the tree). */
+  objSab?: SharedArrayBuffer;
+  /** This process in the tree's process table (WASIX modules); its row is also its fd region of fdSab. */
+  proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number };
+  /** Signals the parent asked to start ignored (posix_spawn's signal dispositions). */
+  ignoredSignals?: number[];
   /** Process-wide network state (kernel/net-state.ts), present for WASIX modules. */
   netSab?: SharedArrayBuffer;
   /** Is there a host network (an owner of host sockets, Node)? Without it only in-process loopback works. */

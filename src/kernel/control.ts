@@ -31,6 +31,8 @@ export const Ctl = {
    * block as its __tls_base, and that must be the main thread's.
    */
   MAIN_READY: 12,
+  /** Signal that ended the process (its default action, or a kill from another process); 0 otherwise. */
+  TERM_SIG: 13,
   HEADER_WORDS: 16,
 } as const;
 

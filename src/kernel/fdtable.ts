@@ -82,10 +82,20 @@ export const DescFlags = {
 export const MAX_FDS = 1024;
 export const PATH_BYTES = 1024;
 const TABLE_LOCK = 0;
+/** Header word: how many fd regions (processes) the buffer holds. */
+const REGIONS = 1;
 const HEADER_WORDS = 4;
-const FD_BASE = HEADER_WORDS;
-const DESC_BASE = FD_BASE + MAX_FDS * Fd.WORDS;
-const TOTAL_WORDS = DESC_BASE + MAX_FDS * Desc.WORDS;
+
+/**
+ * Layout of a table buffer holding `regions` fd tables (one per process of a WASIX process tree) over one
+ * pool of open descriptions, so descriptions (cursor, pipe end, host handle) are shared across fork/spawn
+ * as in POSIX. A single-process buffer has one region.
+ */
+function tableLayout(regions: number): { descBase: number; descs: number; words: number } {
+  const descs = MAX_FDS * (regions > 1 ? 4 : 1);
+  const descBase = HEADER_WORDS + regions * MAX_FDS * Fd.WORDS;
+  return { descBase, descs, words: descBase + descs * Desc.WORDS };
+}
 
 export interface FdEntry {
   kind: number;
@@ -110,31 +120,49 @@ export class FdTable {
   private readonly paths: Uint8Array;
   private readonly enc = new TextEncoder();
   private readonly dec = new TextDecoder();
+  /** First word of this view's fd entries (its region). */
+  private readonly fdBase: number;
+  private readonly descBase: number;
+  private readonly descs: number;
 
-  constructor(readonly sab: SharedArrayBuffer) {
-    this.i32 = new Int32Array(sab, 0, TOTAL_WORDS);
-    this.paths = new Uint8Array(sab, TOTAL_WORDS * 4);
+  /** A view of fd region `region` (one process's fds) of a table buffer. */
+  constructor(readonly sab: SharedArrayBuffer, readonly region = 0) {
+    const regions = new Int32Array(sab, 0, HEADER_WORDS)[REGIONS]!;
+    const l = tableLayout(regions);
+    if (region >>> 0 >= regions) throw new RangeError(`fd region ${region} of ${regions}`);
+    this.i32 = new Int32Array(sab, 0, l.words);
+    this.paths = new Uint8Array(sab, l.words * 4);
+    this.fdBase = HEADER_WORDS + region * MAX_FDS * Fd.WORDS;
+    this.descBase = l.descBase;
+    this.descs = l.descs;
   }
 
-  static create(): FdTable {
-    return new FdTable(new SharedArrayBuffer(TOTAL_WORDS * 4 + MAX_FDS * PATH_BYTES));
+  static create(regions = 1): FdTable {
+    const l = tableLayout(regions);
+    const sab = new SharedArrayBuffer(l.words * 4 + l.descs * PATH_BYTES);
+    new Int32Array(sab)[REGIONS] = regions;
+    return new FdTable(sab);
+  }
+
+  get regions(): number {
+    return this.i32[REGIONS]!;
   }
 
   /** Word index of field of fd's entry (no checks). */
   at(fd: number, field: number): number {
-    return FD_BASE + fd * Fd.WORDS + field;
+    return this.fdBase + fd * Fd.WORDS + field;
   }
 
   /** Kind of fd (FREE for anything out of range). Lock-free: a hot-path read. */
   kind(fd: number): number {
     if (fd >>> 0 >= MAX_FDS) return FdKind.FREE;
-    return Atomics.load(this.i32, FD_BASE + fd * Fd.WORDS + Fd.KIND);
+    return Atomics.load(this.i32, this.fdBase + fd * Fd.WORDS + Fd.KIND);
   }
 
   /** Throws EBADF unless fd is open, ENOTCAPABLE unless it has all of `rights`. Returns the entry's base word. */
   require(fd: number, rights: number): number {
     if (fd >>> 0 >= MAX_FDS) throw new WasiError(Errno.BADF);
-    const base = FD_BASE + fd * Fd.WORDS;
+    const base = this.fdBase + fd * Fd.WORDS;
     if (Atomics.load(this.i32, base + Fd.KIND) === FdKind.FREE) throw new WasiError(Errno.BADF);
     if ((this.i32[base + Fd.RIGHTS_BASE]! & rights) !== rights) throw new WasiError(Errno.NOTCAPABLE);
     return base;
@@ -142,7 +170,7 @@ export class FdTable {
 
   /** Word index of the description of the entry at `base`. */
   desc(base: number): number {
-    return DESC_BASE + this.i32[base + Fd.DESC]! * Desc.WORDS;
+    return this.descBase + this.i32[base + Fd.DESC]! * Desc.WORDS;
   }
 
   handle(base: number): number {
@@ -155,7 +183,7 @@ export class FdTable {
   /** The backend-relative path recorded for the entry at `base` (directories). */
   path(base: number): string {
     const d = this.i32[base + Fd.DESC]!;
-    const len = this.i32[DESC_BASE + d * Desc.WORDS + Desc.PATH_LEN]!;
+    const len = this.i32[this.descBase + d * Desc.WORDS + Desc.PATH_LEN]!;
     // Copy out of the shared buffer first: browsers' TextDecoder refuses shared views.
     return this.dec.decode(this.paths.slice(d * PATH_BYTES, d * PATH_BYTES + len));
   }
@@ -183,8 +211,8 @@ export class FdTable {
 
   private newDesc(e: FdEntry): number {
     const i = this.i32;
-    for (let d = 0; d < MAX_FDS; d++) {
-      const db = DESC_BASE + d * Desc.WORDS;
+    for (let d = 0; d < this.descs; d++) {
+      const db = this.descBase + d * Desc.WORDS;
       if (i[db + Desc.REFS] !== 0 || Atomics.load(i, db + Desc.HOLDS) !== 0) continue;
       const p = this.enc.encode(e.path ?? '');
       if (p.length > PATH_BYTES) throw new WasiError(Errno.NAMETOOLONG);
@@ -206,7 +234,7 @@ export class FdTable {
   }
 
   private writeFd(fd: number, e: FdEntry, desc: number): void {
-    const base = FD_BASE + fd * Fd.WORDS;
+    const base = this.fdBase + fd * Fd.WORDS;
     const i = this.i32;
     i[base + Fd.FILETYPE] = e.filetype;
     i[base + Fd.FLAGS] = e.flags;
@@ -220,7 +248,7 @@ export class FdTable {
 
   private lowestFree(minFd: number): number {
     for (let fd = minFd; fd < MAX_FDS; fd++) {
-      if (this.i32[FD_BASE + fd * Fd.WORDS + Fd.KIND] === FdKind.FREE) return fd;
+      if (this.i32[this.fdBase + fd * Fd.WORDS + Fd.KIND] === FdKind.FREE) return fd;
     }
     throw new WasiError(Errno.MFILE);
   }
@@ -248,7 +276,7 @@ export class FdTable {
   }
 
   read(fd: number): FdEntry {
-    const base = FD_BASE + fd * Fd.WORDS;
+    const base = this.fdBase + fd * Fd.WORDS;
     const i = this.i32;
     const db = this.desc(base);
     return {
@@ -265,7 +293,7 @@ export class FdTable {
    * then drops the table's hold on it: releaseEntry in kernel/files.ts).
    */
   private drop(fd: number): FdEntry & { last: boolean } {
-    const base = FD_BASE + fd * Fd.WORDS;
+    const base = this.fdBase + fd * Fd.WORDS;
     const e = this.read(fd);
     const db = this.desc(base);
     const last = Atomics.sub(this.i32, db + Desc.REFS, 1) === 1;
@@ -275,7 +303,7 @@ export class FdTable {
 
   /** Word index of description number d. */
   descAt(d: number): number {
-    return DESC_BASE + d * Desc.WORDS;
+    return this.descBase + d * Desc.WORDS;
   }
 
   /** Takes a hold on the description at db unless it is already being released (false). */
@@ -326,7 +354,7 @@ export class FdTable {
       if (from === to) return undefined;
       const old = this.drop(to);
       const i = this.i32;
-      const src = FD_BASE + from * Fd.WORDS, dst = FD_BASE + to * Fd.WORDS;
+      const src = this.fdBase + from * Fd.WORDS, dst = this.fdBase + to * Fd.WORDS;
       for (let w = 1; w < Fd.WORDS; w++) i[dst + w] = i[src + w]!;
       Atomics.store(i, dst + Fd.KIND, i[src + Fd.KIND]!);
       Atomics.store(i, src + Fd.KIND, FdKind.FREE);
@@ -355,7 +383,7 @@ export class FdTable {
         to = this.lowestFree(opts.minFd ?? 0);
       }
       const i = this.i32;
-      const src = FD_BASE + fd * Fd.WORDS, dst = FD_BASE + to * Fd.WORDS;
+      const src = this.fdBase + fd * Fd.WORDS, dst = this.fdBase + to * Fd.WORDS;
       Atomics.add(i, this.desc(src) + Desc.REFS, 1);
       for (let w = 1; w < Fd.WORDS; w++) i[dst + w] = i[src + w]!;
       i[dst + Fd.PREOPEN] = 0;
@@ -365,6 +393,51 @@ export class FdTable {
     } finally {
       this.unlockTable();
     }
+  }
+
+  /**
+   * Fills region `to` (an empty process table) with this region's fds, sharing their descriptions:
+   * fork copies every fd; exec-style copies (spawn) leave out close-on-exec ones.
+   */
+  copyInto(to: number, opts: { skipCloexec: boolean }): FdTable {
+    const dst = new FdTable(this.sab, to);
+    const i = this.i32;
+    this.lockTable();
+    try {
+      for (let fd = 0; fd < MAX_FDS; fd++) {
+        const src = this.fdBase + fd * Fd.WORDS, d = dst.fdBase + fd * Fd.WORDS;
+        const kind = i[src + Fd.KIND]!;
+        // Sockets and epolls live in the process's own network state: not inherited (yet).
+        if (kind === FdKind.FREE || kind === FdKind.SOCKET || kind === FdKind.EPOLL ||
+          (opts.skipCloexec && i[src + Fd.FDFLAGS_EXT]! & 1)) {
+          Atomics.store(i, d + Fd.KIND, FdKind.FREE);
+          continue;
+        }
+        Atomics.add(i, this.desc(src) + Desc.REFS, 1);
+        for (let w = 1; w < Fd.WORDS; w++) i[d + w] = i[src + w]!;
+        Atomics.store(i, d + Fd.KIND, kind);
+      }
+    } finally {
+      this.unlockTable();
+    }
+    return dst;
+  }
+
+  /** Closes every fd (or only close-on-exec ones); returns what was held, for release of `last` ones. */
+  closeAll(onlyCloexec = false): (FdEntry & { last: boolean })[] {
+    const out: (FdEntry & { last: boolean })[] = [];
+    this.lockTable();
+    try {
+      for (let fd = 0; fd < MAX_FDS; fd++) {
+        const base = this.fdBase + fd * Fd.WORDS;
+        if (this.i32[base + Fd.KIND] === FdKind.FREE) continue;
+        if (onlyCloexec && !(this.i32[base + Fd.FDFLAGS_EXT]! & 1)) continue;
+        out.push(this.drop(fd));
+      }
+    } finally {
+      this.unlockTable();
+    }
+    return out;
   }
 
   /** Every open fd. */

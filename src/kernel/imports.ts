@@ -16,6 +16,7 @@ import { WasixState } from './wasix-state.js';
 import { wasixThreadSyscalls } from './syscalls/wasix-threads.js';
 import { wasixProcSyscalls } from './syscalls/wasix-proc.js';
 import { wasixFdSyscalls } from './syscalls/wasix-fd.js';
+import { wasixProcessSyscalls } from './syscalls/wasix-process.js';
 import { Ctl } from './control.js';
 import { ThreadKilled } from './exits.js';
 import { NetState } from './net-state.js';
@@ -82,19 +83,21 @@ function readProbe(k: Kernel): ReadProbe {
 /** Import namespaces served by the kernel, keyed by module name. */
 export function namespaces(k: Kernel): Record<string, SyscallTable> {
   const threads = wasiThreadSyscalls(k);
-  if (!k.cfg.wasixSab) {
+  if (!k.cfg.usesWasix || !k.cfg.wasixSab) {
+    // A preview1 program in a WASIX process tree can still inherit pipe ends.
+    if (k.cfg.wasixSab && k.cfg.objSab) createStreams(k, new WasixState(k.cfg.wasixSab, k.cfg.objSab));
     // A preview1 module has sockets only when the host handed it listeners (--tcp-listen).
     return { wasi_snapshot_preview1: { ...preview1Table(k), ...networkTables(k).p1, ...threads }, wasi: threads };
   }
   // A WASIX module: pipes and eventfds join the fd kinds, signals are delivered at syscall boundaries,
   // and proc_raise uses WASIX (Linux) signal numbers in both namespaces.
-  const st = new WasixState(k.cfg.wasixSab);
+  const st = new WasixState(k.cfg.wasixSab, k.cfg.objSab);
   k.signals = new SignalDelivery(k, st);
   createStreams(k, st);
   const netTables = networkTables(k);
   const p1 = preview1Table(k);
-  const wx = { ...wasixThreadSyscalls(k), ...wasixProcSyscalls(k, st) };
-  const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']!, ...netTables.p1 };
+  const wx = { ...wasixThreadSyscalls(k), ...wasixProcSyscalls(k, st), ...wasixProcessSyscalls(k, st) };
+  const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']!, fd_renumber: wx['fd_renumber']!, ...netTables.p1 };
   const wasix: SyscallTable = {
     ...p1x, ...wx, ...wasixFdSyscalls(k, st, bodyOf(p1['path_open']!)), ...netTables.wasix,
   };

@@ -8,6 +8,8 @@ import { FdTable, type FdEntry } from './fdtable.js';
 import { GuestMemory } from './memory.js';
 import type { SignalDelivery } from './signals.js';
 import type { StreamOps } from './streams.js';
+import { Resumable } from './resume.js';
+import type { ProcRequest } from './syscalls/wasix-process.js';
 import type { NetRequest } from './net-request.js';
 import type { NetState } from './net-state.js';
 
@@ -22,6 +24,7 @@ export type ToCoordinator =
   | { t: 'ready'; slot: number }
   /** WASIX proc_raise_interval: raise `sig` on the main thread after `ms`, every `ms` when repeating (0 cancels). */
   | { t: 'itimer'; sig: number; ms: number; repeat: boolean }
+  | ProcRequest
   /** A network operation for the owner of host sockets (threads/net-owner.ts). */
   | NetRequest;
 
@@ -49,6 +52,8 @@ export class Kernel {
   boundaries: Record<string, unknown> | undefined;
   /** ms to add to performance.now() to get the process-wide monotonic clock. */
   readonly monoOffsetMs: number;
+  /** Asyncify stack capture (fork, setjmp/longjmp) of this thread. */
+  readonly resumable = new Resumable(() => this.instance, () => this.mem?.memory);
 
   constructor(
     readonly cfg: KernelConfig,
@@ -57,7 +62,7 @@ export class Kernel {
     channel: SharedArrayBuffer,
   ) {
     this.ctl = new Control(cfg.ctlSab, cfg.maxThreads);
-    this.fds = new FdTable(cfg.fdSab);
+    this.fds = new FdTable(cfg.fdSab, cfg.proc?.row ?? 0);
     this.chan = new ChannelClient(channel);
     this.monoOffsetMs = performance.timeOrigin - cfg.clockBaseMs;
   }

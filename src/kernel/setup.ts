@@ -13,8 +13,9 @@ export function createFdTable(
   stdio: readonly StdioTarget[],
   preopens: readonly PreopenConfig[],
   openBackend: (p: PreopenConfig) => FsBackend,
+  regions = 1,
 ): FdTable {
-  const fds = FdTable.create();
+  const fds = FdTable.create(regions);
   stdio.forEach((t, i) => fds.place(i, stdioEntry(i, t)));
   preopens.forEach((p, i) => {
     const backend = openBackend(p);

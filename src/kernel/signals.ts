@@ -19,6 +19,11 @@ export class SignalDelivery {
   private handler: ((sig: number) => void) | null | undefined;
   private delivering = false;
 
+  /** Is this thread inside a signal handler the kernel called (a JS frame between two parts of its wasm stack)? */
+  get inHandler(): boolean {
+    return this.delivering;
+  }
+
   constructor(private readonly k: Kernel, private readonly st: WasixState) {
     this.i32 = k.ctl.i32;
     this.pendingWord = k.ctl.slotIndex(k.slot, Slot.SIGNALS);
@@ -58,7 +63,8 @@ export class SignalDelivery {
 
   /** Delivers this thread's pending signals (at a syscall boundary). */
   deliver(): void {
-    if (this.delivering || !this.k.instance) return;
+    // Not while a fork/setjmp unwind is under way (the wasm stack is half saved; it is delivered later).
+    if (this.delivering || !this.k.instance || this.k.resumable.pending) return;
     this.delivering = true;
     try {
       for (;;) {
@@ -71,10 +77,22 @@ export class SignalDelivery {
         if (sig === WasixSignal.KILL || cb === null) {
           if (WASIX_IGNORED_BY_DEFAULT.has(sig)) continue;
           this.k.host.log(`weft: thread ${this.k.tid} terminated by signal ${sig}`);
+          Atomics.compareExchange(this.i32, Ctl.TERM_SIG, 0, sig);
           this.k.exit(128 + sig);
         }
         this.k.checkAlive();
-        cb!(sig);
+        try {
+          cb!(sig);
+        } catch (e) {
+          // wasix-libc's __wasm_signal runs the default action through a hook that is only installed once
+          // the program has called signal()/sigaction(); before that a signal with the default action
+          // traps on a null function pointer. Do the default action here instead.
+          if (!(e instanceof WebAssembly.RuntimeError) || !/null|indirect/i.test(e.message)) throw e;
+          if (WASIX_IGNORED_BY_DEFAULT.has(sig)) continue;
+          this.k.host.log(`weft: thread ${this.k.tid} terminated by signal ${sig}`);
+          Atomics.compareExchange(this.i32, Ctl.TERM_SIG, 0, sig);
+          this.k.exit(128 + sig);
+        }
       }
     } finally {
       this.delivering = false;

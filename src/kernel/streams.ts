@@ -31,7 +31,7 @@ export interface StreamOps {
  */
 export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; event: StreamOps } {
   const fds = k.fds;
-  const i32 = st.i32;
+  const i32 = st.oi32;
 
   function objectOf(base: number): { o: number; end: number } {
     const d = fds.desc(base);
@@ -79,7 +79,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
             while (vAt < v.length && copied < n) {
               const pos = (head + copied) % RING_BYTES;
               const chunk = Math.min(v.length - vAt, n - copied, RING_BYTES - pos);
-              v.set(st.u8.subarray(ring + pos, ring + pos + chunk), vAt);
+              v.set(st.ou8.subarray(ring + pos, ring + pos + chunk), vAt);
               vAt += chunk;
               copied += chunk;
             }
@@ -125,7 +125,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
           while (at < n) {
             const pos = (tail + at) % RING_BYTES;
             const chunk = Math.min(n - at, RING_BYTES - pos);
-            st.u8.set(data.subarray(done + at, done + at + chunk), ring + pos);
+            st.ou8.set(data.subarray(done + at, done + at + chunk), ring + pos);
             at += chunk;
           }
           i32[ti] = (tail + n) | 0;

@@ -3,7 +3,8 @@ import { spinLock, spinUnlock } from './lock.js';
 /**
  * Process-wide WASIX state that every thread must agree on, in one SharedArrayBuffer (created only for
  * modules that import wasix_32v1): the signal callback's export name, the working directory, the tty
- * modes, and the table of in-kernel stream objects (pipes, eventfds) with their ring buffers.
+ * modes; and, in a second buffer shared by every process of a process tree (pipes cross fork/spawn), the
+ * table of in-kernel stream objects (pipes, eventfds) with their ring buffers.
  * Word indices below are Int32Array indices; *_AT are byte offsets.
  */
 export const WX = {
@@ -51,26 +52,42 @@ export const MAX_OBJECTS = 64;
 /** Bytes per pipe direction (Linux gives 64 KiB; 16 KiB keeps the whole table at 2 MiB). */
 export const RING_BYTES = 16384;
 
-const OBJ_BASE = 2048 / 4;
-const RING_AT = 2048 + MAX_OBJECTS * Obj.WORDS * 4;
+/** The per-process header; the object table's buffer uses the same offsets (its first bytes unused). */
+const HEADER_BYTES = 2048;
+const OBJ_BASE = HEADER_BYTES / 4;
+const RING_AT = HEADER_BYTES + MAX_OBJECTS * Obj.WORDS * 4;
 const TOTAL_BYTES = RING_AT + MAX_OBJECTS * 2 * RING_BYTES;
 
 export class WasixState {
   readonly i32: Int32Array;
   readonly u8: Uint8Array;
+  /** The stream objects' buffer (words at st.obj(), rings at st.ring()). */
+  readonly oi32: Int32Array;
+  readonly ou8: Uint8Array;
   private readonly enc = new TextEncoder();
   private readonly dec = new TextDecoder();
 
-  constructor(readonly sab: SharedArrayBuffer) {
+  /** `objSab` omitted: `sab` is a full-size buffer (WasixState.create()) that holds the objects too. */
+  constructor(readonly sab: SharedArrayBuffer, readonly objSab: SharedArrayBuffer = sab) {
     this.i32 = new Int32Array(sab);
     this.u8 = new Uint8Array(sab);
+    this.oi32 = new Int32Array(objSab);
+    this.ou8 = new Uint8Array(objSab);
   }
 
-  static create(): WasixState {
-    const s = new WasixState(new SharedArrayBuffer(TOTAL_BYTES));
+  /**
+   * A process's state over the process tree's object table `objSab`; without one, a single buffer holds
+   * the state and a private object table.
+   */
+  static create(objSab?: SharedArrayBuffer, cwd = '/'): WasixState {
+    const s = objSab ? new WasixState(new SharedArrayBuffer(HEADER_BYTES), objSab) : new WasixState(new SharedArrayBuffer(TOTAL_BYTES));
     s.i32[WX.HANDLER_LEN] = -1;
-    s.setCwd('/');
+    s.setCwd(cwd);
     return s;
+  }
+
+  static createObjects(): SharedArrayBuffer {
+    return new SharedArrayBuffer(TOTAL_BYTES);
   }
 
   lock(): void {
@@ -138,7 +155,7 @@ export class WasixState {
 
   /** Claims a free object slot with the given type and initial references; -1 when the table is full. */
   allocObject(type: number, refs0: number, refs1: number): number {
-    const i = this.i32;
+    const i = this.oi32;
     spinLock(i, WX.OBJ_LOCK);
     try {
       for (let o = 0; o < MAX_OBJECTS; o++) {
@@ -158,7 +175,7 @@ export class WasixState {
 
   /** Drops one reference of end `end`; frees the object when no end is referenced any more. */
   releaseObject(o: number, end: number): void {
-    const i = this.i32;
+    const i = this.oi32;
     spinLock(i, WX.OBJ_LOCK);
     try {
       Atomics.sub(i, this.obj(o, end === 0 ? Obj.REFS0 : Obj.REFS1), 1);

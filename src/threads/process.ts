@@ -8,6 +8,8 @@ import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import { WasixState } from '../kernel/wasix-state.js';
 import { Control, Ctl, Slot } from '../kernel/control.js';
 import type { BootData } from './runtime.js';
+import type { ForkResume } from '../kernel/resume.js';
+import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
 import { StdinServer, type StdinSource } from './stdin-server.js';
 import { NetState, Sock, SockKind, SockState, type SockAddr } from '../kernel/net-state.js';
 import { FdKind, FdTable } from '../kernel/fdtable.js';
@@ -20,6 +22,11 @@ export interface WorkerHandle {
   terminate(): Promise<unknown> | void;
   /** Delivers messages the worker already posted, synchronously, where the host can (Node). */
   drain?(): void;
+  /**
+   * Instead of terminate(), for a worker whose thread ended cleanly: the host may keep it for the next
+   * startWorker (a process tree's next process), or terminate it.
+   */
+  release?(): Promise<void>;
 }
 
 export interface WorkerEvents {
@@ -35,6 +42,10 @@ export interface CoordinatorHost {
   output(fd: number, data: Uint8Array): void;
   /** Diagnostics (stderr). */
   log(line: string): void;
+  /** Boot a worker ahead of need, for the next startWorker (a process tree does this: a Worker boot is most of a fork's cost). */
+  prewarm?(): void;
+  /** Ends a worker booted ahead and not used. */
+  dispose?(): void;
 }
 
 export interface ProcessOptions {
@@ -49,6 +60,15 @@ export interface ProcessOptions {
   listeners?: { fd: number; addr: SockAddr }[];
   maxThreads: number;
   stdin?: StdinSource;
+  /** A process of a tree: stdin is served by the tree's (shared) server, which this process does not own. */
+  stdinServer?: StdinServer;
+  /** WASIX process state to start from (a forked child's copy); a fresh one when omitted. */
+  wasixSab?: SharedArrayBuffer;
+  /** A forked child: the copy of the parent's memory, and where its main thread resumes. */
+  memory?: WebAssembly.Memory;
+  resume?: ForkResume;
+  /** Process requests (spawn, exec, fork, kill) from this process's threads (threads/system.ts). */
+  onRequest?: (m: ProcRequest) => void;
   /** Pooled workers kept ready beyond current demand. */
   spareWorkers?: number;
   idleTimeoutMs?: number;
@@ -67,18 +87,20 @@ interface WorkerRecord {
 export class WeftProcess {
   readonly ctl: Control;
   readonly memory: WebAssembly.Memory | undefined;
-  private readonly cfg: KernelConfig;
+  readonly cfg: KernelConfig;
   private readonly workers: (WorkerRecord | undefined)[] = [];
   private booting = 0;
   private finished = false;
-  private readonly stdin: StdinServer | undefined;
+  readonly stdin: StdinServer | undefined;
+  /** Stops the stdin server when it ends (the root of a tree; not a process that exec replaces). */
+  ownsStdin: boolean;
   private readonly netOwner: NetOwner | undefined;
   private resolveExit!: (code: number) => void;
   readonly exited: Promise<number>;
   private readonly threaded: boolean;
   private readonly spare: number;
 
-  constructor(private readonly host: CoordinatorHost, private readonly opts: ProcessOptions) {
+  constructor(private readonly host: CoordinatorHost, readonly opts: ProcessOptions) {
     const mi = opts.info.memoryImport;
     this.threaded = !!mi?.shared && opts.info.exports.includes('wasi_thread_start');
     const maxThreads = Math.max(1, opts.maxThreads);
@@ -86,16 +108,19 @@ export class WeftProcess {
     Atomics.store(this.ctl.i32, Ctl.LIVE, 1);
     // A shared memory is created here and handed to every worker; a non-shared one cannot cross to a
     // worker, so the (single) main thread creates it from the same limits.
-    this.memory = mi?.shared
+    this.memory = opts.memory ?? (mi?.shared
       ? new WebAssembly.Memory({ initial: mi.initial, maximum: mi.maximum, shared: true } as WebAssembly.MemoryDescriptor)
-      : undefined;
+      : undefined);
+    // The pipe/eventfd objects: the tree's (opts.kernel.objSab), or this process's own.
+    const objSab = opts.kernel.objSab ?? (opts.info.usesWasix ? WasixState.createObjects() : undefined);
     this.cfg = {
       ...opts.kernel,
       ctlSab: this.ctl.sab,
       maxThreads,
       hasThreadStart: this.threaded,
       usesWasix: opts.info.usesWasix,
-      wasixSab: opts.info.usesWasix ? WasixState.create().sab : undefined,
+      wasixSab: opts.wasixSab ?? (objSab ? WasixState.create(objSab).sab : undefined),
+      objSab,
       // 16 MiB of rings (committed only as touched): only for programs that can open sockets or epolls.
       netSab: (opts.info.usesWasix && opts.info.functionImports.some((n) => /^wasix_(32|64)v1\.(sock_|epoll_|resolve$)/.test(n))) ||
         opts.listeners?.length ? NetState.create().sab : undefined,
@@ -103,7 +128,8 @@ export class WeftProcess {
       netRemote: !!opts.net,
     };
     this.netOwner = this.cfg.netSab && opts.net ? opts.net(new NetState(this.cfg.netSab), (l) => host.log(l)) : undefined;
-    this.stdin = opts.stdin ? new StdinServer(opts.stdin) : undefined;
+    this.ownsStdin = !opts.stdinServer;
+    this.stdin = opts.stdinServer ?? (opts.stdin ? new StdinServer(opts.stdin) : undefined);
     this.spare = opts.spareWorkers ?? 1;
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
@@ -150,7 +176,8 @@ export class WeftProcess {
     const boot: BootData = {
       role, slot, module: this.opts.module, memory: this.memory, channel, kernel: this.cfg,
       memoryLimits: this.opts.info.memoryImport,
-      preinstantiate: !this.opts.info.hasActiveData, idleTimeoutMs: this.opts.idleTimeoutMs ?? 10_000,
+      preinstantiate: !this.opts.info.hasActiveData && !this.opts.resume, idleTimeoutMs: this.opts.idleTimeoutMs ?? 10_000,
+      resume: role === 'main' ? this.opts.resume : undefined,
     };
     const rec: WorkerRecord = { handle: undefined!, channel, ready: role === 'main' };
     this.workers[slot] = rec;
@@ -179,6 +206,8 @@ export class WeftProcess {
     }
     switch (m.t) {
       case 'exit':
+        // The main thread itself ended the process: its worker comes back free (reusable).
+        if (slot === 0) this.mainExitedCleanly = true;
         void this.finish();
         return;
       case 'spawn-hint':
@@ -209,6 +238,12 @@ export class WeftProcess {
       case 'itimer':
         this.setIntervalTimer(m.sig, m.ms, m.repeat);
         return;
+      case 'spawn':
+      case 'exec':
+      case 'fork':
+      case 'kill':
+        this.opts.onRequest?.(m);
+        return;
       case 'net': {
         const channel = this.workers[slot]?.channel;
         const reply = m.seq !== undefined && channel
@@ -221,6 +256,7 @@ export class WeftProcess {
   }
 
   private itimer: ReturnType<typeof setTimeout> | undefined;
+  private mainExitedCleanly = false;
 
   /** WASIX proc_raise_interval: the coordinator owns the timer (threads have no event loop to spare). */
   private setIntervalTimer(sig: number, ms: number, repeat: boolean): void {
@@ -268,7 +304,7 @@ export class WeftProcess {
     const live = this.workers.filter((w): w is WorkerRecord => !!w);
     // Collect output already posted by threads before they are terminated.
     for (const w of live) w.handle.drain?.();
-    this.stdin?.stop();
+    if (this.ownsStdin) this.stdin?.stop();
     this.netOwner?.stop();
     // terminate() interrupts Atomics.wait, except one that starts just after the request lands (it then
     // sleeps its whole timeout). So also wake every wait the runtime itself makes, until all are gone.
@@ -276,7 +312,8 @@ export class WeftProcess {
     wake();
     const rewake = setInterval(wake, 50);
     try {
-      await Promise.all(live.map((w) => w.handle.terminate()));
+      const main = this.workers[0];
+      await Promise.all(live.map((w) => (w === main && this.mainExitedCleanly && w.handle.release ? w.handle.release() : w.handle.terminate())));
     } finally {
       clearInterval(rewake);
     }
@@ -294,9 +331,9 @@ export class WeftProcess {
     for (const w of live) Atomics.notify(new Int32Array(w.channel, 0, 1), 0);
   }
 
-  /** Kills the process from the host side (e.g. a signal to the CLI). */
-  kill(code: number): Promise<number> {
-    this.ctl.claimExit(code);
+  /** Kills the process from the host side (e.g. a signal to the CLI, or SIGKILL from another process). */
+  kill(code: number, sig = 0): Promise<number> {
+    if (this.ctl.claimExit(code) && sig) Atomics.store(this.ctl.i32, Ctl.TERM_SIG, sig);
     void this.finish();
     return this.exited;
   }

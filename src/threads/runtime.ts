@@ -3,6 +3,7 @@ import { ProcExit, ThreadExit, ThreadKilled, TRAP_EXIT_CODE } from '../kernel/ex
 import { buildImports, namespaces } from '../kernel/imports.js';
 import { Kernel, type ToCoordinator } from '../kernel/kernel.js';
 import { Ctl, MAIN_TID, Slot } from '../kernel/control.js';
+import type { ForkResume } from '../kernel/resume.js';
 
 /** What the coordinator hands a worker when it starts it. Structured-cloneable. */
 export interface BootData {
@@ -19,7 +20,10 @@ export interface BootData {
   preinstantiate: boolean;
   /** A pooled worker with no work for this long retires (ms). */
   idleTimeoutMs: number;
+  /** A forked child's main thread: resume the parent's forking thread where proc_fork returns 0. */
+  resume?: ForkResume;
 }
+
 
 type Outcome = 'returned' | 'thread-exit' | 'ended';
 
@@ -84,9 +88,13 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       instance = k.instance = instantiate();
       Atomics.store(i32, Ctl.MAIN_READY, 1);
       Atomics.notify(i32, Ctl.MAIN_READY);
-      const start = instance.exports['_start'];
+      const r = boot.resume;
+      const start = instance.exports[r ? r.entry.name : '_start'];
       if (typeof start !== 'function') throw new Error('module does not export _start (not a WASI command)');
-      (start as () => void)();
+      if (r) resumeForked(instance, k, r);
+      const args = r ? r.entry.args : [];
+      k.resumable.entry = r ? r.entry : { name: '_start', args: [] };
+      k.resumable.run(() => (start as (...a: number[]) => void)(...args));
     });
     if (outcome === 'returned') {
       // Returning from _start ends the process with 0, even while other threads run.
@@ -129,7 +137,8 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       const inst = instance ?? (instance = k.instance = instantiate());
       k.instance = inst;
       const entry = inst.exports['wasi_thread_start'] as (tid: number, arg: number) => void;
-      entry(tid, arg);
+      k.resumable.entry = { name: 'wasi_thread_start', args: [tid, arg] };
+      k.resumable.run(() => entry(tid, arg));
     });
     if (outcome === 'ended') return;
     threadEnded();
@@ -146,6 +155,20 @@ export function runThread(boot: BootData, host: ThreadHost): void {
     });
     return outcome === 'returned' ? inst : null;
   }
+}
+
+/** Gives a forked child's fresh instance the forking thread's stack and TLS, and arms the rewind. */
+function resumeForked(instance: WebAssembly.Instance, k: Kernel, r: ForkResume): void {
+  const sp = instance.exports['__stack_pointer'], tls = instance.exports['__tls_base'];
+  if (sp instanceof WebAssembly.Global) sp.value = r.stackPointer;
+  if (tls instanceof WebAssembly.Global) tls.value = r.tlsBase;
+  k.resumable.buf = r.buf;
+  k.resumable.snapshots = new Map(r.snapshots);
+  k.resumable.nextSnapshot = r.nextSnapshot;
+  k.resumable.prepareRewind(() => {
+    k.mem.sync().setU32(r.retPtr, 0);
+    return 0;
+  });
 }
 
 export function describeTrap(e: unknown, tid: number): string {

@@ -40,9 +40,39 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
     this.ring = new RingReader(this.ringSab);
   }
 
+  /** A Worker booted ahead (prewarm) for the next startWorker: a process tree starts processes often. */
+  private standby: Worker | undefined;
+  private disposed = false;
+
+  private newWorker(): Worker {
+    // One started ahead in the page (prewarm(), warm-pool.ts) when there is one.
+    return takeThreadWorker();
+  }
+
+  /** prewarm() was called: a process tree runs here, and workers whose thread ended are worth keeping. */
+  private prewarmed = false;
+
+  prewarm(): void {
+    this.prewarmed = true;
+    if (!this.standby && !this.disposed) this.standby = this.newWorker();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.standby?.terminate();
+    this.standby = undefined;
+  }
+
   startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
-    const worker = takeThreadWorker();
+    const worker = this.standby ?? this.newWorker();
+    if (this.standby) {
+      this.standby = undefined;
+      // a little later: a short-lived process gives its worker back first
+      setTimeout(() => this.prewarm(), 40);
+    }
     let exited = false;
+    // Once its thread has ended, the worker may become the standby again (process trees) instead of closing.
+    let adopted = false;
     worker.onmessage = (e: MessageEvent) => {
       const m = e.data as ToCoordinator | HostMessage;
       switch (m.t) {
@@ -54,6 +84,15 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
           if (!exited) {
             exited = true;
             events.exit();
+          }
+          if (this.prewarmed && !this.standby && !this.disposed) {
+            adopted = true;
+            worker.onmessage = null;
+            worker.onerror = null;
+            worker.onmessageerror = null;
+            this.standby = worker;
+          } else {
+            worker.terminate();
           }
           return;
         case 'stdin-read':
@@ -70,11 +109,11 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
       events.error(workerError(e));
     };
     worker.onmessageerror = () => events.error(new Error('a message from a thread worker could not be deserialized'));
-    worker.postMessage({ boot, ring: this.ringSab } satisfies WorkerStart);
+    worker.postMessage({ boot, ring: this.ringSab, reusable: true } satisfies WorkerStart);
     return {
       terminate: () => {
         this.drain();
-        worker.terminate();
+        if (!adopted) worker.terminate();
       },
     };
   }

@@ -1,10 +1,12 @@
 import type { BootData } from '../../threads/runtime.js';
 
-/** What the page sends a new worker (its only message). */
+/** What the page sends a worker to run a thread (once, or again after 'worker-done' when reusable). */
 export interface WorkerStart {
   boot: BootData;
   /** The process's output ring (see ring.ts). */
   ring: SharedArrayBuffer;
+  /** Stay open after the thread ends, for the next WorkerStart (the page may reuse the worker). */
+  reusable?: boolean;
 }
 
 /** Messages of the browser host itself, beside the kernel's ToCoordinator ones. */

@@ -3,7 +3,8 @@ import type { BackendDescriptor } from '../../fs/backend.js';
 import { lockedMemoryFilesystems, recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
 import { createFdTable } from '../../kernel/setup.js';
-import { WeftProcess } from '../../threads/process.js';
+import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../threads/system.js';
+import { MemoryFsBackend } from '../../fs/memfs/backend.js';
 import { browserNetOwner, type ConnectHook } from './net-owner.js';
 import { openBrowserBackend } from './backends.js';
 import { BrowserCoordinatorHost } from './coordinator-host.js';
@@ -47,6 +48,8 @@ export interface RunOptions {
   stderrLine?: (line: string) => void;
   /** Most wasm threads alive at once, the main thread included (default 256). */
   maxThreads?: number;
+  /** Most processes of a WASIX process tree (fork, posix_spawn) alive at once, the first included (default 64). */
+  maxProcesses?: number;
   /**
    * Pooled workers kept booted beyond current demand (default 2: a Web Worker takes 50-400 ms to boot,
    * so the first two spawns, even back to back, find one ready). A program about to spawn N threads at
@@ -195,7 +198,8 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     stdin ? { kind: 'served' } : { kind: 'null' }, out.target, err.target,
   ];
   const preopens = preopenList(options.preopens);
-  const fds = createFdTable(stdio, preopens, (p) => openBrowserBackend(p.backend));
+  const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
+  const fds = createFdTable(stdio, preopens, (p) => openBrowserBackend(p.backend), treeFdRegions(info, maxProcesses));
   const enc = new TextEncoder();
   const host = new BrowserCoordinatorHost({
     output: (fd, data) => (fd === 1 ? out : err).write?.(data),
@@ -206,7 +210,12 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     },
     stdinDemand: stdin?.pull ? (max) => stdin.pull!.demand(max) : undefined,
   });
-  const proc = new WeftProcess(host, {
+  // Programs started by fork/posix_spawn/exec: read from the MemoryFS by the calling thread, compiled here.
+  const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ReturnType<typeof inspectModule> }> => {
+    const m = await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
+    return { module: m, info: inspectModule(b, m) };
+  };
+  const proc = new WeftSystem(host, { compile, openBackend: (d) => new MemoryFsBackend(d as Extract<BackendDescriptor, { kind: 'memory' }>, { canBlock: false }) }, {
     module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source, spareWorkers: options.spareWorkers ?? 2,
     net: options.netConnect && options.net !== false ? browserNetOwner(options.netConnect) : undefined,
     netRemoteOnly: true,
@@ -215,7 +224,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
       clockBaseMs: performance.timeOrigin + performance.now(), trace: !!options.trace,
       net: options.net === false ? undefined : { all: true, allow: [] },
     },
-  });
+  }, { maxProcesses });
   const onAbort = (): void => void proc.kill(ABORT_EXIT_CODE);
   if (options.signal?.aborted) throw new DOMException('weft: run() aborted before it started', 'AbortError');
   options.signal?.addEventListener('abort', onAbort, { once: true });

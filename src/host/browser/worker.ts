@@ -10,9 +10,10 @@ interface Scope extends WorkerScope {
 
 const scope = globalThis as unknown as Scope;
 scope.onmessage = (e: MessageEvent) => {
-  scope.onmessage = null;
-  const { boot, ring } = e.data as WorkerStart;
+  const { boot, ring, reusable } = e.data as WorkerStart;
+  if (!reusable) scope.onmessage = null;
   runThread(boot, new BrowserThreadHost(scope, ring));
   scope.postMessage({ t: 'worker-done' } satisfies HostMessage);
-  scope.close();
+  // A reusable worker waits for its next WorkerStart (or for terminate()).
+  if (!reusable) scope.close();
 };

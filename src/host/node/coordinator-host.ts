@@ -1,3 +1,4 @@
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { builtin, fs } from './builtins.js';
 import type { ToCoordinator } from '../../kernel/kernel.js';
 import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../threads/process.js';
@@ -10,6 +11,11 @@ import { writeAllSync } from './thread-host.js';
 const bundledWorker = new URL('./worker.bundle.js', import.meta.url);
 const workerUrl = fs.existsSync(bundledWorker) ? bundledWorker : new URL('./worker.js', import.meta.url);
 
+/** How long a finished process's main worker may take to report itself free before it is terminated (ms). */
+const RECYCLE_GRACE_MS = 100;
+/** Delay before booting a new standby worker after the last one was taken (ms). */
+const PREWARM_DELAY_MS = 40;
+
 export interface NodeCoordinatorOptions {
   logFd: number;
   output: (fd: number, data: Uint8Array) => void;
@@ -17,12 +23,32 @@ export interface NodeCoordinatorOptions {
 
 /** Boots wasm threads as worker_threads; messages come over a private MessagePort so they can be drained. */
 export class NodeCoordinatorHost implements CoordinatorHost {
+  /** A worker booted ahead (prewarm), waiting for its boot data. */
+  private standby: { worker: Worker; port1: MessagePort } | undefined;
+  private disposed = false;
+
   constructor(private readonly opts: NodeCoordinatorOptions) {}
 
-  startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
-    const { MessageChannel, Worker, receiveMessageOnPort } = builtin('worker_threads');
-    const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(workerUrl, {
+  prewarm(): void {
+    if (this.standby || this.disposed) return;
+    this.standby = this.createWorker(undefined);
+    this.standby.worker.unref();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    const s = this.standby;
+    this.standby = undefined;
+    if (s) {
+      s.port1.close();
+      void s.worker.terminate();
+    }
+  }
+
+  private createWorker(boot: BootData | undefined): { worker: Worker; port1: MessagePort } {
+    const wt = builtin('worker_threads');
+    const { port1, port2 } = new wt.MessageChannel();
+    const worker = new wt.Worker(workerUrl, {
       workerData: { boot, port: port2, logFd: this.opts.logFd },
       transferList: [port2],
       // The worker script is plain compiled JS and V8 flags are process-wide already; inheriting the
@@ -34,17 +60,68 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       // Node would otherwise close them when that worker exits.
       trackUnmanagedFds: false,
     });
-    port1.on('message', (m: ToCoordinator) => events.message(m));
+    return { worker, port1 };
+  }
+
+  startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
+    const fromStandby = this.standby;
+    let w = fromStandby;
+    if (w) {
+      this.standby = undefined;
+      w.worker.ref();
+      w.port1.postMessage({ boot });
+      // Boot the next one a little later: a short-lived process gives this worker back first (release).
+      setTimeout(() => this.prewarm(), PREWARM_DELAY_MS).unref();
+    } else {
+      w = this.createWorker(boot);
+    }
+    const { worker, port1 } = w;
+    // A standby-born worker says 'parked' when its thread has ended cleanly; it can then be reused.
+    let parked = false;
+    let onParked: (() => void) | undefined;
+    const deliver = (m: ToCoordinator | { t: 'parked' }): void => {
+      if (m.t === 'parked') {
+        parked = true;
+        onParked?.();
+      } else events.message(m);
+    };
+    port1.on('message', deliver);
     worker.on('error', (e) => events.error(e));
     worker.on('exit', () => events.exit());
+    const terminate = async (): Promise<void> => {
+      port1.close();
+      await worker.terminate();
+    };
     return {
-      terminate: async () => {
-        port1.close();
-        await worker.terminate();
-      },
+      terminate,
       drain: () => {
-        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) events.message(m.message as ToCoordinator);
+        for (let m = builtin('worker_threads').receiveMessageOnPort(port1); m; m = builtin('worker_threads').receiveMessageOnPort(port1)) deliver(m.message as ToCoordinator);
       },
+      // Ends the handle's use by this process: the worker becomes the standby again once it is parked
+      // (within a short grace period), else it is terminated.
+      release: fromStandby ? () => new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const adopt = (): void => {
+          if (timer !== undefined) clearTimeout(timer);
+          onParked = undefined;
+          port1.removeAllListeners('message');
+          worker.removeAllListeners('error');
+          worker.removeAllListeners('exit');
+          if (this.disposed || this.standby) {
+            void terminate().then(() => resolve());
+            return;
+          }
+          worker.unref();
+          this.standby = { worker, port1 };
+          resolve();
+        };
+        if (parked) return adopt();
+        onParked = adopt;
+        timer = setTimeout(() => {
+          onParked = undefined;
+          void terminate().then(() => resolve());
+        }, RECYCLE_GRACE_MS);
+      }) : undefined,
     };
   }
 

@@ -4,7 +4,7 @@ import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
 import { nodeNetOwner } from './net-owner.js';
 import { parseIp } from '../../kernel/net-addr.js';
 import { createFdTable } from '../../kernel/setup.js';
-import { WeftProcess } from '../../threads/process.js';
+import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../threads/system.js';
 import type { StdinSource } from '../../threads/stdin-server.js';
 import { openNodeBackend } from './backends.js';
 import { recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
@@ -24,6 +24,8 @@ export interface RunOptions extends CommonOptions {
   stderr?: OutputOption;
   /** Most wasm threads alive at once, the main thread included (default 256). */
   maxThreads?: number;
+  /** Most processes of a WASIX process tree alive at once, the first included (default 64). */
+  maxProcesses?: number;
   /**
    * Pooled workers booted ahead of demand (default 1). With 2, a program that spawns two threads at once
    * finds both booted; each extra Worker boot costs tens of ms of CPU at start.
@@ -133,7 +135,8 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
       here ? stdinHere! : stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
     ];
     const preopens = preopenList(options.preopens);
-    const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend));
+    const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
+    const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses));
     const callbacks = [undefined, options.stdout, options.stderr];
     const output = (fd: number, data: Uint8Array): void => {
       const cb = callbacks[fd];
@@ -147,7 +150,12 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
     };
     if (here) return runHere(module, info, kernel, trace.fd, output);
     const host = new NodeCoordinatorHost({ logFd: trace.fd, output });
-    const proc = new WeftProcess(host, {
+    const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ReturnType<typeof inspectModule> }> => {
+      if (scanBinary(b).memoryImport?.shared) prepareEngineForThreads();
+      const m = await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
+      return { module: m, info: inspectModule(b, m) };
+    };
+    const proc = new WeftSystem(host, { compile, openBackend: openNodeBackend }, {
       module, info, maxThreads: options.maxThreads ?? 256, spareWorkers: options.spareWorkers, stdin: stdin.source,
       net: nodeNetOwner,
       listeners: (options.tcpListen ?? []).map((spec, i) => {
@@ -157,7 +165,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
         return { fd: 3 + preopens.length + i, addr: { ...ip, port } };
       }),
       kernel,
-    });
+    }, { maxProcesses });
     await proc.openListeners();
     const code = await proc.start();
     recoverMemoryFilesystems(preopens.map((p) => p.backend));

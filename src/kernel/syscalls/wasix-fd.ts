@@ -104,9 +104,9 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
       if (flags & ~(EventFdFlags.SEMAPHORE | EventFdFlags.NONBLOCK)) return Errno.INVAL;
       if (initial < 0n || initial > 0xfffffffffffffffen) return Errno.INVAL;
       const { o } = newStreamPair(ObjType.EVENT, 1);
-      st.i32[st.obj(o, Obj.EV_LO)] = Number(initial & 0xffffffffn) | 0;
-      st.i32[st.obj(o, Obj.EV_HI)] = Number(initial >> 32n) | 0;
-      st.i32[st.obj(o, Obj.EV_FLAGS)] = flags & EventFdFlags.SEMAPHORE;
+      st.oi32[st.obj(o, Obj.EV_LO)] = Number(initial & 0xffffffffn) | 0;
+      st.oi32[st.obj(o, Obj.EV_HI)] = Number(initial >> 32n) | 0;
+      st.oi32[st.obj(o, Obj.EV_FLAGS)] = flags & EventFdFlags.SEMAPHORE;
       try {
         const fd = fds.insert({
           kind: FdKind.EVENT, filetype: Filetype.UNKNOWN, flags: flags & EventFdFlags.NONBLOCK ? FdFlags.NONBLOCK : 0, rightsBase: STREAM_RIGHTS, rightsInheriting: 0,

@@ -1,0 +1,291 @@
+import type { ModuleInfo } from '../abi/wasm-module.js';
+import { WASIX_IGNORED_BY_DEFAULT, WasixSignal } from '../abi/wasix.js';
+import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
+import { Desc, FdKind, FdTable } from '../kernel/fdtable.js';
+import { ProcTable, ROOT_PID } from '../kernel/proctable.js';
+import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
+import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
+import { WasixState } from '../kernel/wasix-state.js';
+import { Ctl } from '../kernel/control.js';
+import { type CoordinatorHost, type ProcessOptions, WeftProcess } from './process.js';
+
+/** What the process tree needs from its host beyond a coordinator host. */
+export interface SystemHost {
+  /** Compiles a program another process asked to run (the host prepares the engine for threads). */
+  compile(bytes: Uint8Array): Promise<{ module: WebAssembly.Module; info: ModuleInfo }>;
+  /** A backend of a preopen, on the coordinator's thread (closing a dead process's files). */
+  openBackend(d: BackendDescriptor): FsBackend;
+}
+
+export interface SystemOptions {
+  /** Most processes alive at once (the root included); fork/spawn beyond it fail with EAGAIN. */
+  maxProcesses: number;
+}
+
+/** Default of the max-processes option. */
+export const DEFAULT_MAX_PROCESSES = 64;
+
+/** Words of the fd table buffer a process tree needs (FdTable.create(regions)). */
+export function treeFdRegions(info: ModuleInfo, maxProcesses: number): number {
+  return info.usesWasix ? Math.max(1, maxProcesses) : 1;
+}
+
+interface Entry {
+  proc: WeftProcess;
+  pid: number;
+  /** Being replaced by exec: its end is not the process's end. */
+  execing: boolean;
+}
+
+/**
+ * A WASIX process tree: the root process the host started and every process it forks or spawns, each a
+ * WeftProcess of its own (own memory, workers, control block, WASIX state) sharing the tree's process
+ * table, fd table buffer (one fd region per process over shared open descriptions) and pipe objects.
+ * It serves what threads cannot do themselves: booting a program (spawn, exec, fork), signals to another
+ * process, and the end of a process (its fds closed, its parent told). The tree ends with its root.
+ */
+export class WeftSystem {
+  readonly table: ProcTable | undefined;
+  private readonly entries = new Map<number, Entry>();
+  private readonly cache = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo }>>();
+  private readonly backends: (FsBackend | undefined)[] = [];
+  private objects: WasixState | undefined;
+  private rootDone = false;
+  private root: WeftProcess | undefined;
+  /** The root process (after start()). */
+  private get top(): WeftProcess {
+    return this.root!;
+  }
+  private resolveExit!: (code: number) => void;
+  readonly exited = new Promise<number>((r) => (this.resolveExit = r));
+
+  constructor(private readonly coordinator: CoordinatorHost, private readonly host: SystemHost,
+    private readonly base: ProcessOptions, opts: SystemOptions) {
+    const fds = new FdTable(base.kernel.fdSab);
+    this.table = base.info.usesWasix ? ProcTable.create(Math.min(opts.maxProcesses, fds.regions)) : undefined;
+  }
+
+  /** Starts the root process; resolves with its exit code once every process of the tree is gone. */
+  start(): Promise<number> {
+    const root = this.rootProcess();
+    this.run(0, ROOT_PID, root);
+    return this.exited;
+  }
+
+  /** Hands the root process the listening sockets of its options (before start()). */
+  openListeners(): Promise<void> {
+    return this.rootProcess().openListeners();
+  }
+
+  /** The root process, created (not started) on first use. */
+  private rootProcess(): WeftProcess {
+    if (this.root) return this.root;
+    const t = this.table;
+    let kernel = this.base.kernel;
+    if (t) {
+      const { row, pid } = t.allocate(0)!;
+      const objSab = kernel.objSab ?? WasixState.createObjects();
+      kernel = { ...kernel, objSab, proc: { tableSab: t.sab, row, pid, memMax: this.base.info.memoryImport?.maximum } };
+      if (pid !== ROOT_PID) throw new Error('process table not empty');
+    }
+    this.root = this.create(0, { ...this.base, kernel });
+    if (this.root.cfg.objSab) this.objects = new WasixState(this.root.cfg.wasixSab!, this.root.cfg.objSab);
+    return this.root;
+  }
+
+  /** Kills the whole tree from the host side. */
+  kill(code: number): Promise<number> {
+    void this.top.kill(code);
+    return this.exited;
+  }
+
+  private create(row: number, opts: ProcessOptions): WeftProcess {
+    return new WeftProcess(this.coordinator, { ...opts, onRequest: (m) => this.onRequest(row, m) });
+  }
+
+  private run(row: number, pid: number, proc: WeftProcess): void {
+    const entry: Entry = { proc, pid, execing: false };
+    this.entries.set(row, entry);
+    void proc.start().then((code) => this.ended(row, entry, code));
+  }
+
+  private launch(row: number, pid: number, opts: ProcessOptions): WeftProcess {
+    const proc = this.create(row, opts);
+    this.run(row, pid, proc);
+    return proc;
+  }
+
+  /** Options of a new process in the tree, inheriting the root's host setup. */
+  private childOptions(row: number, pid: number, module: WebAssembly.Module, info: ModuleInfo,
+    over: Partial<ProcessOptions['kernel']>, extra: Partial<ProcessOptions> = {}): ProcessOptions {
+    const rootCfg = this.top.cfg;
+    return {
+      ...this.base, module, info, stdin: undefined, stdinServer: this.top.stdin, listeners: undefined, wasixSab: undefined, memory: undefined,
+      // no spare pool worker up front: most children never start a thread, and a Worker boot is the cost
+      // of a spawn (a pool worker is booted on the first thread_spawn, as usual)
+      resume: undefined, spareWorkers: 0, ...extra,
+      kernel: {
+        ...this.base.kernel, objSab: rootCfg.objSab, ignoredSignals: undefined, ...over,
+        proc: { tableSab: this.table!.sab, row, pid, memMax: info.memoryImport?.maximum },
+      },
+    };
+  }
+
+  private compile(bytes: Uint8Array): Promise<{ module: WebAssembly.Module; info: ModuleInfo }> {
+    const key = `${bytes.length}:${fnv1a(bytes)}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      p = this.host.compile(bytes);
+      this.cache.set(key, p);
+      p.catch(() => this.cache.delete(key));
+    }
+    return p;
+  }
+
+  private onRequest(row: number, m: ProcRequest): void {
+    if (this.rootDone || !this.table) return;
+    // A program that starts processes will likely start more: keep a Worker booted for the next one.
+    if (m.t !== 'kill') this.coordinator.prewarm?.();
+    switch (m.t) {
+      case 'spawn':
+        void this.compile(m.bytes).then(
+          ({ module, info }) => {
+            if (this.rootDone) return this.abandon(m.row, 127);
+            const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
+            this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, module, info,
+              { args: m.args, env: m.env, ignoredSignals: m.ignored }, { wasixSab }));
+          },
+          () => this.abandon(m.row, 127),
+        );
+        return;
+      case 'fork': {
+        const parent = this.entries.get(row);
+        if (!parent) return this.abandon(m.row, 127);
+        const p = parent.proc;
+        this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, p.opts.module, p.opts.info,
+          { args: p.cfg.args, env: p.cfg.env, ignoredSignals: p.cfg.ignoredSignals },
+          { memory: m.memory, wasixSab: m.wasixSab, resume: m.resume }));
+        return;
+      }
+      case 'exec': {
+        const e = this.entries.get(row);
+        if (!e) return;
+        e.execing = true;
+        e.proc.ownsStdin = false; // the new program keeps reading the same stdin
+        void Promise.all([e.proc.finish(), this.compile(m.bytes)]).then(
+          ([, { module, info }]) => {
+            if (this.rootDone) return this.abandon(row, 127);
+            const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
+            const opts = this.childOptions(row, e.pid, module, info, { args: m.args, env: m.env }, { wasixSab });
+            if (row === 0) {
+              opts.stdin = undefined;
+              opts.stdinServer = this.top.stdin;
+            }
+            const proc = this.launch(row, e.pid, opts);
+            if (row === 0) {
+              proc.ownsStdin = true;
+              this.root = proc;
+            }
+          },
+          () => this.ended(row, { ...e, execing: false }, 127),
+        );
+        return;
+      }
+      case 'kill':
+        this.signal(m.pid, m.sig);
+        return;
+    }
+  }
+
+  /** A process of the tree gets a signal from another one. */
+  private signal(pid: number, sig: number): void {
+    const row = this.table!.rowOf(pid);
+    const e = this.entries.get(row);
+    if (!e || e.pid !== pid || e.execing) return;
+    const p = e.proc;
+    const handler = p.cfg.wasixSab && p.cfg.objSab && p.opts.info.usesWasix
+      ? new WasixState(p.cfg.wasixSab, p.cfg.objSab).handlerName() : null;
+    // SIGKILL and a default action that ends the process end it from here, busy loop or not.
+    if (sig === WasixSignal.KILL || sig === WasixSignal.STOP || (handler === null && !WASIX_IGNORED_BY_DEFAULT.has(sig))) {
+      void p.kill(128 + sig, sig);
+      return;
+    }
+    if (handler === null) return;
+    const guest = p.memory ? new Int32Array(p.memory.buffer) : undefined;
+    raiseSignal(p.ctl, guest, processSignalSlot(p.ctl), sig);
+  }
+
+  /** A process that could not be started ends at once (its fd region is released). */
+  private abandon(row: number, code: number): void {
+    this.closeFds(row);
+    this.table?.exited(row, code, 0);
+  }
+
+  private ended(row: number, e: Entry, code: number): void {
+    if (e.execing) return;
+    if (this.entries.get(row) === e) this.entries.delete(row);
+    if (row === 0) {
+      // The tree ends with its root.
+      this.rootDone = true;
+      const rest = [...this.entries.values()];
+      this.entries.clear();
+      // (each one's own end, run before this, closes its fds)
+      this.coordinator.dispose?.();
+      void Promise.all(rest.map((x) => x.proc.kill(128 + WasixSignal.KILL, WasixSignal.KILL))).then(() => this.resolveExit(code));
+      return;
+    }
+    if (!this.table) return;
+    this.closeFds(row);
+    const termsig = Atomics.load(e.proc.ctl.i32, Ctl.TERM_SIG);
+    this.table.exited(row, code & 0xff, termsig);
+    // No SIGCHLD: wasix-libc's __wasm_signal calls a default-action hook that is only set once the
+    // program has called signal()/sigaction(), so delivering it to a program that never did would trap,
+    // and the kernel cannot see the program's dispositions. waitpid() is how parents learn of exits.
+  }
+
+  /**
+   * Closes every fd of a process that is gone: a description no other fd refers to loses the table's hold,
+   * and is released here (backend handle closed, stream object dropped) unless a call still pins it.
+   */
+  private closeFds(row: number): void {
+    if (!this.table) return;
+    const fds = new FdTable(this.base.kernel.fdSab, row);
+    const i = fds.i32;
+    for (const e of fds.closeAll()) {
+      const db = e.descBase;
+      if (!e.last || db === undefined || !fds.unhold(db)) continue;
+      try {
+        const kind = i[db + Desc.KIND]!;
+        if (kind === FdKind.FILE || kind === FdKind.DIR) {
+          const backend = this.backend(i[db + Desc.BACKEND]!);
+          backend.close(i[db + Desc.HANDLE]!);
+          const retired = i[db + Desc.RETIRED]!;
+          if (retired) backend.close(retired - 1);
+        } else if ((kind === FdKind.PIPE || kind === FdKind.EVENT) && this.objects) {
+          this.objects.releaseObject(i[db + Desc.OBJECT]!, i[db + Desc.HANDLE]!);
+        }
+      } catch {
+        // a handle that is already gone
+      } finally {
+        fds.freeDesc(db);
+      }
+    }
+  }
+
+  private backend(i: number): FsBackend {
+    let b = this.backends[i];
+    if (!b) {
+      const p = this.base.kernel.preopens[i];
+      if (!p) throw new Error(`no preopen ${i}`);
+      b = this.backends[i] = this.host.openBackend(p.backend);
+    }
+    return b;
+  }
+}
+
+/** FNV-1a over the bytes (the compile cache's key, with the length). */
+function fnv1a(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
