@@ -912,23 +912,8 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   k.streams[FdKind.SOCKET] = stream;
   k.releaseHooks[FdKind.SOCKET] = (e: FdEntry) => {
     const o = e.object ?? 0;
-    if (net.linkOf(o) >= 0) return net.closeLinked(o);
-    if (!k.cfg.netHost && !(Atomics.load(i32, w(o, Sock.FLAGS)) & SockFlag.HOSTED) && state(o) !== SockState.CONNECTING) {
-      // No owner (browser): nothing else holds the object; connections never accepted go with it.
-      if (state(o) === SockState.LISTENING) {
-        for (let hd = i32[w(o, Sock.ACC_HEAD)]! >>> 0; hd !== i32[w(o, Sock.ACC_TAIL)]! >>> 0; hd = (hd + 1) >>> 0) {
-          net.closeLinked(i32[w(o, Sock.ACC_Q + hd % ACC_SLOTS)]!);
-        }
-      }
-      Atomics.store(i32, w(o, Sock.STATE), SockState.CLOSED);
-      net.free(o);
-      net.changed(o);
-      return;
-    }
-    const hosted = (Atomics.load(i32, w(o, Sock.FLAGS)) & SockFlag.HOSTED) !== 0;
     const gen = Atomics.load(i32, w(o, Sock.CLOSED_GEN));
-    Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.TX_SHUT | SockFlag.RX_SHUT);
-    net.want(o, Want.CLOSE);
+    const hosted = net.release(o, !!k.cfg.netHost);
     // close() of a socket with a host side returns once the owner let go of it, as on Linux: the port is
     // free and the peer sees the end before the next call (a bounded wait: the owner never blocks).
     if (!hosted) return;
