@@ -6,7 +6,7 @@ import { ProcTable, ROOT_PID } from '../kernel/proctable.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
 import { WasixState } from '../kernel/wasix-state.js';
-import { Ctl } from '../kernel/control.js';
+import { type Control, Ctl, Slot } from '../kernel/control.js';
 import { type CoordinatorHost, needsNet, type ProcessOptions, WeftProcess } from './process.js';
 import { NetState } from '../kernel/net-state.js';
 import type { NetOwner } from './net-owner.js';
@@ -191,7 +191,8 @@ export class WeftSystem {
         if (!e) return;
         e.execing = true;
         e.proc.ownsStdin = false; // the new program keeps reading the same stdin
-        void Promise.all([e.proc.finish(), this.compile(m.bytes)]).then(
+        const finished = e.proc.finish().then(() => this.dropPins(e.proc.ctl));
+        void Promise.all([finished, this.compile(m.bytes)]).then(
           ([, { module, info }]) => {
             if (this.rootDone) return this.abandon(row, 127);
             const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
@@ -257,7 +258,7 @@ export class WeftSystem {
       return;
     }
     if (!this.table) return;
-    this.closeFds(row);
+    this.closeFds(row, e.proc.ctl);
     const termsig = Atomics.load(e.proc.ctl.i32, Ctl.TERM_SIG);
     this.table.exited(row, code & 0xff, termsig);
     // No SIGCHLD: wasix-libc's __wasm_signal calls a default-action hook that is only set once the
@@ -269,33 +270,50 @@ export class WeftSystem {
    * Closes every fd of a process that is gone: a description no other fd refers to loses the table's hold,
    * and is released here (backend handle closed, stream object dropped) unless a call still pins it.
    */
-  private closeFds(row: number): void {
+  private closeFds(row: number, ctl?: Control): void {
     if (!this.table) return;
+    if (ctl) this.dropPins(ctl);
     const fds = new FdTable(this.base.kernel.fdSab, row);
-    const i = fds.i32;
     for (const e of fds.closeAll()) {
-      const db = e.descBase;
-      if (!e.last || db === undefined || !fds.unhold(db)) continue;
-      try {
-        const kind = i[db + Desc.KIND]!;
-        if (kind === FdKind.FILE || kind === FdKind.DIR) {
-          const backend = this.backend(i[db + Desc.BACKEND]!);
-          backend.close(i[db + Desc.HANDLE]!);
-          const retired = i[db + Desc.RETIRED]!;
-          if (retired) backend.close(retired - 1);
-        } else if ((kind === FdKind.PIPE || kind === FdKind.EVENT) && this.objects) {
-          this.objects.releaseObject(i[db + Desc.OBJECT]!, i[db + Desc.HANDLE]!);
-        } else if (kind === FdKind.SOCKET && this.net) {
-          // The last process holding it ended: the owner closes the host socket (no waiting here).
-          this.net.state.release(i[db + Desc.OBJECT]!, !!this.base.net && !this.base.netRemoteOnly);
-        } else if (kind === FdKind.EPOLL && this.net) {
-          this.net.state.freeEpoll(i[db + Desc.OBJECT]!);
-        }
-      } catch {
-        // a handle that is already gone
-      } finally {
-        fds.freeDesc(db);
+      if (e.last && e.descBase !== undefined && fds.unhold(e.descBase)) this.releaseDesc(fds, e.descBase);
+    }
+  }
+
+  /**
+   * Drops the holds of calls the process's threads were in when their workers were terminated (a
+   * SIGKILL-ed worker blocked in accept or recv): otherwise its descriptions, and their host sockets,
+   * would never be released. Call once every worker of the process is gone.
+   */
+  private dropPins(ctl: Control): void {
+    const fds = new FdTable(this.base.kernel.fdSab);
+    for (let s = 0; s < ctl.layout.slots; s++) {
+      const pinned = Atomics.exchange(ctl.i32, ctl.slotIndex(s, Slot.PIN), 0);
+      if (pinned > 0 && fds.unhold(pinned - 1)) this.releaseDesc(fds, pinned - 1);
+    }
+  }
+
+  /** Releases what a description held (its last hold is gone), then frees it. */
+  private releaseDesc(fds: FdTable, db: number): void {
+    const i = fds.i32;
+    try {
+      const kind = i[db + Desc.KIND]!;
+      if (kind === FdKind.FILE || kind === FdKind.DIR) {
+        const backend = this.backend(i[db + Desc.BACKEND]!);
+        backend.close(i[db + Desc.HANDLE]!);
+        const retired = i[db + Desc.RETIRED]!;
+        if (retired) backend.close(retired - 1);
+      } else if ((kind === FdKind.PIPE || kind === FdKind.EVENT) && this.objects) {
+        this.objects.releaseObject(i[db + Desc.OBJECT]!, i[db + Desc.HANDLE]!);
+      } else if (kind === FdKind.SOCKET && this.net) {
+        // The last process holding it ended: the owner closes the host socket (no waiting here).
+        this.net.state.release(i[db + Desc.OBJECT]!, !!this.base.net && !this.base.netRemoteOnly);
+      } else if (kind === FdKind.EPOLL && this.net) {
+        this.net.state.freeEpoll(i[db + Desc.OBJECT]!);
       }
+    } catch {
+      // a handle that is already gone
+    } finally {
+      fds.freeDesc(db);
     }
   }
 
