@@ -108,3 +108,17 @@ test('close-on-exec sockets are closed in a spawned and in an exec-ed child (EBA
     rm(dir);
   }
 });
+
+test('inside the tree (in-process loopback): forked clients, connections served by forked and spawned children', async () => {
+  const dir = tempDir();
+  try {
+    fs.mkdirSync(path.join(dir, 'bin'));
+    fs.copyFileSync(fixture('wasix-async', 'net_fork'), path.join(dir, 'bin', 'net_fork.wasm'));
+    const r = await runHost(path.join(dir, 'bin', 'net_fork.wasm'), ['tree', '4', '/sandbox/bin/net_fork.wasm'],
+      { dir, weftArgs: ['--net'], timeoutMs: 60_000 });
+    assert.equal(r.stdout, 'tree: 4 connections, 0 failed\n', r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    rm(dir);
+  }
+});
