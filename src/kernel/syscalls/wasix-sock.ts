@@ -168,7 +168,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     Atomics.store(i32, w(o, Sock.STATE), SockState.BOUND);
   }
 
-  /** A listening socket of this process that a connect to a lands on (loopback only); -1 if none. */
+  /** A listening socket of this process tree that a connect to a lands on (loopback only); -1 if none. */
   function localListener(a: SockAddr): number {
     for (let j = 0; j < MAX_SOCKETS; j++) {
       if (i32[w(j, Sock.TYPE)] !== SockKind.STREAM || state(j) !== SockState.LISTENING) continue;
@@ -180,7 +180,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   }
 
   /**
-   * connect() to a listener of this same process: an in-process pair whose ends write straight into
+   * connect() to a listener of this same process tree: an in-process pair whose ends write straight into
    * each other's RX rings (no host socket, no owner: a round trip is two futex wake-ups).
    */
   function connectLocal(o: number, lst: number, a: SockAddr): number {
