@@ -4,7 +4,9 @@
 // all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
 // spread (the noise), and the ratio of medians against a reference row.
 //
-//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc] [--json FILE]
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,browser] [--json FILE]
+// (browser: weft/browser in Chromium via test/helpers/browser-bench.mjs, after the process cases; skipped
+// with a note when Chromium is missing)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,7 +26,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const REPEATS = Number(opt('--repeats', 5));
-const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc').split(',');
+const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,browser').split(',');
 const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
 const TIMEOUT_MS = 60_000;
 
@@ -65,6 +67,11 @@ if (ONLY.includes('spawn')) {
   def('spawn', 'emnapi', '@emnapi/wasi-threads, pool of 4, main wasm thread in a worker', node(EMNAPI, child, 'emnapi', prog['spawn-shared'], '-', 'precise'), spawnMetrics);
   def('spawn', 'emnapi-readme', `@emnapi/wasi-threads, README set-up (Worker per thread; ${config.spawnFew} pairs)`, node(EMNAPI, child, 'emnapi-readme', prog['spawn10-shared'], '-', 'precise'), spawnMetrics, { repeats: Math.min(REPEATS, 3) });
 }
+if (ONLY.includes('spawn')) {
+  const m = (l) => ({ first: l[TAG.spawnFirst]?.[0] / 1e3, second: l[TAG.spawnSecond]?.[0] / 1e3 });
+  def('spawn2', 'weft', 'weft run()', node([], child, 'weft', prog['spawn2-shared']), m);
+  def('spawn2', 'emnapi', '@emnapi/wasi-threads, pool of 4, main wasm thread in a worker', node(EMNAPI, child, 'emnapi', prog['spawn2-shared'], '-', 'precise'), m);
+}
 if (ONLY.includes('ping')) {
   const m = perCall(TAG.ping, config.pingRounds, 1e3);
   def('ping', 'weft', 'weft run()', node([], child, 'weft', prog['pingpong-shared']), m);
@@ -90,12 +97,29 @@ for (const [key, kind, n, unit] of [['fd', 'fdwrite', config.fdWrite, 1e3], ['cl
 }
 if (ONLY.includes('startup')) {
   const wall = (_l, ms) => ({ v: ms });
-  const r = REPEATS + 2;
+  const r = REPEATS * 2 + 2;
+  const script = path.join(here, 'peers', 'hello-script.mjs');
+  const hello = prog['hello-plain'];
   def('startup', 'node', 'node -e 0 (process floor)', node([], '-e', '0'), wall, { repeats: r });
-  def('startup', 'node-wasi', 'node:wasi, trivial plain module', node(QUIET, child, 'node-wasi', prog['trivial-plain']), wall, { repeats: r });
-  def('startup', 'weft-plain', 'weft run (CLI), trivial plain module', node([], weftCli, 'run', prog['trivial-plain']), wall, { repeats: r });
+  def('startup', 'node-wasi', 'node + node:wasi script, hello world', node(QUIET, script, 'node', hello), wall, { repeats: r });
+  def('startup', 'weft-wasi', 'node + weft WASI class, same script', node(QUIET, script, 'weft', hello), wall, { repeats: r });
+  def('startup', 'weft-cli', 'weft run hello.wasm (CLI, on its own thread)', node([], weftCli, 'run', hello), wall, { repeats: r });
+  def('startup', 'weft-run', 'weft run() library, hello world in a worker', node([], child, 'weft', hello), wall, { repeats: r });
   def('startup', 'weft', 'weft run (CLI), threaded module: spawn+join 1 thread', node([], weftCli, 'run', prog['trivial-shared']), wall, { repeats: r });
   def('startup', 'emnapi', 'emnapi README set-up, same threaded module', node(EMNAPI, child, 'emnapi-readme', prog['trivial-shared']), wall, { repeats: r });
+  // A napi-rs wasm32-wasi addon (@oxc-resolver/binding-wasm32-wasi, fetched by npm pack): load it, resolve 3
+  // specifiers on the main thread and 3 in its worker threads; node:wasi against weft/napi/register.
+  let napiPkg;
+  try {
+    napiPkg = (await import('../test/helpers/napi-package.mjs')).napiPackageDir();
+  } catch (e) {
+    console.log(`startup: napi cases skipped (${e.message})`);
+  }
+  if (napiPkg) {
+    const app = [path.join(root, 'test', 'helpers', 'napi-resolve.cjs'), napiPkg, root, 'esbuild', 'typescript', './dist/index.js'];
+    def('napi', 'napi-node', 'napi-rs addon (oxc-resolver), node:wasi', node(QUIET, ...app), wall, { repeats: r });
+    def('napi', 'napi-weft', 'napi-rs addon (oxc-resolver), --import weft/napi/register', node(['--import', path.join(root, 'dist', 'napi-register.js')], ...app), wall, { repeats: r });
+  }
 }
 if (ONLY.includes('liftoff')) {
   const m = (l) => ({ compile: l[40]?.[0] / 1e6, firstCalls: l[41]?.[0] / 1e6 });
@@ -216,6 +240,9 @@ const groups = {
     call: ['warm: thread-spawn call returns', 'weft'],
     entry: ['warm: child starts running', 'weft'],
   } },
+  spawn2: { title: 'First and second spawn of a process: two thread-spawns back to back at the start of _start; time until each child runs', unit: 'µs', metrics: {
+    first: ['first child running', 'weft'], second: ['second child running', 'weft'],
+  } },
   ping: { title: `Futex ping-pong, per round trip (${config.pingRounds} rounds after ${config.pingWarmupMs} ms of warm-up rounds)`, unit: 'µs', metrics: { v: ['round trip', 'floor'] } },
   fd: { title: `fd_write of 1 byte to /dev/null, per call (median of ${config.syscallReps} loops of ${config.fdWrite} calls, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
@@ -224,6 +251,7 @@ const groups = {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
   } },
   startup: { title: 'Start-up: process start to exit (wall time from the parent)', unit: 'ms', metrics: { v: ['end to end', 'node-wasi'] } },
+  napi: { title: 'A napi-rs wasm32-wasi addon: load @oxc-resolver/binding-wasm32-wasi, resolve 3 specifiers in the main thread and 3 in its workers (process wall time)', unit: 'ms', metrics: { v: ['end to end', 'napi-node'] } },
   fswrite: { title: `fd_write of 1 byte to a host file, per call (median of ${FS.reps} loops of ${FS.write} calls, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
   } },
@@ -273,5 +301,21 @@ console.log(md);
 if (failures.length) console.log(`failures:\n  ${failures.join('\n  ')}\n`);
 const slow = [...cases].sort((a, b) => b.seconds - a.seconds).slice(0, 4).map((c) => `${c.group}/${c.id} ${c.seconds.toFixed(0)} s`);
 console.log(`load average at end: ${machine.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}; took ${machine.seconds.toFixed(0)} s (slowest: ${slow.join(', ')})`);
+
+// Chromium: start-up of run() (hello world), first/second spawn of a process, warm spawn+join, fd_write.
+let browser;
+if (ONLY.includes('browser')) {
+  const { benchBrowser } = await import('../test/helpers/browser-bench.mjs');
+  const { browserSkipReason } = await import('../test/helpers/browser.mjs');
+  const skip = browserSkipReason();
+  if (skip) console.log(`browser: skipped (${skip})`);
+  else {
+    browser = await benchBrowser({ rounds: Math.max(REPEATS, 3) });
+    console.log(`\n### Browser (Chromium ${browser.chromium}; median of ${browser.rounds} run() calls in one page; weft on Node for reference)\n`);
+    for (const [host, rows] of Object.entries({ chromium: browser.browser, node: browser.node ?? {} })) {
+      for (const [name, v] of Object.entries(rows)) console.log(`${host.padEnd(8)} ${name.padEnd(22)} ${JSON.stringify(v)}`);
+    }
+  }
+}
 fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
-fs.writeFileSync(JSON_OUT, JSON.stringify({ machine, config, summary, failures }, null, 1) + '\n');
+fs.writeFileSync(JSON_OUT, JSON.stringify({ machine, config, summary, failures, browser }, null, 1) + '\n');

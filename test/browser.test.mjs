@@ -318,6 +318,44 @@ describe('weft/browser in Chromium', { skip }, () => {
     assert.match(r[1], /HTTP 404/);
   });
 
+  test('prewarm(3): run() takes its main and spare Workers from the started ones, then refills the pool', async () => {
+    const p = await browser.newPage();
+    try {
+      await p.goto(server.url + '/test/harness.html');
+      await p.waitForFunction(() => window.weft, null, { timeout: 10000 });
+      const r = await p.evaluate(async () => {
+        // Record every Worker the page starts and which ones are terminated.
+        const created = [];
+        const terminated = new Set();
+        const NativeWorker = window.Worker;
+        window.Worker = class extends NativeWorker {
+          constructor(...a) { super(...a); created.push(this); }
+          terminate() { terminated.add(this); return super.terminate(); }
+        };
+        window.weft.prewarm(3);
+        const warm = created.slice();
+        let out = '';
+        const { exitCode } = await window.weft.run(fetch('/fx/sequential.wasm'), { stdout: (b) => (out += new TextDecoder().decode(b)), stderr: () => {} });
+        const result = {
+          exitCode, out, warm: warm.length, warmUsed: warm.filter((w) => terminated.has(w)).length,
+          idleAfter: created.filter((w) => !warm.includes(w) && !terminated.has(w)).length,
+        };
+        window.weft.prewarm(0);
+        result.idleAfterZero = created.filter((w) => !terminated.has(w)).length;
+        window.Worker = NativeWorker;
+        return result;
+      });
+      assert.equal(r.exitCode, 0);
+      assert.equal(r.out, '0123456789abcdefghij');
+      assert.equal(r.warm, 3);
+      assert.equal(r.warmUsed, 3, 'the main thread and both spares ran in pre-started Workers');
+      assert.ok(r.idleAfter >= 3, `the pool was refilled (${r.idleAfter} idle Workers)`);
+      assert.equal(r.idleAfterZero, 0, 'prewarm(0) ends the idle Workers');
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the demo page runs parallel.wasm end to end (screenshot in test-results/demo.png)', async () => {
     const p = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     try {
@@ -349,7 +387,11 @@ test('nothing in the weft/browser import graph imports a Node built-in or a bare
       else bad.push(`${path.relative(root, file)} imports ${spec}`);
     }
   };
+  // The published entry is a bundle (tools/bundle.mjs) naming its bundled worker; the unbundled modules tsc
+  // wrote are checked too (deep imports, and the bundles' sources).
   walk(path.join(root, 'dist', 'browser.js'));
+  assert.ok(seen.has(path.join(root, 'dist', 'host', 'browser', 'worker.bundle.js')), 'the worker bundle is part of the graph');
+  walk(path.join(root, 'dist', 'host', 'browser', 'run.js'));
   assert.ok(seen.has(path.join(root, 'dist', 'host', 'browser', 'worker.js')), 'the worker entry is part of the graph');
   assert.deepEqual(bad, []);
   assert.ok(seen.size > 20, `only ${seen.size} modules found`);

@@ -16,7 +16,7 @@ const src = fileURLToPath(new URL('../src/', import.meta.url));
 /** Layer of a src-relative file; files of one layer may import each other, lower layers, never higher. */
 const LAYERS = [
   ['abi/', 0], ['fs/', 1], ['kernel/', 2], ['threads/', 3], ['host/node/', 4], ['host/browser/', 4],
-  ['cli/', 5], ['index.ts', 5], ['browser.ts', 5],
+  ['cli/', 5], ['index.ts', 5], ['browser.ts', 5], ['napi.ts', 5], ['napi-register.ts', 5],
 ];
 const layerOf = (rel) => LAYERS.find(([p]) => rel.startsWith(p));
 

@@ -38,6 +38,7 @@ export const config = {
 /** Tags of the "@ tag value" lines the programs print on fd 2. */
 export const TAG = {
   spawnCold: 1, spawnWarm: 2, spawnCall: 3, spawnEntry: 4,
+  spawnFirst: 5, spawnSecond: 6,
   fdMain: 10, fdThread: 11, clockMain: 20, clockThread: 21, ping: 30,
 };
 
@@ -219,6 +220,37 @@ const trivial = (shared) => `(module ${header(shared)}
 )`;
 
 /**
+ * First and second spawn of a process: _start spawns two threads back to back; each child records when it
+ * starts running; prints both delays from the start of _start (ns). Child i: clock scratch at 96+16i, entry
+ * time at 128+8i, flag at 160+4i.
+ */
+const spawnTwo = () => `(module ${header(true)}
+  (func (export "wasi_thread_start") (param $tid i32) (param $i i32)
+    (i64.store (i32.add (i32.const 128) (i32.shl (local.get $i) (i32.const 3)))
+      (call $now (i32.add (i32.const 96) (i32.shl (local.get $i) (i32.const 4)))))
+    (call $signal (i32.add (i32.const 160) (i32.shl (local.get $i) (i32.const 2)))))
+  (func (export "_start") (local $t0 i64)
+    (local.set $t0 (call $now (i32.const 16)))
+    (call $spawn_or_trap (i32.const 0))
+    (call $spawn_or_trap (i32.const 1))
+    (call $await (i32.const 160))
+    (call $await (i32.const 164))
+    (call $emit (i32.const 2048) (i32.const ${5}) (i64.sub (i64.load (i32.const 128)) (local.get $t0)))
+    (call $emit (i32.const 2048) (i32.const ${6}) (i64.sub (i64.load (i32.const 136)) (local.get $t0))))
+)`;
+
+/** Start-up: hello world, as `weft run hello.wasm` and a node:wasi script would run it (plain module). */
+const hello = () => `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "hello, world\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 13))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+)`;
+
+/**
  * A large module for compile-time measurements: `bigFunctions` functions of ~60 instructions (arithmetic,
  * a loop, a branch, memory access, a call), a table of all of them and an export that calls each once.
  * Imports a shared memory, like every module weft turns Liftoff off for.
@@ -270,6 +302,8 @@ export const programs = {
   'clock-plain': () => syscallLoop(false, 'clock'),
   'trivial-shared': () => trivial(true),
   'trivial-plain': () => trivial(false),
+  'hello-plain': hello,
+  'spawn2-shared': spawnTwo,
   'big-shared': big,
   ...fsPrograms, // fs.mjs: fd_write to a file, 256 MB sequential read, path_open+fd_close, fd_readdir of 10,000
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `weft` command line. */
-import { run } from '../host/node/run.js';
+import { path } from '../host/node/builtins.js';
+import { NotACommandError, run } from '../host/node/run.js';
 import { parseArgs, usage } from './args.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -15,7 +16,8 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const code = await run(cmd.program, {
-      args: [cmd.program, ...cmd.args],
+      // argv[0] is the program's name, not a path on the host (which would leak it and differ per machine).
+      args: [cmd.argv0 ?? path.basename(cmd.program), ...cmd.args],
       env: cmd.env,
       preopens: cmd.preopens,
       maxThreads: cmd.maxThreads,
@@ -23,11 +25,13 @@ async function main(argv: string[]): Promise<number> {
       trace: cmd.trace,
       net: cmd.net,
       tcpListen: cmd.tcpListen,
+      // Single-threaded preview1 programs run on this thread: no Worker to boot.
+      sameThread: true,
     });
     return code;
   } catch (e) {
-    process.stderr.write(`weft: ${(e as Error).message ?? String(e)}\n`);
-    return 1;
+    process.stderr.write(`weft: ${cmd.program}: ${(e as Error).message ?? String(e)}\n`);
+    return e instanceof NotACommandError ? 2 : 1;
   }
 }
 

@@ -8,7 +8,7 @@
 // fd_write: FD_WRITES one-byte writes after a tenth as warm-up, on the main thread, then on a spawned one).
 // fd_write targets: a stdout callback, and a file in the shared in-memory filesystem (/data/out.bin).
 import { wat2wasm } from './wat.mjs';
-import { header as sharedHeader, TAG } from '../../bench/programs/gen.mjs';
+import { header as sharedHeader, programs as benchPrograms, TAG } from '../../bench/programs/gen.mjs';
 import { browserSkipReason, launchChromium, openHarness, startTestServer } from './browser.mjs';
 
 const SPAWN_WARM = 250;
@@ -129,6 +129,8 @@ export async function benchBrowser({ rounds = ROUNDS, node = true } = {}) {
     spawn: await wat2wasm(spawnProgram(SPAWN_WARM), 'bench-spawn'),
     fdStdout: await wat2wasm(fdProgram(FD_WRITES, false), 'bench-fd-stdout'),
     fdMemfs: await wat2wasm(fdProgram(FD_WRITES, true), 'bench-fd-memfs'),
+    spawn2: await wat2wasm(benchPrograms['spawn2-shared'](), 'bench-spawn2'),
+    hello: await wat2wasm(benchPrograms['hello-plain'](), 'bench-hello'),
   };
   const server = await startTestServer();
   for (const [k, v] of Object.entries(programs)) server.route(`/bench/${k}.wasm`, v, 'application/wasm');
@@ -141,17 +143,28 @@ export async function benchBrowser({ rounds = ROUNDS, node = true } = {}) {
       for (let i = 0; i < rounds; i++) {
         const r = await round();
         if (r.exitCode !== 0) throw new Error(`${key}: exit ${r.exitCode}: ${r.stderr}`);
-        per.push(parse(r.stderr));
+        per.push({ ...parse(r.stderr), ms: r.ms === undefined ? undefined : [r.ms] });
       }
       return per;
     };
-    const summarize = (per) => {
+    const summarize = (per, { runTimes = false } = {}) => {
       const out = {};
       const warm = per.flatMap((p) => p[TAG.spawnWarm] ?? []);
       if (warm.length) {
         out.spawnColdUs = +us(median(per.map((p) => p[TAG.spawnCold][0])));
+        // the second spawn+join of a process: does it find a booted worker?
+        out.spawnSecondUs = +us(median(per.map((p) => p[TAG.spawnWarm][0])));
         out.spawnWarmMedianUs = +us(median(warm));
         out.spawnWarmMeanUs = +us(warm.reduce((a, b) => a + b, 0) / warm.length);
+      }
+      if (per[0][TAG.spawnFirst]) {
+        out.firstSpawnUs = +us(median(per.map((p) => p[TAG.spawnFirst][0])));
+        out.secondSpawnUs = +us(median(per.map((p) => p[TAG.spawnSecond][0])));
+      }
+      if (runTimes) {
+        // run() to exit: the first round loads the worker script, later ones find it cached
+        out.firstRunMs = +per[0].ms[0].toFixed(1);
+        out.laterRunsMs = +median(per.slice(1).map((p) => p.ms[0])).toFixed(1);
       }
       if (per[0][TAG.fdMain]) {
         out.fdWriteMainNs = Math.round(median(per.map((p) => p[TAG.fdMain][0])) / FD_WRITES);
@@ -160,12 +173,25 @@ export async function benchBrowser({ rounds = ROUNDS, node = true } = {}) {
       return out;
     };
     results.browser = {
+      hello: summarize(await collect('hello', () => pageRound(page, '/bench/hello.wasm', false)), { runTimes: true }),
+      spawn2: summarize(await collect('spawn2', () => pageRound(page, '/bench/spawn2.wasm', false))),
       spawn: summarize(await collect('spawn', () => pageRound(page, '/bench/spawn.wasm', false))),
       fdWriteStdoutCallback: summarize(await collect('fd stdout', () => pageRound(page, '/bench/fdStdout.wasm', false))),
       fdWriteMemfs: summarize(await collect('fd memfs', () => pageRound(page, '/bench/fdMemfs.wasm', true))),
     };
+    // The same start-up and first spawns with Workers started ahead (weft/browser prewarm(3)); the pool is
+    // refilled after each run(), so every round finds 3 started Workers (given a second to load them).
+    await page.evaluate(() => window.weft.prewarm(3));
+    const settled = (url) => async () => {
+      await new Promise((r) => setTimeout(r, 1000));
+      return pageRound(page, url, false);
+    };
+    results.browser.helloPrewarmed = summarize(await collect('hello prewarmed', settled('/bench/hello.wasm')), { runTimes: true });
+    results.browser.spawn2Prewarmed = summarize(await collect('spawn2 prewarmed', settled('/bench/spawn2.wasm')));
+    await page.evaluate(() => window.weft.prewarm(0));
     if (node) {
       results.node = {
+        spawn2: summarize(await collect('node spawn2', () => nodeRound(programs.spawn2))),
         spawn: summarize(await collect('node spawn', () => nodeRound(programs.spawn))),
         fdWriteStdoutCallback: summarize(await collect('node fd stdout', () => nodeRound(programs.fdStdout))),
       };

@@ -3,6 +3,7 @@ import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../threads/
 import type { BootData } from '../../threads/runtime.js';
 import type { HostMessage, WorkerStart } from './messages.js';
 import { createRing, LOG_FD, RingReader } from './ring.js';
+import { takeThreadWorker } from './warm-pool.js';
 
 /** How often the page drains the output ring while output is streaming (ms). */
 const POLL_MS = 2;
@@ -44,8 +45,8 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
   private disposed = false;
 
   private newWorker(): Worker {
-    // Written literally, with static options, so bundlers (Vite, webpack, esbuild) pick the entry up.
-    return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'weft thread' });
+    // One started ahead in the page (prewarm(), warm-pool.ts) when there is one.
+    return takeThreadWorker();
   }
 
   /** prewarm() was called: a process tree runs here, and workers whose thread ended are worth keeping. */

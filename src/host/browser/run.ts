@@ -8,6 +8,7 @@ import { MemoryFsBackend } from '../../fs/memfs/backend.js';
 import { browserNetOwner, type ConnectHook } from './net-owner.js';
 import { openBrowserBackend } from './backends.js';
 import { BrowserCoordinatorHost } from './coordinator-host.js';
+import { refillWarmPool } from './warm-pool.js';
 import { checkEnvironment, compileError } from './environment.js';
 import { lines } from './lines.js';
 import { stdinSource, type StdinOption } from './stdin.js';
@@ -50,8 +51,9 @@ export interface RunOptions {
   /** Most processes of a WASIX process tree (fork, posix_spawn) alive at once, the first included (default 64). */
   maxProcesses?: number;
   /**
-   * Pooled workers kept booted beyond current demand (default 1). A Worker takes tens of ms to start;
-   * a program about to spawn N threads at once starts faster with N.
+   * Pooled workers kept booted beyond current demand (default 2: a Web Worker takes 50-400 ms to boot,
+   * so the first two spawns, even back to back, find one ready). A program about to spawn N threads at
+   * once starts faster with N.
    */
   spareWorkers?: number;
   /** Log every syscall (to console and stderr). */
@@ -214,7 +216,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     return { module: m, info: inspectModule(b, m) };
   };
   const proc = new WeftSystem(host, { compile, openBackend: (d) => new MemoryFsBackend(d as Extract<BackendDescriptor, { kind: 'memory' }>, { canBlock: false }) }, {
-    module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source, spareWorkers: options.spareWorkers,
+    module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source, spareWorkers: options.spareWorkers ?? 2,
     net: options.netConnect && options.net !== false ? browserNetOwner(options.netConnect) : undefined,
     netRemoteOnly: true,
     kernel: {
@@ -234,5 +236,6 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     options.signal?.removeEventListener('abort', onAbort);
     out.flush();
     err.flush();
+    refillWarmPool();
   }
 }

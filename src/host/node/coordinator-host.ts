@@ -1,17 +1,15 @@
-import fs from 'node:fs';
-import net from 'node:net';
-import tty from 'node:tty';
-import { fileURLToPath } from 'node:url';
-import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { builtin, fs } from './builtins.js';
 import type { ToCoordinator } from '../../kernel/kernel.js';
 import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../threads/process.js';
 import type { BootData } from '../../threads/runtime.js';
 import type { StdinSource } from '../../threads/stdin-server.js';
 import { writeAllSync } from './thread-host.js';
 
-// The worker's module graph bundled into one file (tools/bundle-worker.mjs) boots ~45 ms faster per worker.
+// The worker's module graph bundled into one file (tools/bundle.mjs) boots ~45 ms faster per worker.
+// (Literal URLs: tools/bundle.mjs rewrites them when it bundles this module into an entry point.)
 const bundledWorker = new URL('./worker.bundle.js', import.meta.url);
-const workerUrl = fs.existsSync(fileURLToPath(bundledWorker)) ? bundledWorker : new URL('./worker.js', import.meta.url);
+const workerUrl = fs.existsSync(bundledWorker) ? bundledWorker : new URL('./worker.js', import.meta.url);
 
 /** How long a finished process's main worker may take to report itself free before it is terminated (ms). */
 const RECYCLE_GRACE_MS = 100;
@@ -48,8 +46,9 @@ export class NodeCoordinatorHost implements CoordinatorHost {
   }
 
   private createWorker(boot: BootData | undefined): { worker: Worker; port1: MessagePort } {
-    const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(workerUrl, {
+    const wt = builtin('worker_threads');
+    const { port1, port2 } = new wt.MessageChannel();
+    const worker = new wt.Worker(workerUrl, {
       workerData: { boot, port: port2, logFd: this.opts.logFd },
       transferList: [port2],
       // The worker script is plain compiled JS and V8 flags are process-wide already; inheriting the
@@ -96,7 +95,7 @@ export class NodeCoordinatorHost implements CoordinatorHost {
     return {
       terminate,
       drain: () => {
-        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) deliver(m.message as ToCoordinator);
+        for (let m = builtin('worker_threads').receiveMessageOnPort(port1); m; m = builtin('worker_threads').receiveMessageOnPort(port1)) deliver(m.message as ToCoordinator);
       },
       // Ends the handle's use by this process: the worker becomes the standby again once it is parked
       // (within a short grace period), else it is terminated.
@@ -144,6 +143,7 @@ export function nodeStdinSource(fd: number): StdinSource {
   let stream: NodeJS.ReadableStream & { pause(): unknown; destroy?(): unknown; unref?(): unknown; removeAllListeners(): unknown };
   return {
     start(onData, onEnd, onError) {
+      const { net, tty } = { net: builtin('net'), tty: builtin('tty') };
       stream = fd === 0 ? process.stdin : tty.isatty(fd) ? new tty.ReadStream(fd) : new net.Socket({ fd, readable: true, writable: false });
       stream.on('data', (b: Buffer) => onData(new Uint8Array(b.buffer, b.byteOffset, b.length)));
       stream.on('end', onEnd);
@@ -160,10 +160,10 @@ export function nodeStdinSource(fd: number): StdinSource {
 }
 
 /** What a host fd is, to pick how the kernel reaches it. */
-export function describeHostFd(fd: number): { file: boolean; tty: boolean; chardev: boolean } {
+export function describeHostFd(fd: number, detectTty = true): { file: boolean; tty: boolean; chardev: boolean } {
   try {
     const st = fs.fstatSync(fd);
-    return { file: st.isFile(), tty: tty.isatty(fd), chardev: st.isCharacterDevice() };
+    return { file: st.isFile(), tty: detectTty && st.isCharacterDevice() && builtin('tty').isatty(fd), chardev: st.isCharacterDevice() };
   } catch {
     return { file: false, tty: false, chardev: false };
   }

@@ -1,4 +1,4 @@
-import v8 from 'node:v8';
+import { builtin } from './builtins.js';
 
 let applied = false;
 
@@ -11,5 +11,5 @@ export function prepareEngineForThreads(): void {
   if (applied) return;
   applied = true;
   const [major, minor] = process.versions.v8.split('.').map(Number) as [number, number];
-  if (major < 12 || (major === 12 && minor < 4)) v8.setFlagsFromString('--no-liftoff');
+  if (major < 12 || (major === 12 && minor < 4)) builtin('v8').setFlagsFromString('--no-liftoff');
 }

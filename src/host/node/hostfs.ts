@@ -39,7 +39,8 @@
  *  - Read-only backends fail with EROFS for every mutation, for pwrite/ftruncate/futimes, and for opens
  *    asking for write, create, truncate or append.
  */
-import * as fs from 'node:fs';
+import type * as Fs from 'node:fs';
+import { fs } from './builtins.js';
 import type { BackendDescriptor, DirEntry, FsBackend, OpenOptions, Stat, TimeSpec } from '../../fs/backend.js';
 import { Errno, WasiError, toErrno } from '../../abi/errno.js';
 import { Filetype } from '../../abi/constants.js';
@@ -57,7 +58,7 @@ function hostError(e: unknown): WasiError {
   return new WasiError(toErrno(e), e instanceof Error ? e.message : String(e));
 }
 
-function filetypeOf(st: fs.BigIntStats | fs.Stats | fs.Dirent): number {
+function filetypeOf(st: Fs.BigIntStats | Fs.Stats | Fs.Dirent): number {
   if (st.isFile()) return Filetype.REGULAR_FILE;
   if (st.isDirectory()) return Filetype.DIRECTORY;
   if (st.isSymbolicLink()) return Filetype.SYMBOLIC_LINK;
@@ -67,7 +68,7 @@ function filetypeOf(st: fs.BigIntStats | fs.Stats | fs.Dirent): number {
   return Filetype.UNKNOWN; // FIFOs and anything else
 }
 
-function convertStat(st: fs.BigIntStats): Stat {
+function convertStat(st: Fs.BigIntStats): Stat {
   return {
     dev: st.dev,
     ino: st.ino,
@@ -90,7 +91,7 @@ function nowSeconds(): number {
 }
 
 
-function sameFile(a: fs.Stats, b: fs.Stats): boolean {
+function sameFile(a: Fs.Stats, b: Fs.Stats): boolean {
   return a.ino === b.ino && a.dev === b.dev;
 }
 
@@ -127,7 +128,7 @@ export class HostFsBackend implements FsBackend {
     this.readOnly = desc.readOnly;
     this.timesSab = desc.times ?? createTimesBuffer();
     this.times = new SetTimes(this.timesSab);
-    let st: fs.Stats;
+    let st: Fs.Stats;
     try {
       this.realRoot = fs.realpathSync.native(desc.root);
       st = fs.statSync(this.realRoot);
@@ -206,7 +207,7 @@ export class HostFsBackend implements FsBackend {
   }
 
   /** A host stat as a Stat, with the exact times this process set (see set-times.ts). */
-  private stat(st: fs.BigIntStats): Stat {
+  private stat(st: Fs.BigIntStats): Stat {
     const out = convertStat(st);
     [out.atimNs, out.mtimNs] = this.times.exact(st.dev, st.ino, st.atimeNs, st.mtimeNs);
     return out;
@@ -216,8 +217,8 @@ export class HostFsBackend implements FsBackend {
    * Sets times through `apply` (futimes/lutimes, seconds as doubles), then records what was asked and
    * what the host stored, so stat reads back the exact ns. A time left unchanged keeps its exact value.
    */
-  private setTimes(cur: fs.BigIntStats, atim: TimeSpec, mtim: TimeSpec, apply: (a: number, m: number) => void,
-    restat: () => fs.BigIntStats): void {
+  private setTimes(cur: Fs.BigIntStats, atim: TimeSpec, mtim: TimeSpec, apply: (a: number, m: number) => void,
+    restat: () => Fs.BigIntStats): void {
     const [aPrev, mPrev] = this.times.exact(cur.dev, cur.ino, cur.atimeNs, cur.mtimeNs);
     const aReq = atim === 'now' ? undefined : atim ?? aPrev;
     const mReq = mtim === 'now' ? undefined : mtim ?? mPrev;
@@ -431,7 +432,7 @@ export class HostFsBackend implements FsBackend {
 
   readdir(handle: number): DirEntry[] {
     // Stat first: a bad handle is EBADF and a file handle ENOTDIR, whichever way we list.
-    let self: fs.Stats;
+    let self: Fs.Stats;
     try {
       self = fs.fstatSync(handle);
     } catch (e) {
@@ -445,7 +446,7 @@ export class HostFsBackend implements FsBackend {
       if (known === undefined) throw new WasiError(Errno.NOTSUP, 'readdir of a handle opened in another thread needs /proc');
       dir = known;
     }
-    let ents: fs.Dirent[];
+    let ents: Fs.Dirent[];
     try {
       ents = fs.readdirSync(dir, { withFileTypes: true });
     } catch (e) {
@@ -480,7 +481,7 @@ export class HostFsBackend implements FsBackend {
     return this.sortEntries(out);
   }
 
-  private listEntries(dir: string, ents: fs.Dirent[]): DirEntry[] {
+  private listEntries(dir: string, ents: Fs.Dirent[]): DirEntry[] {
     const out: DirEntry[] = new Array(ents.length);
     for (let i = 0; i < ents.length; i++) {
       const d = ents[i]!;

@@ -1,6 +1,6 @@
-import dgram from 'node:dgram';
-import dns from 'node:dns';
-import net from 'node:net';
+import type * as Dgram from 'node:dgram';
+import type * as Net from 'node:net';
+import { builtin } from './builtins.js';
 import { Errno, toErrno } from '../../abi/errno.js';
 import { AddressFamily, SockOption } from '../../abi/net.js';
 import { ipString, toSockAddr } from '../../kernel/net-addr.js';
@@ -22,9 +22,9 @@ const RX_HIGH_WATER = 1024 * 1024;
 const HIGH_WATER = 256 * 1024;
 
 interface Hosted {
-  tcp?: net.Socket;
-  server?: net.Server;
-  udp?: dgram.Socket;
+  tcp?: Net.Socket;
+  server?: Net.Server;
+  udp?: Dgram.Socket;
   /** Received bytes that did not fit in the RX ring yet (the host socket is paused past RX_HIGH_WATER). */
   pending: Buffer[];
   pendingBytes: number;
@@ -98,7 +98,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     return done;
   }
 
-  function attachTcp(o: number, s: net.Socket): void {
+  function attachTcp(o: number, s: Net.Socket): void {
     const h = host(o);
     h.tcp = s;
     // Let guest threads write to the fd themselves while nothing is queued here (see Sock.DIRECT).
@@ -205,7 +205,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     if (moved) st.changed(o);
   }
 
-  function onDatagram(o: number, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  function onDatagram(o: number, msg: Buffer, rinfo: Dgram.RemoteInfo): void {
     const free = NET_RING_BYTES - st.used(o, 0);
     if (free < DGRAM_HEADER + msg.length) return; // a full receive buffer drops datagrams, as UDP does
     const from = toSockAddr(rinfo.address, rinfo.port, family(o));
@@ -243,7 +243,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     if (moved) st.changed(lo);
   }
 
-  function onConnection(lo: number, c: net.Socket): void {
+  function onConnection(lo: number, c: Net.Socket): void {
     const h = hosted[lo];
     const fam = family(lo);
     const o = h ? st.alloc(SockKind.STREAM, fam) : -1;
@@ -273,7 +273,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
       reply(0);
     };
     if (i32[w(o, Sock.TYPE)] === SockKind.DGRAM) {
-      const u = dgram.createSocket({
+      const u = builtin('dgram').createSocket({
         type: fam === AddressFamily.INET6 ? 'udp6' : 'udp4', reuseAddr: opt(o, SockOption.REUSE_ADDR) !== 0,
         ipv6Only: opt(o, SockOption.ONLY_V6) !== 0,
       });
@@ -294,7 +294,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     // TCP: node:net binds and listens in one step; connections that arrive before sock_listen wait in the
     // accept queue (Linux would refuse them), so bind reports EADDRINUSE and the real port at once.
     // allowHalfOpen: a peer's FIN only ends our receiving side; the program still writes (TCP half-close).
-    const server = net.createServer({ pauseOnConnect: false, noDelay: true, allowHalfOpen: true });
+    const server = builtin('net').createServer({ pauseOnConnect: false, noDelay: true, allowHalfOpen: true });
     server.once('error', (e) => reply(-errnoOf(e)));
     server.on('connection', (c) => onConnection(o, c));
     server.listen({ host: ipString(a), port: a.port, backlog: 511, exclusive: true, ipv6Only: fam === AddressFamily.INET6 && opt(o, SockOption.ONLY_V6) !== 0 }, () => {
@@ -304,7 +304,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
         st.changed(o);
       });
       h.server = server;
-      done((server.address() as net.AddressInfo).port);
+      done((server.address() as Net.AddressInfo).port);
     });
   }
 
@@ -321,7 +321,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
       h.server.close();
       h.server = undefined;
     }
-    const s = net.connect({
+    const s = builtin('net').connect({
       host: ipString(peer), port: peer.port, localAddress, localPort, family: fam === AddressFamily.INET6 ? 6 : 4, allowHalfOpen: true,
     });
     const fail = (e: Error): void => {
@@ -346,7 +346,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
   }
 
   function resolve(hostName: string, reply: NetReply): void {
-    dns.lookup(hostName, { all: true, verbatim: true }, (err, list) => {
+    builtin('dns').lookup(hostName, { all: true, verbatim: true }, (err, list) => {
       if (err) return reply(-(err.code === 'ENOTFOUND' || err.code === 'ENODATA' ? Errno.NOENT : errnoOf(err)));
       const out = new Uint8Array(list.length * 17);
       let n = 0;

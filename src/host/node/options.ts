@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { fs, path } from './builtins.js';
 import type { BackendDescriptor } from '../../fs/backend.js';
 import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
 import { describeHostFd } from './coordinator-host.js';
@@ -42,8 +41,12 @@ export function preopenList(preopens: CommonOptions['preopens']): PreopenConfig[
   return out;
 }
 
-export function fdTarget(fd: number, direct: boolean): StdioTarget {
-  const d = describeHostFd(fd);
+/**
+ * How the kernel reaches host fd `fd`. `tty`: tell a terminal from other character devices (only WASIX
+ * tty_get needs it; it costs loading node:tty, ~5 ms, so the preview1-only WASI classes skip it).
+ */
+export function fdTarget(fd: number, direct: boolean, tty = true): StdioTarget {
+  const d = describeHostFd(fd, tty);
   return { kind: 'fd', fd, ...d, direct: direct || d.file };
 }
 

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { fs } from './builtins.js';
 import { inspectModule, scanBinary } from '../../abi/wasm-module.js';
 import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
 import { nodeNetOwner } from './net-owner.js';
@@ -10,6 +10,7 @@ import { openNodeBackend } from './backends.js';
 import { recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import { NodeCoordinatorHost, nodeStdinSource } from './coordinator-host.js';
 import { prepareEngineForThreads } from './engine.js';
+import { canRunHere, runHere } from './run-here.js';
 import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
 import { writeAllSync } from './thread-host.js';
 
@@ -26,6 +27,17 @@ export interface RunOptions extends CommonOptions {
   /** Most processes of a WASIX process tree alive at once, the first included (default 64). */
   maxProcesses?: number;
   /**
+   * Pooled workers booted ahead of demand (default 1). With 2, a program that spawns two threads at once
+   * finds both booted; each extra Worker boot costs tens of ms of CPU at start.
+   */
+  spareWorkers?: number;
+  /**
+   * Run a single-threaded preview1 command on the calling thread instead of a Worker when nothing needs
+   * one (no threads, no WASIX, stdin a file/host fd/'ignore'). Faster to start, but it blocks the event
+   * loop until the program ends. Default false; the CLI sets it.
+   */
+  sameThread?: boolean;
+  /**
    * Network access of WASIX sockets (off by default): true for everything, or a list of "HOST:PORT"
    * (host an IP literal, 'localhost' or '*'; port 0 or '*' for any).
    */
@@ -35,6 +47,11 @@ export interface RunOptions extends CommonOptions {
    * the fds after the preopened directories (accept them with sock_accept).
    */
   tcpListen?: string[];
+}
+
+/** The module is not a command (it exports no `_start`, e.g. a reactor): `run()` cannot run it. */
+export class NotACommandError extends Error {
+  readonly code = 'ERR_WEFT_NOT_A_COMMAND';
 }
 
 function parseHostPort(spec: string): { host: string; port: number } {
@@ -86,6 +103,12 @@ function stdinSetup(o: RunOptions['stdin']): { target: StdioTarget; source?: Std
   return { target: { kind: 'served' }, source: nodeStdinSource(fd) };
 }
 
+/** The host fd behind a stdin option, for a direct read; undefined when it is not a host fd. */
+function hostStdin(o: RunOptions['stdin']): StdioTarget | undefined {
+  if (o === undefined || typeof o === 'number') return fdTarget(o ?? 0, true);
+  return undefined;
+}
+
 /**
  * Runs a WASI command (preview1, wasi-threads or WASIX) with real threads: every wasm thread in its own
  * worker over one shared memory, fd table and filesystem view. Resolves to the exit code once every
@@ -99,40 +122,49 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
     if (scanBinary(bytes).memoryImport?.shared) prepareEngineForThreads();
     const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
     const info = inspectModule(bytes, module);
+    if (!info.exports.includes('_start')) {
+      const kind = info.exports.includes('_initialize') ? 'a reactor (it exports _initialize, no _start)' : 'not a command (it exports no _start)';
+      throw new NotACommandError(`the module is ${kind}; load it as a library instead (e.g. the WASI class and initialize())`);
+    }
     const stdin = stdinSetup(options.stdin);
+    // A pipe/TTY stdin is 'served' to workers; on this thread it is the host fd, read directly.
+    const stdinHere = stdin.source ? hostStdin(options.stdin) : stdin.target;
+    // Listening sockets are opened by the coordinator (WeftProcess.openListeners): such runs keep workers.
+    const here = !!options.sameThread && !options.tcpListen?.length && !!stdinHere && canRunHere(info, stdinHere);
     const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
-      stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
+      here ? stdinHere! : stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
     ];
     const preopens = preopenList(options.preopens);
     const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
     const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses));
     const callbacks = [undefined, options.stdout, options.stderr];
-    const host = new NodeCoordinatorHost({
-      logFd: trace.fd,
-      output: (fd, data) => {
-        const cb = callbacks[fd];
-        if (typeof cb === 'function') cb(data);
-        else writeAllSync(fd, [data]);
-      },
-    });
+    const output = (fd: number, data: Uint8Array): void => {
+      const cb = callbacks[fd];
+      if (typeof cb === 'function') cb(data);
+      else writeAllSync(fd, [data]);
+    };
+    const kernel = {
+      net: netPolicy(options.net),
+      args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
+      clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
+    };
+    if (here) return runHere(module, info, kernel, trace.fd, output);
+    const host = new NodeCoordinatorHost({ logFd: trace.fd, output });
     const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ReturnType<typeof inspectModule> }> => {
       if (scanBinary(b).memoryImport?.shared) prepareEngineForThreads();
       const m = await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
       return { module: m, info: inspectModule(b, m) };
     };
     const proc = new WeftSystem(host, { compile, openBackend: openNodeBackend }, {
-      module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin.source, net: nodeNetOwner,
+      module, info, maxThreads: options.maxThreads ?? 256, spareWorkers: options.spareWorkers, stdin: stdin.source,
+      net: nodeNetOwner,
       listeners: (options.tcpListen ?? []).map((spec, i) => {
         const { host, port } = parseHostPort(spec);
         const ip = parseIp(host === 'localhost' ? '127.0.0.1' : host);
         if (!ip) throw new Error(`--tcp-listen: '${host}' is not an IP address`);
         return { fd: 3 + preopens.length + i, addr: { ...ip, port } };
       }),
-      kernel: {
-        net: netPolicy(options.net),
-        args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
-        clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
-      },
+      kernel,
     }, { maxProcesses });
     await proc.openListeners();
     const code = await proc.start();

@@ -1,6 +1,4 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import crypto from 'node:crypto';
+import { builtin, fs } from './builtins.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { ThreadHost, StdioTarget } from '../../kernel/config.js';
 import type { BackendDescriptor, FsBackend } from '../../fs/backend.js';
@@ -97,11 +95,11 @@ export class NodeThreadHost implements ThreadHost {
   }
 
   randomFill(dst: Uint8Array): void {
-    crypto.randomFillSync(dst);
+    builtin('crypto').randomFillSync(dst);
   }
 
   cpuCount(): number {
-    return os.availableParallelism();
+    return builtin('os').availableParallelism();
   }
 
   processCpuTimeNs(): number {

@@ -38,7 +38,7 @@ export class WASI {
     this.returnOnExit = options.returnOnExit ?? true;
     const trace = traceSetup(options.trace);
     const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
-      fdTarget(options.stdin ?? 0, true), fdTarget(options.stdout ?? 1, false), fdTarget(options.stderr ?? 2, false),
+      fdTarget(options.stdin ?? 0, true, false), fdTarget(options.stdout ?? 1, false, false), fdTarget(options.stderr ?? 2, false, false),
     ];
     const preopens = preopenList(options.preopens);
     const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend));

@@ -1,10 +1,10 @@
 /** Entry point of every Node worker that runs a wasm thread. */
-import { workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { runThread, type BootData } from '../../threads/runtime.js';
+import { builtin } from './builtins.js';
 import { NodeThreadHost } from './thread-host.js';
 
-const { boot, port, logFd } = workerData as { boot: BootData | undefined; port: MessagePort; logFd: number };
+const { boot, port, logFd } = builtin('worker_threads').workerData as { boot: BootData | undefined; port: MessagePort; logFd: number };
 if (boot) {
   runThread(boot, new NodeThreadHost(port, logFd));
   port.close();

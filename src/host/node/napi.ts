@@ -1,0 +1,193 @@
+import type { KernelConfig, StdioTarget } from '../../kernel/config.js';
+import { ProcExit, ThreadKilled } from '../../kernel/exits.js';
+import { syscallSignature } from '../../abi/syscalls.js';
+import { bindSyscall, preview1Table } from '../../kernel/imports.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { createFdTable } from '../../kernel/setup.js';
+import { createChannel } from '../../kernel/channel.js';
+import { Control, Ctl } from '../../kernel/control.js';
+import { openNodeBackend } from './backends.js';
+import { builtin } from './builtins.js';
+import { envList, fdTarget, preopenList, traceSetup } from './options.js';
+import { NodeThreadHost } from './thread-host.js';
+import type { WASIOptions } from './wasi.js';
+
+/**
+ * The worker_threads environment-data key under which a main thread's napi WASI publishes its process.
+ * Node copies environment data into every Worker started afterwards (and their Workers), so a WASI built
+ * in an addon's worker finds the process its main thread created.
+ */
+const ENV_KEY = 'weft:napi:process';
+
+/** Processes created by main-thread WASI objects, by the file that constructed them (the addon's loader). */
+const byLoader = new Map<string, KernelConfig>();
+const ownFile = import.meta.url;
+
+/** The first file in a stack trace that is not weft's own (nor Node's): who called `new WASI`/`new Worker`. */
+export function callerFile(stack: string | undefined, skip: readonly string[] = []): string | undefined {
+  for (const line of (stack ?? '').split('\n').slice(1)) {
+    const m = /\(?([^()\s]+):\d+:\d+\)?$/.exec(line.trim());
+    const file = m?.[1];
+    if (!file || file.startsWith('node:') || file === ownFile || skip.includes(file)) continue;
+    return file;
+  }
+  return undefined;
+}
+
+/**
+ * Called when a Worker is about to start (weft/napi/register wraps the Worker constructor): when the code
+ * starting it is an addon loader that created a process, the Worker inherits that process (environment
+ * data is copied into a Worker when it is constructed), not merely the last one created.
+ */
+export function publishProcessFor(stack: string | undefined, skip: readonly string[]): void {
+  const file = callerFile(stack, skip);
+  const cfg = file === undefined ? undefined : byLoader.get(file);
+  if (cfg) builtin('worker_threads').setEnvironmentData(ENV_KEY, cfg as never);
+}
+
+/** proc_exit from any thread of a napi process: thrown to the JS caller of the wasm function. */
+export class WASIExitError extends Error {
+  constructor(readonly code: number) {
+    super(`the WebAssembly module called proc_exit(${code})`);
+    this.name = 'WASIExitError';
+  }
+}
+
+type Exports = Record<string, unknown>;
+type ImportFn = (...args: never[]) => unknown;
+
+/**
+ * A `node:wasi`-compatible WASI for napi-rs `*-wasm32-wasi` addons (loaded by @napi-rs/wasm-runtime and
+ * @emnapi), whose threads each build their own WASI object. The first one, in the main thread, creates a
+ * weft process (fd table, preopens, exit state in SharedArrayBuffers); one built in a Worker started after
+ * it attaches to that process instead of creating its own, ignoring its options (the process's env,
+ * args and preopens apply). So a file opened in one thread is an fd in every thread, and proc_exit in any
+ * thread ends them all: it marks the process exited, and every call into WASI from then on throws
+ * WASIExitError, unwinding that thread without ending Node.
+ */
+export class WASI {
+  readonly wasiImport: Record<string, ImportFn>;
+  /** True when this object joined a process created in another thread. */
+  readonly attached: boolean;
+  private readonly kernel: Kernel;
+  private readonly returnOnExit: boolean;
+  private started = false;
+
+  constructor(options: WASIOptions = {}) {
+    if (options.version !== undefined && options.version !== 'preview1') {
+      throw new TypeError(`weft WASI supports version 'preview1' (got ${String(options.version)})`);
+    }
+    this.returnOnExit = options.returnOnExit ?? true;
+    const trace = traceSetup(options.trace);
+    const wt = builtin('worker_threads');
+    const shared = wt.isMainThread ? undefined : (wt.getEnvironmentData(ENV_KEY) as KernelConfig | undefined);
+    this.attached = !!shared;
+    const cfg = shared ?? createProcess(options, trace.enabled);
+    // The main thread's process is inherited by Workers started from now on.
+    if (!shared && wt.isMainThread) {
+      wt.setEnvironmentData(ENV_KEY, cfg as never);
+      const loader = callerFile(new Error().stack);
+      if (loader !== undefined) byLoader.set(loader, cfg);
+    }
+    const k = (this.kernel = new Kernel(cfg, new NodeThreadHost(undefined, trace.fd), 0, createChannel()));
+    k.tid = wt.threadId + 1;
+    const exiting = k.ctl.i32;
+    const table = preview1Table(k);
+    this.wasiImport = {};
+    for (const [name, entry] of Object.entries(table)) {
+      // The kernel's boundary already unwinds a call made while the process exits (ThreadKilled); the JS
+      // caller of the wasm function gets a WASIExitError instead of a weft-internal sentinel.
+      const bound = bindSyscall(k, 'wasi_snapshot_preview1', name, entry) as Fn;
+      this.wasiImport[name] = exitsAsErrors(bound, syscallSignature('wasi_snapshot_preview1', name)?.params.length, exiting);
+    }
+    // node:wasi's private hooks, which @emnapi/wasi-threads looks up by description for `_start` modules.
+    const self = this as unknown as Record<symbol, unknown>;
+    self[Symbol('kSetMemory')] = (m: WebAssembly.Memory) => k.setMemory(m);
+    self[Symbol('kInstance')] = undefined;
+    self[Symbol('kStarted')] = false;
+  }
+
+  /** The exit code once any thread of the process called proc_exit, else undefined. */
+  get exitCode(): number | undefined {
+    const i = this.kernel.ctl.i32;
+    return Atomics.load(i, Ctl.EXITING) !== 0 ? Atomics.load(i, Ctl.EXIT_CODE) : undefined;
+  }
+
+  getImportObject(): { wasi_snapshot_preview1: Record<string, ImportFn> } {
+    return { wasi_snapshot_preview1: this.wasiImport };
+  }
+
+  private bind(instance: WebAssembly.Instance): Exports {
+    if (this.started) throw new Error('WASI instance has already started');
+    this.started = true;
+    const exports = instance.exports as Exports;
+    const memory = exports['memory'];
+    if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('instance.exports.memory must be a WebAssembly.Memory');
+    this.kernel.setMemory(memory);
+    this.kernel.instance = instance;
+    return exports;
+  }
+
+  /** Runs a command's `_start`; returns its exit code (0 when `_start` returns). */
+  start(instance: WebAssembly.Instance): number {
+    const exports = this.bind(instance);
+    const start = exports['_start'];
+    if (typeof start !== 'function') throw new TypeError('instance.exports._start is not a function');
+    try {
+      (start as () => void)();
+      return 0;
+    } catch (e) {
+      if (!(e instanceof WASIExitError)) throw e;
+      if (!this.returnOnExit) process.exit(e.code);
+      return e.code;
+    }
+  }
+
+  /** Initialises a reactor (calls `_initialize` if exported): what napi-rs addons are. */
+  initialize(instance: WebAssembly.Instance): void {
+    const exports = this.bind(instance);
+    if (typeof exports['_start'] === 'function') throw new TypeError('instance.exports._start must not be present for initialize()');
+    const init = exports['_initialize'];
+    if (typeof init === 'function') (init as () => void)();
+  }
+}
+
+type Fn = (...a: unknown[]) => unknown;
+
+/**
+ * Wraps a bound syscall so the exit sentinels reach the wasm function's JS caller as WASIExitError. Same
+ * arity as the syscall (preview1 calls take at most 9 arguments): no rest array on the call path.
+ */
+function exitsAsErrors(f: Fn, arity: number | undefined, ctl: Int32Array): ImportFn {
+  const fail = (e: unknown): never => {
+    if (e instanceof ProcExit || e instanceof ThreadKilled) throw new WASIExitError(Atomics.load(ctl, Ctl.EXIT_CODE));
+    throw e;
+  };
+  type U = unknown;
+  switch (arity) {
+    case 0: return () => { try { return f(); } catch (e) { return fail(e); } };
+    case 1: return (a: U) => { try { return f(a); } catch (e) { return fail(e); } };
+    case 2: return (a: U, b: U) => { try { return f(a, b); } catch (e) { return fail(e); } };
+    case 3: return (a: U, b: U, c: U) => { try { return f(a, b, c); } catch (e) { return fail(e); } };
+    case 4: return (a: U, b: U, c: U, d: U) => { try { return f(a, b, c, d); } catch (e) { return fail(e); } };
+    case 5: return (a: U, b: U, c: U, d: U, e5: U) => { try { return f(a, b, c, d, e5); } catch (e) { return fail(e); } };
+    case 6: return (a: U, b: U, c: U, d: U, e5: U, f6: U) => { try { return f(a, b, c, d, e5, f6); } catch (e) { return fail(e); } };
+    default: return (...args: U[]) => { try { return f(...args); } catch (e) { return fail(e); } };
+  }
+}
+
+/** A new process: its fd table, preopens and exit state, from node:wasi-style options. */
+function createProcess(options: WASIOptions, trace: boolean): KernelConfig {
+  // Host stdio read directly, as node:wasi does (a napi addon reading stdin blocks its thread, as there).
+  const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
+    fdTarget(options.stdin ?? 0, true, false), fdTarget(options.stdout ?? 1, false, false), fdTarget(options.stderr ?? 2, false, false),
+  ];
+  const preopens = preopenList(options.preopens);
+  const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend));
+  // One control block for every thread; all of them use slot 0 (no coordinator-served calls: stdio is direct).
+  const ctl = Control.create(1);
+  return {
+    args: options.args ?? [], env: envList(options.env), stdio, preopens, ctlSab: ctl.sab, fdSab: fds.sab,
+    maxThreads: 1, clockBaseMs: performance.timeOrigin, trace, hasThreadStart: false, usesWasix: false,
+  };
+}

@@ -1,0 +1,183 @@
+// The command line: options (help built from the option table), argv[0], reactors, and single-threaded
+// preview1 programs run on the CLI's own thread (exit codes, traps, stdin from files and pipes, signals).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { OPTIONS } from '../dist/cli/args.js';
+import { watFile } from './helpers/wat.mjs';
+import { cli, weft } from './helpers/run.mjs';
+
+const W = '"wasi_snapshot_preview1"';
+
+// Writes its argv, NUL-separated, to stdout.
+const printArgs = `(module
+  (import ${W} "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+  (import ${W} "args_get" (func $get (param i32 i32) (result i32)))
+  (import ${W} "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (drop (call $sizes (i32.const 0) (i32.const 4)))
+    (drop (call $get (i32.const 1024) (i32.const 4096)))
+    (i32.store (i32.const 16) (i32.const 4096)) (i32.store (i32.const 20) (i32.load (i32.const 4)))
+    (drop (call $w (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))))`;
+
+// Copies stdin to stdout until end of input, then exits 7.
+const cat = `(module
+  (import ${W} "fd_read" (func $r (param i32 i32 i32 i32) (result i32)))
+  (import ${W} "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (import ${W} "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (loop $l
+      (i32.store (i32.const 0) (i32.const 1024)) (i32.store (i32.const 4) (i32.const 4096))
+      (if (call $r (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)) (then (call $exit (i32.const 5))))
+      (if (i32.load (i32.const 8)) (then
+        (i32.store (i32.const 4) (i32.load (i32.const 8)))
+        (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 12)))
+        (br $l))))
+    (call $exit (i32.const 7))))`;
+
+const reactor = `(module
+  (memory (export "memory") 1)
+  (func (export "_initialize"))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))`;
+
+const trap = `(module
+  (import ${W} "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 32) "before\\n")
+  (func $boom (unreachable))
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 32)) (i32.store (i32.const 4) (i32.const 7))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $boom)))`;
+
+const returns = `(module (memory (export "memory") 1) (func (export "_start")))`;
+
+test('weft run --help lists every option of the option table', async () => {
+  const r = await weft(['run', '--help']);
+  assert.equal(r.code, 0);
+  for (const o of OPTIONS) for (const n of o.names) assert.match(r.stdout, new RegExp(`(^|[ ,])${n}\\b`, 'm'), `${n} missing from help`);
+  assert.ok(OPTIONS.some((o) => o.names.includes('--argv0')));
+  const bad = await weft(['run', '--no-such-option', 'x.wasm']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown option '--no-such-option'/);
+  assert.match(bad.stderr, /--max-threads N/, 'usage follows the error');
+  const missing = await weft(['run', '--max-threads']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--max-threads needs a value/);
+});
+
+test("argv[0] is the program's base name by default, --argv0 overrides it", async () => {
+  const file = await watFile(printArgs, 'print-args');
+  const r = await weft(['run', file, 'a b', 'c']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\0'), [path.basename(file), 'a b', 'c', '']);
+  const named = await weft(['run', '--argv0', 'tool', file, '-x']);
+  assert.deepEqual(named.stdout.split('\0'), ['tool', '-x', '']);
+  const inline = await weft(['run', '--argv0=', file]);
+  assert.deepEqual(inline.stdout.split('\0'), ['', '']);
+});
+
+test('a reactor module gives a clear error and exit 2 (not a trap)', async () => {
+  const r = await weft(['run', await watFile(reactor, 'reactor')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /reactor \(it exports _initialize, no _start\)/);
+  assert.doesNotMatch(r.stderr, /trap/);
+  const none = await weft(['run', await watFile('(module (func (export "f")))', 'no-start')]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /not a command/);
+});
+
+test('single-threaded program on the CLI thread: _start returning, traps', async () => {
+  const ok = await weft(['run', await watFile(returns, 'returns')]);
+  assert.equal(ok.code, 0, ok.stderr);
+  const t = await weft(['run', await watFile(trap, 'trap-main')]);
+  assert.equal(t.code, 134);
+  assert.equal(t.stdout, 'before\n');
+  assert.match(t.stderr, /thread 1 trap: unreachable/);
+});
+
+test('stdin from a pipe and from a file, read on the CLI thread', async () => {
+  const file = await watFile(cat, 'cat');
+  const big = 'x'.repeat(200_000) + 'end\n';
+  const r = await weft(['run', file], { stdin: big });
+  assert.equal(r.code, 7, r.stderr);
+  assert.equal(r.stdout, big);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-cli-'));
+  const input = path.join(dir, 'in.txt');
+  fs.writeFileSync(input, 'from a file\n');
+  const viaFile = await new Promise((resolve) => {
+    const fd = fs.openSync(input, 'r');
+    const child = spawn(process.execPath, [cli, 'run', file], { stdio: [fd, 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.on('close', (code) => { fs.closeSync(fd); resolve({ code, out }); });
+  });
+  assert.deepEqual(viaFile, { code: 7, out: 'from a file\n' });
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a program blocked reading an open stdin pipe on the CLI thread still ends on SIGTERM/SIGINT', async () => {
+  const file = await watFile(cat, 'cat');
+  for (const sig of ['SIGTERM', 'SIGINT']) {
+    const child = spawn(process.execPath, [cli, 'run', file], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stdin.write('partial\n');
+    const t0 = performance.now();
+    await new Promise((r) => child.stdout.once('data', r));
+    child.kill(sig);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const [, signal] = await new Promise((r) => child.on('close', (...a) => r(a)));
+    clearTimeout(killer);
+    assert.equal(signal, sig, 'ended by the signal, not by the SIGKILL fallback');
+    assert.equal(out, 'partial\n');
+    assert.ok(performance.now() - t0 < 4000);
+  }
+});
+
+test('run({ sameThread }) runs a preview1 command on the calling thread; threaded modules still get workers', async () => {
+  const { run, NotACommandError } = await import('../dist/index.js');
+  const { wat2wasm } = await import('./helpers/wat.mjs');
+  const hello = await wat2wasm(`(module
+    (import ${W} "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+    (import ${W} "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 16) "hello\\n")
+    (func (export "_start") (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 6))
+      (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+      (call $exit (i32.const 3))))`, 'same-thread-hello');
+  let out = '';
+  assert.equal(await run(hello, { sameThread: true, stdin: 'ignore', stdout: (b) => (out += Buffer.from(b)) }), 3);
+  assert.equal(out, 'hello\n');
+  // stdin given as text needs the coordinator that serves it: such a run still works, in a worker.
+  const polls = await wat2wasm(`(module
+    (import ${W} "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (func (export "_start")))`, 'same-thread-polls');
+  assert.equal(await run(polls, { sameThread: true, stdin: 'text' }), 0);
+  await assert.rejects(run(await wat2wasm(reactor, 'reactor'), { sameThread: true }), NotACommandError);
+});
+
+test('a program polling a stdin pipe keeps the worker path: its poll timeout still fires', async () => {
+  // poll_oneoff on [clock 150 ms, stdin readable]; exits 10 + the type of the first event (0 clock, 1 fd_read).
+  const poller = `(module
+    (import ${W} "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+    (import ${W} "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (func (export "_start")
+      (i32.store8 (i32.const 8) (i32.const 0))
+      (i32.store (i32.const 16) (i32.const 1))
+      (i64.store (i32.const 24) (i64.const 150000000))
+      (i32.store8 (i32.const 56) (i32.const 1))
+      (i32.store (i32.const 64) (i32.const 0))
+      (if (call $poll (i32.const 0) (i32.const 256) (i32.const 2) (i32.const 512)) (then (call $exit (i32.const 2))))
+      (call $exit (i32.add (i32.const 10) (i32.load8_u (i32.const 266))))))`;
+  const r = await weft(['run', await watFile(poller, 'poll-stdin')], { stdin: 'pipe-open', timeoutMs: 5000 });
+  assert.equal(r.timedOut, false);
+  assert.equal(r.code, 10, `the clock fired first (exit ${r.code}) ${r.stderr}`);
+});

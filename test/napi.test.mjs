@@ -1,0 +1,103 @@
+// weft/napi: a node:wasi-compatible WASI whose objects built in an addon's worker threads join the main
+// thread's process. With the real napi-rs package @oxc-resolver/binding-wasm32-wasi (fetched with `npm
+// pack`, see helpers/napi-package.mjs) under `--import weft/napi/register`, and with a reactor of our own
+// shared between the main thread and a Worker.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { napiPackageDir } from './helpers/napi-package.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const register = path.join(root, 'dist', 'napi-register.js');
+const helper = (f) => path.join(root, 'test', 'helpers', f);
+
+function node(args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+let pkg, skip;
+try {
+  pkg = napiPackageDir();
+} catch (e) {
+  skip = `cannot fetch the napi-rs package from the npm registry: ${e.message}`;
+}
+
+const specifiers = ['./dist/index.js', './package.json', 'esbuild', 'typescript', 'wabt', '@napi-rs/wasm-runtime', './no-such-file.js', 'no-such-package', './test/../README.md'];
+
+test('a napi-rs wasm32-wasi package under weft/napi/register resolves exactly as under node:wasi', { skip }, async () => {
+  const args = [helper('napi-resolve.cjs'), pkg, root, ...specifiers];
+  const ref = await node(['--no-warnings', ...args]);
+  assert.equal(ref.code, 0, ref.stderr);
+  const expected = JSON.parse(ref.stdout);
+  assert.equal(expected['sync esbuild'].path, path.join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
+  assert.ok(expected['sync no-such-package'].error);
+  const r = await node(['--import', register, ...args], { WEFT_LOG: 'debug' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), expected);
+  assert.doesNotMatch(r.stderr, /ExperimentalWarning/);
+  // weft served the calls (the syscall log is weft's), from the main thread and from the addon's workers.
+  const tids = new Set([...r.stderr.matchAll(/^weft\[tid (\d+)\] wasi_snapshot_preview1\.path_open/gm)].map((m) => m[1]));
+  assert.ok(tids.has('1'), 'main thread path_open');
+  assert.ok(tids.size >= 2, `path_open from the addon's worker threads too (tids ${[...tids]})`);
+});
+
+function threadsScenario(scenario) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-napi-'));
+  fs.writeFileSync(path.join(dir, 'f.txt'), 'opened in a worker\n');
+  return node(['--import', register, helper('napi-threads.mjs'), dir, scenario]).then((r) => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  });
+}
+
+test('a file opened in a Worker is readable from the main thread after the Worker exits', async () => {
+  const r = await threadsScenario('fd');
+  assert.equal(r.attached, true, 'the worker WASI joined the main thread process');
+  assert.equal(r.openErrno, 0);
+  assert.equal(r.readErrno, 0);
+  assert.equal(r.text, 'opened in a worker\n');
+  // What the register hook's default prevents: a Worker that tracks its fds closes them when it exits.
+  const tracked = await threadsScenario('fd-tracked');
+  assert.equal(tracked.openErrno, 0);
+  assert.equal(tracked.readErrno, 8, 'EBADF: Node closed the fd with the worker');
+});
+
+test('a Worker joins the process of the loader that started it, not the last WASI created', async () => {
+  const r = await threadsScenario('two-loaders');
+  assert.equal(r.attached, true);
+  assert.equal(r.openErrno, 0, 'the worker saw this loader\'s preopen (the other one is an empty directory)');
+  assert.equal(r.readErrno, 0);
+  assert.equal(r.text, 'opened in a worker\n');
+});
+
+test('proc_exit in a Worker marks the process exited; every thread unwinds, Node keeps running', async () => {
+  const r = await threadsScenario('exit');
+  assert.equal(r.workerThrew, 'WASIExitError: the WebAssembly module called proc_exit(7)');
+  assert.equal(r.exitCode, 7);
+  assert.equal(r.mainCode, 7, 'the main thread call into WASI unwinds too');
+  assert.equal(r.alive, true);
+});
+
+test('weft/napi WASI in the main thread alone behaves like the WASI class', async () => {
+  const { WASI } = await import('../dist/napi.js');
+  const wasi = new WASI({ version: 'preview1', args: ['x'] });
+  assert.equal(wasi.attached, false);
+  assert.equal(wasi.exitCode, undefined);
+  assert.equal(typeof wasi.getImportObject().wasi_snapshot_preview1.fd_write, 'function');
+  assert.throws(() => new WASI({ version: 'unstable' }), TypeError);
+});
