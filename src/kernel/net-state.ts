@@ -250,6 +250,37 @@ export class NetState {
     }
   }
 
+  /**
+   * Drops socket o (its open description's last hold is gone; any process of the tree, or the coordinator
+   * closing the fds of a process that ended). Linked pairs and sockets no owner ever touched (no host
+   * network) are freed here; otherwise the owner is asked to release the host side. Returns true when the
+   * owner holds a host socket (a guest close then waits for CLOSED_GEN to move, as on Linux).
+   */
+  release(o: number, netHost: boolean): boolean {
+    const i32 = this.i32;
+    if (this.linkOf(o) >= 0) {
+      this.closeLinked(o);
+      return false;
+    }
+    const st = Atomics.load(i32, this.s(o, Sock.STATE));
+    const hosted = (Atomics.load(i32, this.s(o, Sock.FLAGS)) & SockFlag.HOSTED) !== 0;
+    if (!netHost && !hosted && st !== SockState.CONNECTING) {
+      // No owner (browser): nothing else holds the object; connections never accepted go with it.
+      if (st === SockState.LISTENING) {
+        for (let hd = i32[this.s(o, Sock.ACC_HEAD)]! >>> 0; hd !== i32[this.s(o, Sock.ACC_TAIL)]! >>> 0; hd = (hd + 1) >>> 0) {
+          this.closeLinked(i32[this.s(o, Sock.ACC_Q + hd % ACC_SLOTS)]!);
+        }
+      }
+      Atomics.store(i32, this.s(o, Sock.STATE), SockState.CLOSED);
+      this.free(o);
+      this.changed(o);
+      return false;
+    }
+    Atomics.or(i32, this.s(o, Sock.FLAGS), SockFlag.TX_SHUT | SockFlag.RX_SHUT);
+    this.want(o, Want.CLOSE);
+    return hosted;
+  }
+
   /** Wakes guests blocked on socket o and every poll/epoll waiter. */
   changed(o: number): void {
     const at = this.s(o, Sock.SEQ);
