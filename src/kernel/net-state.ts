@@ -69,6 +69,8 @@ export const Sock = {
    * and sets it when its queue drained.
    */
   DIRECT: 93,
+  /** Threads parked on SEQ (so a change notifies only when someone waits; Atomics.notify is not free). */
+  SEQ_WAITERS: 94,
   /** Bumped by the owner when it has released the object (kept across reuse, unlike the rest). */
   CLOSED_GEN: 95,
   WORDS: 96,
@@ -283,8 +285,21 @@ export class NetState {
   changed(o: number): void {
     const at = this.s(o, Sock.SEQ);
     Atomics.add(this.i32, at, 1);
-    Atomics.notify(this.i32, at);
+    // Seq-cst order: a waiter counts itself before it compares SEQ, so either we see it or it sees the
+    // new SEQ. !== 0 rather than > 0: a count reset by alloc() under a late waiter only costs notifies.
+    if (Atomics.load(this.i32, at + (Sock.SEQ_WAITERS - Sock.SEQ)) !== 0) Atomics.notify(this.i32, at);
     this.bumpReady();
+  }
+
+  /** Parks on o's SEQ while it still equals seq (at most ms), counted in SEQ_WAITERS for changed(). */
+  waitSeq(o: number, seq: number, ms: number): void {
+    const cnt = this.s(o, Sock.SEQ_WAITERS);
+    Atomics.add(this.i32, cnt, 1);
+    try {
+      Atomics.wait(this.i32, this.s(o, Sock.SEQ), seq, ms);
+    } finally {
+      Atomics.sub(this.i32, cnt, 1);
+    }
   }
 
   bumpReady(): void {

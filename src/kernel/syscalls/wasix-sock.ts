@@ -83,7 +83,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     if (left <= 0) return false;
     // No spinning first: on a machine with few cores the spinner takes the CPU its peer needs to answer
     // (measured: a 1 KB round trip got 2-10x slower with 20k-100k checks before parking).
-    Atomics.wait(i32, w(o, Sock.SEQ), seq, Math.min(left, WAIT_SLICE_MS));
+    net.waitSeq(o, seq, Math.min(left, WAIT_SLICE_MS));
     k.checkAlive();
     return true;
   }
