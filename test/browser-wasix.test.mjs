@@ -20,6 +20,7 @@ describe('WASIX programs in Chromium', { skip }, () => {
     }
     server.route('/cx/spawn.wasm', fs.readFileSync(fixture('wasix', 'spawn')), 'application/wasm');
     server.route('/cx/fork.wasm', fs.readFileSync(fixture('wasix-async', 'fork')), 'application/wasm');
+    server.route('/cx/net_fork.wasm', fs.readFileSync(fixture('wasix-async', 'net_fork')), 'application/wasm');
     server.route('/cx/counter.wasm', fs.readFileSync(fixture('threads', 'counter')), 'application/wasm');
     browser = await launchChromium();
     page = await openHarness(browser, server);
@@ -88,6 +89,12 @@ describe('WASIX programs in Chromium', { skip }, () => {
   test('processes: fork, vfork+exec, fork in a threaded program, setjmp/longjmp (asyncify)', async () => {
     const r = await inMemfs('fork', ['main', '/sandbox/bin/fork.wasm']);
     assert.equal(lines(r.stdout).at(-1), 'fork: 12 ok, 0 failed', r.stdout + r.stderr);
+    assert.equal(r.exitCode, 0, r.stderr);
+  });
+
+  test('sockets inherited by fork and posix_spawn (in-process loopback between processes of the page)', async () => {
+    const r = await inMemfs('net_fork', ['tree', '4', '/sandbox/bin/net_fork.wasm']);
+    assert.equal(r.stdout, 'tree: 4 connections, 0 failed\n', r.stderr);
     assert.equal(r.exitCode, 0, r.stderr);
   });
 

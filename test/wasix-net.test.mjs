@@ -27,6 +27,17 @@ test('tcp_echo: main thread accepts, spawned threads serve, 8 clients', async ()
   assert.equal(r.stdout, 'echo: 8 clients x 100 round trips ok\n');
 });
 
+test('a blocked reader is woken by the writer, not by its wait slice: 1 client x 100 round trips in well under 100 x 200 ms', async () => {
+  // Each of the 200 waits here would last a whole 200 ms wait slice if a send skipped the wake-up of a
+  // parked reader (notify only when SEQ_WAITERS says someone waits): 40 s. Normally about a second.
+  const t0 = performance.now();
+  const r = await run('tcp_echo', ['threads', '1']);
+  const ms = performance.now() - t0;
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.stdout, 'echo: 1 clients x 100 round trips ok\n');
+  assert.ok(ms < 15_000, `took ${Math.round(ms)} ms`);
+});
+
 test('network is off by default: socket() fails with EACCES, logged with --trace', async () => {
   const r = await run('tcp_echo', ['threads', '1'], ['--trace']);
   assert.equal(r.code, 1);

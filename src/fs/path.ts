@@ -47,3 +47,22 @@ export function normalizeAbsolute(path: string): string {
 export function isRootMount(guestPath: string): boolean {
   return normalizeAbsolute('/' + guestPath) === '/';
 }
+
+/**
+ * Which mount (preopen) an absolute, normalised guest path lies in, and the backend-relative path inside
+ * it: the longest matching guest name wins. Undefined when no mount holds the path.
+ */
+export function locateMount(
+  mounts: readonly { guestPath: string }[],
+  abs: string,
+): { index: number; rel: string } | undefined {
+  let best: { index: number; rel: string; len: number } | undefined;
+  mounts.forEach((p, index) => {
+    const root = normalizeAbsolute('/' + p.guestPath);
+    const prefix = root === '/' ? '/' : root + '/';
+    if (abs !== root && !abs.startsWith(prefix)) return;
+    if (best && best.len >= root.length) return;
+    best = { index, rel: abs === root ? '' : abs.slice(prefix.length), len: root.length };
+  });
+  return best && { index: best.index, rel: best.rel };
+}

@@ -43,7 +43,11 @@ export const Slot = {
   TID: 0,
   /** Pending signal bitmask (WASIX signals 1..31). */
   SIGNALS: 1,
-  // word 2: spare
+  /**
+   * Open description word index + 1 this slot's thread holds pinned (kernel/files.ts pinDesc; 0 when
+   * none): a thread terminated mid-call never unpins, so the coordinator drops that hold for it.
+   */
+  PIN: 2,
   /**
    * Guest address + 1 of the futex_wait this slot's thread is blocked in (0 when none), so that raising a
    * signal for it can wake it: the signal is then delivered when futex_wait returns.

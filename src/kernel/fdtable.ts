@@ -407,9 +407,7 @@ export class FdTable {
       for (let fd = 0; fd < MAX_FDS; fd++) {
         const src = this.fdBase + fd * Fd.WORDS, d = dst.fdBase + fd * Fd.WORDS;
         const kind = i[src + Fd.KIND]!;
-        // Sockets and epolls live in the process's own network state: not inherited (yet).
-        if (kind === FdKind.FREE || kind === FdKind.SOCKET || kind === FdKind.EPOLL ||
-          (opts.skipCloexec && i[src + Fd.FDFLAGS_EXT]! & 1)) {
+        if (kind === FdKind.FREE || (opts.skipCloexec && i[src + Fd.FDFLAGS_EXT]! & 1)) {
           Atomics.store(i, d + Fd.KIND, FdKind.FREE);
           continue;
         }

@@ -1,3 +1,4 @@
+import { Slot } from './control.js';
 import { Errno, WasiError } from '../abi/errno.js';
 import { FdFlags, Whence } from '../abi/constants.js';
 import { Filestat } from '../abi/layouts.js';
@@ -45,14 +46,20 @@ export function pinDesc(k: Kernel, base: number): number {
     const db = fds.descAt(d);
     if (fds.hold(db)) {
       // Still the fd's description? (The hold's compare-exchange orders these reads after it.)
-      if (i[base + Fd.KIND] !== FdKind.FREE && i[base + Fd.DESC] === d) return db;
-      unpinDesc(k, db);
+      if (i[base + Fd.KIND] !== FdKind.FREE && i[base + Fd.DESC] === d) {
+        // Recorded for the coordinator (the outermost pin only; a nested one of the same thread is short).
+        Atomics.compareExchange(k.ctl.i32, k.ctl.slotIndex(k.slot, Slot.PIN), 0, db + 1);
+        return db;
+      }
+      if (k.fds.unhold(db)) releaseDesc(k, db);
     }
     // The fd was closed or renumbered meanwhile: look again.
   }
 }
 
 export function unpinDesc(k: Kernel, db: number): void {
+  // Forgotten before the hold goes: a thread terminated in between leaks the hold rather than dropping it twice.
+  Atomics.compareExchange(k.ctl.i32, k.ctl.slotIndex(k.slot, Slot.PIN), db + 1, 0);
   if (k.fds.unhold(db)) releaseDesc(k, db);
 }
 

@@ -38,8 +38,27 @@ export class GuestMemory {
 
   check(ptr: number, len: number): number {
     const p = ptr >>> 0;
-    if (p + (len >>> 0) > this.u8.byteLength) throw new WasiError(Errno.FAULT);
+    if (p + (len >>> 0) > this.u8.byteLength && !this.grownElsewhere(p + (len >>> 0))) throw new WasiError(Errno.FAULT);
     return p;
+  }
+
+  /**
+   * Makes memory grown by another thread visible to this one. Recent Chromium refreshes a shared
+   * memory's `buffer` in other agents lazily (reported by emnapi and wasm-util users: a valid pointer
+   * into memory grown elsewhere read as out of bounds); `memory.grow(0)` in this agent brings it up to
+   * date. Node 20 showed no lag here, so this runs only on the out-of-bounds path, before EFAULT.
+   */
+  refresh(): void {
+    if (!this.i32) return; // not shared: a grow anywhere is a grow here
+    this.memory.grow(0);
+    this.sync();
+  }
+
+  /** Out-of-bounds path of check(): true when the access fits once growth elsewhere is visible. */
+  private grownElsewhere(end: number): boolean {
+    if (!this.i32) return false;
+    this.refresh();
+    return end <= this.u8.byteLength;
   }
 
   /** Aligned pointer check: WASI structs must be naturally aligned. */
@@ -54,23 +73,30 @@ export class GuestMemory {
     return this.u8.subarray(p, p + (len >>> 0));
   }
 
+  // Each accessor checks before it reads this.dv: a check may refresh the views (see refresh()).
   getU32(ptr: number): number {
-    return this.dv.getUint32(this.check(ptr, 4), true);
+    const p = this.check(ptr, 4);
+    return this.dv.getUint32(p, true);
   }
   setU32(ptr: number, v: number): void {
-    this.dv.setUint32(this.check(ptr, 4), v >>> 0, true);
+    const p = this.check(ptr, 4);
+    this.dv.setUint32(p, v >>> 0, true);
   }
   setU16(ptr: number, v: number): void {
-    this.dv.setUint16(this.check(ptr, 2), v, true);
+    const p = this.check(ptr, 2);
+    this.dv.setUint16(p, v, true);
   }
   setU8(ptr: number, v: number): void {
-    this.dv.setUint8(this.check(ptr, 1), v);
+    const p = this.check(ptr, 1);
+    this.dv.setUint8(p, v);
   }
   getU64(ptr: number): bigint {
-    return this.dv.getBigUint64(this.check(ptr, 8), true);
+    const p = this.check(ptr, 8);
+    return this.dv.getBigUint64(p, true);
   }
   setU64(ptr: number, v: bigint): void {
-    this.dv.setBigUint64(this.check(ptr, 8), v, true);
+    const p = this.check(ptr, 8);
+    this.dv.setBigUint64(p, v, true);
   }
   /** Writes a non-negative integer below 2^53 as u64 without allocating a BigInt. */
   setU64n(ptr: number, v: number): void {
@@ -82,9 +108,7 @@ export class GuestMemory {
   /** Reads an iovec/ciovec array, returning checked subarrays of guest memory. */
   iovecs(iovsPtr: number, iovsLen: number): Uint8Array[] {
     const n = iovsLen >>> 0;
-    // An array that does not fit in memory is EFAULT, not a huge loop.
-    if (n > this.u8.byteLength / Iovec.size) throw new WasiError(Errno.FAULT);
-    const base = this.check(iovsPtr, n * Iovec.size);
+    const base = this.check(iovsPtr, n * Iovec.size); // an array that does not fit is EFAULT, not a huge loop
     const out: Uint8Array[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const buf = this.dv.getUint32(base + i * Iovec.size + Iovec.buf, true);

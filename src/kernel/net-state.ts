@@ -69,6 +69,8 @@ export const Sock = {
    * and sets it when its queue drained.
    */
   DIRECT: 93,
+  /** Threads parked on SEQ (so a change notifies only when someone waits; Atomics.notify is not free). */
+  SEQ_WAITERS: 94,
   /** Bumped by the owner when it has released the object (kept across reuse, unlike the rest). */
   CLOSED_GEN: 95,
   WORDS: 96,
@@ -248,12 +250,56 @@ export class NetState {
     }
   }
 
+  /**
+   * Drops socket o (its open description's last hold is gone; any process of the tree, or the coordinator
+   * closing the fds of a process that ended). Linked pairs and sockets no owner ever touched (no host
+   * network) are freed here; otherwise the owner is asked to release the host side. Returns true when the
+   * owner holds a host socket (a guest close then waits for CLOSED_GEN to move, as on Linux).
+   */
+  release(o: number, netHost: boolean): boolean {
+    const i32 = this.i32;
+    if (this.linkOf(o) >= 0) {
+      this.closeLinked(o);
+      return false;
+    }
+    const st = Atomics.load(i32, this.s(o, Sock.STATE));
+    const hosted = (Atomics.load(i32, this.s(o, Sock.FLAGS)) & SockFlag.HOSTED) !== 0;
+    if (!netHost && !hosted && st !== SockState.CONNECTING) {
+      // No owner (browser): nothing else holds the object; connections never accepted go with it.
+      if (st === SockState.LISTENING) {
+        for (let hd = i32[this.s(o, Sock.ACC_HEAD)]! >>> 0; hd !== i32[this.s(o, Sock.ACC_TAIL)]! >>> 0; hd = (hd + 1) >>> 0) {
+          this.closeLinked(i32[this.s(o, Sock.ACC_Q + hd % ACC_SLOTS)]!);
+        }
+      }
+      Atomics.store(i32, this.s(o, Sock.STATE), SockState.CLOSED);
+      this.free(o);
+      this.changed(o);
+      return false;
+    }
+    Atomics.or(i32, this.s(o, Sock.FLAGS), SockFlag.TX_SHUT | SockFlag.RX_SHUT);
+    this.want(o, Want.CLOSE);
+    return hosted;
+  }
+
   /** Wakes guests blocked on socket o and every poll/epoll waiter. */
   changed(o: number): void {
     const at = this.s(o, Sock.SEQ);
     Atomics.add(this.i32, at, 1);
-    Atomics.notify(this.i32, at);
+    // Seq-cst order: a waiter counts itself before it compares SEQ, so either we see it or it sees the
+    // new SEQ. !== 0 rather than > 0: a count reset by alloc() under a late waiter only costs notifies.
+    if (Atomics.load(this.i32, at + (Sock.SEQ_WAITERS - Sock.SEQ)) !== 0) Atomics.notify(this.i32, at);
     this.bumpReady();
+  }
+
+  /** Parks on o's SEQ while it still equals seq (at most ms), counted in SEQ_WAITERS for changed(). */
+  waitSeq(o: number, seq: number, ms: number): void {
+    const cnt = this.s(o, Sock.SEQ_WAITERS);
+    Atomics.add(this.i32, cnt, 1);
+    try {
+      Atomics.wait(this.i32, this.s(o, Sock.SEQ), seq, ms);
+    } finally {
+      Atomics.sub(this.i32, cnt, 1);
+    }
   }
 
   bumpReady(): void {

@@ -56,6 +56,11 @@ export interface ProcessOptions {
   net?: NetOwnerFactory;
   /** The owner only connects outward (a browser page's connect hook); bind/listen/UDP stay in-process. */
   netRemoteOnly?: boolean;
+  /**
+   * The process tree's network state and owner of host sockets (threads/system.ts): every process of a
+   * tree uses these, so sockets and epolls cross fork/spawn/exec; the tree, not the process, stops the owner.
+   */
+  netShared?: { sab: SharedArrayBuffer; owner: NetOwner | undefined };
   /** Listening sockets to create before the program starts (--tcp-listen), at these fds. */
   listeners?: { fd: number; addr: SockAddr }[];
   maxThreads: number;
@@ -72,6 +77,15 @@ export interface ProcessOptions {
   /** Pooled workers kept ready beyond current demand. */
   spareWorkers?: number;
   idleTimeoutMs?: number;
+}
+
+/**
+ * Does a program need network state: it can open sockets or epolls (16 MiB of rings, committed only as
+ * touched), or is handed listeners.
+ */
+export function needsNet(opts: Pick<ProcessOptions, 'info' | 'listeners'>): boolean {
+  return (opts.info.usesWasix && opts.info.functionImports.some((n) => /^wasix_(32|64)v1\.(sock_|epoll_|resolve$)/.test(n))) ||
+    !!opts.listeners?.length;
 }
 
 interface WorkerRecord {
@@ -95,6 +109,8 @@ export class WeftProcess {
   /** Stops the stdin server when it ends (the root of a tree; not a process that exec replaces). */
   ownsStdin: boolean;
   private readonly netOwner: NetOwner | undefined;
+  /** Stops the owner of host sockets when it ends (not a process of a tree: the tree does). */
+  private readonly ownsNet: boolean;
   private resolveExit!: (code: number) => void;
   readonly exited: Promise<number>;
   private readonly threaded: boolean;
@@ -122,12 +138,13 @@ export class WeftProcess {
       wasixSab: opts.wasixSab ?? (objSab ? WasixState.create(objSab).sab : undefined),
       objSab,
       // 16 MiB of rings (committed only as touched): only for programs that can open sockets or epolls.
-      netSab: (opts.info.usesWasix && opts.info.functionImports.some((n) => /^wasix_(32|64)v1\.(sock_|epoll_|resolve$)/.test(n))) ||
-        opts.listeners?.length ? NetState.create().sab : undefined,
+      netSab: opts.netShared?.sab ?? (needsNet(opts) ? NetState.create().sab : undefined),
       netHost: !!opts.net && !opts.netRemoteOnly,
       netRemote: !!opts.net,
     };
-    this.netOwner = this.cfg.netSab && opts.net ? opts.net(new NetState(this.cfg.netSab), (l) => host.log(l)) : undefined;
+    this.ownsNet = !opts.netShared;
+    this.netOwner = opts.netShared ? opts.netShared.owner
+      : this.cfg.netSab && opts.net ? opts.net(new NetState(this.cfg.netSab), (l) => host.log(l)) : undefined;
     this.ownsStdin = !opts.stdinServer;
     this.stdin = opts.stdinServer ?? (opts.stdin ? new StdinServer(opts.stdin) : undefined);
     this.spare = opts.spareWorkers ?? 1;
@@ -305,7 +322,7 @@ export class WeftProcess {
     // Collect output already posted by threads before they are terminated.
     for (const w of live) w.handle.drain?.();
     if (this.ownsStdin) this.stdin?.stop();
-    this.netOwner?.stop();
+    if (this.ownsNet) this.netOwner?.stop();
     // terminate() interrupts Atomics.wait, except one that starts just after the request lands (it then
     // sleeps its whole timeout). So also wake every wait the runtime itself makes, until all are gone.
     const wake = (): void => this.wakeRuntimeWaits(live);

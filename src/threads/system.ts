@@ -6,8 +6,10 @@ import { ProcTable, ROOT_PID } from '../kernel/proctable.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
 import { WasixState } from '../kernel/wasix-state.js';
-import { Ctl } from '../kernel/control.js';
-import { type CoordinatorHost, type ProcessOptions, WeftProcess } from './process.js';
+import { type Control, Ctl, Slot } from '../kernel/control.js';
+import { type CoordinatorHost, needsNet, type ProcessOptions, WeftProcess } from './process.js';
+import { NetState } from '../kernel/net-state.js';
+import type { NetOwner } from './net-owner.js';
 
 /** What the process tree needs from its host beyond a coordinator host. */
 export interface SystemHost {
@@ -50,6 +52,8 @@ export class WeftSystem {
   private readonly cache = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo }>>();
   private readonly backends: (FsBackend | undefined)[] = [];
   private objects: WasixState | undefined;
+  /** The tree's network state and owner of host sockets, created when the first process needs them. */
+  private net: { sab: SharedArrayBuffer; owner: NetOwner | undefined; state: NetState } | undefined;
   private rootDone = false;
   private root: WeftProcess | undefined;
   /** The root process (after start()). */
@@ -88,9 +92,24 @@ export class WeftSystem {
       kernel = { ...kernel, objSab, proc: { tableSab: t.sab, row, pid, memMax: this.base.info.memoryImport?.maximum } };
       if (pid !== ROOT_PID) throw new Error('process table not empty');
     }
-    this.root = this.create(0, { ...this.base, kernel });
+    const netShared = t ? this.treeNet(needsNet(this.base)) : undefined;
+    this.root = this.create(0, { ...this.base, kernel, netShared });
     if (this.root.cfg.objSab) this.objects = new WasixState(this.root.cfg.wasixSab!, this.root.cfg.objSab);
     return this.root;
+  }
+
+  /**
+   * The tree's network state, shared by every process like the pipe objects (so socket and epoll fds
+   * cross fork, spawn and exec); created for the first process that can open sockets. A process that
+   * cannot gets it anyway once it exists: it may inherit a socket (an inetd-style filter on stdin).
+   */
+  private treeNet(need: boolean): ProcessOptions['netShared'] {
+    if (!this.net && need) {
+      const state = NetState.create();
+      const owner = this.base.net ? this.base.net(state, (l) => this.coordinator.log(l)) : undefined;
+      this.net = { sab: state.sab, owner, state };
+    }
+    return this.net && { sab: this.net.sab, owner: this.net.owner };
   }
 
   /** Kills the whole tree from the host side. */
@@ -123,7 +142,7 @@ export class WeftSystem {
       ...this.base, module, info, stdin: undefined, stdinServer: this.top.stdin, listeners: undefined, wasixSab: undefined, memory: undefined,
       // no spare pool worker up front: most children never start a thread, and a Worker boot is the cost
       // of a spawn (a pool worker is booted on the first thread_spawn, as usual)
-      resume: undefined, spareWorkers: 0, ...extra,
+      resume: undefined, spareWorkers: 0, netShared: this.treeNet(needsNet({ info })), ...extra,
       kernel: {
         ...this.base.kernel, objSab: rootCfg.objSab, ignoredSignals: undefined, ...over,
         proc: { tableSab: this.table!.sab, row, pid, memMax: info.memoryImport?.maximum },
@@ -172,7 +191,8 @@ export class WeftSystem {
         if (!e) return;
         e.execing = true;
         e.proc.ownsStdin = false; // the new program keeps reading the same stdin
-        void Promise.all([e.proc.finish(), this.compile(m.bytes)]).then(
+        const finished = e.proc.finish().then(() => this.dropPins(e.proc.ctl));
+        void Promise.all([finished, this.compile(m.bytes)]).then(
           ([, { module, info }]) => {
             if (this.rootDone) return this.abandon(row, 127);
             const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
@@ -231,11 +251,14 @@ export class WeftSystem {
       this.entries.clear();
       // (each one's own end, run before this, closes its fds)
       this.coordinator.dispose?.();
-      void Promise.all(rest.map((x) => x.proc.kill(128 + WasixSignal.KILL, WasixSignal.KILL))).then(() => this.resolveExit(code));
+      void Promise.all(rest.map((x) => x.proc.kill(128 + WasixSignal.KILL, WasixSignal.KILL))).then(() => {
+        this.net?.owner?.stop(); // every host socket of the tree goes with it
+        this.resolveExit(code);
+      });
       return;
     }
     if (!this.table) return;
-    this.closeFds(row);
+    this.closeFds(row, e.proc.ctl);
     const termsig = Atomics.load(e.proc.ctl.i32, Ctl.TERM_SIG);
     this.table.exited(row, code & 0xff, termsig);
     // No SIGCHLD: wasix-libc's __wasm_signal calls a default-action hook that is only set once the
@@ -247,28 +270,50 @@ export class WeftSystem {
    * Closes every fd of a process that is gone: a description no other fd refers to loses the table's hold,
    * and is released here (backend handle closed, stream object dropped) unless a call still pins it.
    */
-  private closeFds(row: number): void {
+  private closeFds(row: number, ctl?: Control): void {
     if (!this.table) return;
+    if (ctl) this.dropPins(ctl);
     const fds = new FdTable(this.base.kernel.fdSab, row);
-    const i = fds.i32;
     for (const e of fds.closeAll()) {
-      const db = e.descBase;
-      if (!e.last || db === undefined || !fds.unhold(db)) continue;
-      try {
-        const kind = i[db + Desc.KIND]!;
-        if (kind === FdKind.FILE || kind === FdKind.DIR) {
-          const backend = this.backend(i[db + Desc.BACKEND]!);
-          backend.close(i[db + Desc.HANDLE]!);
-          const retired = i[db + Desc.RETIRED]!;
-          if (retired) backend.close(retired - 1);
-        } else if ((kind === FdKind.PIPE || kind === FdKind.EVENT) && this.objects) {
-          this.objects.releaseObject(i[db + Desc.OBJECT]!, i[db + Desc.HANDLE]!);
-        }
-      } catch {
-        // a handle that is already gone
-      } finally {
-        fds.freeDesc(db);
+      if (e.last && e.descBase !== undefined && fds.unhold(e.descBase)) this.releaseDesc(fds, e.descBase);
+    }
+  }
+
+  /**
+   * Drops the holds of calls the process's threads were in when their workers were terminated (a
+   * SIGKILL-ed worker blocked in accept or recv): otherwise its descriptions, and their host sockets,
+   * would never be released. Call once every worker of the process is gone.
+   */
+  private dropPins(ctl: Control): void {
+    const fds = new FdTable(this.base.kernel.fdSab);
+    for (let s = 0; s < ctl.layout.slots; s++) {
+      const pinned = Atomics.exchange(ctl.i32, ctl.slotIndex(s, Slot.PIN), 0);
+      if (pinned > 0 && fds.unhold(pinned - 1)) this.releaseDesc(fds, pinned - 1);
+    }
+  }
+
+  /** Releases what a description held (its last hold is gone), then frees it. */
+  private releaseDesc(fds: FdTable, db: number): void {
+    const i = fds.i32;
+    try {
+      const kind = i[db + Desc.KIND]!;
+      if (kind === FdKind.FILE || kind === FdKind.DIR) {
+        const backend = this.backend(i[db + Desc.BACKEND]!);
+        backend.close(i[db + Desc.HANDLE]!);
+        const retired = i[db + Desc.RETIRED]!;
+        if (retired) backend.close(retired - 1);
+      } else if ((kind === FdKind.PIPE || kind === FdKind.EVENT) && this.objects) {
+        this.objects.releaseObject(i[db + Desc.OBJECT]!, i[db + Desc.HANDLE]!);
+      } else if (kind === FdKind.SOCKET && this.net) {
+        // The last process holding it ended: the owner closes the host socket (no waiting here).
+        this.net.state.release(i[db + Desc.OBJECT]!, !!this.base.net && !this.base.netRemoteOnly);
+      } else if (kind === FdKind.EPOLL && this.net) {
+        this.net.state.freeEpoll(i[db + Desc.OBJECT]!);
       }
+    } catch {
+      // a handle that is already gone
+    } finally {
+      fds.freeDesc(db);
     }
   }
 

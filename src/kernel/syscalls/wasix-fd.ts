@@ -2,7 +2,7 @@ import { Errno, WasiError } from '../../abi/errno.js';
 import { FdFlags, Filetype, Rights } from '../../abi/constants.js';
 import { EventFdFlags, FdFlagsExt } from '../../abi/wasix.js';
 import { decodeGuestPath, resolve } from '../../fs/resolve.js';
-import { normalizeAbsolute } from '../../fs/path.js';
+import { locateMount, normalizeAbsolute } from '../../fs/path.js';
 import { Fd, FdKind, MAX_FDS } from '../fdtable.js';
 import { releaseEntry } from '../files.js';
 import type { Kernel } from '../kernel.js';
@@ -27,17 +27,7 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
   }
 
   /** Which preopen (and path inside it) an absolute guest path names; undefined when none does. */
-  function locate(abs: string): { index: number; rel: string } | undefined {
-    let best: { index: number; rel: string; len: number } | undefined;
-    k.cfg.preopens.forEach((p, index) => {
-      const root = normalizeAbsolute(p.guestPath.startsWith('/') ? p.guestPath : '/' + p.guestPath);
-      const prefix = root === '/' ? '/' : root + '/';
-      if (abs !== root && !abs.startsWith(prefix)) return;
-      if (best && best.len >= root.length) return;
-      best = { index, rel: abs === root ? '' : abs.slice(prefix.length), len: root.length };
-    });
-    return best;
-  }
+  const locate = (abs: string) => locateMount(k.cfg.preopens, abs);
 
   return {
     fd_dup: errno(function fd_dup(fd: number, retFd: number) {

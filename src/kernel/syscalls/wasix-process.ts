@@ -16,7 +16,7 @@ import { ProcState, ProcTable, PT, ROOT_PID, Row } from '../proctable.js';
 import { DIR_RIGHTS, FILE_RIGHTS } from '../rights.js';
 import { processSignalSlot, validSignal } from '../signals.js';
 import type { WasixState } from '../wasix-state.js';
-import { normalizeAbsolute } from '../../fs/path.js';
+import { locateMount, normalizeAbsolute } from '../../fs/path.js';
 import { blocking, ends, errno, voidCall, type SyscallTable } from './types.js';
 import { argFormatters } from '../trace.js';
 
@@ -63,17 +63,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
   const absolute = (path: string, cwd: string): string => normalizeAbsolute(path.startsWith('/') ? path : cwd + '/' + path);
 
   /** Which preopen (and path inside it) an absolute guest path names. */
-  function locate(abs: string): { index: number; rel: string } | undefined {
-    let best: { index: number; rel: string; len: number } | undefined;
-    k.cfg.preopens.forEach((p, index) => {
-      const root = normalizeAbsolute(p.guestPath.startsWith('/') ? p.guestPath : '/' + p.guestPath);
-      const prefix = root === '/' ? '/' : root + '/';
-      if (abs !== root && !abs.startsWith(prefix)) return;
-      if (best && best.len >= root.length) return;
-      best = { index, rel: abs === root ? '' : abs.slice(prefix.length), len: root.length };
-    });
-    return best;
-  }
+  const locate = (abs: string) => locateMount(k.cfg.preopens, abs);
 
   /** Reads a program file from the process's filesystem view; checks it is a wasm module. */
   function readProgram(abs: string): Uint8Array {

@@ -83,7 +83,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     if (left <= 0) return false;
     // No spinning first: on a machine with few cores the spinner takes the CPU its peer needs to answer
     // (measured: a 1 KB round trip got 2-10x slower with 20k-100k checks before parking).
-    Atomics.wait(i32, w(o, Sock.SEQ), seq, Math.min(left, WAIT_SLICE_MS));
+    net.waitSeq(o, seq, Math.min(left, WAIT_SLICE_MS));
     k.checkAlive();
     return true;
   }
@@ -168,7 +168,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     Atomics.store(i32, w(o, Sock.STATE), SockState.BOUND);
   }
 
-  /** A listening socket of this process that a connect to a lands on (loopback only); -1 if none. */
+  /** A listening socket of this process tree that a connect to a lands on (loopback only); -1 if none. */
   function localListener(a: SockAddr): number {
     for (let j = 0; j < MAX_SOCKETS; j++) {
       if (i32[w(j, Sock.TYPE)] !== SockKind.STREAM || state(j) !== SockState.LISTENING) continue;
@@ -180,7 +180,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   }
 
   /**
-   * connect() to a listener of this same process: an in-process pair whose ends write straight into
+   * connect() to a listener of this same process tree: an in-process pair whose ends write straight into
    * each other's RX rings (no host socket, no owner: a round trip is two futex wake-ups).
    */
   function connectLocal(o: number, lst: number, a: SockAddr): number {
@@ -912,23 +912,8 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
   k.streams[FdKind.SOCKET] = stream;
   k.releaseHooks[FdKind.SOCKET] = (e: FdEntry) => {
     const o = e.object ?? 0;
-    if (net.linkOf(o) >= 0) return net.closeLinked(o);
-    if (!k.cfg.netHost && !(Atomics.load(i32, w(o, Sock.FLAGS)) & SockFlag.HOSTED) && state(o) !== SockState.CONNECTING) {
-      // No owner (browser): nothing else holds the object; connections never accepted go with it.
-      if (state(o) === SockState.LISTENING) {
-        for (let hd = i32[w(o, Sock.ACC_HEAD)]! >>> 0; hd !== i32[w(o, Sock.ACC_TAIL)]! >>> 0; hd = (hd + 1) >>> 0) {
-          net.closeLinked(i32[w(o, Sock.ACC_Q + hd % ACC_SLOTS)]!);
-        }
-      }
-      Atomics.store(i32, w(o, Sock.STATE), SockState.CLOSED);
-      net.free(o);
-      net.changed(o);
-      return;
-    }
-    const hosted = (Atomics.load(i32, w(o, Sock.FLAGS)) & SockFlag.HOSTED) !== 0;
     const gen = Atomics.load(i32, w(o, Sock.CLOSED_GEN));
-    Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.TX_SHUT | SockFlag.RX_SHUT);
-    net.want(o, Want.CLOSE);
+    const hosted = net.release(o, !!k.cfg.netHost);
     // close() of a socket with a host side returns once the owner let go of it, as on Linux: the port is
     // free and the peer sees the end before the next call (a bounded wait: the owner never blocks).
     if (!hosted) return;
