@@ -2,7 +2,11 @@
  * weft for Node.js: `run()` for threaded programs (wasi-threads, WASIX), and a `node:wasi`-compatible
  * `WASI` class for single-threaded use.
  */
-export { run, NotACommandError, type RunOptions, type OutputOption, type WasmSource } from './host/node/run.js';
+// run() loads its coordinator on first use (./host/node/run-lazy.ts): importing weft for the WASI class
+// compiles only what that class needs.
+export { run } from './host/node/run-lazy.js';
+export { NotACommandError } from './host/node/errors.js';
+export type { RunOptions, OutputOption, WasmSource } from './host/node/run.js';
 export { WASI, type WASIOptions } from './host/node/wasi.js';
 export type { BackendDescriptor, FsBackend } from './fs/backend.js';
 export { Errno } from './abi/errno.js';

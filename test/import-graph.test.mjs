@@ -123,3 +123,34 @@ test('the import-graph check catches each kind of violation', () => {
     'cycle: kernel/a.ts -> threads/t.ts -> kernel/a.ts',
   ]) assert.ok(v.includes(want), `missing: ${want}\n${v.join('\n')}`);
 });
+
+/** Files an entry loads at import time: its static runtime imports, transitively (import() is a split point). */
+function staticClosure(g, entry) {
+  const seen = new Set();
+  const walk = (f) => {
+    if (seen.has(f) || !g.has(f)) return;
+    seen.add(f);
+    for (const d of g.get(f).staticRuntime) walk(d);
+  };
+  walk(entry);
+  return seen;
+}
+
+test("import 'weft' (the WASI class) statically reaches none of run()'s coordinator, threads or WASIX tables", () => {
+  const g = graph();
+  // Static runtime imports only: type-only imports are erased, dynamic import() loads on first use.
+  for (const [rel, v] of g) {
+    const text = fs.readFileSync(path.join(src, rel), 'utf8').replace(/\bimport\(\s*['"][^'"]+['"]\s*\)/g, '');
+    v.staticRuntime = specifiers(text).filter((s) => !s.typeOnly && s.spec.startsWith('.'))
+      .map((s) => path.posix.normalize(path.posix.join(path.posix.dirname(rel), s.spec)).replace(/\.js$/, '.ts'));
+  }
+  for (const entry of ['index.ts', 'napi.ts']) {
+    const reached = [...staticClosure(g, entry)];
+    assert.ok(reached.includes('kernel/preview1.ts') && reached.includes('kernel/boundary.ts'), `${entry}: ${reached}`);
+    const heavy = reached.filter((f) => f === 'host/node/run.ts' || f === 'kernel/imports.ts' || f.startsWith('threads/') ||
+      /^kernel\/syscalls\/wasix-/.test(f) || f === 'host/node/net-owner.ts');
+    assert.deepEqual(heavy, [], `${entry} loads these at import time`);
+  }
+  // run() itself still reaches the coordinator (through its import()).
+  assert.ok(specifiers(fs.readFileSync(path.join(src, 'host/node/run-lazy.ts'), 'utf8')).some((s) => s.spec === './run.js' && !s.typeOnly));
+});

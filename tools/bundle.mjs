@@ -1,5 +1,5 @@
 // Bundles weft's entry points with esbuild (a dev dependency), after tsc has written dist/:
-//   dist/index.js, dist/cli/main.js, dist/browser.js, dist/napi.js, dist/napi-register.js   each replaced by a one-file bundle of its graph
+//   dist/index.js (+ dist/chunks/*.js: run()'s coordinator, loaded on first use), dist/cli/main.js, dist/browser.js, dist/napi.js, dist/napi-register.js   each replaced by a one-file bundle of its graph
 //   dist/host/node/worker.bundle.js, dist/host/browser/worker.bundle.js   the thread workers, one file each
 // Loading ~40 separate ES modules costs ~70 ms per Node worker and 50-100 ms for `import 'weft'`; one file
 // loads in a few ms. The unbundled modules tsc wrote stay in dist/ (for the .d.ts files and deep imports).
@@ -25,26 +25,45 @@ const napiExternal = {
   },
 };
 
-async function bundle(opts, entry, out, workerLiterals = {}, plugins = []) {
-  const r = await build({ ...opts, entryPoints: [dist + entry], outfile: dist + out, plugins });
-  let text = r.outputFiles[0].text;
-  for (const [from, to] of Object.entries(workerLiterals)) {
-    const rel = path.relative(path.dirname(dist + out), dist + to);
-    const lit = new RegExp(String.raw`new URL\(\s*"${from.replaceAll('.', '\\.')}"\s*,\s*import\.meta\.url\s*\)`, 'g');
-    if (!lit.test(text)) throw new Error(`bundle ${out}: worker literal new URL("${from}", import.meta.url) not found`);
-    text = text.replace(lit, `new URL(${JSON.stringify('./' + rel)}, import.meta.url)`);
+/**
+ * Bundles `entry` to `out`. split: dynamic import()s become chunk files under dist/chunks/ (loaded on first
+ * use; modules shared with the entry go to a shared chunk, so each class exists once). Worker literals are
+ * rewritten in whichever output file holds them; each must occur in one of them.
+ */
+async function bundle(opts, entry, out, workerLiterals = {}, plugins = [], split = false) {
+  const where = split
+    ? { splitting: true, outdir: dist, entryPoints: [{ in: dist + entry, out: out.replace(/\.js$/, '') }], chunkNames: 'chunks/[name]-[hash]' }
+    : { entryPoints: [dist + entry], outfile: dist + out };
+  const r = await build({ ...opts, ...where, plugins });
+  const found = new Set();
+  for (const file of r.outputFiles) {
+    let text = file.text;
+    for (const [from, to] of Object.entries(workerLiterals)) {
+      const rel = path.relative(path.dirname(file.path), dist + to);
+      const lit = new RegExp(String.raw`new URL\(\s*"${from.replaceAll('.', '\\.')}"\s*,\s*import\.meta\.url\s*\)`, 'g');
+      if (!lit.test(text)) continue;
+      found.add(from);
+      text = text.replace(lit, `new URL(${JSON.stringify('./' + rel)}, import.meta.url)`);
+    }
+    fs.mkdirSync(path.dirname(file.path), { recursive: true });
+    fs.writeFileSync(file.path, text);
   }
-  fs.writeFileSync(dist + out, text);
+  for (const from of Object.keys(workerLiterals)) {
+    if (!found.has(from)) throw new Error(`bundle ${out}: worker literal new URL("${from}", import.meta.url) not found`);
+  }
 }
 
 const nodeWorker = { './worker.bundle.js': 'host/node/worker.bundle.js', './worker.js': 'host/node/worker.bundle.js' };
 const browserWorker = { './worker.js': 'host/browser/worker.bundle.js' };
+fs.rmSync(dist + 'chunks', { recursive: true, force: true }); // stale chunks of an earlier build
 await Promise.all([
   bundle(node, 'host/node/worker.js', 'host/node/worker.bundle.js'),
   bundle(browser, 'host/browser/worker.js', 'host/browser/worker.bundle.js'),
   // esbuild keeps the CLI's leading #! line.
   bundle(node, 'cli/main.js', 'cli/main.js', nodeWorker),
-  bundle(node, 'index.js', 'index.js', nodeWorker),
+  // run() loads its coordinator by import() (host/node/run-lazy.ts): a chunk, so `import 'weft'` for the
+  // WASI class compiles only that class's code.
+  bundle(node, 'index.js', 'index.js', nodeWorker, [], true),
   bundle(browser, 'browser.js', 'browser.js', browserWorker),
   bundle(node, 'napi.js', 'napi.js'),
   bundle(node, 'napi-register.js', 'napi-register.js', {}, [napiExternal]),

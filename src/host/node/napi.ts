@@ -1,7 +1,8 @@
 import type { KernelConfig, StdioTarget } from '../../kernel/config.js';
 import { ProcExit, ThreadKilled } from '../../kernel/exits.js';
 import { syscallSignature } from '../../abi/syscalls.js';
-import { bindSyscall, preview1Table } from '../../kernel/imports.js';
+import { bindSyscall } from '../../kernel/boundary.js';
+import { preview1Table } from '../../kernel/preview1.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { createChannel } from '../../kernel/channel.js';

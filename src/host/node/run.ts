@@ -13,6 +13,7 @@ import { prepareEngineForThreads } from './engine.js';
 import { canRunHere, runHere } from './run-here.js';
 import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
 import { writeAllSync } from './thread-host.js';
+import { NotACommandError } from './errors.js';
 
 export type OutputOption = number | 'ignore' | ((data: Uint8Array) => void);
 
@@ -49,10 +50,8 @@ export interface RunOptions extends CommonOptions {
   tcpListen?: string[];
 }
 
-/** The module is not a command (it exports no `_start`, e.g. a reactor): `run()` cannot run it. */
-export class NotACommandError extends Error {
-  readonly code = 'ERR_WEFT_NOT_A_COMMAND';
-}
+// Declared on its own so the package entry can export it without loading run()'s coordinator.
+export { NotACommandError } from './errors.js';
 
 function parseHostPort(spec: string): { host: string; port: number } {
   const i = spec.lastIndexOf(':');

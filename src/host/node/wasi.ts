@@ -1,6 +1,7 @@
 import type { StdioTarget } from '../../kernel/config.js';
 import { ProcExit, ThreadExit, ThreadKilled } from '../../kernel/exits.js';
-import { bindSyscall, preview1Table } from '../../kernel/imports.js';
+import { bindSyscall } from '../../kernel/boundary.js';
+import { preview1Table } from '../../kernel/preview1.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { createChannel } from '../../kernel/channel.js';
