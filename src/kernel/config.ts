@@ -28,8 +28,12 @@ export interface KernelConfig {
   ctlSab: SharedArrayBuffer;
   fdSab: SharedArrayBuffer;
   maxThreads: number;
-  /** performance.timeOrigin + performance.now() of the coordinator at process start (ms). */
-  clockBaseMs: number;
+  /**
+   * performance.timeOrigin + performance.now() of the coordinator at process start (ms). Undefined for a
+   * process of one thread (the WASI class): its monotonic clock starts at that thread's own time origin,
+   * and `performance` (whose first access costs Node 20 2-6 ms) is not touched until a clock is read.
+   */
+  clockBaseMs?: number;
   trace: boolean;
   /** Does the module export wasi_thread_start? */
   hasThreadStart: boolean;

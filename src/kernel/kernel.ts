@@ -50,8 +50,7 @@ export class Kernel {
   signals: SignalDelivery | undefined;
   /** The syscall boundary's per-kind helpers (kernel/imports.ts), built once per thread. */
   boundaries: Record<string, unknown> | undefined;
-  /** ms to add to performance.now() to get the process-wide monotonic clock. */
-  readonly monoOffsetMs: number;
+  private monoOffset: number | undefined;
   /** Asyncify stack capture (fork, setjmp/longjmp) of this thread. */
   readonly resumable = new Resumable(() => this.instance, () => this.mem?.memory);
 
@@ -64,7 +63,11 @@ export class Kernel {
     this.ctl = new Control(cfg.ctlSab, cfg.maxThreads);
     this.fds = new FdTable(cfg.fdSab, cfg.proc?.row ?? 0);
     this.chan = new ChannelClient(channel);
-    this.monoOffsetMs = performance.timeOrigin - cfg.clockBaseMs;
+  }
+
+  /** ms to add to performance.now() to get the process-wide monotonic clock (computed on first use). */
+  get monoOffsetMs(): number {
+    return (this.monoOffset ??= this.cfg.clockBaseMs === undefined ? 0 : performance.timeOrigin - this.cfg.clockBaseMs);
   }
 
   setMemory(memory: WebAssembly.Memory): void {

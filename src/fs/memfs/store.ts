@@ -4,9 +4,13 @@ import {
   T_FREE, TAG_ALLOC, TAG_FREE, TAG_ORDER, TOMB, VERSION, entryBytes, orderFor,
 } from './layout.js';
 
-const perf = (globalThis as unknown as { performance?: { timeOrigin: number; now(): number } }).performance;
+type Perf = { timeOrigin: number; now(): number };
+// Looked up on first use: in Node the first read of globalThis.performance loads perf_hooks (2-6 ms),
+// which importing weft must not pay.
+let perf: Perf | null | undefined;
 
 function nowMs(): number {
+  if (perf === undefined) perf = (globalThis as unknown as { performance?: Perf }).performance ?? null;
   return perf ? perf.timeOrigin + perf.now() : Date.now();
 }
 

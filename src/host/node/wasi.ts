@@ -47,7 +47,7 @@ export class WASI {
     this.kernel = new Kernel(
       {
         args: options.args ?? [], env: envList(options.env), stdio, preopens, ctlSab: ctl.sab, fdSab: fds.sab,
-        maxThreads: 1, clockBaseMs: performance.timeOrigin, trace: trace.enabled, hasThreadStart: false,
+        maxThreads: 1, trace: trace.enabled, hasThreadStart: false,
         usesWasix: false,
       },
       new NodeThreadHost(undefined, trace.fd),

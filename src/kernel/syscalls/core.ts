@@ -48,13 +48,21 @@ export function coreSyscalls(k: Kernel): SyscallTable {
   const args = stringList(k, k.cfg.args);
   const env = stringList(k, k.cfg.env);
   const host = k.host;
-  // Node's global `performance` is a lazy getter on globalThis: look it up once, not on every clock call.
-  const perf = performance;
+  // Node's global `performance` is a lazy getter on globalThis whose first access loads perf_hooks
+  // (2-6 ms): look it up once, on the first clock read, not at start-up and not on every call.
+  let perf: Performance | undefined;
+  let monoOffsetMs = 0;
+  function clocks(): Performance {
+    perf = performance;
+    monoOffsetMs = k.monoOffsetMs;
+    return perf;
+  }
 
   function now(id: number): number {
+    const p = perf ?? clocks();
     switch (id) {
-      case Clock.REALTIME: return (perf.timeOrigin + perf.now()) * 1e6;
-      case Clock.MONOTONIC: return (perf.now() + k.monoOffsetMs) * 1e6;
+      case Clock.REALTIME: return (p.timeOrigin + p.now()) * 1e6;
+      case Clock.MONOTONIC: return (p.now() + monoOffsetMs) * 1e6;
       case Clock.PROCESS_CPUTIME_ID: return host.processCpuTimeNs();
       case Clock.THREAD_CPUTIME_ID: return host.threadCpuTimeNs();
       default: throw new WasiError(Errno.INVAL);
