@@ -1,3 +1,4 @@
+import { attachInstance, type Exports, initializeReactor } from './wasi-instance.js';
 import type { KernelConfig, StdioTarget } from '../../kernel/config.js';
 import { ProcExit, ThreadKilled } from '../../kernel/exits.js';
 import { syscallSignature } from '../../abi/syscalls.js';
@@ -54,7 +55,6 @@ export class WASIExitError extends Error {
   }
 }
 
-type Exports = Record<string, unknown>;
 type ImportFn = (...args: never[]) => unknown;
 
 /**
@@ -121,12 +121,7 @@ export class WASI {
   private bind(instance: WebAssembly.Instance): Exports {
     if (this.started) throw new Error('WASI instance has already started');
     this.started = true;
-    const exports = instance.exports as Exports;
-    const memory = exports['memory'];
-    if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('instance.exports.memory must be a WebAssembly.Memory');
-    this.kernel.setMemory(memory);
-    this.kernel.instance = instance;
-    return exports;
+    return attachInstance(this.kernel, instance);
   }
 
   /** Runs a command's `_start`; returns its exit code (0 when `_start` returns). */
@@ -146,10 +141,7 @@ export class WASI {
 
   /** Initialises a reactor (calls `_initialize` if exported): what napi-rs addons are. */
   initialize(instance: WebAssembly.Instance): void {
-    const exports = this.bind(instance);
-    if (typeof exports['_start'] === 'function') throw new TypeError('instance.exports._start must not be present for initialize()');
-    const init = exports['_initialize'];
-    if (typeof init === 'function') (init as () => void)();
+    initializeReactor(this.bind(instance));
   }
 }
 

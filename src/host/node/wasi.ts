@@ -1,3 +1,4 @@
+import { attachInstance, type Exports, initializeReactor } from './wasi-instance.js';
 import type { StdioTarget } from '../../kernel/config.js';
 import { ProcExit, ThreadExit, ThreadKilled } from '../../kernel/exits.js';
 import { bindSyscall } from '../../kernel/boundary.js';
@@ -19,7 +20,6 @@ export interface WASIOptions extends CommonOptions {
   stderr?: number;
 }
 
-type Exports = Record<string, unknown>;
 
 /**
  * A drop-in for `node:wasi` for single-threaded use: the same constructor options and methods, backed
@@ -69,12 +69,7 @@ export class WASI {
   private bind(instance: WebAssembly.Instance): Exports {
     if (this.started) throw new Error('WASI instance has already started');
     this.started = true;
-    const exports = instance.exports as Exports;
-    const memory = exports['memory'];
-    if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('instance.exports.memory must be a WebAssembly.Memory');
-    this.kernel.setMemory(memory);
-    this.kernel.instance = instance;
-    return exports;
+    return attachInstance(this.kernel, instance);
   }
 
   /** Runs a command's `_start`; returns its exit code (0 when `_start` returns). */
@@ -98,9 +93,6 @@ export class WASI {
 
   /** Initialises a reactor (calls `_initialize` if exported). */
   initialize(instance: WebAssembly.Instance): void {
-    const exports = this.bind(instance);
-    if (typeof exports['_start'] === 'function') throw new TypeError('instance.exports._start must not be present for initialize()');
-    const init = exports['_initialize'];
-    if (typeof init === 'function') (init as () => void)();
+    initializeReactor(this.bind(instance));
   }
 }
