@@ -43,10 +43,10 @@ export class GuestMemory {
   }
 
   /**
-   * Makes memory grown by another thread visible to this one. Recent Chromium refreshes a shared
-   * memory's `buffer` in other agents lazily (reported by emnapi and wasm-util users: a valid pointer
-   * into memory grown elsewhere read as out of bounds); `memory.grow(0)` in this agent brings it up to
-   * date. Node 20 showed no lag here, so this runs only on the out-of-bounds path, before EFAULT.
+   * Makes memory grown by another thread visible to this one. V8 updates other agents' view of a grown
+   * shared memory lazily (both `memory.buffer` and the instance's bounds for bulk memory ops; seen in
+   * Node 20 under load, and reported for Chromium by emnapi and wasm-util users); `memory.grow(0)` in
+   * this agent brings it up to date. Called at thread entry and on the out-of-bounds path before EFAULT.
    */
   refresh(): void {
     if (!this.i32) return; // not shared: a grow anywhere is a grow here

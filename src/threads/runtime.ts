@@ -137,6 +137,10 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       const inst = instance ?? (instance = k.instance = instantiate());
       k.instance = inst;
       const entry = inst.exports['wasi_thread_start'] as (tid: number, arg: number) => void;
+      // The spawner may have grown memory for this thread's stack, TLS and ThreadStart. V8 (Node 20)
+      // tells other workers of a shared memory's growth lazily: seen here as a worker whose memory was
+      // still 320 KiB of a real 1.5 MiB, trapping in __wasm_init_tls's memory.init. grow(0) syncs it.
+      k.mem.refresh();
       k.resumable.entry = { name: 'wasi_thread_start', args: [tid, arg] };
       k.resumable.run(() => entry(tid, arg));
     });
