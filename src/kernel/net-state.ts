@@ -235,6 +235,18 @@ export class NetState {
   }
 
   /**
+   * The owner's last step for a socket whose host side it has torn down: closed, freed, and a guest
+   * close waiting for CLOSED_GEN to move (see release below) is woken.
+   */
+  retire(o: number): void {
+    Atomics.store(this.i32, this.s(o, Sock.STATE), SockState.CLOSED);
+    this.free(o);
+    Atomics.add(this.i32, this.s(o, Sock.CLOSED_GEN), 1);
+    Atomics.notify(this.i32, this.s(o, Sock.CLOSED_GEN));
+    this.changed(o);
+  }
+
+  /**
    * Drops o's end of an in-process pair: the peer sees end of file and EPIPE on send; the pair's objects
    * are freed when both ends are gone.
    */

@@ -151,11 +151,7 @@ export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
         // Bytes already handed to the writer still go out; then the stream closes.
         void r.writer?.close().catch(() => {});
       }
-      Atomics.store(i32, w(o, Sock.STATE), SockState.CLOSED);
-      st.free(o);
-      Atomics.add(i32, w(o, Sock.CLOSED_GEN), 1);
-      Atomics.notify(i32, w(o, Sock.CLOSED_GEN));
-      st.changed(o);
+      st.retire(o);
     }
 
     function serve(): void {

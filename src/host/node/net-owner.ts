@@ -384,11 +384,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
         closeUnaccepted(i32[w(o, Sock.ACC_Q + hd % ACC_SLOTS)]!);
       }
     }
-    setState(o, SockState.CLOSED);
-    st.free(o);
-    Atomics.add(i32, w(o, Sock.CLOSED_GEN), 1);
-    Atomics.notify(i32, w(o, Sock.CLOSED_GEN));
-    st.changed(o);
+    st.retire(o);
   }
 
   function closeUnaccepted(c: number): void {
