@@ -3,40 +3,22 @@
 // forks: asyncify route); the clients are Node sockets over 127.0.0.1, and every byte is checked.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ensureFixtures, fixture, interesting, rm, runHost, tempDir } from './helpers/fixtures.mjs';
-import { cli } from './helpers/run.mjs';
+import { startServer } from './helpers/run.mjs';
 
 before(() => ensureFixtures('wasix-async'), { timeout: 600_000 });
 
 /** Copies net_fork.wasm into a sandbox (spawn/exec find it there) and starts the CLI on it. */
-function startServer(args) {
+function startForkServer(args) {
   const dir = tempDir();
   fs.mkdirSync(path.join(dir, 'bin'));
   fs.copyFileSync(fixture('wasix-async', 'net_fork'), path.join(dir, 'bin', 'net_fork.wasm'));
-  const child = spawn(process.execPath, [cli, 'run', '--net', '--dir', `${dir}::/sandbox`,
-    path.join(dir, 'bin', 'net_fork.wasm'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
-  child.stderr.on('data', (b) => (err += b));
-  const t0 = Date.now();
-  const exited = new Promise((resolve) => child.on('close', (code) => {
-    rm(dir);
-    resolve({ code, out, err, ms: Date.now() - t0 });
-  }));
-  const port = new Promise((resolve, reject) => {
-    child.stdout.on('data', (b) => {
-      out += b;
-      const m = /port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('close', () => reject(new Error(`server ended before printing its port: ${out}${err}`)));
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  exited.then(() => clearTimeout(timer));
-  return { port, exited };
+  const { port, exited } = startServer(['run', '--net', '--dir', `${dir}::/sandbox`,
+    path.join(dir, 'bin', 'net_fork.wasm'), ...args]);
+  return { port, exited: exited.then((r) => { rm(dir); return r; }) };
 }
 
 /** Sends `size` pattern bytes, half-closes, resolves with everything the server sent back. */
@@ -56,7 +38,7 @@ function exchange(port, size, seed) {
 }
 
 test('accept-then-fork: each connection served by a forked child, the parent closes its copy (6 clients)', async () => {
-  const server = startServer(['fork', '6']);
+  const server = startForkServer(['fork', '6']);
   const port = await server.port;
   const rs = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => exchange(port, 20_000 + i * 30_000, i)));
   for (const r of rs) assert.ok(r.got.equals(r.sent), `echo differs (${r.got.length} of ${r.sent.length} bytes)`);
@@ -67,7 +49,7 @@ test('accept-then-fork: each connection served by a forked child, the parent clo
 });
 
 test('inetd style: posix_spawn with the connection dup2-ed onto stdin/stdout of a filter (4 clients)', async () => {
-  const server = startServer(['inetd', '4', '/sandbox/bin/net_fork.wasm']);
+  const server = startForkServer(['inetd', '4', '/sandbox/bin/net_fork.wasm']);
   const port = await server.port;
   const rs = await Promise.all([0, 1, 2, 3].map((i) => exchange(port, 1000 + i * 50_000, i)));
   for (const r of rs) {
@@ -80,7 +62,7 @@ test('inetd style: posix_spawn with the connection dup2-ed onto stdin/stdout of 
 });
 
 test('pre-fork: 2 forked workers accept on the inherited listener; every client served exactly once', async () => {
-  const server = startServer(['prefork', '8']);
+  const server = startForkServer(['prefork', '8']);
   const port = await server.port;
   const rs = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => exchange(port, 5000 + i * 1000, i)));
   const by = [0, 0];

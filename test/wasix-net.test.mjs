@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { ensureFixtures, fixture, interesting } from './helpers/fixtures.mjs';
-import { cli, weft } from './helpers/run.mjs';
+import { cli, startServer, weft } from './helpers/run.mjs';
 import { watFile } from './helpers/wat.mjs';
 
 before(() => ensureFixtures('wasix'), { timeout: 600_000 });
@@ -60,26 +60,8 @@ test('net_misc: nonblocking connect + poll, EAGAIN, timeouts, refused, wrong sta
   assert.equal(interesting(r.stdout), 'net_misc done: 54 ok, 0 bad');
 });
 
-/** Runs `weft run --net tcp_echo serve N` and resolves with the child once it printed its port. */
-function startServer(n) {
-  const child = spawn(process.execPath, [cli, 'run', '--net', fixture('wasix', 'tcp_echo'), 'serve', String(n)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '', err = '';
-  child.stderr.on('data', (b) => (err += b));
-  const exited = new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
-  const port = new Promise((resolve, reject) => {
-    child.stdout.on('data', (b) => {
-      out += b;
-      const m = /port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('close', () => reject(new Error(`server ended before printing its port: ${out}${err}`)));
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  exited.then(() => clearTimeout(timer));
-  return { port, exited };
-}
+/** Runs `weft run --net tcp_echo serve N` (see helpers/run.mjs startServer). */
+const startEcho = (n) => startServer(['run', '--net', fixture('wasix', 'tcp_echo'), 'serve', String(n)]);
 
 /** Sends `size` pattern bytes in chunks, reads them all back, then ends; resolves with the echo. */
 function echoThrough(port, size, seed) {
@@ -102,7 +84,7 @@ function echoThrough(port, size, seed) {
 }
 
 test('a Node net client talks to a weft server (2 connections x 300 KB, served by wasm threads)', async () => {
-  const server = startServer(2);
+  const server = startEcho(2);
   const port = await server.port;
   const results = await Promise.all([echoThrough(port, 300_000, 1), echoThrough(port, 300_000, 2)]);
   for (const r of results) assert.ok(r.got.equals(r.sent), `echo differs (${r.got.length} of ${r.sent.length} bytes)`);

@@ -37,3 +37,27 @@ export function weft(args, opts = {}) {
     });
   });
 }
+
+/**
+ * Starts `weft ...args` as a server that prints `port N` once it listens. Returns { port, exited }:
+ * `port` resolves with N (rejects if the child ends first); `exited` resolves with { code, out, err, ms }
+ * when it ends. A server still running after 60 s is killed.
+ */
+export function startServer(args) {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stderr.on('data', (b) => (err += b));
+  const t0 = Date.now();
+  const exited = new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err, ms: Date.now() - t0 })));
+  const port = new Promise((resolve, reject) => {
+    child.stdout.on('data', (b) => {
+      out += b;
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('close', () => reject(new Error(`server ended before printing its port: ${out}${err}`)));
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  exited.then(() => clearTimeout(timer));
+  return { port, exited };
+}
