@@ -490,6 +490,21 @@ export class MemoryFsBackend implements FsBackend {
     return out;
   }
 
+  /**
+   * Under the lock: the directory inode that will hold a new entry named by `comps`, with its name in
+   * the A buffer. EEXIST when the name is taken (or is the root).
+   */
+  private freeName(comps: readonly string[]): number {
+    if (comps.length === 0) {
+      this.rootIno();
+      throw new WasiError(Errno.EXIST);
+    }
+    const dir = this.parentOf(comps);
+    this.encA(comps[comps.length - 1]!);
+    if (this.lookupA(dir)) throw new WasiError(Errno.EXIST);
+    return dir;
+  }
+
   mkdir(path: string): void {
     this.rofs();
     const s = this.s;
@@ -497,13 +512,7 @@ export class MemoryFsBackend implements FsBackend {
     s.lock();
     try {
       s.stamp();
-      if (comps.length === 0) {
-        this.rootIno();
-        throw new WasiError(Errno.EXIST);
-      }
-      const dir = this.parentOf(comps);
-      this.encA(comps[comps.length - 1]!);
-      if (this.lookupA(dir)) throw new WasiError(Errno.EXIST);
+      const dir = this.freeName(comps);
       this.create(dir, T_DIR);
     } finally {
       s.unlock();
@@ -657,13 +666,7 @@ export class MemoryFsBackend implements FsBackend {
     s.lock();
     try {
       s.stamp();
-      if (comps.length === 0) {
-        this.rootIno();
-        throw new WasiError(Errno.EXIST);
-      }
-      const dir = this.parentOf(comps);
-      this.encA(comps[comps.length - 1]!);
-      if (this.lookupA(dir)) throw new WasiError(Errno.EXIST);
+      const dir = this.freeName(comps);
       const blk = s.alloc(bytes.length, false);
       let ino: number;
       try {
