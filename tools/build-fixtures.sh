@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/build-fixtures.sh -- compile the C test fixtures to wasm.
 #
-#   bash tools/build-fixtures.sh [--force] [ROUTE...]     ROUTE: wasi threads wasix wasix-async (default: all)
+#   bash tools/build-fixtures.sh [--force] [ROUTE...]
+#        ROUTE: wasi threads wasix wasix-async bin bin-native dash (default: all)
 #
 # Every test/fixtures/c/<ROUTE>/<name>.c becomes .cache/fixtures/<ROUTE>/<name>.wasm
 # ($WEFT_CACHE/fixtures/... when WEFT_CACHE is set), compiled by route:
@@ -18,6 +19,12 @@
 #   wasix-async  the wasix route, then Debian binaryen's `wasm-opt --asyncify` (fork, vfork,
 #            setjmp/longjmp need the unwind/rewind exports; the instrumented imports are the three
 #            that capture the stack); no `-all` (Node 20 rejects what it emits, see docs/toolchain)
+#   bin      test/fixtures/c/bin/<name>.c (the /bin programs of the shell tests' rootfs) with the
+#            wasix flags -> .cache/fixtures/bin/<name>.wasm
+#   bin-native  the same sources compiled natively (gcc -O2) -> .cache/fixtures/bin-native/<name>,
+#            the native rootfs the host's dash runs the same scripts with
+#   dash     Debian's dash for WASIX, built by tools/build-dash.sh -> .cache/fixtures/dash/sh.wasm
+#            (cached by its own stamp; ~1 min cold)
 # Incremental: a .wasm is rebuilt only when older than its source, the shared
 # header test/fixtures/c/include/fixture.h, this script, or the route's
 # toolchain stamp.  Prints one line per file built; exits non-zero if any
@@ -51,6 +58,8 @@ if [ "${1:-}" = --one ]; then
         wasi) cmd=(clang-19 "${WASI_FLAGS[@]}" "$src" -o "$out.tmp") ;;
         threads) cmd=("$WASI_TC/bin/wasm32-wasip1-threads-clang" "${THREADS_FLAGS[@]}" "$src" -o "$out.tmp") ;;
         wasix) cmd=(clang-19 "${WASIX_FLAGS[@]}" "$src" -o "$out.tmp") ;;
+        bin) cmd=(clang-19 "${WASIX_FLAGS[@]}" "$src" -o "$out.tmp") ;;
+        bin-native) cmd=(gcc -O2 -Wall "$src" -o "$out.tmp") ;;
         wasix-async) cmd=(bash -c 'clang-19 "${@:3}" "$1" -o "$2.pre" && wasm-opt --asyncify \
             --pass-arg=asyncify-imports@wasix_32v1.proc_fork,wasix_32v1.stack_checkpoint,wasix_32v1.stack_restore \
             --enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
@@ -76,11 +85,11 @@ routes=()
 for a in "$@"; do
     case $a in
         --force) FORCE=1 ;;
-        wasi|threads|wasix|wasix-async) routes+=("$a") ;;
-        *) echo "usage: $0 [--force] [wasi|threads|wasix|wasix-async]..." >&2; exit 2 ;;
+        wasi|threads|wasix|wasix-async|bin|bin-native|dash) routes+=("$a") ;;
+        *) echo "usage: $0 [--force] [wasi|threads|wasix|wasix-async|bin|bin-native|dash]..." >&2; exit 2 ;;
     esac
 done
-[ ${#routes[@]} -gt 0 ] || routes=(wasi threads wasix wasix-async)
+[ ${#routes[@]} -gt 0 ] || routes=(wasi threads wasix wasix-async bin bin-native dash)
 
 command -v clang-19 >/dev/null && command -v wasm-ld-19 >/dev/null && [ -d /usr/lib/wasm32-wasi ] || {
     echo "build-fixtures: clang-19/lld-19/wasi-libc missing: run 'bash tools/install-deps.sh' first" >&2
@@ -96,14 +105,20 @@ fi
 
 jobs=()
 for route in "${routes[@]}"; do
+    if [ "$route" = dash ]; then
+        FORCE=$FORCE bash "$HERE/build-dash.sh" || status_dash=1
+        continue
+    fi
+    srcdir=$SRC/$route
+    [ "$route" = bin-native ] && srcdir=$SRC/bin
     shopt -s nullglob
-    srcs=("$SRC/$route"/*.c)
+    srcs=("$srcdir"/*.c)
     shopt -u nullglob
     [ ${#srcs[@]} -gt 0 ] || continue
     stamp=""
     case $route in
         threads) bash "$HERE/toolchain/build-wasi-threads-sysroot.sh"; stamp=$WASI_TC/.stamp ;;
-        wasix) bash "$HERE/toolchain/get-wasix-sysroot.sh"; stamp=$WASIX_TC/.stamp ;;
+        wasix|bin) bash "$HERE/toolchain/get-wasix-sysroot.sh"; stamp=$WASIX_TC/.stamp ;;
         wasix-async)
             bash "$HERE/toolchain/get-wasix-sysroot.sh"; stamp=$WASIX_TC/.stamp
             command -v wasm-opt >/dev/null || { echo "build-fixtures: wasm-opt (Debian binaryen) missing: run 'bash tools/install-deps.sh'" >&2; exit 1; } ;;
@@ -111,6 +126,7 @@ for route in "${routes[@]}"; do
     mkdir -p "$OUT/$route"
     for src in "${srcs[@]}"; do
         out=$OUT/$route/$(basename "$src" .c).wasm
+        [ "$route" = bin-native ] && out=$OUT/$route/$(basename "$src" .c)
         if [ $FORCE = 0 ] && [ -f "$out" ]; then
             fresh=1
             for dep in "$src" "$SRC"/include/*.h "$HERE/build-fixtures.sh" $stamp; do
@@ -122,12 +138,12 @@ for route in "${routes[@]}"; do
     done
 done
 
+status=${status_dash:-0}
 if [ ${#jobs[@]} -eq 0 ]; then
     echo "build-fixtures: all up to date ($OUT)"
-    exit 0
+    exit $status
 fi
 t0=$(date +%s%N)
-status=0
 printf '%s\0' "${jobs[@]}" | xargs -0 -n3 -P"$(nproc)" bash "$HERE/build-fixtures.sh" --one || status=1
 echo "build-fixtures: $(( ${#jobs[@]} / 3 )) file(s) in $(( ($(date +%s%N) - t0) / 1000000 )) ms -> $OUT"
 exit $status

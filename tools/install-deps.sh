@@ -5,16 +5,17 @@
 #
 #   bash tools/install-deps.sh          # run as root (or with sudo available)
 #
-# Packages: clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc wabt
-# dpkg-dev make patch xz-utils chromium.
+# Packages: clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc wabt binaryen
+# dpkg-dev make patch xz-utils chromium; for tools/build-dash.sh (Debian's dash for WASIX) and the
+# native /bin of the shell tests: autoconf automake gcc libc6-dev, and dash itself (the comparator).
 # deb-src: tools/toolchain/build-wasi-threads-sysroot.sh runs
-# `apt-get source wasi-libc=<bookworm version>`, which needs a deb-src line for
+# `apt-get source wasi-libc=<bookworm version>` (and tools/build-dash.sh `apt-get source dash`), which needs a deb-src line for
 # bookworm; it is added as /etc/apt/sources.list.d/weft-bookworm-src.sources, pointing at the
 # Debian archive the machine's apt already uses (tools/toolchain/debian-archive.sh).
 set -euo pipefail
 
 PACKAGES=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc wabt binaryen
-          dpkg-dev make patch xz-utils chromium)
+          dpkg-dev make patch xz-utils chromium autoconf automake gcc libc6-dev dash)
 WASI_LIBC_SRC_VERSION=0.0~git20220510.9886d3d-2
 SRC_LIST=/etc/apt/sources.list.d/weft-bookworm-src.sources
 
