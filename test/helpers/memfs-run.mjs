@@ -8,6 +8,8 @@ const spec = JSON.parse(process.argv[2]);
 const result = {};
 try {
   const mfs = new MemoryFS(spec.files);
+  // hostFiles: guest path -> host file whose bytes it gets (wasm programs; JSON cannot carry bytes)
+  for (const [p, host] of Object.entries(spec.hostFiles ?? {})) mfs.writeFile(p, fs.readFileSync(host));
   for (const [p, target] of Object.entries(spec.symlinks)) mfs.symlink(target, p);
   result.code = await run(spec.wasm, {
     args: spec.args, env: spec.env, preopens: { [spec.mount ?? '/sandbox']: mfs.dir(spec.root) },
