@@ -82,9 +82,16 @@ export interface FsBackend {
   symlink(target: string, path: string): void;
   /** Final component not followed (the kernel resolves when the guest asks to follow). */
   utimes(path: string, atim: TimeSpec, mtim: TimeSpec): void;
+  /**
+   * Optional: when opening `path` means another of the process's fds (/dev/fd/N, /dev/stdin) or its
+   * terminal (/dev/tty) rather than a node of this backend; path_open then duplicates that fd.
+   */
+  alias?(path: string): { fd: number } | { tty: true } | undefined;
 }
 
 export type BackendDescriptor =
   /** `times`: the process's record of times it set (host/node/set-times.ts), shared by its threads. */
   | { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer }
-  | { kind: 'memory'; sab: SharedArrayBuffer; root: string; readOnly: boolean };
+  | { kind: 'memory'; sab: SharedArrayBuffer; root: string; readOnly: boolean }
+  /** /dev (fs/devfs.ts): `tty` when stdin is a terminal; `timeMs` its nodes' times (process start). */
+  | { kind: 'dev'; tty: boolean; timeMs: number; readOnly?: false };

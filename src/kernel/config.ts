@@ -9,8 +9,8 @@ export type StdioTarget =
   | { kind: 'fd'; fd: number; file: boolean; tty: boolean; chardev: boolean; direct: boolean }
   /** Bytes go to a callback on the coordinator (browser, or a Node callback option). */
   | { kind: 'callback' }
-  /** stdin served by the coordinator (a pipe, a TTY, a callback or a stream). */
-  | { kind: 'served' }
+  /** stdin served by the coordinator (a pipe, a TTY, a callback or a stream); `tty` for a terminal. */
+  | { kind: 'served'; tty?: boolean }
   | { kind: 'null' };
 
 export interface PreopenConfig {

@@ -9,6 +9,7 @@ import { GuestMemory } from './memory.js';
 import type { SignalDelivery } from './signals.js';
 import type { StreamOps } from './streams.js';
 import { Resumable } from './resume.js';
+import { openDevFs } from './devices.js';
 import type { ProcRequest } from './syscalls/wasix-process.js';
 import type { NetRequest } from './net-request.js';
 import type { NetState } from './shared/net-state.js';
@@ -79,7 +80,8 @@ export class Kernel {
     if (!b) {
       const p = this.cfg.preopens[index];
       if (!p) throw new Error(`no preopen ${index}`);
-      b = this.backends[index] = this.host.openBackend(p.backend);
+      // /dev is built here, not by the host: it answers from this process's fd table
+      b = this.backends[index] = p.backend.kind === 'dev' ? openDevFs(this, p.backend) : this.host.openBackend(p.backend);
     }
     return b;
   }

@@ -1,8 +1,8 @@
 import { Filetype } from '../abi/constants.js';
 import type { FsBackend } from '../fs/backend.js';
 import type { PreopenConfig, StdioTarget } from './config.js';
-import { FdKind, FdTable } from './shared/fd-table.js';
-import { DIR_RIGHTS, FILE_RIGHTS, WRITE_RIGHTS } from './rights.js';
+import { FdKind, FdTable, FIRST_PREOPEN_FD } from './shared/fd-table.js';
+import { preopenRights } from './preopen-numbers.js';
 import { stdioEntry } from './stdio.js';
 
 /**
@@ -14,18 +14,21 @@ export function createFdTable(
   preopens: readonly PreopenConfig[],
   openBackend: (p: PreopenConfig) => FsBackend,
   regions = 1,
+  o: { keepPreopenNumbers?: boolean } = {},
 ): FdTable {
   const fds = FdTable.create(regions);
+  // WASIX: fds 3.. stay the preopens' for path calls even when a program reuses the numbers
+  if (o.keepPreopenNumbers) fds.reservePreopenNumbers(preopens.length);
   stdio.forEach((t, i) => fds.place(i, stdioEntry(i, t)));
   preopens.forEach((p, i) => {
     const backend = openBackend(p);
     const handle = backend.open('', {
       read: true, write: false, create: false, exclusive: false, truncate: false, directory: true, append: false,
     });
-    const ro = p.backend.readOnly ? WRITE_RIGHTS : 0;
-    fds.place(3 + i, {
+    const rights = preopenRights(p);
+    fds.place(FIRST_PREOPEN_FD + i, {
       kind: FdKind.DIR, filetype: Filetype.DIRECTORY, flags: 0, handle, backend: i,
-      rightsBase: DIR_RIGHTS & ~ro, rightsInheriting: (DIR_RIGHTS | FILE_RIGHTS) & ~ro, preopen: i + 1, path: '',
+      rightsBase: rights.base, rightsInheriting: rights.inheriting, preopen: i + 1, path: '',
     });
   });
   return fds;

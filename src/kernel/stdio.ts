@@ -9,10 +9,37 @@ import { concatIovecs, iovBytes, scatter } from './iovec.js';
 const STDIN_RIGHTS = Rights.FD_READ | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 const STDOUT_RIGHTS = Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 
+/**
+ * STDIO handle of /dev/tty (handles 0-2 index KernelConfig.stdio): reads come from stdin (the terminal),
+ * writes go to whichever of stdout and stderr is a terminal (stderr when neither is).
+ */
+export const TTY_HANDLE = 3;
+
+function isTty(t: StdioTarget | undefined): boolean {
+  return (t?.kind === 'fd' || t?.kind === 'served') && t.tty === true;
+}
+
+/** The stdio target that reads (write = false) or writes through a STDIO handle. */
+export function stdioTarget(k: Kernel, handle: number, write: boolean): StdioTarget | undefined {
+  if (handle !== TTY_HANDLE) return k.cfg.stdio[handle];
+  const s = k.cfg.stdio;
+  if (!write) return s[0];
+  return isTty(s[1]) ? s[1] : s[2];
+}
+
 export function stdioFiletype(t: StdioTarget): number {
   if (t.kind === 'fd') return t.tty || t.chardev ? Filetype.CHARACTER_DEVICE : t.file ? Filetype.REGULAR_FILE : Filetype.UNKNOWN;
   if (t.kind === 'null') return Filetype.CHARACTER_DEVICE;
+  if (t.kind === 'served' && t.tty) return Filetype.CHARACTER_DEVICE;
   return Filetype.UNKNOWN;
+}
+
+/** A new fd entry for /dev/tty (a terminal both ways, not seekable: isatty() is 1). */
+export function ttyEntry(): FdEntry {
+  return {
+    kind: FdKind.STDIO, filetype: Filetype.CHARACTER_DEVICE, flags: 0, handle: TTY_HANDLE, backend: -1,
+    rightsBase: STDIN_RIGHTS | STDOUT_RIGHTS, rightsInheriting: 0,
+  };
 }
 
 /** The fd table entry for fd 0, 1 or 2. HANDLE is the index into KernelConfig.stdio. */
@@ -24,8 +51,9 @@ export function stdioEntry(index: number, t: StdioTarget): FdEntry {
 }
 
 export function stdioWrite(k: Kernel, handle: number, iovs: Uint8Array[]): number {
-  const t = k.cfg.stdio[handle];
+  const t = stdioTarget(k, handle, true);
   if (!t) throw new WasiError(Errno.BADF);
+  if (handle === TTY_HANDLE) handle = t === k.cfg.stdio[1] ? 1 : 2;
   switch (t.kind) {
     case 'fd':
       return k.host.writeStdio(t, handle, iovs);
@@ -43,7 +71,7 @@ export function stdioWrite(k: Kernel, handle: number, iovs: Uint8Array[]): numbe
 }
 
 export function stdioRead(k: Kernel, handle: number, iovs: Uint8Array[]): number {
-  const t = k.cfg.stdio[handle];
+  const t = stdioTarget(k, handle, false);
   if (!t) throw new WasiError(Errno.BADF);
   const want = iovBytes(iovs);
   if (want === 0) return 0;

@@ -73,14 +73,14 @@ export function runHost(wasm, args, o) {
  * Resolves to { code, stdout, stderr, ms, timedOut, tree, fsck }: tree maps every path of the whole
  * MemoryFS after the run to { type: 'file', content } | { type: 'dir' } | { type: 'symlink', target }.
  * `mount` is the guest path of the preopen (default /sandbox); `hostFiles` maps guest paths to host files
- * copied in as bytes (programs); `argv0` replaces the file's base name as argv[0].
- * @param {{ argv0?: string, files?: object, hostFiles?: object, symlinks?: object, root?: string, mount?: string, stdin?: string, env?: object, timeoutMs?: number }} o
+ * copied in as bytes (programs); `argv0` replaces the file's base name as argv[0]; `dev: false` runs without /dev.
+ * @param {{ argv0?: string, dev?: boolean, files?: object, hostFiles?: object, symlinks?: object, root?: string, mount?: string, stdin?: string, env?: object, timeoutMs?: number }} o
  */
 export function runMemfs(wasm, args, o = {}) {
   const spec = {
     wasm, args: [o.argv0 ?? path.basename(wasm), ...args], env: o.env ?? {},
     files: o.files ?? { '/sandbox': null }, hostFiles: o.hostFiles ?? {}, symlinks: o.symlinks ?? {}, root: o.root ?? '/sandbox',
-    mount: o.mount ?? '/sandbox',
+    mount: o.mount ?? '/sandbox', dev: o.dev,
   };
   return new Promise((resolve) => {
     const t0 = performance.now();

@@ -12,7 +12,7 @@ try {
   for (const [p, host] of Object.entries(spec.hostFiles ?? {})) mfs.writeFile(p, fs.readFileSync(host));
   for (const [p, target] of Object.entries(spec.symlinks)) mfs.symlink(target, p);
   result.code = await run(spec.wasm, {
-    args: spec.args, env: spec.env, preopens: { [spec.mount ?? '/sandbox']: mfs.dir(spec.root) },
+    args: spec.args, env: spec.env, preopens: { [spec.mount ?? '/sandbox']: mfs.dir(spec.root) }, dev: spec.dev,
   });
   result.tree = snapshot(mfs);
   result.fsck = mfs.fsck();

@@ -3,6 +3,7 @@ import type { BackendDescriptor } from '../../fs/backend.js';
 import { lockedMemoryFilesystems, recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
 import { createFdTable } from '../../kernel/setup.js';
+import { withDevPreopen } from '../../kernel/devices.js';
 import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../process/process-tree.js';
 import { MemoryFsBackend } from '../../fs/memfs/backend.js';
 import { browserNetOwner, type ConnectHook } from './remote-sockets.js';
@@ -33,6 +34,11 @@ export interface RunOptions {
   env?: Record<string, string | undefined> | string[];
   /** Directories the program may reach, keyed by the name it sees: `{ '/data': memoryFs.dir('/data') }`. */
   preopens?: Record<string, BackendDescriptor>;
+  /**
+   * /dev (null, zero, full, random, urandom, stdin/stdout/stderr, fd/N) mounted after the preopens
+   * (default true); a preopen of your own at '/dev' replaces it.
+   */
+  dev?: boolean;
   /**
    * stdin: a callback `(max) => bytes | string | null | Promise<...>` asked whenever a thread waits for
    * input (null = end of input), a ReadableStream, fixed text/bytes, or 'ignore' (the default: empty).
@@ -197,9 +203,11 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
   const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
     stdin ? { kind: 'served' } : { kind: 'null' }, out.target, err.target,
   ];
-  const preopens = preopenList(options.preopens);
+  // /dev unless the page mounted its own (the browser has no terminal)
+  const preopens = withDevPreopen(preopenList(options.preopens), { enabled: options.dev, tty: false });
   const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
-  const fds = createFdTable(stdio, preopens, (p) => openBrowserBackend(p.backend), treeFdRegions(info, maxProcesses));
+  const fds = createFdTable(stdio, preopens, (p) => openBrowserBackend(p.backend), treeFdRegions(info, maxProcesses),
+    { keepPreopenNumbers: info.usesWasix });
   const enc = new TextEncoder();
   const host = new BrowserCoordinatorHost({
     output: (fd, data) => (fd === 1 ? out : err).write?.(data),
@@ -215,7 +223,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     const m = await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
     return { module: m, info: inspectModule(b, m) };
   };
-  const proc = new WeftSystem(host, { compile, openBackend: (d) => new MemoryFsBackend(d as Extract<BackendDescriptor, { kind: 'memory' }>, { canBlock: false }) }, {
+  const proc = new WeftSystem(host, { compile, openBackend: (d) => d.kind === 'memory' ? new MemoryFsBackend(d, { canBlock: false }) : openBrowserBackend(d) }, {
     module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source, spareWorkers: options.spareWorkers ?? 2,
     net: options.netConnect && options.net !== false ? browserNetOwner(options.netConnect) : undefined,
     netRemoteOnly: true,

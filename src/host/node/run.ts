@@ -4,6 +4,7 @@ import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
 import { nodeNetOwner } from './host-sockets.js';
 import { parseIp } from '../../kernel/net-addr.js';
 import { createFdTable } from '../../kernel/setup.js';
+import { withDevPreopen } from '../../kernel/devices.js';
 import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../process/process-tree.js';
 import type { StdinSource } from '../../process/stdin-server.js';
 import { openNodeBackend } from './backends.js';
@@ -48,6 +49,11 @@ export interface RunOptions extends CommonOptions {
    * the fds after the preopened directories (accept them with sock_accept).
    */
   tcpListen?: string[];
+  /**
+   * /dev (null, zero, full, random, urandom, stdin/stdout/stderr, fd/N, and tty when stdin is a
+   * terminal) mounted after the preopens (default true); a preopen of your own at '/dev' replaces it.
+   */
+  dev?: boolean;
 }
 
 // Declared on its own so the package entry can export it without loading run()'s coordinator.
@@ -99,7 +105,7 @@ function stdinSetup(o: RunOptions['stdin']): { target: StdioTarget; source?: Std
   const fd = o ?? 0;
   const t = fdTarget(fd, false);
   if (t.kind === 'fd' && t.direct) return { target: t };
-  return { target: { kind: 'served' }, source: nodeStdinSource(fd) };
+  return { target: t.kind === 'fd' && t.tty ? { kind: 'served', tty: true } : { kind: 'served' }, source: nodeStdinSource(fd) };
 }
 
 /** The host fd behind a stdin option, for a direct read; undefined when it is not a host fd. */
@@ -133,9 +139,13 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
     const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
       here ? stdinHere! : stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
     ];
-    const preopens = preopenList(options.preopens);
+    // /dev after the user's preopens, unless one of them is /dev; tty when stdin is a terminal
+    const preopens = withDevPreopen(preopenList(options.preopens), {
+      enabled: options.dev, tty: (stdin.target.kind === 'served' || stdin.target.kind === 'fd') && stdin.target.tty === true,
+    });
     const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
-    const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses));
+    const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses),
+      { keepPreopenNumbers: info.usesWasix });
     const callbacks = [undefined, options.stdout, options.stderr];
     const output = (fd: number, data: Uint8Array): void => {
       const cb = callbacks[fd];

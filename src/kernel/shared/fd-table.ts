@@ -84,7 +84,14 @@ export const PATH_BYTES = 1024;
 const TABLE_LOCK = 0;
 /** Header word: how many fd regions (processes) the buffer holds. */
 const REGIONS = 1;
+/**
+ * Header word: how many fd numbers from 3 on are the preopens' (WASIX process trees, see
+ * FdTable.reservePreopenNumbers); allocation of the lowest free fd skips them.
+ */
+const RESERVED = 2;
 const HEADER_WORDS = 4;
+/** The first preopen's fd number (wasi-libc looks for preopens from 3 on). */
+export const FIRST_PREOPEN_FD = 3;
 
 /**
  * Layout of a table buffer holding `regions` fd tables (one per process of a WASIX process tree) over one
@@ -146,6 +153,21 @@ export class FdTable {
 
   get regions(): number {
     return this.i32[REGIONS]!;
+  }
+
+  /**
+   * Keeps fd numbers 3 .. 3+n-1 (the preopens' at start-up, cached by the guest's libc) out of "lowest
+   * free fd" allocation (open, dup, pipe, socket...) in every region of the buffer, so a number the libc
+   * resolves paths with never comes back as another directory. Explicit placement (dup2, renumber) may
+   * still use them; path calls then reach the preopen through the number (kernel/preopen-numbers.ts).
+   */
+  reservePreopenNumbers(n: number): void {
+    Atomics.store(this.i32, RESERVED, n);
+  }
+
+  /** How many fd numbers from 3 on stay the preopens' (0 unless reservePreopenNumbers was called). */
+  get preopenNumbers(): number {
+    return this.i32[RESERVED]!;
   }
 
   /** Word index of field of fd's entry (no checks). */
@@ -247,7 +269,9 @@ export class FdTable {
   }
 
   private lowestFree(minFd: number): number {
+    const reservedEnd = FIRST_PREOPEN_FD + this.i32[RESERVED]!;
     for (let fd = minFd; fd < MAX_FDS; fd++) {
+      if (fd >= FIRST_PREOPEN_FD && fd < reservedEnd) continue;
       if (this.i32[this.fdBase + fd * FdSlot.WORDS + FdSlot.KIND] === FdKind.FREE) return fd;
     }
     throw new WasiError(Errno.MFILE);

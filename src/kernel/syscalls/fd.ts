@@ -1,10 +1,11 @@
 import { Errno, WasiError } from '../../abi/errno.js';
-import { FdFlags, PreopenType, Rights } from '../../abi/constants.js';
+import { FdFlags, Filetype, PreopenType, Rights } from '../../abi/constants.js';
 import { Fdstat, Filestat, Prestat } from '../../abi/layouts.js';
 import { FdSlot, FdKind } from '../shared/fd-table.js';
 import type { Kernel } from '../kernel.js';
 import { stdioRead, stdioWrite } from '../stdio.js';
 import { isFileKind, pinDesc, releaseEntry, unpinDesc, type FileOps } from '../files.js';
+import { preopenOfNumber, preopenRights, prestatIndex } from '../preopen-numbers.js';
 import { blocking, errno, type SyscallTable } from './types.js';
 
 /**
@@ -112,13 +113,23 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     fd_fdstat_get: errno(function fd_fdstat_get(fd: number, ptr: number) {
       const m = k.mem.sync();
       const p = m.check(ptr, Fdstat.size);
+      m.u8.fill(0, p, p + Fdstat.size);
+      // wasi-libc asks for the inheriting rights of its preopen before every path call through it
+      const kind = fds.kind(fd);
+      const pre = kind === FdKind.DIR ? undefined : preopenOfNumber(k, fd);
+      const preRights = pre === undefined ? undefined : preopenRights(k.cfg.preopens[pre]!);
+      if (kind === FdKind.FREE && preRights) {
+        m.dv.setUint8(p + Fdstat.filetype, Filetype.DIRECTORY);
+        m.dv.setUint32(p + Fdstat.rightsBase, preRights.base, true);
+        m.dv.setUint32(p + Fdstat.rightsInheriting, preRights.inheriting, true);
+        return 0;
+      }
       const base = fds.require(fd, 0);
       const i = fds.i32;
-      m.u8.fill(0, p, p + Fdstat.size);
       m.dv.setUint8(p + Fdstat.filetype, i[base + FdSlot.FILETYPE]!);
       m.dv.setUint16(p + Fdstat.flags, i[base + FdSlot.FLAGS]!, true);
       m.dv.setUint32(p + Fdstat.rightsBase, i[base + FdSlot.RIGHTS_BASE]!, true);
-      m.dv.setUint32(p + Fdstat.rightsInheriting, i[base + FdSlot.RIGHTS_INHERITING]!, true);
+      m.dv.setUint32(p + Fdstat.rightsInheriting, preRights?.inheriting ?? i[base + FdSlot.RIGHTS_INHERITING]!, true);
       return 0;
     }),
 
@@ -183,9 +194,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     fd_prestat_get: errno(function fd_prestat_get(fd: number, ptr: number) {
       const m = k.mem.sync();
       const p = m.check(ptr, Prestat.size);
-      if (fds.kind(fd) !== FdKind.DIR) return Errno.BADF;
-      const pre = fds.i32[fds.at(fd, FdSlot.PREOPEN)]! - 1;
-      const name = k.cfg.preopens[pre]?.guestPath;
+      const name = k.cfg.preopens[prestatIndex(k, fd)]?.guestPath;
       if (name === undefined) return Errno.BADF;
       m.dv.setUint32(p + Prestat.tag, PreopenType.DIR, true);
       m.dv.setUint32(p + Prestat.dirNameLen, new TextEncoder().encode(name).length, true);
@@ -194,9 +203,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
 
     fd_prestat_dir_name: errno(function fd_prestat_dir_name(fd: number, pathPtr: number, pathLen: number) {
       const m = k.mem.sync();
-      if (fds.kind(fd) !== FdKind.DIR) return Errno.BADF;
-      const pre = fds.i32[fds.at(fd, FdSlot.PREOPEN)]! - 1;
-      const name = k.cfg.preopens[pre]?.guestPath;
+      const name = k.cfg.preopens[prestatIndex(k, fd)]?.guestPath;
       if (name === undefined) return Errno.BADF;
       const bytes = new TextEncoder().encode(name);
       if (pathLen >>> 0 < bytes.length) return Errno.NAMETOOLONG;

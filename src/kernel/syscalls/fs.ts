@@ -8,14 +8,17 @@ import { Desc, DescFlags, FdSlot, FdKind } from '../shared/fd-table.js';
 import { withDesc, writeFilestat } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { DIR_RIGHTS, FILE_RIGHTS } from '../rights.js';
+import { openAlias } from '../devices.js';
+import { preopenOfNumber, preopenRights } from '../preopen-numbers.js';
 import { errno, type SyscallTable } from './types.js';
 
 /** A directory fd the guest passed to a path_* call, checked for rights. */
 interface DirRef {
-  base: number;
   backendIndex: number;
   backend: FsBackend;
   path: string;
+  /** Rights files and directories opened through it may have. */
+  rightsInheriting: number;
 }
 
 const WRITE_INTENT = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
@@ -31,10 +34,22 @@ export function fsSyscalls(k: Kernel): SyscallTable {
   const listings = new Map<number, { handle: number; entries: DirEntry[] }>();
 
   function dirRef(fd: number, rights: number): DirRef {
+    if (fds.kind(fd) !== FdKind.DIR) {
+      // A preopen's number whose fd was closed or reused (WASIX): the libc still resolves paths with it.
+      const pre = preopenOfNumber(k, fd);
+      if (pre !== undefined) {
+        const r = preopenRights(k.cfg.preopens[pre]!);
+        if ((r.base & rights) !== rights) throw new WasiError(Errno.NOTCAPABLE);
+        return { backendIndex: pre, backend: k.backend(pre), path: '', rightsInheriting: r.inheriting };
+      }
+    }
     const base = fds.require(fd, rights);
     if (i32[base + FdSlot.KIND] !== FdKind.DIR) throw new WasiError(Errno.NOTDIR);
     const backendIndex = fds.backend(base);
-    return { base, backendIndex, backend: k.backend(backendIndex), path: fds.path(base) };
+    return {
+      backendIndex, backend: k.backend(backendIndex), path: fds.path(base),
+      rightsInheriting: i32[base + FdSlot.RIGHTS_INHERITING]! >>> 0,
+    };
   }
 
   function guestPath(ptr: number, len: number): string {
@@ -104,12 +119,18 @@ export function fsSyscalls(k: Kernel): SyscallTable {
         if (exclusive) return Errno.EXIST;
         if (r.stat.filetype === Filetype.SYMBOLIC_LINK) return Errno.LOOP;
         if (wantDir && r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
+        // /dev/fd/N, /dev/stdin, /dev/tty: another of the process's fds, duplicated
+        const alias = dir.backend.alias?.(r.path);
+        if (alias) {
+          k.mem.sync().setU32(fdPtr, openAlias(k, alias));
+          return 0;
+        }
       } else if (!(oflags & OFlags.CREAT)) {
         return Errno.NOENT;
       } else if (wantDir) {
         return r.trailingSlash ? Errno.ISDIR : Errno.INVAL;
       }
-      const inhDir = i32[dir.base + FdSlot.RIGHTS_INHERITING]! >>> 0;
+      const inhDir = dir.rightsInheriting;
       const requested = Number(rightsBase & 0x3fffffffn);
       const isDir = r.stat?.filetype === Filetype.DIRECTORY;
       if (isDir && requested & Rights.FD_WRITE) return Errno.ISDIR;

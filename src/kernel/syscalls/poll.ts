@@ -3,6 +3,7 @@ import { Clock, EventRwFlags, EventType, SubClockFlags } from '../../abi/constan
 import { Event, Subscription } from '../../abi/layouts.js';
 import { FdSlot, FdKind } from '../shared/fd-table.js';
 import type { Kernel } from '../kernel.js';
+import { stdioTarget } from '../stdio.js';
 import { blocking, type SyscallTable } from './types.js';
 
 /** Result word of a stdin-poll reply: bytes buffered, with this bit set at end of input. */
@@ -155,7 +156,7 @@ export function stdioReadProbe(k: Kernel): ReadProbe {
   return (_fd, base) => {
     const kind = k.fds.i32[base + FdSlot.KIND];
     if (kind !== FdKind.STDIO) return { nbytes: 0, hangup: false };
-    const t = k.cfg.stdio[k.fds.handle(base)];
+    const t = stdioTarget(k, k.fds.handle(base), false);
     if (!t || t.kind === 'served') return undefined;
     return { nbytes: 0, hangup: t.kind === 'null' };
   };
