@@ -1,5 +1,5 @@
 // A real POSIX shell under weft (issue 17): Debian's dash built for WASIX with asyncify
-// (tools/build-dash.sh), in a rootfs whose /bin holds small wasm programs (test/fixtures/c/bin), runs
+// (tools/dash/build.sh), in a rootfs whose /bin holds small wasm programs (test/fixtures/c/bin), runs
 // the scripts of helpers/shell-scripts.mjs; the host's native dash runs each one in an equivalent
 // native rootfs (the same programs compiled natively). stdout and exit status must match (stderr too
 // where the script says so). Through the CLI (`--dir ROOT::/`) and through run() with a MemoryFS at /.

@@ -23,7 +23,7 @@
 #            wasix flags -> .cache/fixtures/bin/<name>.wasm
 #   bin-native  the same sources compiled natively (gcc -O2) -> .cache/fixtures/bin-native/<name>,
 #            the native rootfs the host's dash runs the same scripts with
-#   dash     Debian's dash for WASIX, built by tools/build-dash.sh -> .cache/fixtures/dash/sh.wasm
+#   dash     Debian's dash for WASIX, built by tools/dash/build.sh -> .cache/fixtures/dash/sh.wasm
 #            (cached by its own stamp; ~1 min cold)
 # Incremental: a .wasm is rebuilt only when older than its source, the shared
 # header test/fixtures/c/include/fixture.h, this script, or the route's
@@ -106,7 +106,7 @@ fi
 jobs=()
 for route in "${routes[@]}"; do
     if [ "$route" = dash ]; then
-        FORCE=$FORCE bash "$HERE/build-dash.sh" || status_dash=1
+        FORCE=$FORCE bash "$HERE/dash/build.sh" || status_dash=1
         continue
     fi
     srcdir=$SRC/$route

@@ -6,10 +6,10 @@
 #   bash tools/install-deps.sh          # run as root (or with sudo available)
 #
 # Packages: clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc wabt binaryen
-# dpkg-dev make patch xz-utils chromium; for tools/build-dash.sh (Debian's dash for WASIX) and the
+# dpkg-dev make patch xz-utils chromium; for tools/dash/build.sh (Debian's dash for WASIX) and the
 # native /bin of the shell tests: autoconf automake gcc libc6-dev, and dash itself (the comparator).
 # deb-src: tools/toolchain/build-wasi-threads-sysroot.sh runs
-# `apt-get source wasi-libc=<bookworm version>` (and tools/build-dash.sh `apt-get source dash`), which needs a deb-src line for
+# `apt-get source wasi-libc=<bookworm version>` (and tools/dash/build.sh `apt-get source dash`), which needs a deb-src line for
 # bookworm; it is added as /etc/apt/sources.list.d/weft-bookworm-src.sources, pointing at the
 # Debian archive the machine's apt already uses (tools/toolchain/debian-archive.sh).
 set -euo pipefail

@@ -61,6 +61,19 @@ export class SignalDelivery {
     return this.handler;
   }
 
+  /** What a trapped signal callback must not leave changed: the stack pointer and the registered callback. */
+  private saveState(): { sp: number | undefined; name: Uint8Array | null } {
+    const g = this.k.instance?.exports['__stack_pointer'];
+    const sp = g instanceof WebAssembly.Global ? (g.value as number) : undefined;
+    return { sp, name: this.st.handlerNameBytes() };
+  }
+
+  private restoreState(s: { sp: number | undefined; name: Uint8Array | null }): void {
+    const g = this.k.instance?.exports['__stack_pointer'];
+    if (s.sp !== undefined && g instanceof WebAssembly.Global) g.value = s.sp;
+    if (s.name) this.st.setHandlerName(s.name);
+  }
+
   /** Delivers this thread's pending signals (at a syscall boundary). */
   deliver(): void {
     // Not while a fork/setjmp unwind is under way (the wasm stack is half saved; it is delivered later).
@@ -81,13 +94,17 @@ export class SignalDelivery {
           this.k.exit(128 + sig);
         }
         this.k.checkAlive();
+        const saved = this.saveState();
         try {
           cb!(sig);
         } catch (e) {
           // wasix-libc's __wasm_signal runs the default action through a hook that is only installed once
           // the program has called signal()/sigaction(); before that a signal with the default action
-          // traps on a null function pointer. Do the default action here instead.
+          // traps on a null function pointer. Do the default action here instead, and undo what the
+          // trapped call left behind: its stack frame, and "__wasm_signal_blocked" registered as the
+          // callback (the libc blocks signals around the default action and never got to unblock them).
           if (!(e instanceof WebAssembly.RuntimeError) || !/null|indirect/i.test(e.message)) throw e;
+          this.restoreState(saved);
           if (WASIX_IGNORED_BY_DEFAULT.has(sig)) continue;
           this.k.host.log(`weft: thread ${this.k.tid} terminated by signal ${sig}`);
           Atomics.compareExchange(this.i32, Ctl.TERM_SIG, 0, sig);

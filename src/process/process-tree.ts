@@ -2,7 +2,7 @@ import type { ModuleInfo } from '../abi/wasm-module.js';
 import { WASIX_IGNORED_BY_DEFAULT, WasixSignal } from '../abi/wasix.js';
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
 import { Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
-import { ProcTable, ROOT_PID } from '../kernel/shared/process-table.js';
+import { ProcRow, ProcTable, ROOT_PID } from '../kernel/shared/process-table.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
 import { WasixState } from '../kernel/shared/wasix-state.js';
@@ -260,10 +260,11 @@ export class WeftSystem {
     if (!this.table) return;
     this.closeFds(row, e.proc.ctl);
     const termsig = Atomics.load(e.proc.ctl.i32, Ctl.TERM_SIG);
+    const ppid = this.table.get(row, ProcRow.PPID);
     this.table.exited(row, code & 0xff, termsig);
-    // No SIGCHLD: wasix-libc's __wasm_signal calls a default-action hook that is only set once the
-    // program has called signal()/sigaction(), so delivering it to a program that never did would trap,
-    // and the kernel cannot see the program's dispositions. waitpid() is how parents learn of exits.
+    // SIGCHLD to the parent, after the zombie is there for its waitpid. Its default action (ignore) is
+    // the libc's or, before the program installed any handler, the kernel's (kernel/signals.ts).
+    if (ppid !== 0) this.signal(ppid, WasixSignal.CHLD);
   }
 
   /**

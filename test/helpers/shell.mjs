@@ -1,5 +1,5 @@
 // A real POSIX shell under weft, compared with the host's own: Debian's dash built for WASIX
-// (tools/build-dash.sh) in a rootfs of wasm programs, and the host's native dash (Debian's /bin/sh) in
+// (tools/dash/build.sh) in a rootfs of wasm programs, and the host's native dash (Debian's /bin/sh) in
 // an equivalent native rootfs whose /bin holds the same small programs compiled natively.
 //
 //   await shellFixtures()                      builds dash, bin/ (wasm) and bin-native/ (gcc) if stale

@@ -113,6 +113,17 @@ export class WasixState {
     }
   }
 
+  /** The registered callback's name as bytes (a copy), null when none was registered. */
+  handlerNameBytes(): Uint8Array | null {
+    this.lock();
+    try {
+      const len = this.i32[WasixHeader.HANDLER_LEN]!;
+      return len < 0 ? null : this.u8.slice(WasixHeader.HANDLER_AT, WasixHeader.HANDLER_AT + len);
+    } finally {
+      this.unlock();
+    }
+  }
+
   setHandlerName(bytes: Uint8Array): boolean {
     if (bytes.length > WasixHeader.HANDLER_MAX) return false;
     this.lock();

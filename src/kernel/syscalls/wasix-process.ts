@@ -368,7 +368,14 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
           m2.dv.setUint32(pp + OptionPid.pid, 0, true);
           return 0;
         }
-        if (k.signals?.pending()) return Errno.INTR;
+        // A signal for this thread runs its handler now and the wait goes on (SA_RESTART semantics), never
+        // EINTR: wasix-libc's wait3/wait4 turn any waitpid error into EPERM (__syscall_ret of -1), so a shell
+        // that retries on EINTR would take it for a failed wait. SIGCHLD itself is raised after the child
+        // became a zombie, so the next look finds it.
+        if (k.signals?.pending()) {
+          k.signals.deliver();
+          if (!k.signals.pending()) continue; // else blocked: they wait for the libc to unblock them
+        }
         Atomics.wait(t.i32, ProcTableHeader.SEQ, seq, WAIT_SLICE_MS);
         k.checkAlive();
       }
