@@ -14,7 +14,7 @@ import { StdinServer, type StdinSource } from './stdin-server.js';
 import { NetState, Sock, SockKind, SockState, type SockAddr } from '../kernel/shared/net-state.js';
 import { FdKind, FdTable } from '../kernel/shared/fd-table.js';
 import { Filetype } from '../abi/constants.js';
-import { SOCKET_RIGHTS } from '../kernel/syscalls/wasix-sock.js';
+import { SOCKET_RIGHTS } from '../kernel/rights.js';
 import type { NetOwner, NetOwnerFactory } from './net-owner.js';
 import { Errno, errnoName } from '../abi/errno.js';
 
