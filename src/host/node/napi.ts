@@ -1,18 +1,12 @@
-import { attachInstance, type Exports, initializeReactor } from './wasi-instance.js';
-import type { KernelConfig, StdioTarget } from '../../kernel/config.js';
+import type { KernelConfig } from '../../kernel/config.js';
 import { ProcExit, ThreadKilled } from '../../kernel/exits.js';
 import { syscallSignature } from '../../abi/syscalls.js';
-import { bindSyscall } from '../../kernel/boundary.js';
-import { preview1Table } from '../../kernel/preview1.js';
 import { Kernel } from '../../kernel/kernel.js';
-import { createFdTable } from '../../kernel/setup.js';
 import { createChannel } from '../../kernel/channel.js';
-import { Control, Ctl } from '../../kernel/control.js';
-import { openNodeBackend } from './backends.js';
+import { Ctl } from '../../kernel/control.js';
 import { builtin } from './builtins.js';
-import { envList, fdTarget, preopenList, traceSetup } from './options.js';
 import { NodeThreadHost } from './thread-host.js';
-import type { WASIOptions } from './wasi.js';
+import { type BoundSyscall, createProcess, type ImportFn, WasiCore, type WASIOptions } from './wasi-core.js';
 
 /**
  * The worker_threads environment-data key under which a main thread's napi WASI publishes its process.
@@ -55,8 +49,6 @@ export class WASIExitError extends Error {
   }
 }
 
-type ImportFn = (...args: never[]) => unknown;
-
 /**
  * A `node:wasi`-compatible WASI for napi-rs `*-wasm32-wasi` addons (loaded by @napi-rs/wasm-runtime and
  * @emnapi), whose threads each build their own WASI object. The first one, in the main thread, creates a
@@ -66,42 +58,35 @@ type ImportFn = (...args: never[]) => unknown;
  * thread ends them all: it marks the process exited, and every call into WASI from then on throws
  * WASIExitError, unwinding that thread without ending Node.
  */
-export class WASI {
-  readonly wasiImport: Record<string, ImportFn>;
+export class WASI extends WasiCore {
   /** True when this object joined a process created in another thread. */
   readonly attached: boolean;
-  private readonly kernel: Kernel;
-  private readonly returnOnExit: boolean;
-  private started = false;
 
   constructor(options: WASIOptions = {}) {
-    if (options.version !== undefined && options.version !== 'preview1') {
-      throw new TypeError(`weft WASI supports version 'preview1' (got ${String(options.version)})`);
-    }
-    this.returnOnExit = options.returnOnExit ?? true;
-    const trace = traceSetup(options.trace);
     const wt = builtin('worker_threads');
-    const shared = wt.isMainThread ? undefined : (wt.getEnvironmentData(ENV_KEY) as KernelConfig | undefined);
-    this.attached = !!shared;
-    const cfg = shared ?? createProcess(options, trace.enabled);
-    // The main thread's process is inherited by Workers started from now on.
-    if (!shared && wt.isMainThread) {
-      wt.setEnvironmentData(ENV_KEY, cfg as never);
-      const loader = callerFile(new Error().stack);
-      if (loader !== undefined) byLoader.set(loader, cfg);
-    }
-    const k = (this.kernel = new Kernel(cfg, new NodeThreadHost(undefined, trace.fd), 0, createChannel()));
-    k.tid = wt.threadId + 1;
-    const exiting = k.ctl.i32;
-    const table = preview1Table(k);
-    this.wasiImport = {};
-    for (const [name, entry] of Object.entries(table)) {
+    // Who constructs this WASI (the addon's loader, for Workers it starts): read before any other frame.
+    const loader = wt.isMainThread ? callerFile(new Error().stack) : undefined;
+    let shared: KernelConfig | undefined;
+    super(options, {
+      kernel: (trace) => {
+        shared = wt.isMainThread ? undefined : (wt.getEnvironmentData(ENV_KEY) as KernelConfig | undefined);
+        const cfg = shared ?? createProcess(options, trace.enabled, performance.timeOrigin);
+        // The main thread's process is inherited by Workers started from now on.
+        if (!shared && wt.isMainThread) {
+          wt.setEnvironmentData(ENV_KEY, cfg as never);
+          if (loader !== undefined) byLoader.set(loader, cfg);
+        }
+        const k = new Kernel(cfg, new NodeThreadHost(undefined, trace.fd), 0, createChannel());
+        k.tid = wt.threadId + 1;
+        return k;
+      },
       // The kernel's boundary already unwinds a call made while the process exits (ThreadKilled); the JS
       // caller of the wasm function gets a WASIExitError instead of a weft-internal sentinel.
-      const bound = bindSyscall(k, 'wasi_snapshot_preview1', name, entry) as Fn;
-      this.wasiImport[name] = exitsAsErrors(bound, syscallSignature('wasi_snapshot_preview1', name)?.params.length, exiting);
-    }
+      wrap: (bound, name, k) => exitsAsErrors(bound, syscallSignature('wasi_snapshot_preview1', name)?.params.length, k.ctl.i32),
+    });
+    this.attached = !!shared;
     // node:wasi's private hooks, which @emnapi/wasi-threads looks up by description for `_start` modules.
+    const k = this.kernel;
     const self = this as unknown as Record<symbol, unknown>;
     self[Symbol('kSetMemory')] = (m: WebAssembly.Memory) => k.setMemory(m);
     self[Symbol('kInstance')] = undefined;
@@ -114,44 +99,16 @@ export class WASI {
     return Atomics.load(i, Ctl.EXITING) !== 0 ? Atomics.load(i, Ctl.EXIT_CODE) : undefined;
   }
 
-  getImportObject(): { wasi_snapshot_preview1: Record<string, ImportFn> } {
-    return { wasi_snapshot_preview1: this.wasiImport };
-  }
-
-  private bind(instance: WebAssembly.Instance): Exports {
-    if (this.started) throw new Error('WASI instance has already started');
-    this.started = true;
-    return attachInstance(this.kernel, instance);
-  }
-
-  /** Runs a command's `_start`; returns its exit code (0 when `_start` returns). */
-  start(instance: WebAssembly.Instance): number {
-    const exports = this.bind(instance);
-    const start = exports['_start'];
-    if (typeof start !== 'function') throw new TypeError('instance.exports._start is not a function');
-    try {
-      (start as () => void)();
-      return 0;
-    } catch (e) {
-      if (!(e instanceof WASIExitError)) throw e;
-      if (!this.returnOnExit) process.exit(e.code);
-      return e.code;
-    }
-  }
-
-  /** Initialises a reactor (calls `_initialize` if exported): what napi-rs addons are. */
-  initialize(instance: WebAssembly.Instance): void {
-    initializeReactor(this.bind(instance));
+  protected exitCodeOf(e: unknown): number | undefined {
+    return e instanceof WASIExitError ? e.code : undefined;
   }
 }
-
-type Fn = (...a: unknown[]) => unknown;
 
 /**
  * Wraps a bound syscall so the exit sentinels reach the wasm function's JS caller as WASIExitError. Same
  * arity as the syscall (preview1 calls take at most 9 arguments): no rest array on the call path.
  */
-function exitsAsErrors(f: Fn, arity: number | undefined, ctl: Int32Array): ImportFn {
+function exitsAsErrors(f: BoundSyscall, arity: number | undefined, ctl: Int32Array): ImportFn {
   const fail = (e: unknown): never => {
     if (e instanceof ProcExit || e instanceof ThreadKilled) throw new WASIExitError(Atomics.load(ctl, Ctl.EXIT_CODE));
     throw e;
@@ -167,20 +124,4 @@ function exitsAsErrors(f: Fn, arity: number | undefined, ctl: Int32Array): Impor
     case 6: return (a: U, b: U, c: U, d: U, e5: U, f6: U) => { try { return f(a, b, c, d, e5, f6); } catch (e) { return fail(e); } };
     default: return (...args: U[]) => { try { return f(...args); } catch (e) { return fail(e); } };
   }
-}
-
-/** A new process: its fd table, preopens and exit state, from node:wasi-style options. */
-function createProcess(options: WASIOptions, trace: boolean): KernelConfig {
-  // Host stdio read directly, as node:wasi does (a napi addon reading stdin blocks its thread, as there).
-  const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
-    fdTarget(options.stdin ?? 0, true, false), fdTarget(options.stdout ?? 1, false, false), fdTarget(options.stderr ?? 2, false, false),
-  ];
-  const preopens = preopenList(options.preopens);
-  const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend));
-  // One control block for every thread; all of them use slot 0 (no coordinator-served calls: stdio is direct).
-  const ctl = Control.create(1);
-  return {
-    args: options.args ?? [], env: envList(options.env), stdio, preopens, ctlSab: ctl.sab, fdSab: fds.sab,
-    maxThreads: 1, clockBaseMs: performance.timeOrigin, trace, hasThreadStart: false, usesWasix: false,
-  };
 }
