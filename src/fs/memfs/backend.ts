@@ -36,9 +36,9 @@ export interface MemoryBackendOptions {
    * Whether this thread may block in Atomics.wait while the lock is contended. Detected when omitted
    * (false on a browser page's main thread, which then spins instead).
    */
-  canBlock?: boolean;
+  canBlock?: boolean | undefined;
   /** How long to wait for the lock before failing with EDEADLK (default 10 s). */
-  lockTimeoutMs?: number;
+  lockTimeoutMs?: number | undefined;
 }
 
 export interface MemfsUsage {

@@ -14,7 +14,7 @@ export interface BrowserCoordinatorOptions {
   /** Diagnostics: trap reports, trace lines, worker failures. */
   log(line: string): void;
   /** A thread is waiting for stdin (max bytes wanted; 0 for a readiness poll). */
-  stdinDemand?(max: number): void;
+  stdinDemand?: ((max: number) => void) | undefined;
   /** Bytes of the output ring shared by the process's threads (power of two, default 1 MiB). */
   ringBytes?: number;
 }

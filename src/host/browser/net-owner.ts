@@ -22,7 +22,7 @@ interface Remote {
   ended: boolean;
   closed: boolean;
   /** Resolved when a reader freed RX space (Want.RX). */
-  room?: () => void;
+  room?: (() => void) | undefined;
   writing: boolean;
   shut: boolean;
 }

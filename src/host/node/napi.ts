@@ -6,7 +6,8 @@ import { createChannel } from '../../kernel/channel.js';
 import { Ctl } from '../../kernel/control.js';
 import { builtin } from './builtins.js';
 import { NodeThreadHost } from './thread-host.js';
-import { type BoundSyscall, createProcess, type ImportFn, WasiCore, type WASIOptions } from './wasi-core.js';
+import { type BoundSyscall, createProcess, WasiCore } from './wasi-core.js';
+import type { ImportFn, WASIOptions } from './options.js';
 
 /**
  * The worker_threads environment-data key under which a main thread's napi WASI publishes its process.
@@ -58,16 +59,18 @@ export class WASIExitError extends Error {
  * thread ends them all: it marks the process exited, and every call into WASI from then on throws
  * WASIExitError, unwinding that thread without ending Node.
  */
-export class WASI extends WasiCore {
+export class WASI {
+  readonly wasiImport: Record<string, ImportFn>;
   /** True when this object joined a process created in another thread. */
   readonly attached: boolean;
+  private readonly core: WasiCore;
 
   constructor(options: WASIOptions = {}) {
     const wt = builtin('worker_threads');
-    // Who constructs this WASI (the addon's loader, for Workers it starts): read before any other frame.
+    // Who constructs this WASI: the addon's loader, whose Workers join this process (publishProcessFor).
     const loader = wt.isMainThread ? callerFile(new Error().stack) : undefined;
     let shared: KernelConfig | undefined;
-    super(options, {
+    this.core = new WasiCore(options, {
       kernel: (trace) => {
         shared = wt.isMainThread ? undefined : (wt.getEnvironmentData(ENV_KEY) as KernelConfig | undefined);
         const cfg = shared ?? createProcess(options, trace.enabled, performance.timeOrigin);
@@ -83,10 +86,12 @@ export class WASI extends WasiCore {
       // The kernel's boundary already unwinds a call made while the process exits (ThreadKilled); the JS
       // caller of the wasm function gets a WASIExitError instead of a weft-internal sentinel.
       wrap: (bound, name, k) => exitsAsErrors(bound, syscallSignature('wasi_snapshot_preview1', name)?.params.length, k.ctl.i32),
+      exitCodeOf: (e) => (e instanceof WASIExitError ? e.code : undefined),
     });
+    this.wasiImport = this.core.wasiImport;
     this.attached = !!shared;
     // node:wasi's private hooks, which @emnapi/wasi-threads looks up by description for `_start` modules.
-    const k = this.kernel;
+    const k = this.core.kernel;
     const self = this as unknown as Record<symbol, unknown>;
     self[Symbol('kSetMemory')] = (m: WebAssembly.Memory) => k.setMemory(m);
     self[Symbol('kInstance')] = undefined;
@@ -95,12 +100,25 @@ export class WASI extends WasiCore {
 
   /** The exit code once any thread of the process called proc_exit, else undefined. */
   get exitCode(): number | undefined {
-    const i = this.kernel.ctl.i32;
+    const i = this.core.kernel.ctl.i32;
     return Atomics.load(i, Ctl.EXITING) !== 0 ? Atomics.load(i, Ctl.EXIT_CODE) : undefined;
   }
 
-  protected exitCodeOf(e: unknown): number | undefined {
-    return e instanceof WASIExitError ? e.code : undefined;
+  getImportObject(): { wasi_snapshot_preview1: Record<string, ImportFn> } {
+    return { wasi_snapshot_preview1: this.wasiImport };
+  }
+
+  /**
+   * Runs a command's `_start`; returns its exit code (0 when `_start` returns). `instance` is a
+   * WebAssembly.Instance, typed `object` as in @types/node's WASI: WebAssembly's types need the DOM lib.
+   */
+  start(instance: object): number {
+    return this.core.start(instance as WebAssembly.Instance);
+  }
+
+  /** Initialises a reactor (calls `_initialize` if exported): what napi-rs addons are. */
+  initialize(instance: object): void {
+    this.core.initialize(instance as WebAssembly.Instance);
   }
 }
 

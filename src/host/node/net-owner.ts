@@ -23,7 +23,8 @@ const HIGH_WATER = 256 * 1024;
 
 interface Hosted {
   tcp?: Net.Socket;
-  server?: Net.Server;
+  /** Cleared when a bound socket connects instead of listening. */
+  server?: Net.Server | undefined;
   udp?: Dgram.Socket;
   /** Received bytes that did not fit in the RX ring yet (the host socket is paused past RX_HIGH_WATER). */
   pending: Buffer[];

@@ -6,43 +6,39 @@ import { Kernel } from '../../kernel/kernel.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { Control } from '../../kernel/control.js';
 import { openNodeBackend } from './backends.js';
-import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
+import { envList, fdTarget, preopenList, traceSetup } from './kernel-config.js';
+import type { ImportFn, WASIOptions } from './options.js';
 
-export interface WASIOptions extends CommonOptions {
-  version?: 'preview1' | 'unstable';
-  /** Return the exit code from start() instead of ending the Node process (default true). */
-  returnOnExit?: boolean;
-  stdin?: number;
-  stdout?: number;
-  stderr?: number;
-}
+export type { ImportFn, WASIOptions } from './options.js';
 
-export type ImportFn = (...args: never[]) => unknown;
 /** A syscall as bindSyscall returns it. */
 export type BoundSyscall = (...args: unknown[]) => unknown;
 type Exports = Record<string, unknown>;
 
-/** How a face of the WASI class gets its kernel and wraps its imports. */
+/** How a face of the WASI class gets its kernel, wraps its imports and recognises its exit. */
 export interface WasiFace {
   /** The kernel of this object: over a new process, or joining one (trace: the resolved trace option). */
   kernel(trace: ReturnType<typeof traceSetup>): Kernel;
   /** Wraps each bound preview1 import (default: none). */
   wrap?(bound: BoundSyscall, name: string, kernel: Kernel): ImportFn;
+  /** The exit code when `e`, thrown out of `_start`, is the process's exit (proc_exit); else undefined. */
+  exitCodeOf(e: unknown): number | undefined;
 }
 
 /**
  * The one implementation of the node:wasi-compatible WASI class: options, the preview1 import object,
- * node:wasi's instance checks and start()/initialize(). Two faces extend it: the standalone class
- * (wasi.ts: a process of its own in the calling thread) and weft/napi's (napi.ts: one process joined by
- * the WASI objects of an addon's threads). What they share lives here, so they cannot drift apart.
+ * node:wasi's instance checks and start()/initialize(). Two faces hold one and delegate to it: the
+ * standalone class (wasi.ts: a process of its own in the calling thread) and weft/napi's (napi.ts: one
+ * process joined by the WASI objects of an addon's threads). What they share lives here, so they cannot
+ * drift apart. (Held, not inherited: the faces' public types then show nothing of the kernel.)
  */
-export abstract class WasiCore {
+export class WasiCore {
   readonly wasiImport: Record<string, ImportFn>;
-  protected readonly kernel: Kernel;
+  readonly kernel: Kernel;
   private readonly returnOnExit: boolean;
   private started = false;
 
-  protected constructor(options: WASIOptions, face: WasiFace) {
+  constructor(options: WASIOptions, private readonly face: WasiFace) {
     if (options.version !== undefined && options.version !== 'preview1') {
       throw new TypeError(`weft WASI supports version 'preview1' (got ${String(options.version)})`);
     }
@@ -55,13 +51,6 @@ export abstract class WasiCore {
       const bound = bindSyscall(k, 'wasi_snapshot_preview1', name, entry) as BoundSyscall;
       this.wasiImport[name] = face.wrap ? face.wrap(bound, name, k) : (bound as ImportFn);
     }
-  }
-
-  /** The exit code when `e`, thrown out of `_start`, is the process's exit (proc_exit); else undefined. */
-  protected abstract exitCodeOf(e: unknown): number | undefined;
-
-  getImportObject(): { wasi_snapshot_preview1: Record<string, ImportFn> } {
-    return { wasi_snapshot_preview1: this.wasiImport };
   }
 
   /** node:wasi's checks when an instance is handed over: once only, and its memory becomes the kernel's. */
@@ -86,7 +75,7 @@ export abstract class WasiCore {
       (start as () => void)();
       return 0;
     } catch (e) {
-      const code = this.exitCodeOf(e);
+      const code = this.face.exitCodeOf(e);
       if (code !== undefined) {
         if (!this.returnOnExit) process.exit(code);
         return code;
