@@ -476,7 +476,7 @@ export class MemoryFsBackend implements FsBackend {
       s.unlock();
     }
     const w = new Uint32Array(raw.buffer, 0, raw.length >>> 2);
-    const out: DirEntry[] = new Array(types.length);
+    const out = new Array<DirEntry>(types.length);
     for (let p = 0, i = 0; p < raw.length; ) {
       const ino = w[p >>> 2]!;
       const n = w[(p >>> 2) + 2]!;

@@ -328,7 +328,7 @@ export class HostFsBackend implements FsBackend {
   }
 
   private listEntries(dir: string, ents: Fs.Dirent[]): DirEntry[] {
-    const out: DirEntry[] = new Array(ents.length);
+    const out = new Array<DirEntry>(ents.length);
     for (let i = 0; i < ents.length; i++) {
       const d = ents[i]!;
       let ino = 0n;

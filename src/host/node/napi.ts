@@ -39,7 +39,7 @@ export function callerFile(stack: string | undefined, skip: readonly string[] = 
 export function publishProcessFor(stack: string | undefined, skip: readonly string[]): void {
   const file = callerFile(stack, skip);
   const cfg = file === undefined ? undefined : byLoader.get(file);
-  if (cfg) builtin('worker_threads').setEnvironmentData(ENV_KEY, cfg as never);
+  if (cfg) builtin('worker_threads').setEnvironmentData(ENV_KEY, cfg);
 }
 
 /** proc_exit from any thread of a napi process: thrown to the JS caller of the wasm function. */
@@ -76,7 +76,7 @@ export class WASI {
         const cfg = shared ?? createProcess(options, trace.enabled, performance.timeOrigin);
         // The main thread's process is inherited by Workers started from now on.
         if (!shared && wt.isMainThread) {
-          wt.setEnvironmentData(ENV_KEY, cfg as never);
+          wt.setEnvironmentData(ENV_KEY, cfg);
           if (loader !== undefined) byLoader.set(loader, cfg);
         }
         const k = new Kernel(cfg, new NodeThreadHost(undefined, trace.fd), 0, createChannel());

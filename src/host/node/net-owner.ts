@@ -50,7 +50,7 @@ const errnoOf = (e: unknown): number => {
  */
 export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwner {
   const i32 = st.i32;
-  const hosted: (Hosted | undefined)[] = new Array(MAX_SOCKETS);
+  const hosted = new Array<Hosted | undefined>(MAX_SOCKETS);
   let stopped = false;
   const w = (o: number, f: number): number => st.s(o, f);
   const family = (o: number): number => i32[w(o, Sock.FAMILY)]!;

@@ -37,6 +37,8 @@ export type OutputOption = number | 'ignore' | ((data: Uint8Array) => void);
 
 export interface RunOptions extends CommonOptions {
   /** Host fd to read (default 0), 'ignore' for an empty stdin, or a string/bytes to feed. */
+  // 'ignore' is a string too, named for whoever reads the type.
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
   stdin?: number | 'ignore' | string | Uint8Array | undefined;
   /** Host fd (default 1/2), 'ignore', or a callback receiving each write. */
   stdout?: OutputOption | undefined;

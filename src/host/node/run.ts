@@ -97,7 +97,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
     // Listening sockets are opened by the coordinator (WeftProcess.openListeners): such runs keep workers.
     const here = !!options.sameThread && !options.tcpListen?.length && !!stdinHere && canRunHere(info, stdinHere);
     const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
-      here ? stdinHere! : stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
+      here ? stdinHere : stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
     ];
     const preopens = preopenList(options.preopens);
     const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);

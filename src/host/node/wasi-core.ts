@@ -49,7 +49,7 @@ export class WasiCore {
     this.wasiImport = {};
     for (const [name, entry] of Object.entries(table)) {
       const bound = bindSyscall(k, 'wasi_snapshot_preview1', name, entry) as BoundSyscall;
-      this.wasiImport[name] = face.wrap ? face.wrap(bound, name, k) : (bound as ImportFn);
+      this.wasiImport[name] = face.wrap ? face.wrap(bound, name, k) : bound;
     }
   }
 
