@@ -1,5 +1,5 @@
 import { Errno, WasiError } from '../../abi/errno.js';
-import { H, MIN_SHIFT, SIZES, TAG_ALLOC, TAG_FREE, TAG_ORDER, orderFor } from './layout.js';
+import { Superblock, MIN_SHIFT, SIZES, TAG_ALLOC, TAG_FREE, TAG_ORDER, orderFor } from './layout.js';
 import { JournaledBuffer } from './journal.js';
 
 /**
@@ -24,12 +24,12 @@ export class BlockAllocator extends JournaledBuffer {
   }
 
   private pushFree(off: number, k: number): void {
-    const head = this.u32[H.HEADS + k]!;
+    const head = this.u32[Superblock.HEADS + k]!;
     this.set(off >>> 2, head);
     this.set((off >>> 2) + 1, 0);
     if (head) this.set((head >>> 2) + 1, off);
-    this.set(H.HEADS + k, off);
-    this.set(H.FREE_MASK, (this.u32[H.FREE_MASK]! | (1 << k)) >>> 0);
+    this.set(Superblock.HEADS + k, off);
+    this.set(Superblock.FREE_MASK, (this.u32[Superblock.FREE_MASK]! | (1 << k)) >>> 0);
     this.setTag(off, TAG_FREE | k);
   }
 
@@ -39,8 +39,8 @@ export class BlockAllocator extends JournaledBuffer {
     const prev = u32[(off >>> 2) + 1]!;
     if (prev) this.set(prev >>> 2, next);
     else {
-      this.set(H.HEADS + k, next);
-      if (!next) this.set(H.FREE_MASK, (u32[H.FREE_MASK]! & ~(1 << k)) >>> 0);
+      this.set(Superblock.HEADS + k, next);
+      if (!next) this.set(Superblock.FREE_MASK, (u32[Superblock.FREE_MASK]! & ~(1 << k)) >>> 0);
     }
     if (next) this.set((next >>> 2) + 1, prev);
   }
@@ -52,10 +52,10 @@ export class BlockAllocator extends JournaledBuffer {
   alloc(n: number, zero: boolean): number {
     const k = orderFor(n);
     if (k > this.maxOrder) throw new WasiError(Errno.NOSPC);
-    const m = this.u32[H.FREE_MASK]! >>> k;
+    const m = this.u32[Superblock.FREE_MASK]! >>> k;
     if (m === 0) throw new WasiError(Errno.NOSPC);
     let j = k + 31 - Math.clz32(m & -m);
-    const off = this.u32[H.HEADS + j]!;
+    const off = this.u32[Superblock.HEADS + j]!;
     this.unlinkFree(off, j);
     this.jlog(off >>> 2); // the caller will overwrite the free-list links
     this.jlog((off >>> 2) + 1);
@@ -65,7 +65,7 @@ export class BlockAllocator extends JournaledBuffer {
     }
     this.setTag(off, TAG_ALLOC | k);
     const sz = SIZES[k]!;
-    this.set(H.FREE_BYTES, this.u32[H.FREE_BYTES]! - sz);
+    this.set(Superblock.FREE_BYTES, this.u32[Superblock.FREE_BYTES]! - sz);
     if (zero) this.u8.fill(0, off, off + sz);
     return off;
   }
@@ -74,7 +74,7 @@ export class BlockAllocator extends JournaledBuffer {
     const tag = this.tagOf(off);
     if ((tag & TAG_ALLOC) === 0) throw new Error(`memfs: freeing a block that is not allocated (${off})`);
     let k = tag & TAG_ORDER;
-    this.set(H.FREE_BYTES, this.u32[H.FREE_BYTES]! + SIZES[k]!);
+    this.set(Superblock.FREE_BYTES, this.u32[Superblock.FREE_BYTES]! + SIZES[k]!);
     let rel = off - this.dataOff;
     while (k < this.maxOrder) {
       const sz = SIZES[k]!;

@@ -1,4 +1,4 @@
-import { ENTRY_HEADER, I, TOMB, entryBytes } from './layout.js';
+import { ENTRY_HEADER, Inode, TOMB, entryBytes } from './layout.js';
 import { FileData } from './file-data.js';
 
 function hashCapFor(live: number): number {
@@ -21,10 +21,10 @@ export abstract class DirectoryIndex extends FileData {
     const u32 = this.u32;
     const u8 = this.u8;
     const r = this.rec(dir);
-    const hb = u32[r + I.D_HASH]!;
+    const hb = u32[r + Inode.D_HASH]!;
     if (!hb) return 0;
-    const mask = u32[r + I.D_HCAP]! - 1;
-    const eb = u32[r + I.DATA]!;
+    const mask = u32[r + Inode.D_HCAP]! - 1;
+    const eb = u32[r + Inode.DATA]!;
     const hw = hb >>> 2;
     let i = h & mask;
     for (;;) {
@@ -71,11 +71,11 @@ export abstract class DirectoryIndex extends FileData {
   private dirRebuild(r: number, need: number, newEntries: boolean): void {
     const u32 = this.u32;
     const u8 = this.u8;
-    const used = u32[r + I.D_USED]!;
-    const live = u32[r + I.D_LIVE]!;
-    const liveBytes = used - u32[r + I.D_DEAD]!;
-    const eb = u32[r + I.DATA]!;
-    const hb = u32[r + I.D_HASH]!;
+    const used = u32[r + Inode.D_USED]!;
+    const live = u32[r + Inode.D_LIVE]!;
+    const liveBytes = used - u32[r + Inode.D_DEAD]!;
+    const eb = u32[r + Inode.DATA]!;
+    const hb = u32[r + Inode.D_HASH]!;
     const hcap = hashCapFor(live + 1);
     const neb = newEntries ? this.alloc(Math.max(256, 2 * (liveBytes + need)), false) : eb;
     let nhb: number;
@@ -98,14 +98,14 @@ export abstract class DirectoryIndex extends FileData {
     }
     if (newEntries) {
       if (eb) this.free(eb);
-      this.set(r + I.DATA, neb);
-      this.set(r + I.D_USED, w);
-      this.set(r + I.D_DEAD, 0);
+      this.set(r + Inode.DATA, neb);
+      this.set(r + Inode.D_USED, w);
+      this.set(r + Inode.D_DEAD, 0);
     }
     if (hb) this.free(hb);
-    this.set(r + I.D_HASH, nhb);
-    this.set(r + I.D_HCAP, hcap);
-    this.set(r + I.D_HFILL, live);
+    this.set(r + Inode.D_HASH, nhb);
+    this.set(r + Inode.D_HCAP, hcap);
+    this.set(r + Inode.D_HFILL, live);
   }
 
   /** Appends an entry (the name must not exist). ENOSPC leaves the directory unchanged. */
@@ -113,15 +113,15 @@ export abstract class DirectoryIndex extends FileData {
     const u32 = this.u32;
     const r = this.rec(dir);
     const len = entryBytes(n);
-    let eb = u32[r + I.DATA]!;
-    if (!eb || u32[r + I.D_USED]! + len > this.blockCap(eb)) {
+    let eb = u32[r + Inode.DATA]!;
+    if (!eb || u32[r + Inode.D_USED]! + len > this.blockCap(eb)) {
       this.dirRebuild(r, len, true);
-      eb = u32[r + I.DATA]!;
-    } else if ((u32[r + I.D_HFILL]! + 1) * 4 > u32[r + I.D_HCAP]! * 3) {
+      eb = u32[r + Inode.DATA]!;
+    } else if ((u32[r + Inode.D_HFILL]! + 1) * 4 > u32[r + Inode.D_HCAP]! * 3) {
       this.dirRebuild(r, 0, false);
     }
     // The record goes past D_USED, so it needs no journaling.
-    const used = u32[r + I.D_USED]!;
+    const used = u32[r + Inode.D_USED]!;
     const a = eb + used;
     const aw = a >>> 2;
     u32[aw] = ino;
@@ -130,11 +130,11 @@ export abstract class DirectoryIndex extends FileData {
     u32[aw + 3 + ((n - 1) >>> 2)] = 0; // zero the padding of the last name word
     if (n <= 16) for (let j = 0; j < n; j++) this.u8[a + ENTRY_HEADER + j] = nb[j]!;
     else this.u8.set(nb.subarray(0, n), a + ENTRY_HEADER);
-    if (this.hashInsert(u32[r + I.D_HASH]!, u32[r + I.D_HCAP]!, h, used + 1, false)) {
-      this.set(r + I.D_HFILL, u32[r + I.D_HFILL]! + 1);
+    if (this.hashInsert(u32[r + Inode.D_HASH]!, u32[r + Inode.D_HCAP]!, h, used + 1, false)) {
+      this.set(r + Inode.D_HFILL, u32[r + Inode.D_HFILL]! + 1);
     }
-    this.set(r + I.D_USED, used + len);
-    this.set(r + I.D_LIVE, u32[r + I.D_LIVE]! + 1);
+    this.set(r + Inode.D_USED, used + len);
+    this.set(r + Inode.D_LIVE, u32[r + Inode.D_LIVE]! + 1);
   }
 
   /** Removes the entry at offset e whose hash slot is slot (as set by lookup). */
@@ -142,14 +142,14 @@ export abstract class DirectoryIndex extends FileData {
     const u32 = this.u32;
     const r = this.rec(dir);
     this.set(e >>> 2, 0);
-    this.set((u32[r + I.D_HASH]! >>> 2) + slot, TOMB);
-    this.set(r + I.D_DEAD, u32[r + I.D_DEAD]! + entryBytes(u32[(e >>> 2) + 2]!));
-    const live = u32[r + I.D_LIVE]! - 1;
-    this.set(r + I.D_LIVE, live);
+    this.set((u32[r + Inode.D_HASH]! >>> 2) + slot, TOMB);
+    this.set(r + Inode.D_DEAD, u32[r + Inode.D_DEAD]! + entryBytes(u32[(e >>> 2) + 2]!));
+    const live = u32[r + Inode.D_LIVE]! - 1;
+    this.set(r + Inode.D_LIVE, live);
     if (live === 0) {
-      this.free(u32[r + I.DATA]!);
-      this.free(u32[r + I.D_HASH]!);
-      for (const f of [I.DATA, I.D_USED, I.D_DEAD, I.D_HASH, I.D_HCAP, I.D_HFILL]) this.set(r + f, 0);
+      this.free(u32[r + Inode.DATA]!);
+      this.free(u32[r + Inode.D_HASH]!);
+      for (const f of [Inode.DATA, Inode.D_USED, Inode.D_DEAD, Inode.D_HASH, Inode.D_HCAP, Inode.D_HFILL]) this.set(r + f, 0);
     }
   }
 }

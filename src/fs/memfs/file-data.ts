@@ -1,5 +1,5 @@
 import { Errno, WasiError } from '../../abi/errno.js';
-import { CHUNK, I, MAX_FILE_SIZE } from './layout.js';
+import { CHUNK, Inode, MAX_FILE_SIZE } from './layout.js';
 import { InodeTable } from './inodes.js';
 
 /**
@@ -16,8 +16,8 @@ export abstract class FileData extends InodeTable {
   /** Frees chunks from the end down to (not including) chunk `keep`, shrinking size along the way. */
   private freeChunksFrom(r: number, keep: number): void {
     const u32 = this.u32;
-    const mw = u32[r + I.DATA]! >>> 2;
-    for (let i = u32[r + I.MAPCAP]! - 1; i >= keep; i--) {
+    const mw = u32[r + Inode.DATA]! >>> 2;
+    for (let i = u32[r + Inode.MAPCAP]! - 1; i >= keep; i--) {
       const c = u32[mw + i]!;
       if (!c) continue;
       if (this.getSize(r) > i * CHUNK) this.setSize(r, i * CHUNK);
@@ -29,24 +29,24 @@ export abstract class FileData extends InodeTable {
 
   fileFreeData(r: number): void {
     const u32 = this.u32;
-    const d = u32[r + I.DATA]!;
+    const d = u32[r + Inode.DATA]!;
     if (!d) return;
-    if (u32[r + I.MAPCAP]) this.freeChunksFrom(r, 0);
+    if (u32[r + Inode.MAPCAP]) this.freeChunksFrom(r, 0);
     this.free(d);
-    this.set(r + I.DATA, 0);
-    this.set(r + I.MAPCAP, 0);
+    this.set(r + Inode.DATA, 0);
+    this.set(r + Inode.MAPCAP, 0);
     this.setSize(r, 0);
   }
 
   /** Makes sure the chunk map can hold `chunks` entries (switching from direct mode if needed). */
   private ensureMap(r: number, chunks: number): void {
     const u32 = this.u32;
-    const cap = u32[r + I.MAPCAP]!;
+    const cap = u32[r + Inode.MAPCAP]!;
     if (cap >= chunks) return;
     let ncap = Math.max(16, cap);
     while (ncap < chunks) ncap *= 2;
     const nm = this.alloc(ncap * 4, true);
-    const d = u32[r + I.DATA]!;
+    const d = u32[r + Inode.DATA]!;
     if (cap) {
       this.u8.copyWithin(nm, d, d + cap * 4);
       this.free(d);
@@ -69,13 +69,13 @@ export abstract class FileData extends InodeTable {
         u32[nm >>> 2] = c;
       }
     }
-    this.set(r + I.DATA, nm);
-    this.set(r + I.MAPCAP, ncap);
+    this.set(r + Inode.DATA, nm);
+    this.set(r + Inode.MAPCAP, ncap);
   }
 
   /** Grows a direct-mode block to hold n (<= CHUNK) bytes. */
   private ensureDirect(r: number, n: number): number {
-    const d = this.u32[r + I.DATA]!;
+    const d = this.u32[r + Inode.DATA]!;
     if (d && this.blockCap(d) >= n) return d;
     const nb = this.alloc(n, false);
     const size = this.getSize(r);
@@ -84,7 +84,7 @@ export abstract class FileData extends InodeTable {
       this.free(d);
     }
     this.u8.fill(0, nb + (d ? size : 0), nb + this.blockCap(nb));
-    this.set(r + I.DATA, nb);
+    this.set(r + Inode.DATA, nb);
     return nb;
   }
 
@@ -94,8 +94,8 @@ export abstract class FileData extends InodeTable {
     const n = Math.min(dst.length, size - pos);
     const u32 = this.u32;
     const u8 = this.u8;
-    const d = u32[r + I.DATA]!;
-    if (u32[r + I.MAPCAP] === 0) {
+    const d = u32[r + Inode.DATA]!;
+    if (u32[r + Inode.MAPCAP] === 0) {
       const a = d + pos;
       if (n <= 16) for (let i = 0; i < n; i++) dst[i] = u8[a + i]!;
       else dst.set(u8.subarray(a, a + n));
@@ -125,7 +125,7 @@ export abstract class FileData extends InodeTable {
     if (end > MAX_FILE_SIZE) throw new WasiError(Errno.FBIG);
     const u32 = this.u32;
     const u8 = this.u8;
-    if (u32[r + I.MAPCAP] === 0 && end <= CHUNK) {
+    if (u32[r + Inode.MAPCAP] === 0 && end <= CHUNK) {
       const d = this.ensureDirect(r, end);
       const a = d + pos;
       if (n <= 16) for (let i = 0; i < n; i++) u8[a + i] = src[i]!;
@@ -134,7 +134,7 @@ export abstract class FileData extends InodeTable {
       return n;
     }
     this.ensureMap(r, Math.ceil(end / CHUNK));
-    const mw = u32[r + I.DATA]! >>> 2;
+    const mw = u32[r + Inode.DATA]! >>> 2;
     let p = pos;
     let s = 0;
     while (s < n) {
@@ -166,17 +166,17 @@ export abstract class FileData extends InodeTable {
     const size = this.getSize(r);
     if (n === size) return;
     if (n > size) {
-      if (u32[r + I.MAPCAP] === 0 && n <= CHUNK) this.ensureDirect(r, n);
+      if (u32[r + Inode.MAPCAP] === 0 && n <= CHUNK) this.ensureDirect(r, n);
       else this.ensureMap(r, Math.ceil(n / CHUNK));
     } else if (n === 0) {
       this.fileFreeData(r);
-    } else if (u32[r + I.MAPCAP] === 0) {
-      const d = u32[r + I.DATA]!;
+    } else if (u32[r + Inode.MAPCAP] === 0) {
+      const d = u32[r + Inode.DATA]!;
       this.u8.fill(0, d + n, d + size);
     } else {
       const keep = Math.ceil(n / CHUNK);
       this.freeChunksFrom(r, keep);
-      const last = u32[(u32[r + I.DATA]! >>> 2) + keep - 1]!;
+      const last = u32[(u32[r + Inode.DATA]! >>> 2) + keep - 1]!;
       const co = n - (keep - 1) * CHUNK;
       if (last && co < CHUNK) this.u8.fill(0, last + co, last + CHUNK);
     }
@@ -187,9 +187,9 @@ export abstract class FileData extends InodeTable {
   protected zeroTail(r: number): void {
     const u32 = this.u32;
     const size = this.getSize(r);
-    const d = u32[r + I.DATA]!;
+    const d = u32[r + Inode.DATA]!;
     if (!d) return;
-    if (u32[r + I.MAPCAP] === 0) {
+    if (u32[r + Inode.MAPCAP] === 0) {
       this.u8.fill(0, d + size, d + this.blockCap(d));
       return;
     }

@@ -1,5 +1,5 @@
 import { Errno, WasiError } from '../../abi/errno.js';
-import { GEN_MASK, H, I, INODE_WORDS, T_DIR, T_FILE, T_FREE } from './layout.js';
+import { GEN_MASK, Superblock, Inode, INODE_WORDS, T_DIR, T_FILE, T_FREE } from './layout.js';
 import { BlockAllocator } from './allocator.js';
 
 type Perf = { timeOrigin: number; now(): number };
@@ -13,7 +13,7 @@ function nowMs(): number {
 }
 
 /**
- * The inode table: records of INODE_WORDS words (layout.ts `I`), allocated from a free list, with their
+ * The inode table: records of INODE_WORDS words (layout.ts `Inode`), allocated from a free list, with their
  * timestamps and sizes. A file's data is freed by the layer above (file-data.ts). Every method expects
  * the caller to hold the lock.
  */
@@ -55,28 +55,28 @@ export abstract class InodeTable extends BlockAllocator {
 
   /** Record word index of a live inode, or -1 when ino is out of range or free. */
   recIfLive(ino: number): number {
-    if (ino < 1 || ino >= this.u32[H.HWM]!) return -1;
+    if (ino < 1 || ino >= this.u32[Superblock.HWM]!) return -1;
     const r = this.itabW + ino * INODE_WORDS;
-    return this.u32[r + I.TYPE] === T_FREE ? -1 : r;
+    return this.u32[r + Inode.TYPE] === T_FREE ? -1 : r;
   }
 
   allocInode(type: number): number {
     const u32 = this.u32;
-    let ino = u32[H.IFREE]!;
+    let ino = u32[Superblock.IFREE]!;
     if (ino) {
-      this.set(H.IFREE, u32[this.rec(ino) + I.NEXT_FREE]!);
+      this.set(Superblock.IFREE, u32[this.rec(ino) + Inode.NEXT_FREE]!);
     } else {
-      ino = u32[H.HWM]!;
+      ino = u32[Superblock.HWM]!;
       if (ino > this.nInodes) throw new WasiError(Errno.NOSPC);
-      this.set(H.HWM, ino + 1);
+      this.set(Superblock.HWM, ino + 1);
     }
     const r = this.rec(ino);
-    for (let i = 0; i < INODE_WORDS; i++) if (i !== I.GEN) this.set(r + i, 0);
-    this.set(r + I.TYPE, type);
-    this.setNow(r + I.ATIM);
-    this.setNow(r + I.MTIM);
-    this.setNow(r + I.CTIM);
-    this.set(H.IUSED, u32[H.IUSED]! + 1);
+    for (let i = 0; i < INODE_WORDS; i++) if (i !== Inode.GEN) this.set(r + i, 0);
+    this.set(r + Inode.TYPE, type);
+    this.setNow(r + Inode.ATIM);
+    this.setNow(r + Inode.MTIM);
+    this.setNow(r + Inode.CTIM);
+    this.set(Superblock.IUSED, u32[Superblock.IUSED]! + 1);
     return ino;
   }
 
@@ -84,35 +84,35 @@ export abstract class InodeTable extends BlockAllocator {
   freeInode(ino: number): void {
     const u32 = this.u32;
     const r = this.rec(ino);
-    const type = u32[r + I.TYPE];
+    const type = u32[r + Inode.TYPE];
     if (type === T_DIR) {
-      if (u32[r + I.DATA]) this.free(u32[r + I.DATA]!);
-      if (u32[r + I.D_HASH]) this.free(u32[r + I.D_HASH]!);
+      if (u32[r + Inode.DATA]) this.free(u32[r + Inode.DATA]!);
+      if (u32[r + Inode.D_HASH]) this.free(u32[r + Inode.D_HASH]!);
     } else if (type === T_FILE) {
       this.fileFreeData(r);
-    } else if (u32[r + I.DATA]) {
-      this.free(u32[r + I.DATA]!);
+    } else if (u32[r + Inode.DATA]) {
+      this.free(u32[r + Inode.DATA]!);
     }
-    for (let i = 0; i < INODE_WORDS; i++) if (i !== I.GEN) this.set(r + i, 0);
-    this.set(r + I.GEN, (u32[r + I.GEN]! + 1) & GEN_MASK);
-    this.set(r + I.NEXT_FREE, u32[H.IFREE]!);
-    this.set(H.IFREE, ino);
-    this.set(H.IUSED, u32[H.IUSED]! - 1);
+    for (let i = 0; i < INODE_WORDS; i++) if (i !== Inode.GEN) this.set(r + i, 0);
+    this.set(r + Inode.GEN, (u32[r + Inode.GEN]! + 1) & GEN_MASK);
+    this.set(r + Inode.NEXT_FREE, u32[Superblock.IFREE]!);
+    this.set(Superblock.IFREE, ino);
+    this.set(Superblock.IUSED, u32[Superblock.IUSED]! - 1);
   }
 
   /** Frees the inode if nothing refers to it any more. */
   release(ino: number): void {
     const r = this.rec(ino);
-    if (this.u32[r + I.NLINK] === 0 && this.u32[r + I.OPEN] === 0) this.freeInode(ino);
+    if (this.u32[r + Inode.NLINK] === 0 && this.u32[r + Inode.OPEN] === 0) this.freeInode(ino);
   }
 
   getSize(r: number): number {
-    return this.u32[r + I.SIZE_LO]! + this.u32[r + I.SIZE_HI]! * 4294967296;
+    return this.u32[r + Inode.SIZE_LO]! + this.u32[r + Inode.SIZE_HI]! * 4294967296;
   }
 
   setSize(r: number, n: number): void {
     const hi = Math.floor(n / 4294967296);
-    this.set(r + I.SIZE_LO, n - hi * 4294967296);
-    this.set(r + I.SIZE_HI, hi);
+    this.set(r + Inode.SIZE_LO, n - hi * 4294967296);
+    this.set(r + Inode.SIZE_HI, hi);
   }
 }

@@ -1,10 +1,10 @@
 import { Errno, WasiError } from '../../abi/errno.js';
-import { H, MAGIC, VERSION } from './layout.js';
+import { Superblock, MAGIC, VERSION } from './layout.js';
 
 /** Whether this agent may call Atomics.wait (false on a browser page's main thread). */
 function probeCanBlock(i32: Int32Array): boolean {
   try {
-    Atomics.wait(i32, H.PROBE, 1, 0); // the word is 0: returns "not-equal" at once where waiting is allowed
+    Atomics.wait(i32, Superblock.PROBE, 1, 0); // the word is 0: returns "not-equal" at once where waiting is allowed
     return true;
   } catch {
     return false;
@@ -45,16 +45,16 @@ export class JournaledBuffer {
     this.u32 = new Uint32Array(sab);
     this.i32 = new Int32Array(sab);
     const u32 = this.u32;
-    if (Atomics.load(u32, H.MAGIC) !== MAGIC || u32[H.VERSION] !== VERSION) throw new TypeError('memfs: buffer is not a formatted memfs');
-    this.itabW = u32[H.ITAB]! >>> 2;
-    this.nInodes = u32[H.NINODES]!;
-    this.sideOff = u32[H.SIDE]!;
-    this.dataOff = u32[H.DATA]!;
-    this.dataSize = u32[H.DATA_SIZE]!;
-    this.maxOrder = u32[H.MAX_ORDER]!;
-    this.jw = u32[H.JOURNAL]! >>> 2;
-    this.jcap = u32[H.JCAP]!;
-    this.dev = BigInt(u32[H.DEV]!);
+    if (Atomics.load(u32, Superblock.MAGIC) !== MAGIC || u32[Superblock.VERSION] !== VERSION) throw new TypeError('memfs: buffer is not a formatted memfs');
+    this.itabW = u32[Superblock.ITAB]! >>> 2;
+    this.nInodes = u32[Superblock.NINODES]!;
+    this.sideOff = u32[Superblock.SIDE]!;
+    this.dataOff = u32[Superblock.DATA]!;
+    this.dataSize = u32[Superblock.DATA_SIZE]!;
+    this.maxOrder = u32[Superblock.MAX_ORDER]!;
+    this.jw = u32[Superblock.JOURNAL]! >>> 2;
+    this.jcap = u32[Superblock.JCAP]!;
+    this.dev = BigInt(u32[Superblock.DEV]!);
     this.canBlock = canBlock ?? probeCanBlock(this.i32);
   }
 
@@ -62,34 +62,34 @@ export class JournaledBuffer {
   // 0 free, 1 held, 2 held and contended (the unlocker wakes one waiter).
 
   lock(): void {
-    if (Atomics.compareExchange(this.i32, H.LOCK, 0, 1) !== 0) this.lockSlow();
+    if (Atomics.compareExchange(this.i32, Superblock.LOCK, 0, 1) !== 0) this.lockSlow();
   }
 
   private lockSlow(): void {
     const i32 = this.i32;
     for (let i = 0; i < 100; i++) {
-      if (Atomics.load(i32, H.LOCK) === 0 && Atomics.compareExchange(i32, H.LOCK, 0, 1) === 0) return;
+      if (Atomics.load(i32, Superblock.LOCK) === 0 && Atomics.compareExchange(i32, Superblock.LOCK, 0, 1) === 0) return;
     }
     const deadline = Date.now() + this.lockTimeoutMs;
     if (!this.canBlock) {
       // Cannot park (browser main thread): spin, marking the lock contended so waiters get woken.
       for (let i = 0; ; i++) {
-        if (Atomics.load(i32, H.LOCK) === 0 && Atomics.compareExchange(i32, H.LOCK, 0, 2) === 0) return;
+        if (Atomics.load(i32, Superblock.LOCK) === 0 && Atomics.compareExchange(i32, Superblock.LOCK, 0, 2) === 0) return;
         if ((i & 0xffff) === 0 && Date.now() > deadline) throw lockTimeout(this.lockTimeoutMs);
       }
     }
-    let c = Atomics.exchange(i32, H.LOCK, 2);
+    let c = Atomics.exchange(i32, Superblock.LOCK, 2);
     while (c !== 0) {
-      if (Atomics.wait(i32, H.LOCK, 2, Math.min(250, this.lockTimeoutMs)) === 'timed-out' && Date.now() > deadline) throw lockTimeout(this.lockTimeoutMs);
-      c = Atomics.exchange(i32, H.LOCK, 2);
+      if (Atomics.wait(i32, Superblock.LOCK, 2, Math.min(250, this.lockTimeoutMs)) === 'timed-out' && Date.now() > deadline) throw lockTimeout(this.lockTimeoutMs);
+      c = Atomics.exchange(i32, Superblock.LOCK, 2);
     }
   }
 
   unlock(): void {
     const u32 = this.u32;
-    u32[H.JLEN] = 0;
-    if (u32[H.JOVERFLOW]) u32[H.JOVERFLOW] = 0;
-    if (Atomics.exchange(this.i32, H.LOCK, 0) === 2) Atomics.notify(this.i32, H.LOCK, 1);
+    u32[Superblock.JLEN] = 0;
+    if (u32[Superblock.JOVERFLOW]) u32[Superblock.JOVERFLOW] = 0;
+    if (Atomics.exchange(this.i32, Superblock.LOCK, 0) === 2) Atomics.notify(this.i32, Superblock.LOCK, 1);
   }
 
   // ---- undo journal --------------------------------------------------------------------------------
@@ -97,14 +97,14 @@ export class JournaledBuffer {
   /** Logs the current value of word idx so recover() can restore it. */
   protected jlog(idx: number): void {
     const u32 = this.u32;
-    const n = u32[H.JLEN]!;
+    const n = u32[Superblock.JLEN]!;
     if (n < this.jcap) {
       const j = this.jw + 2 * n;
       u32[j] = idx;
       u32[j + 1] = u32[idx]!;
-      u32[H.JLEN] = n + 1;
+      u32[Superblock.JLEN] = n + 1;
     } else {
-      u32[H.JOVERFLOW] = 1;
+      u32[Superblock.JOVERFLOW] = 1;
     }
   }
 
@@ -118,8 +118,8 @@ export class JournaledBuffer {
 
   /** Marks the structure consistent: the journal restarts here. */
   checkpoint(): void {
-    this.u32[H.JLEN] = 0;
-    if (this.u32[H.JOVERFLOW]) this.u32[H.JOVERFLOW] = 0;
+    this.u32[Superblock.JLEN] = 0;
+    if (this.u32[Superblock.JOVERFLOW]) this.u32[Superblock.JOVERFLOW] = 0;
   }
 
   /**
@@ -129,9 +129,9 @@ export class JournaledBuffer {
    */
   protected rollback(): boolean {
     const u32 = this.u32;
-    if (Atomics.load(this.i32, H.LOCK) === 0) return false;
-    const n = u32[H.JLEN]!;
-    if (!u32[H.JOVERFLOW]) {
+    if (Atomics.load(this.i32, Superblock.LOCK) === 0) return false;
+    const n = u32[Superblock.JLEN]!;
+    if (!u32[Superblock.JOVERFLOW]) {
       for (let i = Math.min(n, this.jcap) - 1; i >= 0; i--) u32[u32[this.jw + 2 * i]!] = u32[this.jw + 2 * i + 1]!;
     }
     this.checkpoint();

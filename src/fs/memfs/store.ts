@@ -1,4 +1,4 @@
-import { H, I, T_FILE, T_FREE } from './layout.js';
+import { Superblock, Inode, T_FILE, T_FREE } from './layout.js';
 import { DirectoryIndex } from './dir-index.js';
 
 export { LOCK_TIMEOUT_MS } from './journal.js';
@@ -25,16 +25,16 @@ export class Store extends DirectoryIndex {
   recover(): boolean {
     if (!this.rollback()) return false;
     const u32 = this.u32;
-    const hwm = u32[H.HWM]!;
+    const hwm = u32[Superblock.HWM]!;
     for (let ino = 2; ino < hwm; ino++) {
       const r = this.rec(ino);
-      const type = u32[r + I.TYPE];
+      const type = u32[r + Inode.TYPE];
       if (type === T_FREE) continue;
-      if (u32[r + I.NLINK] === 0 && u32[r + I.OPEN] === 0) this.freeInode(ino);
+      if (u32[r + Inode.NLINK] === 0 && u32[r + Inode.OPEN] === 0) this.freeInode(ino);
       else if (type === T_FILE) this.zeroTail(r);
     }
     this.unlock();
-    Atomics.notify(this.i32, H.LOCK);
+    Atomics.notify(this.i32, Superblock.LOCK);
     return true;
   }
 }

@@ -4,7 +4,7 @@ import { bindSyscall } from '../../kernel/boundary.js';
 import { preview1Table } from '../../kernel/preview1.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { createFdTable } from '../../kernel/setup.js';
-import { Control } from '../../kernel/control.js';
+import { Control } from '../../kernel/shared/control-block.js';
 import { openNodeBackend } from './backends.js';
 import { envList, fdTarget, preopenList, traceSetup } from './kernel-config.js';
 import type { ImportFn, WASIOptions } from './options.js';

@@ -1,6 +1,6 @@
 import { ProcExit } from '../../kernel/exits.js';
 import { Kernel } from '../../kernel/kernel.js';
-import { createChannel } from '../../kernel/channel.js';
+import { createChannel } from '../../kernel/shared/channel.js';
 import { NodeThreadHost } from './thread-host.js';
 import { createProcess, WasiCore } from './wasi-core.js';
 import type { ImportFn, WASIOptions } from './options.js';
