@@ -5,7 +5,7 @@ import { isRootMount } from '../fs/path.js';
 import type { PreopenConfig } from './config.js';
 import { isFileKind, withDesc } from './files.js';
 import type { Kernel } from './kernel.js';
-import { Desc, FdKind, FdSlot } from './shared/fd-table.js';
+import { Desc, FdKind, FdSlot, type FdTable } from './shared/fd-table.js';
 import { ttyEntry } from './stdio.js';
 
 /** st_dev reported for fds that are not files of a backend (stdio, pipes, sockets) through /dev/fd. */
@@ -58,11 +58,12 @@ export function fdStat(k: Kernel, fd: number): Stat | undefined {
 }
 
 /**
- * path_open of /dev/fd/N, /dev/stdin... or /dev/tty: a new fd (lowest free) sharing fd N's open
- * description (dup semantics), or a new terminal fd. ENOENT when N is not open (as Linux).
+ * path_open of /dev/fd/N, /dev/stdin... or /dev/tty in `fds` (the process's table, or a spawned child's):
+ * a new fd (lowest free) sharing fd N's open description (dup semantics), or a new terminal fd. ENOENT
+ * when N is not open (as Linux).
  */
-export function openAlias(k: Kernel, alias: { fd: number } | { tty: true }): number {
-  if ('tty' in alias) return k.fds.insert(ttyEntry());
-  if (k.fds.kind(alias.fd) === FdKind.FREE) throw new WasiError(Errno.NOENT);
-  return k.fds.dup(alias.fd).fd;
+export function openAlias(fds: FdTable, alias: { fd: number } | { tty: true }): number {
+  if ('tty' in alias) return fds.insert(ttyEntry());
+  if (fds.kind(alias.fd) === FdKind.FREE) throw new WasiError(Errno.NOENT);
+  return fds.dup(alias.fd).fd;
 }

@@ -10,7 +10,7 @@ import type { SignalDelivery } from './signals.js';
 import type { StreamOps } from './streams.js';
 import { Resumable } from './resume.js';
 import { openDevFs } from './devices.js';
-import type { ProcRequest } from './syscalls/wasix-process.js';
+import type { ProcRequest } from './proc-request.js';
 import type { NetRequest } from './net-request.js';
 import type { NetState } from './shared/net-state.js';
 

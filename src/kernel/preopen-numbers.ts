@@ -1,6 +1,6 @@
 import type { PreopenConfig } from './config.js';
 import type { Kernel } from './kernel.js';
-import { FdKind, FdSlot, FIRST_PREOPEN_FD } from './shared/fd-table.js';
+import { FdKind, FdSlot, FIRST_PREOPEN_FD, type FdTable } from './shared/fd-table.js';
 import { DIR_RIGHTS, FILE_RIGHTS, WRITE_RIGHTS } from './rights.js';
 
 /**
@@ -21,8 +21,8 @@ import { DIR_RIGHTS, FILE_RIGHTS, WRITE_RIGHTS } from './rights.js';
  */
 
 /** The preopen index whose number `fd` is, when path calls should reach it through that number. */
-export function preopenOfNumber(k: Kernel, fd: number): number | undefined {
-  const n = k.fds.preopenNumbers;
+export function preopenOfNumber(fds: FdTable, fd: number): number | undefined {
+  const n = fds.preopenNumbers;
   if (fd < FIRST_PREOPEN_FD || fd >= FIRST_PREOPEN_FD + n) return undefined;
   return fd - FIRST_PREOPEN_FD;
 }
@@ -34,7 +34,7 @@ export function prestatIndex(k: Kernel, fd: number): number {
     const pre = fds.i32[fds.at(fd, FdSlot.PREOPEN)]! - 1;
     if (pre >= 0) return pre;
   }
-  return preopenOfNumber(k, fd) ?? -1;
+  return preopenOfNumber(fds, fd) ?? -1;
 }
 
 /** The rights a preopen's directory fd is created with (and path calls through its number keep). */

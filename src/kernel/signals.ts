@@ -18,6 +18,8 @@ export class SignalDelivery {
   private handlerGen = -1;
   private handler: ((sig: number) => void) | null | undefined;
   private delivering = false;
+  /** The signal whose callback is running (0 when none). */
+  private current = 0;
 
   /** Is this thread inside a signal handler the kernel called (a JS frame between two parts of its wasm stack)? */
   get inHandler(): boolean {
@@ -61,6 +63,26 @@ export class SignalDelivery {
     return this.handler;
   }
 
+  /** Ends the process as killed by `sig` (waitpid reports WIFSIGNALED; exit code 128 + sig). */
+  terminate(sig: number): never {
+    this.k.host.log(`weft: thread ${this.k.tid} terminated by signal ${sig}`);
+    Atomics.compareExchange(this.i32, Ctl.TERM_SIG, 0, sig);
+    this.k.exit(128 + sig);
+  }
+
+  /**
+   * At exit: is the program aborting? wasix-libc's abort() raises SIGABRT for its own thread with signals
+   * blocked and then calls _Exit(127), so an exit with SIGABRT pending here is an abort. It is also how the
+   * libc carries out a default action that kills (it prints a line and aborts): aborting while the
+   * callback of a signal with such a default action runs is reported as that signal, as Linux's kernel
+   * would have killed the process with it. Returns the signal to report, undefined when not aborting.
+   */
+  aborting(): number | undefined {
+    if ((Atomics.load(this.i32, this.pendingWord) & (1 << WasixSignal.ABRT)) === 0) return undefined;
+    const cur = this.current;
+    return cur !== 0 && !WASIX_IGNORED_BY_DEFAULT.has(cur) ? cur : WasixSignal.ABRT;
+  }
+
   /** What a trapped signal callback must not leave changed: the stack pointer and the registered callback. */
   private saveState(): { sp: number | undefined; name: Uint8Array | null } {
     const g = this.k.instance?.exports['__stack_pointer'];
@@ -89,12 +111,11 @@ export class SignalDelivery {
         Atomics.and(this.i32, this.pendingWord, ~(1 << sig));
         if (sig === WasixSignal.KILL || cb === null) {
           if (WASIX_IGNORED_BY_DEFAULT.has(sig)) continue;
-          this.k.host.log(`weft: thread ${this.k.tid} terminated by signal ${sig}`);
-          Atomics.compareExchange(this.i32, Ctl.TERM_SIG, 0, sig);
-          this.k.exit(128 + sig);
+          this.terminate(sig);
         }
         this.k.checkAlive();
         const saved = this.saveState();
+        this.current = sig;
         try {
           cb!(sig);
         } catch (e) {
@@ -106,9 +127,9 @@ export class SignalDelivery {
           if (!(e instanceof WebAssembly.RuntimeError) || !/null|indirect/i.test(e.message)) throw e;
           this.restoreState(saved);
           if (WASIX_IGNORED_BY_DEFAULT.has(sig)) continue;
-          this.k.host.log(`weft: thread ${this.k.tid} terminated by signal ${sig}`);
-          Atomics.compareExchange(this.i32, Ctl.TERM_SIG, 0, sig);
-          this.k.exit(128 + sig);
+          this.terminate(sig);
+        } finally {
+          this.current = 0;
         }
       }
     } finally {

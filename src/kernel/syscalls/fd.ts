@@ -116,7 +116,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
       m.u8.fill(0, p, p + Fdstat.size);
       // wasi-libc asks for the inheriting rights of its preopen before every path call through it
       const kind = fds.kind(fd);
-      const pre = kind === FdKind.DIR ? undefined : preopenOfNumber(k, fd);
+      const pre = kind === FdKind.DIR ? undefined : preopenOfNumber(fds, fd);
       const preRights = pre === undefined ? undefined : preopenRights(k.cfg.preopens[pre]!);
       if (kind === FdKind.FREE && preRights) {
         m.dv.setUint8(p + Fdstat.filetype, Filetype.DIRECTORY);
