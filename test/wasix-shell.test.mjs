@@ -19,14 +19,6 @@ function root(kind) {
   return r;
 }
 
-/** Failing today, with the reason (issue 17); removed as each one is fixed. */
-const todo = {
-  'background jobs and wait': 'no SIGCHLD: wait sleeps in sigsuspend forever',
-  "sh -c 'sleep 0.2 & wait $!; echo done'": 'no SIGCHLD: wait never returns',
-  'trap CHLD': 'no SIGCHLD',
-  kill: 'no SIGCHLD: wait after kill never returns',
-  '/dev/null': 'no SIGCHLD: `sleep 0 </dev/null & wait` never returns',
-};
 
 async function compare(s, run) {
   const native = await nativeSh(root('native'), s.script, { stdin: s.stdin });
@@ -39,14 +31,14 @@ async function compare(s, run) {
 }
 
 for (const s of scripts) {
-  test(`dash under weft (CLI) = native dash: ${s.name}`, { todo: todo[s.name] }, () =>
+  test(`dash under weft (CLI) = native dash: ${s.name}`, () =>
     compare(s, (x) => weftSh(root('wasm'), x.script, { stdin: x.stdin, timeoutMs: 90_000 })));
 }
 
 // The same shell through the library, every file in a MemoryFS mounted at /.
 const viaMemfs = ['pipelines', 'here-documents', 'redirections on fds 3-9 with exec', 'background jobs and wait', '/dev/null'];
 for (const s of scripts.filter((x) => viaMemfs.includes(x.name))) {
-  test(`dash under weft (run() + MemoryFS at /) = native dash: ${s.name}`, { todo: todo[s.name] }, () =>
+  test(`dash under weft (run() + MemoryFS at /) = native dash: ${s.name}`, () =>
     compare(s, (x) => memfsSh(x.script, { stdin: x.stdin, timeoutMs: 90_000 })));
 }
 
