@@ -1,16 +1,17 @@
 // A fork-per-connection HTTP server (test/fixtures/c/wasix-async/httpd.c: accept, fork, parse GET,
 // headers with write(), the body with sendfile(), children reaped in a SIGCHLD handler) served to
-// Node's http client: every byte checked, 200 sequential and 50 parallel requests, 404.
+// Node's http client: every byte checked, 200 sequential and 50 parallel requests, 404. And sendfile()
+// itself (test/fixtures/c/wasix/sendfile.c): blocking, nonblocking, offsets, errnos.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { ensureFixtures, fixture, rm, tempDir } from './helpers/fixtures.mjs';
+import { ensureFixtures, fixture, interesting, rm, runHost, runMemfs, tempDir } from './helpers/fixtures.mjs';
 import { startServer } from './helpers/run.mjs';
 
-before(() => ensureFixtures('wasix-async'), { timeout: 600_000 });
+before(() => ensureFixtures('wasix', 'wasix-async'), { timeout: 600_000 });
 
 const root = tempDir('weft-httpd-');
 after(() => rm(root));
@@ -46,9 +47,7 @@ async function expectFile(port, name) {
   assert.ok(r.body.equals(files[name]), `${name}: ${r.body.length} bytes, want ${files[name].length}, or bytes differ`);
 }
 
-const todo = 'sock_send_file is ENOSYS: the child sends the headers, then sendfile fails and the body is missing';
-
-test('httpd: small, empty and 3 MB files byte-exact, 404, 400', { todo }, async () => {
+test('httpd: small, empty and 3 MB files byte-exact, 404, 400', async () => {
   const server = start(5);
   const port = await server.port;
   await expectFile(port, 'index.html');
@@ -63,7 +62,7 @@ test('httpd: small, empty and 3 MB files byte-exact, 404, 400', { todo }, async 
   assert.match(end.out, /served 5, reaped 5\n$/);
 });
 
-test('httpd: 200 sequential requests', { todo }, async () => {
+test('httpd: 200 sequential requests', async () => {
   const server = start(200);
   const port = await server.port;
   for (let i = 0; i < 200; i++) await expectFile(port, `f${i % 10}.bin`);
@@ -72,11 +71,28 @@ test('httpd: 200 sequential requests', { todo }, async () => {
   assert.match(end.out, /served 200, reaped 200\n$/);
 });
 
-test('httpd: 50 parallel requests', { todo }, async () => {
+test('httpd: 50 parallel requests', async () => {
   const server = start(50);
   const port = await server.port;
   await Promise.all(Array.from({ length: 50 }, (_, i) => expectFile(port, i % 7 === 0 ? 'big.bin' : `f${i % 10}.bin`)));
   const end = await server.exited;
   assert.equal(end.code, 0, end.err);
   assert.match(end.out, /served 50, reaped 50\n$/);
+});
+
+test('sendfile(): blocking, nonblocking (a part, then EAGAIN), offsets, end of file, errnos (CLI)', async () => {
+  const dir = tempDir();
+  try {
+    const r = await runHost(fixture('wasix', 'sendfile'), ['/sandbox'], { dir, timeoutMs: 120_000 });
+    assert.equal(interesting(r.stdout), 'sendfile done: 18 ok, 0 bad', r.stderr);
+    assert.equal(r.code, 0);
+  } finally {
+    rm(dir);
+  }
+});
+
+test('sendfile() from a MemoryFS file', async () => {
+  const r = await runMemfs(fixture('wasix', 'sendfile'), ['/sandbox'], { timeoutMs: 120_000 });
+  assert.equal(interesting(r.stdout), 'sendfile done: 18 ok, 0 bad', r.stderr);
+  assert.equal(r.code, 0);
 });

@@ -17,6 +17,9 @@ import { RingTransport } from '../sockets/ring-transport.js';
 import { blocking, errno, type SyscallTable } from './types.js';
 import { argFormatters } from '../trace.js';
 
+/** sock_send_file reads and sends the file in pieces of this size. */
+const SEND_FILE_CHUNK = 64 * 1024;
+
 /** Socket calls as seen by a guest thread: shared-state work here, host socket work in the owner. */
 export interface SocketLayer {
   table: SyscallTable;
@@ -320,6 +323,51 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       m.check(retN, 4);
       const n = send(fd, m.iovecs(iovsPtr, iovsLen), undefined, false);
       k.mem.sync().setU32(retN, n);
+      return 0;
+    }),
+
+    /**
+     * sendfile(): `count` bytes of the file `inFd` from `offset` down a stream socket, read and sent in
+     * chunks from this thread. A blocking socket takes all of it (or up to the end of the file); a
+     * nonblocking one what fits, EAGAIN when nothing does. An error after some bytes went reports the
+     * bytes (the next call gets the error). The file position ends at offset + bytes sent: wasix-libc
+     * passes fd_tell() as the offset for sendfile(out, in, NULL, n), so that loop advances as on Linux.
+     */
+    sock_send_file: blocking(function sock_send_file(sock: number, inFd: number, offset: bigint, count: bigint, retSent: number) {
+      const m = k.mem.sync();
+      m.check(retSent, 8);
+      objectOf(sock); // EBADF, ENOTSOCK
+      const inBase = fds.require(inFd, 0);
+      // Linux: in_fd must support mmap-like reads (a regular file or a device), EINVAL otherwise, and be
+      // open for reading, EBADF otherwise
+      if (fds.i32[inBase + FdSlot.KIND] !== FdKind.FILE) return Errno.INVAL;
+      if (!(fds.i32[inBase + FdSlot.RIGHTS_BASE]! & Rights.FD_READ)) return Errno.BADF;
+      if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) return Errno.INVAL;
+      const total = count < 0n ? 0 : Number(count > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : count);
+      const sent = withDesc(k, inBase, (db) => {
+        const backend = k.backend(fds.i32[db + Desc.BACKEND]!);
+        const start = Number(offset);
+        const chunk = new Uint8Array(Math.min(SEND_FILE_CHUNK, total));
+        let done = 0;
+        while (done < total) {
+          const n = backend.pread(Atomics.load(fds.i32, db + Desc.HANDLE), chunk.subarray(0, Math.min(chunk.length, total - done)), start + done);
+          if (n === 0) break; // end of file
+          let w: number;
+          try {
+            w = send(sock, [chunk.subarray(0, n)], undefined, false);
+          } catch (e) {
+            if (done > 0 && e instanceof WasiError) break;
+            throw e;
+          }
+          done += w;
+          if (w < n) break; // a nonblocking socket took part of it
+        }
+        fds.lockDesc(db);
+        fds.setOffset(db, start + done);
+        fds.unlockDesc(db);
+        return done;
+      });
+      k.mem.sync().setU64n(retSent, sent);
       return 0;
     }),
 
