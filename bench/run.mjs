@@ -16,6 +16,7 @@ import { config, generate, TAG } from './programs/gen.mjs';
 import { FS, FS_TAG } from './programs/fs.mjs';
 import { defineWasix } from './wasix/group.mjs';
 import { defineProc } from './wasix/proc.mjs';
+import { defineShell } from './wasix/shell.mjs';
 import { defineNet } from './net/group.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -132,7 +133,7 @@ if (ONLY.includes('liftoff')) {
 // WASIX pthreads: a C program built against wasix-libc (weft) and with gcc (native), see wasix/group.mjs.
 const wasixGroups = ONLY.includes('wasix') ? defineWasix({ def, node, weftCli, median }) : {};
 // WASIX processes: fork/posix_spawn + waitpid latency against native, see wasix/proc.mjs.
-const procGroups = ONLY.includes('proc') ? defineProc({ def, node, weftCli }) : {};
+const procGroups = ONLY.includes('proc') ? { ...defineProc({ def, node, weftCli }), ...defineShell({ def, node, weftCli }) } : {};
 // Loopback TCP: net_bench.c under weft and natively, see net/group.mjs.
 const netGroups = ONLY.includes('net') ? defineNet({ def, node, weftCli }) : {};
 
