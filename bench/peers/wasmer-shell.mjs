@@ -16,7 +16,7 @@ const commands = Object.fromEntries(Object.keys(modules).map((m) => [m, { module
 const pkg = await wasmer.packages.create({ modules, commands, entrypoint: 'sh' });
 const sandbox = await wasmer.sandboxes.create({ packages: [pkg] });
 const t1 = performance.now();
-let code = 1;
+let code;
 try {
   const out = await sandbox.command(pkg.command('sh'), ['-c', script]).run({ check: false });
   const t2 = performance.now();
