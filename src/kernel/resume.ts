@@ -25,12 +25,20 @@ export const ASYNCIFY_BUF_BYTES = 65536;
 /** Work to do once the stack is unwound; returns what finishes the import when it is called again. */
 export type AfterUnwind = (r: Resumable) => () => number;
 
-/** A setjmp point: the asyncify data and stack pointer of the stack_checkpoint call, and its result pointer. */
-export interface Snapshot { data: Uint8Array; end: number; sp: number; retPtr: number }
+/**
+ * A setjmp point: the asyncify data and stack pointer of the stack_checkpoint call, its result pointer,
+ * and the address of the jmp_buf it was made for.
+ */
+export interface Snapshot { data: Uint8Array; end: number; sp: number; retPtr: number; at: number }
+
+/** Most setjmp points a thread keeps (distinct jmp_buf addresses; the oldest goes beyond it). */
+const MAX_SNAPSHOTS = 4096;
 
 export class Resumable {
   /** This thread's setjmp points by id (the id is written into the jmp_buf); a forked child inherits them. */
   snapshots = new Map<number, Snapshot>();
+  /** The live setjmp point of each jmp_buf address (a new setjmp into a buffer supersedes its last one). */
+  private snapshotAt = new Map<number, number>();
   nextSnapshot = 1;
   /** Set by an import that started an unwind; taken by the runtime when the entry function returns. */
   pending: AfterUnwind | undefined;
@@ -47,6 +55,32 @@ export class Resumable {
   exports(): AsyncifyExports | undefined {
     const ex = this.instance()?.exports as Partial<AsyncifyExports> | undefined;
     return ex && typeof ex.asyncify_start_unwind === 'function' ? (ex as AsyncifyExports) : undefined;
+  }
+
+  /**
+   * Records a setjmp point; returns its id. Keyed by the jmp_buf's address, so a program that calls setjmp
+   * without end (a shell: one per command) keeps one point per buffer instead of one per call, and an old
+   * buffer's point (the top-level one) is never pushed out by newer ones.
+   */
+  addSnapshot(s: Snapshot): number {
+    const id = this.nextSnapshot++;
+    const prev = this.snapshotAt.get(s.at);
+    if (prev !== undefined) this.snapshots.delete(prev);
+    this.snapshots.set(id, s);
+    this.snapshotAt.set(s.at, id);
+    if (this.snapshots.size > MAX_SNAPSHOTS) {
+      const [oldId, old] = this.snapshots.entries().next().value!;
+      this.snapshots.delete(oldId);
+      if (this.snapshotAt.get(old.at) === oldId) this.snapshotAt.delete(old.at);
+    }
+    return id;
+  }
+
+  /** Takes over a forking thread's setjmp points (a forked child). */
+  inheritSnapshots(list: [number, Snapshot][], next: number): void {
+    this.snapshots = new Map(list);
+    this.snapshotAt = new Map(list.map(([id, s]) => [s.at, id]));
+    this.nextSnapshot = next;
   }
 
   /** Is the current import call the end of a rewind (the second call of a suspending import)? */

@@ -167,8 +167,7 @@ function resumeForked(instance: WebAssembly.Instance, k: Kernel, r: ForkResume):
   if (sp instanceof WebAssembly.Global) sp.value = r.stackPointer;
   if (tls instanceof WebAssembly.Global) tls.value = r.tlsBase;
   k.resumable.buf = r.buf;
-  k.resumable.snapshots = new Map(r.snapshots);
-  k.resumable.nextSnapshot = r.nextSnapshot;
+  k.resumable.inheritSnapshots(r.snapshots, r.nextSnapshot);
   k.resumable.prepareRewind(() => {
     k.mem.sync().setU32(r.retPtr, 0);
     return 0;

@@ -140,6 +140,15 @@ cat tmp/none 2>/dev/null; echo "cat $?"
 exit 5`,
   },
   {
+    // dash calls setjmp ~4 times per command: thousands of setjmp points, while a subshell's exit and an
+    // error still longjmp to the ones made at start-up
+    name: 'a long loop, then a subshell and an error (setjmp points made long before)',
+    script: `i=0; while [ $i -lt 1500 ]; do i=$((i+1)); done; echo "$i"
+(exit 3); echo "sub $?"
+x=$(echo out); echo "$x"
+cd /nonexistent 2>/dev/null; echo "cd $?"`,
+  },
+  {
     name: 'stdin of the shell reaches programs and read',
     script: `read a b; echo "$b $a"; cat | wc -l`,
     stdin: 'first second\nx\ny\nz\n',

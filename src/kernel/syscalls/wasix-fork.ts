@@ -74,10 +74,7 @@ export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree):
         const sp = k.instance!.exports['__stack_pointer'] as WebAssembly.Global | undefined;
         const m2 = k.mem.sync();
         const end = m2.getU32(res.buf);
-        const snapshots = res.snapshots;
-        const id = res.nextSnapshot++;
-        snapshots.set(id, { data: m2.u8.slice(res.buf + 8, end), end, sp: (sp?.value as number) ?? 0, retPtr });
-        if (snapshots.size > 4096) snapshots.delete(snapshots.keys().next().value!);
+        const id = res.addSnapshot({ data: m2.u8.slice(res.buf + 8, end), end, sp: (sp?.value as number) ?? 0, retPtr, at: snapPtr });
         m2.setU64(snapPtr + StackSnapshot.user, 0n);
         m2.setU64(snapPtr + StackSnapshot.hash, BigInt(id));
         m2.setU64(snapPtr + StackSnapshot.hash + 8, BigInt(tree.pid) << 32n | BigInt(k.tid >>> 0));
