@@ -57,18 +57,124 @@ const trap = `(module
 
 const returns = `(module (memory (export "memory") 1) (func (export "_start")))`;
 
+// Writes its environment, NUL-separated, to stdout.
+const printEnv = printArgs.replace('"args_sizes_get"', '"environ_sizes_get"').replace('"args_get"', '"environ_get"');
+
 test('weft run --help lists every option of the option table', async () => {
   const r = await weft(['run', '--help']);
   assert.equal(r.code, 0);
   for (const o of OPTIONS) for (const n of o.names) assert.match(r.stdout, new RegExp(`(^|[ ,])${n}\\b`, 'm'), `${n} missing from help`);
   assert.ok(OPTIONS.some((o) => o.names.includes('--argv0')));
-  const bad = await weft(['run', '--no-such-option', 'x.wasm']);
-  assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /unknown option '--no-such-option'/);
-  assert.match(bad.stderr, /--max-threads N/, 'usage follows the error');
-  const missing = await weft(['run', '--max-threads']);
-  assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /--max-threads needs a value/);
+  const top = await weft(['--help']);
+  assert.equal(top.code, 0);
+  assert.equal(top.stdout, r.stdout);
+});
+
+test('usage errors are one line naming the flag, ending with the --help hint, exit 2', async () => {
+  const file = await watFile(returns, 'returns');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-cli-'));
+  const aFile = path.join(dir, 'f.txt');
+  fs.writeFileSync(aFile, 'x');
+  const cases = [
+    [['run', '--no-such-option', file], /^weft: unknown option '--no-such-option'; try 'weft run --help'$/],
+    [['--no-such-option=3', file], /^weft: unknown option '--no-such-option'; try 'weft run --help'$/],
+    [['run', '--max-threads'], /^weft: --max-threads needs a value \(N\); try/],
+    [['run', '--max-threads', 'lots', file], /^weft: --max-threads expects a positive integer, got 'lots'; try/],
+    [['run', '--net=yes', file], /^weft: --net takes no value; try/],
+    [['run', '--net-allow', 'garbage', file], /^weft: --net-allow: expected HOST:PORT, got 'garbage'; try/],
+    [['run', '--net-allow', '127.0.0.1:80,bogus.example:80', file], /^weft: --net-allow: 'bogus\.example' is not an IP address/],
+    [['run', '--net-allow', '127.0.0.1:99999', file], /^weft: --net-allow: '99999' is not a port/],
+    [['run', '--tcp-listen', '127.0.0.1:notaport', file], /^weft: --tcp-listen: 'notaport' is not a port \(0-65535\) in '127\.0\.0\.1:notaport'; try/],
+    [['run', '--tcp-listen', 'host:80', file], /^weft: --tcp-listen: 'host' is not an IP address or localhost/],
+    [['run', '--dir', path.join(dir, 'nonexistent'), file], /^weft: --dir .*nonexistent: no such directory; try 'weft run --help'$/],
+    [['run', '--dir-ro', aFile, file], /^weft: --dir-ro .*f\.txt: not a directory; try/],
+    [['run', '--env', '=x', file], /^weft: --env expects NAME or NAME=VAL, got '=x'; try/],
+    [['run', '--invoke'], /^weft: --invoke needs a value \(FUNC\); try/],
+    [['run'], /^weft: no program given; try 'weft run --help'$/],
+    [['run', '--dir', dir], /^weft: no program given; try/],
+    [[path.join(dir, 'missing.wasm')], /^weft: .*missing\.wasm: no such file; try/],
+    [['compile', 'x.wasm'], /^weft: compile: no such file; try/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await weft(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.split('\n').length, 2, `one line for ${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trimEnd(), re, args.join(' '));
+  }
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('weft --version and -V print the package version', async () => {
+  const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  for (const flag of ['--version', '-V']) {
+    const r = await weft([flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `weft ${version}\n`);
+  }
+  assert.equal((await weft(['run', '--version'])).stdout, `weft ${version}\n`);
+});
+
+test("'weft prog.wasm args' is 'weft run prog.wasm args'; options may come without 'run' too", async () => {
+  const file = await watFile(printArgs, 'print-args');
+  const r = await weft([file, 'a b', '--dir', 'c']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\0'), [path.basename(file), 'a b', '--dir', 'c', '']);
+  const named = await weft(['--argv0', 'tool', file, 'x']);
+  assert.deepEqual(named.stdout.split('\0'), ['tool', 'x', '']);
+  const dashed = await weft(['run', '--', file, '-h']);
+  assert.deepEqual(dashed.stdout.split('\0'), [path.basename(file), '-h', '']);
+});
+
+test('--trace FILE and --trace=FILE write the log to FILE; --trace never takes the program as FILE', async () => {
+  const file = await watFile(printArgs, 'print-args');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-cli-'));
+  // The same program without the .wasm ending: only its wasm magic tells it from a trace file.
+  const bare = path.join(dir, 'printargs');
+  fs.copyFileSync(file, bare);
+  const log = path.join(dir, 'trace.log');
+  const spaced = await weft(['run', '--trace', log, file, 'x']);
+  assert.equal(spaced.code, 0, spaced.stderr);
+  assert.deepEqual(spaced.stdout.split('\0'), [path.basename(file), 'x', '']);
+  assert.match(fs.readFileSync(log, 'utf8'), /fd_write/);
+  assert.doesNotMatch(spaced.stderr, /fd_write/);
+  fs.rmSync(log);
+  const joined = await weft(['--trace=' + log, bare, 'y']);
+  assert.deepEqual(joined.stdout.split('\0'), ['printargs', 'y', '']);
+  assert.match(fs.readFileSync(log, 'utf8'), /fd_write/);
+  fs.rmSync(log);
+  // Not taken as FILE: a .wasm name, a wasm binary, the last argument, an option.
+  for (const args of [['--trace', file, 'z'], ['--trace', bare, 'z'], ['--trace', bare], ['--trace', '--argv0', 'p', bare, 'z']]) {
+    const r = await weft(args);
+    assert.equal(r.code, 0, `${args}: ${r.stderr}`);
+    assert.match(r.stderr, /fd_write/, `${args}: the log goes to stderr`);
+    assert.equal(r.stdout.split('\0')[1] ?? '', args.at(-1) === 'z' ? 'z' : '', String(args));
+  }
+  assert.equal(fs.existsSync(log), false);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('parseArgs: --trace takes the next argument only when it cannot be the program', async () => {
+  const { parseArgs } = await import('../dist/cli/args.js');
+  const ctx = { env: {}, isWasmFile: (p) => p === 'prog', dirState: () => 'dir' };
+  const parse = (...a) => parseArgs(a, ctx);
+  assert.deepEqual([parse('--trace', 'out.log', 'p.wasm').trace, parse('--trace', 'out.log', 'p.wasm').program], ['out.log', 'p.wasm']);
+  assert.deepEqual([parse('--trace', 'p.wasm', 'a').trace, parse('--trace', 'p.wasm', 'a').program], [true, 'p.wasm']);
+  assert.deepEqual([parse('--trace', 'P.WASM').trace, parse('--trace', 'P.WASM').program], [true, 'P.WASM']);
+  assert.deepEqual([parse('--trace', 'prog', 'a').trace, parse('--trace', 'prog', 'a').program], [true, 'prog']);
+  assert.deepEqual([parse('--trace', 'x').trace, parse('--trace', 'x').program], [true, 'x']);
+  assert.deepEqual([parse('--trace=prog', 'a.wasm').trace, parse('--trace=prog', 'a.wasm').program], ['prog', 'a.wasm']);
+  assert.equal(parse('--trace', '--', 'p.wasm').trace, true);
+});
+
+test('--env NAME passes NAME on from weft\'s environment (unset stays unset); --env NAME=VAL sets it', async () => {
+  const file = await watFile(printEnv, 'print-env');
+  const r = await weft(['run', '--env', 'FROM_HOST', '--env', 'NOT_SET_ANYWHERE', '--env=SET=a=b', '--env', 'EMPTY=', file],
+    { env: { FROM_HOST: 'host value', NOT_SET_ANYWHERE: undefined } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\0'), ['FROM_HOST=host value', 'SET=a=b', 'EMPTY=', '']);
+  const none = await weft(['run', file], { env: { FROM_HOST: 'host value' } });
+  assert.equal(none.stdout, '', 'nothing is inherited unless asked');
 });
 
 test("argv[0] is the program's base name by default, --argv0 overrides it", async () => {

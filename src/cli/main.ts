@@ -1,19 +1,34 @@
 #!/usr/bin/env node
 /** The `weft` command line. */
-import { path } from '../host/node/builtins.js';
+import { fs, path } from '../host/node/builtins.js';
 import { NotACommandError, run } from '../host/node/run.js';
-import { parseArgs, usage } from './args.js';
+import { parseArgs, usage, USAGE_HINT } from './args.js';
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `weft ${pkg.version}\n`;
+}
+
+/** A usage error: one line naming what is wrong, exit 2 (no usage dump). */
+function usageError(message: string): number {
+  process.stderr.write(`weft: ${message}; ${USAGE_HINT}\n`);
+  return 2;
+}
 
 async function main(argv: string[]): Promise<number> {
   const cmd = parseArgs(argv);
-  if ('error' in cmd) {
-    process.stderr.write(`weft: ${cmd.error}\n${usage}`);
-    return 2;
-  }
+  if ('error' in cmd) return usageError(cmd.error);
   if (cmd.help) {
     process.stdout.write(usage);
     return 0;
   }
+  if (cmd.version) {
+    process.stdout.write(version());
+    return 0;
+  }
+  const st = fs.statSync(cmd.program, { throwIfNoEntry: false });
+  if (!st) return usageError(`${cmd.program}: no such file`);
+  if (st.isDirectory()) return usageError(`${cmd.program}: is a directory, not a wasm module`);
   try {
     const code = await run(cmd.program, {
       // argv[0] is the program's name, not a path on the host (which would leak it and differ per machine).

@@ -3,6 +3,7 @@ import { inspectModule, scanBinary } from '../../abi/wasm-module.js';
 import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
 import { nodeNetOwner } from './net-owner.js';
 import { parseIp } from '../../kernel/net-addr.js';
+import { parseHostPort } from './host-port.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../threads/system.js';
 import type { StdinSource } from '../../threads/stdin-server.js';
@@ -53,23 +54,13 @@ export interface RunOptions extends CommonOptions {
 // Declared on its own so the package entry can export it without loading run()'s coordinator.
 export { NotACommandError } from './errors.js';
 
-function parseHostPort(spec: string): { host: string; port: number } {
-  const i = spec.lastIndexOf(':');
-  if (i <= 0) throw new Error(`expected HOST:PORT, got '${spec}'`);
-  const host = spec.slice(0, i).replace(/^\[|\]$/g, '');
-  const p = spec.slice(i + 1);
-  const port = p === '*' ? 0 : Number(p);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad port in '${spec}'`);
-  return { host, port };
-}
-
 /** The kernel's network policy from the `net` option. */
 export function netPolicy(o: RunOptions['net']): NetPolicy | undefined {
   if (!o) return undefined;
   if (o === true) return { all: true, allow: [] };
   return {
     all: false,
-    allow: o.map((spec) => parseHostPort(spec)),
+    allow: o.map((spec) => parseHostPort(spec, true)),
   };
 }
 
@@ -158,7 +149,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
       module, info, maxThreads: options.maxThreads ?? 256, spareWorkers: options.spareWorkers, stdin: stdin.source,
       net: nodeNetOwner,
       listeners: (options.tcpListen ?? []).map((spec, i) => {
-        const { host, port } = parseHostPort(spec);
+        const { host, port } = parseHostPort(spec, false);
         const ip = parseIp(host === 'localhost' ? '127.0.0.1' : host);
         if (!ip) throw new Error(`--tcp-listen: '${host}' is not an IP address`);
         return { fd: 3 + preopens.length + i, addr: { ...ip, port } };
