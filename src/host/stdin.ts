@@ -1,4 +1,4 @@
-import type { StdinSource } from '../../threads/stdin-server.js';
+import type { StdinSource } from '../threads/stdin-server.js';
 
 export type StdinChunk = Uint8Array | ArrayBuffer | string | null | undefined;
 
@@ -10,8 +10,20 @@ export type StdinChunk = Uint8Array | ArrayBuffer | string | null | undefined;
  */
 export type StdinCallback = (max: number) => StdinChunk | Promise<StdinChunk>;
 
-/** What `run()` takes as stdin. */
-export type StdinOption = StdinCallback | ReadableStream<Uint8Array | string> | string | Uint8Array | 'ignore';
+/** A web ReadableStream, as far as stdin uses it (declared here: Node's types have no global ReadableStream). */
+export interface ByteStream {
+  getReader(): {
+    read(): Promise<{ done: boolean; value?: Uint8Array | string | undefined }>;
+    cancel(reason?: unknown): Promise<void>;
+  };
+}
+
+/**
+ * What `run()` takes as stdin (besides a host fd in Node): a pull callback, a web ReadableStream, any
+ * async iterable of chunks (a Node Readable, such as `process.stdin` or `fs.createReadStream()`), fixed
+ * text or bytes, or 'ignore' (reads see end of input).
+ */
+export type StdinOption = StdinCallback | ByteStream | AsyncIterable<Uint8Array | string> | string | Uint8Array | 'ignore';
 
 const enc = new TextEncoder();
 const DEFAULT_PULL = 65536;
@@ -128,23 +140,38 @@ export function stdinSource(o: StdinOption | undefined): { source: StdinSource; 
     const pull = new PullStdinSource(o);
     return { source: pull, pull };
   }
-  if (typeof (o as ReadableStream).getReader === 'function') {
-    const stream = o as ReadableStream<Uint8Array | string>;
-    let reader: ReadableStreamDefaultReader<Uint8Array | string> | undefined;
-    const pull = new PullStdinSource(
-      async () => {
-        reader ??= stream.getReader();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return null;
-          const b = toBytes(value);
-          if (b.length > 0) return b;
-        }
-      },
-      // The program is done with stdin: cancel the stream (locked only if it was read at all).
-      () => void reader?.cancel().catch(() => {}),
-    );
-    return { source: pull, pull };
+  if (typeof (o as ByteStream).getReader === 'function') {
+    const stream = o as ByteStream;
+    let reader: ReturnType<ByteStream['getReader']> | undefined;
+    return pulling(async () => {
+      reader ??= stream.getReader();
+      const { value, done } = await reader.read();
+      return done ? null : value;
+    }, () => void reader?.cancel().catch(() => {}));
   }
-  throw new TypeError('weft: stdin must be a callback, a ReadableStream, a string, a Uint8Array or "ignore"');
+  if (o && typeof (o as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    let it: AsyncIterator<Uint8Array | string> | undefined;
+    return pulling(async () => {
+      it ??= (o as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]();
+      const { value, done } = await it.next();
+      return done ? null : value;
+    }, () => void it?.return?.()?.catch(() => {}));
+  }
+  throw new TypeError('weft: stdin must be a callback, a ReadableStream, an async iterable (e.g. a Node Readable), a string, a Uint8Array or "ignore"');
+}
+
+/**
+ * A source pulling chunks from `next` (null at the end), skipping empty ones; `cancel` runs when the
+ * program is done with stdin (the stream is cancelled only if it was read at all).
+ */
+function pulling(next: () => Promise<StdinChunk>, cancel: () => void): { source: StdinSource; pull: PullStdinSource } {
+  const pull = new PullStdinSource(async () => {
+    for (;;) {
+      const chunk = await next();
+      if (chunk === null || chunk === undefined) return null;
+      const b = toBytes(chunk);
+      if (b.length > 0) return b;
+    }
+  }, cancel);
+  return { source: pull, pull };
 }
