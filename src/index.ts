@@ -5,7 +5,7 @@
 // run() loads its coordinator on first use (./host/node/run-lazy.ts): importing weft for the WASI class
 // compiles only what that class needs.
 export { run } from './host/node/run-lazy.js';
-export { InvokeError, NotACommandError, UnknownImportsError } from './host/errors.js';
+export { InvokeError, NotACommandError, UnknownImportsError } from './process/errors.js';
 export type { RunOptions, OutputOption, WasmSource } from './host/node/run.js';
 export { WASI, type WASIOptions } from './host/node/wasi.js';
 export type { BackendDescriptor, FsBackend } from './fs/backend.js';

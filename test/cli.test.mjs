@@ -258,14 +258,14 @@ test('run({ sameThread }) runs a preview1 command on the calling thread; threade
       (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
       (call $exit (i32.const 3))))`, 'same-thread-hello');
   let out = '';
-  assert.equal(await run(hello, { sameThread: true, stdin: 'ignore', stdout: (b) => (out += Buffer.from(b)) }), 3);
+  assert.deepEqual(await run(hello, { sameThread: true, stdin: 'ignore', stdout: (b) => (out += Buffer.from(b)) }), { exitCode: 3 });
   assert.equal(out, 'hello\n');
   // stdin given as text needs the coordinator that serves it: such a run still works, in a worker.
   const polls = await wat2wasm(`(module
     (import ${W} "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
     (memory (export "memory") 1)
     (func (export "_start")))`, 'same-thread-polls');
-  assert.equal(await run(polls, { sameThread: true, stdin: 'text' }), 0);
+  assert.deepEqual(await run(polls, { sameThread: true, stdin: 'text' }), { exitCode: 0 });
   await assert.rejects(run(await wat2wasm(reactor, 'reactor'), { sameThread: true }), NotACommandError);
 });
 
@@ -286,4 +286,77 @@ test('a program polling a stdin pipe keeps the worker path: its poll timeout sti
   const r = await weft(['run', await watFile(poller, 'poll-stdin')], { stdin: 'pipe-open', timeoutMs: 5000 });
   assert.equal(r.timedOut, false);
   assert.equal(r.code, 10, `the clock fired first (exit ${r.code}) ${r.stderr}`);
+});
+
+// A reactor: _initialize sets $base, which add() adds; big() has i64/f32/f64 results.
+const invokable = `(module
+  (import ${W} "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (import ${W} "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 32) "side effect\\n")
+  (global $base (mut i32) (i32.const 0))
+  (func (export "_initialize") (global.set $base (i32.const 100)))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (global.get $base) (i32.add (local.get 0) (local.get 1))))
+  (func (export "big") (param i64 f32 f64) (result i64 f32 f64 f32)
+    (i64.mul (local.get 0) (i64.const 2)) (local.get 1) (local.get 2) (f32.div (f32.const 0) (f32.const 0)))
+  (func (export "say")
+    (i32.store (i32.const 0) (i32.const 32)) (i32.store (i32.const 4) (i32.const 12))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "quit") (param i32) (result i32) (call $exit (local.get 0)) (i32.const 1)))`;
+
+test('--invoke calls an export (after _initialize) with arguments parsed by type and prints its results', async () => {
+  const file = await watFile(invokable, 'invokable');
+  const add = await weft(['--invoke', 'add', file, '2', '0x10']);
+  assert.equal(add.code, 0, add.stderr);
+  assert.equal(add.stdout, '118\n');
+  const big = await weft(['run', '--invoke', 'big', file, '-4611686018427387904', '0.1', '1e21']);
+  assert.equal(big.code, 0, big.stderr);
+  assert.equal(big.stdout, '-9223372036854775808\n0.1\n1000000000000000000000\nNaN\n');
+  const tiny = await weft(['--invoke=big', file, '0xff', '-0', '1.5e-7']);
+  assert.equal(tiny.stdout, '510\n-0\n0.00000015\nNaN\n');
+  const inf = await weft(['--invoke', 'big', file, '0', 'inf', '-Infinity']);
+  assert.equal(inf.stdout, '0\ninf\n-inf\nNaN\n');
+  // No results: nothing printed; the function's own output is the program's.
+  const say = await weft(['--invoke', 'say', file]);
+  assert.deepEqual([say.code, say.stdout], [0, 'side effect\n']);
+  // proc_exit inside the function: its code, no results.
+  const quit = await weft(['--invoke', 'quit', file, '7']);
+  assert.deepEqual([quit.code, quit.stdout], [7, '']);
+});
+
+test('--invoke on a command calls the export instead of _start; mistakes are one line and exit 2', async () => {
+  const command = `(module
+    (import ${W} "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (func (export "_start") (call $exit (i32.const 9)))
+    (func (export "twice") (param i64) (result i64) (i64.add (local.get 0) (local.get 0))))`;
+  const file = await watFile(command, 'invoke-command');
+  const r = await weft(['--invoke', 'twice', file, '21']);
+  assert.deepEqual([r.code, r.stdout], [0, '42\n'], r.stderr);
+  for (const [args, re] of [
+    [['--invoke', 'nope', file], /exports no function 'nope'/],
+    [['--invoke', 'twice', file], /'twice' takes 1 argument \(i64\), got 0/],
+    [['--invoke', 'twice', file, '1', '2'], /takes 1 argument \(i64\), got 2/],
+    [['--invoke', 'twice', file, 'x'], /argument 1 of 'twice' \(i64\): 'x' is not an integer/],
+    [['--invoke', 'twice', file, '18446744073709551616'], /does not fit in i64/],
+  ]) {
+    const bad = await weft(args);
+    assert.equal(bad.code, 2, `${args}: ${bad.stderr}`);
+    assert.equal(bad.stderr.split('\n').length, 2, bad.stderr);
+    assert.match(bad.stderr, re);
+  }
+});
+
+test('run({ invoke }) resolves with the results; a reactor is initialised first', async () => {
+  const { run, InvokeError } = await import('../dist/index.js');
+  const { wat2wasm } = await import('./helpers/wat.mjs');
+  const bytes = await wat2wasm(invokable, 'invokable');
+  assert.deepEqual(await run(bytes, { invoke: { name: 'add', args: [1, 2] } }), { exitCode: 0, results: [103] });
+  const big = await run(bytes, { invoke: { name: 'big', args: [5, 0.5, 2.25] } });
+  assert.equal(big.exitCode, 0);
+  assert.deepEqual(big.results.slice(0, 3), [10n, 0.5, 2.25]);
+  assert.ok(Number.isNaN(big.results[3]));
+  assert.deepEqual(await run(bytes, { invoke: { name: 'quit', args: [4] } }), { exitCode: 4 });
+  await assert.rejects(run(bytes, { invoke: { name: 'add', args: [1] } }), (e) => e instanceof InvokeError && e.code === 'ERR_WEFT_INVOKE');
+  await assert.rejects(run(bytes, { invoke: { name: 'big', args: [1.5, 0, 0] } }), /i64: 1.5 is not an integer/);
 });

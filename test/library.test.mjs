@@ -23,7 +23,7 @@ const hello = `(module
 /** Runs `await run(file)` in a fresh node process that never calls process.exit. */
 function runInChild(file, { stdinOpen = false } = {}) {
   const script = `import { run } from ${JSON.stringify(indexUrl)};
-    const code = await run(${JSON.stringify(file)}, { stdout: 'ignore' });
+    const { exitCode: code } = await run(${JSON.stringify(file)}, { stdout: 'ignore' });
     process.stderr.write('resolved ' + code + ' ' + performance.now() + '\\n');`;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -41,7 +41,7 @@ function runInChild(file, { stdinOpen = false } = {}) {
   });
 }
 
-test('run() resolves to the exit code and leaves no handle behind', async () => {
+test('run() resolves to its result (the exit code) and leaves no handle behind', async () => {
   const r = await runInChild(await watFile(P.exitNonMain('block'), 'leak-block'));
   assert.equal(r.exitCode, 99, r.err);
   assert.equal(r.code, 0, r.err);
@@ -69,8 +69,8 @@ test('run() delivers output to callbacks and feeds stdin from a string', async (
           (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
           (br $l)))))) `;
   const chunks = [];
-  const code = await run(await wat2wasm(cat), { stdin: 'copy me through', stdout: (b) => chunks.push(Buffer.from(b)) });
-  assert.equal(code, 0);
+  const r = await run(await wat2wasm(cat), { stdin: 'copy me through', stdout: (b) => chunks.push(Buffer.from(b)) });
+  assert.deepEqual(r, { exitCode: 0 });
   assert.equal(Buffer.concat(chunks).toString(), 'copy me through');
 });
 

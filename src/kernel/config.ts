@@ -1,4 +1,5 @@
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
+import type { ValType } from '../abi/wasm-module.js';
 
 /** How one of fds 0-2 reaches the host. */
 export type StdioTarget =
@@ -57,6 +58,20 @@ export interface KernelConfig {
   netRemote?: boolean;
   /** Network permission; undefined or { all: false, allow: [] } means no network at all. */
   net?: NetPolicy;
+  /** Imports beyond the syscalls; without it, known names weft lacks are ENOSYS and others trap. */
+  imports?: ImportPlan;
+  /** The main thread calls this export with these arguments instead of `_start` (after `_initialize`). */
+  invoke?: { name: string; args: (number | bigint)[] };
+}
+
+/** How a thread links the module's imports beyond the syscalls (process/link.ts decides it before start). */
+export interface ImportPlan {
+  /** Result types of the function imports, in import order (undefined without the module's bytes). */
+  importResults: ValType[][] | undefined;
+  /** Imports the user's `imports` option provides (called on the coordinator), as "module.field". */
+  userImports: string[];
+  /** Unknown functions trap when called (instead of failing the run before it starts). */
+  allowUnknownImports: boolean;
 }
 
 /** Which addresses a program may bind, connect or send to. */

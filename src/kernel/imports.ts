@@ -16,6 +16,9 @@ import { epollRelease, wasixEpollSyscalls } from './syscalls/wasix-epoll.js';
 import { FdKind as Kinds } from './shared/fd-table.js';
 import { preview1Table } from './preview1.js';
 import { bindSyscall } from './boundary.js';
+import { syscallSignature } from '../abi/syscalls.js';
+import type { ValType } from '../abi/wasm-module.js';
+import { userImport } from './user-imports.js';
 
 // preview1Table and bindSyscall live in their own modules (so the WASI class loads no WASIX code).
 export { preview1Table } from './preview1.js';
@@ -72,8 +75,10 @@ export function namespaces(k: Kernel): Record<string, SyscallTable> {
 
 /**
  * Builds the import object for one instance: the module's memory import gets the process memory, every
- * function import gets its syscall behind the boundary (bindSyscall), and anything unknown gets a function
- * returning ENOSYS (logged), so modules always instantiate. The result is a plain mutable object.
+ * function import gets its syscall behind the boundary (bindSyscall), a user import (run()'s `imports`)
+ * a call to the coordinator, a WASI/WASIX name weft does not implement a stub returning ENOSYS (in the
+ * result type the module declares), and any other function one that traps naming itself (run() only
+ * gets this far with such imports when allowUnknownImports is set). The result is a plain mutable object.
  */
 export function buildImports(
   k: Kernel,
@@ -82,6 +87,8 @@ export function buildImports(
   tables: Record<string, SyscallTable>,
 ): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
+  const plan = k.cfg.imports;
+  let fi = 0; // index among the function imports (ImportPlan.importResults is in that order)
   for (const imp of WebAssembly.Module.imports(module)) {
     const ns = (imports[imp.module] ??= {});
     if (imp.kind === 'memory') {
@@ -89,20 +96,41 @@ export function buildImports(
       continue;
     }
     if (imp.kind !== 'function') continue; // globals/tables: left for the instantiation error to name
+    const results = plan?.importResults?.[fi++];
+    const name = `${imp.module}.${imp.name}`;
     const table = tables[imp.module];
     const entry = table && Object.hasOwn(table, imp.name) ? table[imp.name] : undefined;
-    ns[imp.name] = (entry ? bindSyscall(k, imp.module, imp.name, entry) : enosys(k, `${imp.module}.${imp.name}`)) as WebAssembly.ImportValue;
+    let fn: (...args: never[]) => unknown;
+    if (entry) fn = bindSyscall(k, imp.module, imp.name, entry);
+    else if (plan?.userImports.includes(name)) fn = userImport(k, imp.module, imp.name, results?.length);
+    else if (syscallSignature(imp.module, imp.name)) fn = enosys(k, name, results ?? specResults(imp.module, imp.name));
+    else fn = unknownImport(name);
+    ns[imp.name] = fn as WebAssembly.ImportValue;
   }
   return imports;
 }
 
-function enosys(k: Kernel, name: string): SyscallFn {
+function specResults(module: string, name: string): ValType[] {
+  return syscallSignature(module, name)?.result === 'none' ? [] : ['i32'];
+}
+
+/** A WASI/WASIX call weft does not implement: ENOSYS as the declared result type (logged once when tracing). */
+function enosys(k: Kernel, name: string, results: ValType[]): SyscallFn {
+  const value = (t: ValType): unknown => (t === 'i64' ? BigInt(Errno.NOSYS) : t === 'ref' ? null : Errno.NOSYS);
+  const ret = results.length === 0 ? undefined : results.length === 1 ? value(results[0]!) : results.map(value);
   let warned = false;
-  return () => {
+  return (() => {
     if (!warned && k.cfg.trace) {
       warned = true;
       k.host.log(`weft: ${name} is not implemented (ENOSYS)`);
     }
-    return Errno.NOSYS;
+    return ret;
+  }) as SyscallFn;
+}
+
+/** An import nothing provides (allowed by allowUnknownImports): calling it traps with its name. */
+function unknownImport(name: string): () => never {
+  return () => {
+    throw new WebAssembly.RuntimeError(`unknown import ${name} was called (weft does not provide it)`);
   };
 }

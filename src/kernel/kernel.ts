@@ -12,6 +12,7 @@ import { Resumable } from './resume.js';
 import type { ProcRequest } from './syscalls/wasix-process.js';
 import type { NetRequest } from './net-request.js';
 import type { NetState } from './shared/net-state.js';
+import type { ImportCall } from './user-imports.js';
 
 /** Messages a thread sends to the coordinator. */
 export type ToCoordinator =
@@ -22,6 +23,10 @@ export type ToCoordinator =
   | { t: 'stdout'; fd: number; data: Uint8Array }
   | { t: 'retired'; slot: number }
   | { t: 'ready'; slot: number }
+  /** The function run() invoked returned these (before the main thread's 'exit'). */
+  | { t: 'results'; values: (number | bigint)[] }
+  /** A call of a user import (run()'s `imports`), answered on the thread's channel. */
+  | ImportCall
   /** WASIX proc_raise_interval: raise `sig` on the main thread after `ms`, every `ms` when repeating (0 cancels). */
   | { t: 'itimer'; sig: number; ms: number; repeat: boolean }
   | ProcRequest

@@ -11,14 +11,13 @@ import { BrowserCoordinatorHost } from './coordinator-host.js';
 import { refillWarmPool } from './warm-pool.js';
 import { checkEnvironment, compileError } from './environment.js';
 import { lines } from './lines.js';
-import { stdinSource, type StdinOption } from '../stdin.js';
-import {
-  ABORT_EXIT_CODE, abortReason, Capture, checkEntry, type InvokeOptions, planImports, type RunResult,
-  throwIfAborted, type UserImports,
-} from '../run-common.js';
-import type { WasmModule } from '../wasm-types.js';
+import { stdinSource, type StdinOption } from '../common/stdin.js';
+import { ABORT_EXIT_CODE, abortReason, Capture, type RunResult, throwIfAborted } from '../common/run-result.js';
+import { checkEntry, type InvokeOptions, planImports, type UserImports } from '../../process/link.js';
+import type { WasmModule } from '../../abi/wasm-types.js';
 
-export type { RunResult, UserImports, InvokeOptions } from '../run-common.js';
+export type { RunResult } from '../common/run-result.js';
+export type { InvokeOptions, UserImportContext, UserImports } from '../../process/link.js';
 
 /**
  * A wasm program: a fetch() response (or its promise), bytes, a URL to fetch, a compiled WebAssembly.Module

@@ -14,14 +14,13 @@ import { engineReadyForThreads, prepareEngineForThreads } from './engine.js';
 import { canRunHere, runHere } from './run-here.js';
 import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
 import { writeAllSync } from './thread-host.js';
-import { stdinSource, type StdinOption } from '../stdin.js';
-import {
-  ABORT_EXIT_CODE, abortReason, Capture, checkEntry, type InvokeOptions, planImports, type RunResult,
-  throwIfAborted, type UserImports,
-} from '../run-common.js';
-import type { WasmModule } from '../wasm-types.js';
+import { stdinSource, type StdinOption } from '../common/stdin.js';
+import { ABORT_EXIT_CODE, abortReason, Capture, type RunResult, throwIfAborted } from '../common/run-result.js';
+import { checkEntry, type InvokeOptions, planImports, type UserImports } from '../../process/link.js';
+import type { WasmModule } from '../../abi/wasm-types.js';
 
-export type { RunResult, UserImports, InvokeOptions } from '../run-common.js';
+export type { RunResult } from '../common/run-result.js';
+export type { InvokeOptions, UserImportContext, UserImports } from '../../process/link.js';
 
 /** Where stdout/stderr go: a host fd (default 1/2), 'ignore', 'capture' (RunResult.stdout/stderr), or a callback per write. */
 export type OutputOption = number | 'ignore' | 'capture' | ((data: Uint8Array) => void);
@@ -81,7 +80,7 @@ export interface RunOptions extends CommonOptions {
 }
 
 // Declared on its own so the package entry can export it without loading run()'s coordinator.
-export { InvokeError, NotACommandError, UnknownImportsError } from '../errors.js';
+export { InvokeError, NotACommandError, UnknownImportsError } from '../../process/errors.js';
 
 /** The kernel's network policy from the `net` option. */
 export function netPolicy(o: RunOptions['net']): NetPolicy | undefined {

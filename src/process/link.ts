@@ -1,24 +1,14 @@
 /**
- * What Node's and the browser's `run()` share: the result object, the `imports`/`invoke` options and
- * their checks against the module (before any thread starts), output capture, and AbortSignal handling.
- * Nothing here uses Node built-ins or DOM-only APIs.
+ * Linking a program before any thread starts: which of its imports weft serves, which the user's
+ * `imports` option provides, and which are unknown (an error naming them all, or traps when allowed);
+ * and what it runs: `_start`, or the export `invoke` names, with its arguments checked against the
+ * function's type.
  */
-import type { FunctionSignatures, ValType } from '../abi/wasm-module.js';
+import type { FunctionSignatures } from '../abi/wasm-module.js';
+import type { WasmMemory, WasmModule } from '../abi/wasm-types.js';
 import { SYSCALL_SPEC } from '../abi/syscalls.js';
+import type { ImportPlan } from '../kernel/config.js';
 import { InvokeError, NotACommandError, UnknownImportsError } from './errors.js';
-import type { WasmMemory, WasmModule } from './wasm-types.js';
-
-/** What `run()` resolves to, in Node and in browsers. */
-export interface RunResult {
-  /** The program's exit status: proc_exit's code, 0 when `_start` returns, 134 after a trap, 128+n for signal n. */
-  exitCode: number;
-  /** Everything the program wrote to stdout, with `stdout: 'capture'`. */
-  stdout?: Uint8Array;
-  /** Everything the program wrote to stderr, with `stderr: 'capture'`. */
-  stderr?: Uint8Array;
-  /** With `invoke`: the function's results (i64 as BigInt); absent when it did not return (exit, trap). */
-  results?: (number | bigint)[];
-}
 
 /**
  * Functions for imports weft does not serve, by module and field: `{ env: { get_answer: () => 42 } }`.
@@ -44,16 +34,6 @@ export interface InvokeOptions {
 
 /** Namespaces whose imports weft serves; `imports` may not add to them. */
 export const SERVED_NAMESPACES: readonly string[] = Object.keys(SYSCALL_SPEC);
-
-/** What the kernel needs to know to link a module's imports (part of its KernelConfig). */
-export interface ImportPlan {
-  /** Result types of the function imports, in import order (when the bytes were there to read them). */
-  importResults: ValType[][] | undefined;
-  /** The imports `imports` provides, as "module.field". */
-  userImports: string[];
-  /** Unknown functions trap when called (instead of failing the run before it starts). */
-  allowUnknownImports: boolean;
-}
 
 /** Throws a TypeError unless `imports` holds only functions, in namespaces weft does not serve. */
 export function validateUserImports(imports: UserImports | undefined): void {
@@ -116,7 +96,7 @@ export function checkEntry(
   exports: string[],
   sigs: FunctionSignatures | undefined,
   invoke: InvokeOptions | undefined,
-): InvokeOptions | undefined {
+): { name: string; args: (number | bigint)[] } | undefined {
   if (!invoke) {
     if (exports.includes('_start')) return undefined;
     const kind = exports.includes('_initialize') ? 'a reactor (it exports _initialize, no _start)' : 'not a command (it exports no _start)';
@@ -146,36 +126,3 @@ export function checkEntry(
   };
 }
 
-/** Collects an output stream's bytes for RunResult.stdout/stderr. */
-export class Capture {
-  private chunks: Uint8Array[] = [];
-  private size = 0;
-  readonly write = (data: Uint8Array): void => {
-    // The data may be a view of a buffer the runtime reuses: keep a copy.
-    this.chunks.push(data.slice());
-    this.size += data.length;
-  };
-
-  bytes(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let at = 0;
-    for (const c of this.chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
-  }
-}
-
-/** The exit status of a program ended by aborting its run() (as if by SIGINT). */
-export const ABORT_EXIT_CODE = 130;
-
-/** The reason run() rejects with once `signal` aborted it (an AbortError DOMException unless one was given). */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('weft: run() was aborted', 'AbortError');
-}
-
-/** Rejects at once when `signal` is already aborted: nothing has started. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortReason(signal);
-}
