@@ -6,7 +6,10 @@
 // compiles only what that class needs.
 export { run } from './host/node/run-lazy.js';
 export { InvokeError, NotACommandError, UnknownImportsError } from './process/errors.js';
-export type { RunOptions, OutputOption, WasmSource } from './host/node/run.js';
+export type {
+  RunOptions, RunResult, OutputOption, WasmSource, UserImports, UserImportContext, InvokeOptions,
+} from './host/node/run.js';
+export type { StdinCallback, StdinChunk, StdinOption, ByteStream } from './host/common/stdin.js';
 export { WASI, type WASIOptions } from './host/node/wasi.js';
 export type { BackendDescriptor, FsBackend } from './fs/backend.js';
 export { Errno } from './abi/errno.js';

@@ -132,20 +132,9 @@ export function inspectModule(bytes: Uint8Array | undefined, module: WebAssembly
   };
 }
 
-/** A wasm value type as JS sees it at the boundary ('ref' for every reference type). */
-export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'ref';
+import type { FuncType, FunctionSignatures, ValType } from './wasm-types.js';
 
-export interface FuncType {
-  params: ValType[];
-  results: ValType[];
-}
-
-export interface FunctionSignatures {
-  /** The types of the function imports, in import order (as WebAssembly.Module.imports lists them). */
-  imports: { module: string; name: string; type: FuncType }[];
-  /** The types of exported functions, by export name. */
-  exports: Record<string, FuncType>;
-}
+export type { FuncType, FunctionSignatures, ValType } from './wasm-types.js';
 
 const NUMERIC: Record<number, ValType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
 

@@ -3,7 +3,7 @@
  * or 0x hex, floats in decimal (or inf/nan); results one per line, floats as Rust's Display prints them
  * (the shortest digits that read back to the same value, never in exponent form).
  */
-import type { ValType } from '../abi/wasm-module.js';
+import type { ValType } from '../abi/wasm-types.js';
 
 const INT = /^[+-]?(\d+|0[xX][0-9a-fA-F]+)$/;
 const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -1,5 +1,5 @@
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
-import type { ValType } from '../abi/wasm-module.js';
+import type { ValType } from '../abi/wasm-types.js';
 
 /** How one of fds 0-2 reaches the host. */
 export type StdioTarget =
@@ -85,7 +85,7 @@ export interface NetPolicy {
 /** What the kernel needs from its host inside one thread. Implemented by host/node and host/browser. */
 export interface ThreadHost {
   /** Sends a message to the coordinator; never blocks. */
-  post(msg: unknown, transfer?: Transferable[]): void;
+  post(msg: unknown, transfer?: ArrayBufferLike[]): void;
   /** Writes all of data to a stdio target synchronously (retrying partial writes); returns bytes written. */
   writeStdio(target: StdioTarget, fdNum: number, data: Uint8Array[]): number;
   /** Reads from a stdio target that never blocks indefinitely (a regular file). */

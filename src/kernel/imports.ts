@@ -17,7 +17,7 @@ import { FdKind as Kinds } from './shared/fd-table.js';
 import { preview1Table } from './preview1.js';
 import { bindSyscall } from './boundary.js';
 import { syscallSignature } from '../abi/syscalls.js';
-import type { ValType } from '../abi/wasm-module.js';
+import type { ValType } from '../abi/wasm-types.js';
 import { userImport } from './user-imports.js';
 
 // preview1Table and bindSyscall live in their own modules (so the WASI class loads no WASIX code).

@@ -4,7 +4,7 @@
  * and what it runs: `_start`, or the export `invoke` names, with its arguments checked against the
  * function's type.
  */
-import type { FunctionSignatures } from '../abi/wasm-module.js';
+import type { FunctionSignatures } from '../abi/wasm-types.js';
 import type { WasmMemory, WasmModule } from '../abi/wasm-types.js';
 import { SYSCALL_SPEC } from '../abi/syscalls.js';
 import type { ImportPlan } from '../kernel/config.js';

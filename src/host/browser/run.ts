@@ -12,7 +12,7 @@ import { refillWarmPool } from './warm-pool.js';
 import { checkEnvironment, compileError } from './environment.js';
 import { lines } from './lines.js';
 import { stdinSource, type StdinOption } from '../common/stdin.js';
-import { ABORT_EXIT_CODE, abortReason, Capture, type RunResult, throwIfAborted } from '../common/run-result.js';
+import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, type RunResult, throwIfAborted } from '../common/run-result.js';
 import { checkEntry, type InvokeOptions, planImports, type UserImports } from '../../process/link.js';
 import type { WasmModule } from '../../abi/wasm-types.js';
 
@@ -208,6 +208,7 @@ async function recoverFilesystems(preopens: PreopenConfig[]): Promise<void> {
 export async function run(source: WasmSource, options: RunOptions = {}): Promise<RunResult> {
   const signal = options.signal;
   throwIfAborted(signal);
+  checkCwd(options.cwd);
   await checkEnvironment();
   const loaded = await load(source);
   const bytes = loaded.bytes;

@@ -48,3 +48,10 @@ export function abortReason(signal: AbortSignal): unknown {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortReason(signal);
 }
+
+/** Throws a TypeError unless `cwd` is an absolute guest path (or undefined). */
+export function checkCwd(cwd: string | undefined): void {
+  if (cwd !== undefined && (typeof cwd !== 'string' || !cwd.startsWith('/'))) {
+    throw new TypeError(`weft: cwd must be an absolute path in the program's filesystem (got ${JSON.stringify(cwd)})`);
+  }
+}

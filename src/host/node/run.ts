@@ -15,7 +15,7 @@ import { canRunHere, runHere } from './run-here.js';
 import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
 import { writeAllSync } from './thread-host.js';
 import { stdinSource, type StdinOption } from '../common/stdin.js';
-import { ABORT_EXIT_CODE, abortReason, Capture, type RunResult, throwIfAborted } from '../common/run-result.js';
+import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, type RunResult, throwIfAborted } from '../common/run-result.js';
 import { checkEntry, type InvokeOptions, planImports, type UserImports } from '../../process/link.js';
 import type { WasmModule } from '../../abi/wasm-types.js';
 
@@ -173,6 +173,7 @@ function hostStdin(o: RunOptions['stdin']): StdioTarget | undefined {
 export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<RunResult> {
   const signal = options.signal;
   throwIfAborted(signal);
+  checkCwd(options.cwd);
   const loaded = await load(wasm);
   const bytes = loaded.bytes;
   const trace = traceSetup(options.trace);

@@ -10,6 +10,8 @@ import { Control } from '../../kernel/shared/control-block.js';
 import { openNodeBackend } from './backends.js';
 import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
 import { NodeThreadHost } from './thread-host.js';
+// (not WebAssembly.Instance: the Node entry's declarations must compile without the DOM lib)
+import type { WasmInstance } from '../../abi/wasm-types.js';
 
 export interface WASIOptions extends CommonOptions {
   version?: 'preview1' | 'unstable';
@@ -73,7 +75,7 @@ export class WASI {
   }
 
   /** Runs a command's `_start`; returns its exit code (0 when `_start` returns). */
-  start(instance: WebAssembly.Instance): number {
+  start(instance: WasmInstance): number {
     const exports = this.bind(instance);
     const start = exports['_start'];
     if (typeof start !== 'function') throw new TypeError('instance.exports._start is not a function');
@@ -92,7 +94,7 @@ export class WASI {
   }
 
   /** Initialises a reactor (calls `_initialize` if exported). */
-  initialize(instance: WebAssembly.Instance): void {
+  initialize(instance: WasmInstance): void {
     initializeReactor(this.bind(instance));
   }
 }
