@@ -8,8 +8,8 @@ export { run } from './host/node/run-lazy.js';
 export { InvokeError, NotACommandError, UnknownImportsError } from './process/errors.js';
 export type {
   RunOptions, RunResult, OutputOption, WasmSource, UserImports, UserImportContext, InvokeOptions,
-} from './host/node/run.js';
-export type { StdinCallback, StdinChunk, StdinOption, ByteStream } from './host/common/stdin.js';
+} from './host/node/options.js';
+export type { StdinCallback, StdinChunk, StdinOption, ByteStream } from './host/common/stdin-types.js';
 export { WASI, type WASIOptions } from './host/node/wasi.js';
 export type { BackendDescriptor, FsBackend } from './fs/backend.js';
 export { Errno } from './abi/errno.js';

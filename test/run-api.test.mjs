@@ -2,7 +2,7 @@
 // stdin from streams, cwd; and that the Node entry's types compile without the DOM lib.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -79,7 +79,7 @@ function hostPort(flag: string, spec: string, wildcards: boolean): void {
   try {
     parseHostPort(spec, wildcards);
   } catch (e) {
-    throw new Error(`${flag}: ${(e as Error).message}`);
+    throw new Error(`${flag}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -16,15 +16,10 @@ export interface ImportCall {
   args: (number | bigint)[];
 }
 
-const enum Tag {
-  NUMBER = 0,
-  BIGINT = 1,
-  UNDEFINED = 2,
-}
-const enum Reply {
-  OK = 0,
-  THREW = 1,
-}
+/** The tag before each value of a reply. */
+const Tag = { NUMBER: 0, BIGINT: 1, UNDEFINED: 2 } as const;
+/** A reply's result word. */
+const Reply = { OK: 0, THREW: 1 } as const;
 
 /** Encodes what a user function returned (one value, or an array of them for several results). */
 export function encodeImportResult(value: unknown): { result: number; data: Uint8Array } {

@@ -5,32 +5,13 @@
  * function's type.
  */
 import type { FunctionSignatures } from '../abi/wasm-types.js';
-import type { WasmMemory, WasmModule } from '../abi/wasm-types.js';
+import type { WasmModule } from '../abi/wasm-types.js';
+import type { InvokeOptions, UserImports } from './link-types.js';
 import { SYSCALL_SPEC } from '../abi/syscalls.js';
 import type { ImportPlan } from '../kernel/config.js';
 import { InvokeError, NotACommandError, UnknownImportsError } from './errors.js';
 
-/**
- * Functions for imports weft does not serve, by module and field: `{ env: { get_answer: () => 42 } }`.
- * Each is called on the thread that called run() (the wasm thread waits meanwhile; a promise is awaited)
- * with the wasm arguments (i64 as BigInt), and `this` set to `{ memory }`: the program's memory when it
- * is shared (threaded builds), else undefined. A namespace weft serves (wasi_snapshot_preview1, wasi,
- * wasix_32v1) cannot be given: a syscall is never replaced silently.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type UserImports = Record<string, Record<string, (this: UserImportContext, ...args: any[]) => unknown>>;
-
-export interface UserImportContext {
-  /** The program's memory when it is shared (threaded builds); undefined otherwise. */
-  memory: WasmMemory | undefined;
-}
-
-/** Call an exported function instead of `_start` (as `wasmtime run --invoke`). */
-export interface InvokeOptions {
-  name: string;
-  /** Its arguments: numbers, or BigInts (i64 parameters take either). */
-  args?: (number | bigint)[];
-}
+export type { InvokeOptions, UserImportContext, UserImports } from './link-types.js';
 
 /** Namespaces whose imports weft serves; `imports` may not add to them. */
 export const SERVED_NAMESPACES: readonly string[] = Object.keys(SYSCALL_SPEC);
@@ -63,7 +44,7 @@ export function planImports(
   const userImports: string[] = [];
   const unknown: string[] = [];
   let unknownNonFunction = false;
-  for (const imp of WebAssembly.Module.imports(module as WebAssembly.Module)) {
+  for (const imp of WebAssembly.Module.imports(module)) {
     if (imp.kind === 'memory') continue;
     const name = `${imp.module}.${imp.name}`;
     if (imp.kind === 'function') {

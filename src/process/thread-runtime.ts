@@ -100,7 +100,7 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       let returned: unknown;
       k.resumable.run(() => (returned = (start as (...a: unknown[]) => unknown)(...entry.args)));
       if (invoke) {
-        const results = returned === undefined ? [] : Array.isArray(returned) ? returned : [returned];
+        const results = (returned === undefined ? [] : Array.isArray(returned) ? returned : [returned]) as (number | bigint)[];
         host.post({ t: 'results', values: results } satisfies ToCoordinator);
       }
     });

@@ -148,6 +148,8 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
         failure ??= e;
       }
     }
+    // Rethrows what a callback threw, as it was (an uncaught error for the page, not lost in the drain).
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (failure !== undefined) queueMicrotask(() => { throw failure; });
   }
 }

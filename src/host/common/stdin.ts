@@ -1,29 +1,8 @@
 import type { StdinSource } from '../../process/stdin-server.js';
 
-export type StdinChunk = Uint8Array | ArrayBuffer | string | null | undefined;
+import type { ByteStream, StdinChunk, StdinOption } from './stdin-types.js';
 
-/**
- * Supplies stdin on demand: called when a thread reads stdin and nothing is buffered, with the most
- * bytes the read wants. Return bytes or text (more is fine: it is buffered), null/undefined at end of
- * input, or a promise of either; the reading thread (only it) blocks until the promise settles. An
- * empty chunk means "nothing yet": the callback is asked again shortly.
- */
-export type StdinCallback = (max: number) => StdinChunk | Promise<StdinChunk>;
-
-/** A web ReadableStream, as far as stdin uses it (declared here: Node's types have no global ReadableStream). */
-export interface ByteStream {
-  getReader(): {
-    read(): Promise<{ done: boolean; value?: Uint8Array | string | undefined }>;
-    cancel(reason?: unknown): Promise<void>;
-  };
-}
-
-/**
- * What `run()` takes as stdin (besides a host fd in Node): a pull callback, a web ReadableStream, any
- * async iterable of chunks (a Node Readable, such as `process.stdin` or `fs.createReadStream()`), fixed
- * text or bytes, or 'ignore' (reads see end of input).
- */
-export type StdinOption = StdinCallback | ByteStream | AsyncIterable<Uint8Array | string> | string | Uint8Array | 'ignore';
+export type { ByteStream, StdinCallback, StdinChunk, StdinOption } from './stdin-types.js';
 
 const enc = new TextEncoder();
 const DEFAULT_PULL = 65536;
@@ -105,7 +84,7 @@ export class PullStdinSource implements StdinSource {
           await new Promise((r) => setTimeout(r, 10));
           continue;
         }
-        this.onData!(bytes);
+        this.onData(bytes);
       }
     } finally {
       this.pulling = false;
@@ -153,8 +132,8 @@ export function stdinSource(o: StdinOption | undefined): { source: StdinSource; 
     let it: AsyncIterator<Uint8Array | string> | undefined;
     return pulling(async () => {
       it ??= (o as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]();
-      const { value, done } = await it.next();
-      return done ? null : value;
+      const r = await it.next();
+      return r.done ? null : r.value;
     }, () => void it?.return?.()?.catch(() => {}));
   }
   throw new TypeError('weft: stdin must be a callback, a ReadableStream, an async iterable (e.g. a Node Readable), a string, a Uint8Array or "ignore"');

@@ -12,72 +12,17 @@ import { recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import { NodeCoordinatorHost, nodeStdinSource } from './coordinator-host.js';
 import { engineReadyForThreads, prepareEngineForThreads } from './engine.js';
 import { canRunHere, runHere } from './run-here.js';
-import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
+import { envList, fdTarget, preopenList, traceSetup } from './kernel-config.js';
+import type { OutputOption, RunOptions, WasmSource } from './options.js';
+
+export type { OutputOption, RunOptions, WasmSource } from './options.js';
 import { writeAllSync } from './thread-host.js';
-import { stdinSource, type StdinOption } from '../common/stdin.js';
+import { stdinSource } from '../common/stdin.js';
 import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, type RunResult, throwIfAborted } from '../common/run-result.js';
-import { checkEntry, type InvokeOptions, planImports, type UserImports } from '../../process/link.js';
-import type { WasmModule } from '../../abi/wasm-types.js';
+import { checkEntry, planImports } from '../../process/link.js';
 
 export type { RunResult } from '../common/run-result.js';
 export type { InvokeOptions, UserImportContext, UserImports } from '../../process/link.js';
-
-/** Where stdout/stderr go: a host fd (default 1/2), 'ignore', 'capture' (RunResult.stdout/stderr), or a callback per write. */
-export type OutputOption = number | 'ignore' | 'capture' | ((data: Uint8Array) => void);
-
-export interface RunOptions extends CommonOptions {
-  /**
-   * A host fd to read (default 0), 'ignore' (end of input), text or bytes to feed, a Node Readable or any
-   * async iterable of chunks, a web ReadableStream, or a callback `(max) => chunk | null | Promise<...>`.
-   */
-  stdin?: number | StdinOption;
-  stdout?: OutputOption;
-  stderr?: OutputOption;
-  /** Most wasm threads alive at once, the main thread included (default 256). */
-  maxThreads?: number;
-  /** Most processes of a WASIX process tree alive at once, the first included (default 64). */
-  maxProcesses?: number;
-  /**
-   * Pooled workers booted ahead of demand (default 1). With 2, a program that spawns two threads at once
-   * finds both booted; each extra Worker boot costs tens of ms of CPU at start.
-   */
-  spareWorkers?: number;
-  /**
-   * Run a single-threaded preview1 command on the calling thread instead of a Worker when nothing needs
-   * one (no threads, no WASIX, stdin a file/host fd/'ignore', no `imports`, no `signal`). Faster to
-   * start, but it blocks the event loop until the program ends. Default false; the CLI sets it.
-   */
-  sameThread?: boolean;
-  /**
-   * Network access of WASIX sockets (off by default): true for everything, or a list of "HOST:PORT"
-   * (host an IP literal, 'localhost' or '*'; port 0 or '*' for any).
-   */
-  net?: boolean | string[];
-  /**
-   * Listening TCP sockets handed to the program, as Wasmtime's --tcplisten: "HOST:PORT" each, placed at
-   * the fds after the preopened directories (accept them with sock_accept).
-   */
-  tcpListen?: string[];
-  /**
-   * Aborting ends the program: every thread's worker is terminated, then run() rejects with the signal's
-   * reason (an AbortError DOMException unless abort() was given one). Already aborted: rejects at once.
-   */
-  signal?: AbortSignal;
-  /** Functions for imports weft does not serve (see UserImports): `{ env: { get_answer: () => 42 } }`. */
-  imports?: UserImports;
-  /**
-   * Run a module that imports functions neither weft nor `imports` provides: they trap, naming
-   * themselves, when called. Without it run() rejects with UnknownImportsError before anything starts.
-   */
-  allowUnknownImports?: boolean;
-  /** The directory (a guest path) a WASIX program starts in (default '/'); preview1 has no kernel cwd. */
-  cwd?: string;
-  /**
-   * Call this exported function instead of `_start`, after `_initialize` when the module exports it (a
-   * reactor), as `wasmtime run --invoke`; RunResult.results has what it returned.
-   */
-  invoke?: InvokeOptions;
-}
 
 // Declared on its own so the package entry can export it without loading run()'s coordinator.
 export { InvokeError, NotACommandError, UnknownImportsError } from '../../process/errors.js';
@@ -91,13 +36,6 @@ export function netPolicy(o: RunOptions['net']): NetPolicy | undefined {
     allow: o.map((spec) => parseHostPort(spec, true)),
   };
 }
-
-/**
- * A program: a file path, a URL (file:, http(s):, data:), its bytes, a compiled WebAssembly.Module (alone
- * when it defines its own memory; one importing its memory needs its bytes for the limits), or both
- * as `{ module, bytes }`.
- */
-export type WasmSource = Uint8Array | ArrayBuffer | string | URL | WasmModule | { module: WasmModule; bytes: Uint8Array | ArrayBuffer };
 
 async function load(src: WasmSource): Promise<{ bytes: Uint8Array | undefined; module?: WebAssembly.Module }> {
   if (typeof src === 'string' && /^(file|https?|data):/i.test(src)) src = new URL(src);
@@ -119,7 +57,7 @@ async function load(src: WasmSource): Promise<{ bytes: Uint8Array | undefined; m
 }
 
 /** Compiles (or takes) the module; a threaded one only after the engine is prepared for threads. */
-async function compiled(bytes: Uint8Array | undefined, given: WebAssembly.Module | undefined): Promise<WebAssembly.Module> {
+function compiled(bytes: Uint8Array | undefined, given: WebAssembly.Module | undefined): Promise<WebAssembly.Module> {
   const shared = bytes ? !!scanBinary(bytes).memoryImport?.shared : false;
   if (shared && !engineReadyForThreads()) {
     prepareEngineForThreads();
@@ -127,7 +65,7 @@ async function compiled(bytes: Uint8Array | undefined, given: WebAssembly.Module
     // waits (see engine.ts): compile it again from its bytes.
     given = undefined;
   }
-  return given ?? WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  return given ? Promise.resolve(given) : WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
 }
 
 interface OutputSetup {
@@ -194,7 +132,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     // keep workers.
     const here = !!options.sameThread && !options.tcpListen?.length && imports.userImports.length === 0 && !signal &&
       !!stdinHere && canRunHere(info, stdinHere);
-    const stdio: [StdioTarget, StdioTarget, StdioTarget] = [here ? stdinHere! : stdin.target, out.target, err.target];
+    const stdio: [StdioTarget, StdioTarget, StdioTarget] = [here && stdinHere ? stdinHere : stdin.target, out.target, err.target];
     const preopens = preopenList(options.preopens);
     const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
     const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses));
@@ -204,8 +142,9 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
       if (w) w(data);
       else writeAllSync(fd, [data]);
     };
+    const net = netPolicy(options.net);
     const kernel = {
-      net: netPolicy(options.net),
+      ...(net ? { net } : {}),
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled, imports, invoke,
     };
