@@ -1,6 +1,6 @@
 // The syscall tables against the spec lists (src/abi/syscall-names.ts, from the preview1 and WASIX witx):
 // every name we serve exists in its module's list, its declared kind fits the signature, and its body
-// takes no more parameters than the import passes. An unknown import still instantiates (ENOSYS at run time).
+// takes no more parameters than the import passes. A name no list has is an unknown import (see imports.test.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SYSCALL_SPEC, syscallSignature } from '../dist/abi/syscalls.js';
@@ -112,7 +112,7 @@ test('the boundary: thrown errors become errnos, old-style bodies keep working, 
   assert.equal(ran, false);
 });
 
-test('a module importing names nobody defines still instantiates; the calls return ENOSYS', async () => {
+test('names no spec defines, even in the WASI/WASIX namespaces, are unknown imports (named before _start)', async () => {
   const file = await watFile(`(module
     (import "wasi_snapshot_preview1" "fd_wirte" (func $bad (param i32) (result i32)))
     (import "wasix_32v1" "no_such_call" (func $bad2 (result i32)))
@@ -123,7 +123,11 @@ test('a module importing names nobody defines still instantiates; the calls retu
       (if (i32.ne (call $bad2) (i32.const 52)) (then (call $exit (i32.const 2))))
       (call $exit (i32.const 7))))`, 'enosys');
   const r = await weft(['run', file]);
-  assert.equal(r.code, 7, r.stderr);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /unknown imports: wasi_snapshot_preview1\.fd_wirte, wasix_32v1\.no_such_call \(/);
+  const allowed = await weft(['run', '--allow-unknown-imports', file]);
+  assert.equal(allowed.code, 134, allowed.stderr);
+  assert.match(allowed.stderr, /trap: unknown import wasi_snapshot_preview1\.fd_wirte was called/);
 });
 
 test('descriptions are released (slots reusable) after closes, a failed fd_pipe and a renumber', () => {
