@@ -87,7 +87,7 @@ export function checkEntry(
   if (!exports.includes(invoke.name)) throw new InvokeError(`the module exports no function '${invoke.name}'`);
   if (!sigs) return { name: invoke.name, args };
   const type = sigs.exports[invoke.name];
-  if (!type) throw new InvokeError(`the module's export '${invoke.name}' is not a function`);
+  if (!type) throw new InvokeError(`'${invoke.name}' is exported, but not as a function`);
   const unsupported = [...type.params, ...type.results].find((t) => t === 'v128');
   if (unsupported) throw new InvokeError(`'${invoke.name}' takes or returns a ${unsupported}, which JavaScript cannot pass`);
   if (args.length !== type.params.length) {
