@@ -420,6 +420,27 @@ describe('weft/browser in Chromium', { skip }, () => {
       await p.close();
     }
   });
+
+  test("the demo's Stop button aborts a long run (run()'s signal): the page is usable again at once", async () => {
+    const p = await browser.newPage();
+    try {
+      await p.goto(server.url + '/examples/browser/?threads=2&steps=100000');
+      await p.waitForFunction(() => /computing pi/.test(document.getElementById('out').textContent), null, { timeout: 20000 });
+      const t0 = Date.now();
+      await p.click('#stopBtn');
+      await p.waitForFunction(() => window.demoDone, null, { timeout: PROMPT_MS });
+      assert.ok(Date.now() - t0 < PROMPT_MS);
+      const r = await p.evaluate(() => ({
+        aborted: window.demoDone.aborted, status: document.getElementById('status').textContent,
+        runDisabled: document.getElementById('runBtn').disabled, stopDisabled: document.getElementById('stopBtn').disabled,
+      }));
+      assert.equal(r.aborted, true);
+      assert.match(r.status, /^stopped after \d+ ms$/);
+      assert.deepEqual([r.runDisabled, r.stopDisabled], [false, true]);
+    } finally {
+      await p.close();
+    }
+  });
 });
 
 test('nothing in the weft/browser import graph imports a Node built-in or a bare package', () => {
