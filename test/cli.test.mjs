@@ -68,6 +68,9 @@ test('weft run --help lists every option of the option table', async () => {
   const top = await weft(['--help']);
   assert.equal(top.code, 0);
   assert.equal(top.stdout, r.stdout);
+  // README's CLI section shows the same text.
+  const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  assert.ok(readme.includes('```\n' + r.stdout.trimEnd() + '\n```'), "README's CLI usage block is `weft --help`'s output");
 });
 
 test('usage errors are one line naming the flag, ending with the --help hint, exit 2', async () => {

@@ -154,3 +154,15 @@ test("dist/index.d.ts compiles in a project with lib ['ES2022'] and types ['node
   assert.match(r.stdout, /wrong\.ts\(3,5\): error TS2345/);
   fs.rmSync(dir, { recursive: true });
 });
+
+test("require('weft') works where Node loads ES modules from require (20.19+)", (t) => {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major === 20 && minor < 19) return t.skip(`Node ${process.versions.node} cannot require ES modules`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-require-'));
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(repo, path.join(dir, 'node_modules', 'weft'));
+  const r = spawnSync(process.execPath, ['-e', `const { run, WASI, UnknownImportsError } = require('weft');
+    console.log(typeof run, typeof WASI, typeof UnknownImportsError)`], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), 'function function function', r.stderr);
+  fs.rmSync(dir, { recursive: true });
+});

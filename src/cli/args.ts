@@ -109,8 +109,7 @@ export const OPTIONS: OptionDef[] = [
   },
   {
     names: ['--invoke'], value: 'FUNC',
-    help: 'call export FUNC (after _initialize, if exported) instead of _start; the arguments after the ' +
-      'program are its parameters (i32/i64 decimal or 0x hex, f32/f64); prints its results',
+    help: 'call export FUNC instead of _start (after _initialize); the program\'s arguments are its parameters',
     apply(cmd, v, flag) {
       if (!v) throw new Error(`${flag} expects a function name`);
       cmd.invoke = v;
