@@ -114,9 +114,9 @@ function viewBytes(v: ArrayBuffer | ArrayBufferView): Uint8Array {
   return typeof SharedArrayBuffer !== 'undefined' && u8.buffer instanceof SharedArrayBuffer ? u8.slice() : u8;
 }
 
-async function load(src: WasmSource): Promise<{ bytes: Uint8Array | undefined; module?: WebAssembly.Module }> {
+async function load(src: WasmSource, signal: AbortSignal | undefined): Promise<{ bytes: Uint8Array | undefined; module?: WebAssembly.Module }> {
   if (src instanceof WebAssembly.Module) return { bytes: undefined, module: src };
-  if (typeof src === 'string' || src instanceof URL) src = fetch(src);
+  if (typeof src === 'string' || src instanceof URL) src = fetch(src, signal ? { signal } : {});
   if (src instanceof Promise || src instanceof Response) {
     const r = await src;
     if (!r.ok) throw new Error(`weft: fetching ${r.url || 'the module'} failed: HTTP ${r.status} ${r.statusText}`);
@@ -210,7 +210,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
   throwIfAborted(signal);
   checkCwd(options.cwd);
   await checkEnvironment();
-  const loaded = await load(source);
+  const loaded = await load(source, signal);
   const bytes = loaded.bytes;
   let module = loaded.module;
   if (!module) {
@@ -263,6 +263,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
   }, { maxProcesses });
   let aborted = false;
   const onAbort = (): void => {
+    if (aborted) return;
     aborted = true;
     void proc.kill(ABORT_EXIT_CODE);
   };

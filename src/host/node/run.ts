@@ -37,12 +37,12 @@ export function netPolicy(o: RunOptions['net']): NetPolicy | undefined {
   };
 }
 
-async function load(src: WasmSource): Promise<{ bytes: Uint8Array | undefined; module?: WebAssembly.Module }> {
+async function load(src: WasmSource, signal: AbortSignal | undefined): Promise<{ bytes: Uint8Array | undefined; module?: WebAssembly.Module }> {
   if (typeof src === 'string' && /^(file|https?|data):/i.test(src)) src = new URL(src);
   if (typeof src === 'string') return { bytes: new Uint8Array(fs.readFileSync(src)) };
   if (src instanceof URL) {
     if (src.protocol === 'file:') return { bytes: new Uint8Array(fs.readFileSync(src)) };
-    const r = await fetch(src);
+    const r = await fetch(src, signal ? { signal } : {});
     if (!r.ok) throw new Error(`weft: fetching ${src.href} failed: HTTP ${r.status} ${r.statusText}`);
     return { bytes: new Uint8Array(await r.arrayBuffer()) };
   }
@@ -112,7 +112,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
   const signal = options.signal;
   throwIfAborted(signal);
   checkCwd(options.cwd);
-  const loaded = await load(wasm);
+  const loaded = await load(wasm, signal);
   const bytes = loaded.bytes;
   const trace = traceSetup(options.trace);
   try {
@@ -178,13 +178,17 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     await proc.openListeners();
     let aborted = false;
     const onAbort = (): void => {
+      if (aborted) return;
       aborted = true;
       void proc.kill(ABORT_EXIT_CODE);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     let code: number;
     try {
-      code = await proc.start();
+      const exited = proc.start();
+      // Aborted while the listeners were being opened: the event has fired already.
+      if (signal?.aborted) onAbort();
+      code = await exited;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
