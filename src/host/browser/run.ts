@@ -48,14 +48,14 @@ export interface RunOptions {
    * stdin: a callback `(max) => bytes | string | null | Promise<...>` asked whenever a thread waits for
    * input (null = end of input), a ReadableStream, fixed text/bytes, or 'ignore' (the default: empty).
    */
-  stdin?: StdinOption;
+  stdin?: StdinOption | undefined;
   /**
    * stdout: a bytes callback, 'ignore', or 'capture' (RunResult.stdout). Without stdout or stdoutLine,
    * lines go to console.log.
    */
-  stdout?: OutputCallback | 'ignore' | 'capture';
+  stdout?: OutputCallback | 'ignore' | 'capture' | undefined;
   /** stderr: as stdout (RunResult.stderr; trap reports included). Without it or stderrLine, lines go to console.error. */
-  stderr?: OutputCallback | 'ignore' | 'capture';
+  stderr?: OutputCallback | 'ignore' | 'capture' | undefined;
   /** Called with each decoded line of stdout (without '\n'). */
   stdoutLine?: ((line: string) => void) | undefined;
   /** Called with each decoded line of stderr (without '\n'). */
@@ -82,26 +82,26 @@ export interface RunOptions {
    * Lets connect() reach addresses outside the page: called with the textual IP and port, resolves to a
    * byte stream ({ readable, writable }, e.g. bridged to a WebSocket relay) or rejects (ECONNREFUSED).
    */
-  netConnect?: ConnectHook;
+  netConnect?: ConnectHook | undefined;
   /**
    * Aborting ends the program: every thread's worker is terminated, then run() rejects with the signal's
    * reason (an AbortError DOMException unless abort() was given one). Already aborted: rejects at once.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Functions for imports weft does not serve (see UserImports): `{ env: { get_answer: () => 42 } }`. */
-  imports?: UserImports;
+  imports?: UserImports | undefined;
   /**
    * Run a module that imports functions neither weft nor `imports` provides: they trap, naming
    * themselves, when called. Without it run() rejects with UnknownImportsError before anything starts.
    */
-  allowUnknownImports?: boolean;
+  allowUnknownImports?: boolean | undefined;
   /** The directory a WASIX program starts in (default '/'); preview1 has no kernel cwd. */
-  cwd?: string;
+  cwd?: string | undefined;
   /**
    * Call this exported function instead of `_start`, after `_initialize` when the module exports it (a
    * reactor), as `wasmtime run --invoke`; RunResult.results has what it returned.
    */
-  invoke?: InvokeOptions;
+  invoke?: InvokeOptions | undefined;
 }
 
 function isView(x: unknown): x is ArrayBufferView {

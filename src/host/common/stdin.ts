@@ -1,5 +1,8 @@
+/**
+ * run()'s stdin option as a StdinSource served by the coordinator, in both hosts: a pull callback, a web
+ * ReadableStream, an async iterable (a Node Readable), or fixed bytes.
+ */
 import type { StdinSource } from '../../process/stdin-server.js';
-
 import type { ByteStream, StdinChunk, StdinOption } from './stdin-types.js';
 
 export type { ByteStream, StdinCallback, StdinChunk, StdinOption } from './stdin-types.js';
@@ -16,7 +19,7 @@ function toBytes(c: Exclude<StdinChunk, null | undefined>): Uint8Array {
 
 /**
  * A StdinSource that pulls from the page only when a thread is waiting: one pull per read or poll
- * request (demand() is called by the coordinator host for each), so read-ahead stays bounded.
+ * request (the stdin server calls demand() for each), so read-ahead stays bounded.
  */
 export class PullStdinSource implements StdinSource {
   private onData: ((chunk: Uint8Array) => void) | undefined;
