@@ -20,7 +20,7 @@ const host = {
   randomFill() {}, cpuCount: () => 1, processCpuTimeNs: () => 0, threadCpuTimeNs: () => 0, log() {},
 };
 
-function kernel(wasix) {
+function kernel(wasix, threadHost = host) {
   const stdio = [{ kind: 'null' }, { kind: 'null' }, { kind: 'null' }];
   const fds = createFdTable(stdio, [], () => undefined);
   const cfg = {
@@ -28,7 +28,7 @@ function kernel(wasix) {
     clockBaseMs: performance.timeOrigin, trace: false, hasThreadStart: false, usesWasix: wasix,
     wasixSab: wasix ? WasixState.create().sab : undefined,
   };
-  return new Kernel(cfg, host, 0, createChannel());
+  return new Kernel(cfg, threadHost, 0, createChannel());
 }
 
 /** Problems of a set of tables against the spec lists (empty when all is well). */
@@ -110,6 +110,35 @@ test('the boundary: thrown errors become errnos, old-style bodies keep working, 
   k.ctl.claimExit(0);
   assert.throws(() => probe(), (e) => e?.constructor?.name === 'ThreadKilled');
   assert.equal(ran, false);
+});
+
+test('the boundary: an unexpected exception is EIO, reported with its syscall; only a guest fault is EFAULT', () => {
+  const lines = [];
+  const k = kernel(false, { ...host, log: (line) => lines.push(line) });
+  k.setMemory(new WebAssembly.Memory({ initial: 1 }));
+  const reports = () => lines.filter((l) => /unexpected exception/.test(l));
+  const bug = bindSyscall(k, 'wasi_snapshot_preview1', 'fd_sync', errno(() => {
+    throw new TypeError('a bug in weft');
+  }));
+  assert.equal(bug(1), 29); // EIO
+  assert.equal(reports().length, 1);
+  assert.match(reports()[0], /unexpected exception in wasi_snapshot_preview1\.fd_sync, returned EIO.*TypeError: a bug in weft/s);
+  assert.equal(bug(1), 29);
+  assert.equal(reports().length, 1, 'only the first is reported without --trace');
+  // A JS stack overflow, or any RangeError of host code, is no guest fault.
+  const deep = (n) => deep(n + 1) + 1;
+  assert.equal(bindSyscall(k, 'wasi_snapshot_preview1', 'fd_datasync', errno(() => deep(0)))(1), 29);
+  assert.equal(bindSyscall(k, 'wasi_snapshot_preview1', 'fd_advise', errno(() => new ArrayBuffer(-1).byteLength))(1, 0n, 0n, 0), 29);
+  // A guest pointer out of bounds is EFAULT (GuestMemory's check), and nothing to report.
+  const p1 = namespaces(k).wasi_snapshot_preview1;
+  assert.equal(bindSyscall(k, 'wasi_snapshot_preview1', 'fd_fdstat_get', p1.fd_fdstat_get)(1, 65536 - 8), 21);
+  assert.equal(bindSyscall(k, 'wasi_snapshot_preview1', 'clock_time_get', p1.clock_time_get)(1, 0n, -4), 21);
+  assert.equal(reports().length, 1);
+  // Under --trace every unexpected exception is logged, with its stack.
+  k.cfg.trace = true;
+  assert.equal(bug(1), 29);
+  assert.equal(reports().length, 2);
+  assert.match(reports()[1], /\n\s+at /);
 });
 
 test('a module importing names nobody defines still instantiates; the calls return ENOSYS', async () => {
