@@ -92,37 +92,39 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       port1.close();
       await worker.terminate();
     };
-    return {
+    const handle: WorkerHandle = {
       terminate,
       drain: () => {
         for (let m = builtin('worker_threads').receiveMessageOnPort(port1); m; m = builtin('worker_threads').receiveMessageOnPort(port1)) deliver(m.message as ToCoordinator);
       },
-      // Ends the handle's use by this process: the worker becomes the standby again once it is parked
-      // (within a short grace period), else it is terminated.
-      release: fromStandby ? () => new Promise<void>((resolve) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const adopt = (): void => {
-          if (timer !== undefined) clearTimeout(timer);
-          onParked = undefined;
-          port1.removeAllListeners('message');
-          worker.removeAllListeners('error');
-          worker.removeAllListeners('exit');
-          if (this.disposed || this.standby) {
-            void terminate().then(() => resolve());
-            return;
-          }
-          worker.unref();
-          this.standby = { worker, port1 };
-          resolve();
-        };
-        if (parked) return adopt();
-        onParked = adopt;
-        timer = setTimeout(() => {
-          onParked = undefined;
-          void terminate().then(() => resolve());
-        }, RECYCLE_GRACE_MS);
-      }) : undefined,
     };
+    if (!fromStandby) return handle;
+    // Ends the handle's use by this process: the worker becomes the standby again once it is parked
+    // (within a short grace period), else it is terminated.
+    handle.release = () => new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const adopt = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        onParked = undefined;
+        port1.removeAllListeners('message');
+        worker.removeAllListeners('error');
+        worker.removeAllListeners('exit');
+        if (this.disposed || this.standby) {
+          void terminate().then(() => resolve());
+          return;
+        }
+        worker.unref();
+        this.standby = { worker, port1 };
+        resolve();
+      };
+      if (parked) return adopt();
+      onParked = adopt;
+      timer = setTimeout(() => {
+        onParked = undefined;
+        void terminate().then(() => resolve());
+      }, RECYCLE_GRACE_MS);
+    });
+    return handle;
   }
 
   output(fd: number, data: Uint8Array): void {
