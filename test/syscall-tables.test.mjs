@@ -1,6 +1,7 @@
 // The syscall tables against the spec lists (src/abi/syscall-names.ts, from the preview1 and WASIX witx):
 // every name we serve exists in its module's list, its declared kind fits the signature, and its body
-// takes no more parameters than the import passes. An unknown import still instantiates (ENOSYS at run time).
+// takes exactly the parameters the import passes (the compiler checks their types: typed-seam.test.mjs).
+// An unknown import still instantiates (ENOSYS at run time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SYSCALL_SPEC, syscallSignature } from '../dist/abi/syscalls.js';
@@ -47,7 +48,8 @@ function problems(tables) {
       if (kind === undefined) out.push(`${mod}.${name}: declares no kind`);
       if (sig.result === 'none' && kind !== 'void' && kind !== 'ends') out.push(`${mod}.${name}: no result but kind ${kind}`);
       if (sig.result !== 'none' && (kind === 'void' || kind === 'ends')) out.push(`${mod}.${name}: returns ${sig.result} but kind ${kind}`);
-      if (fn.length > sig.params.length) out.push(`${mod}.${name}: body takes ${fn.length} params, import passes ${sig.params.length}`);
+      if (fn.length !== sig.params.length) out.push(`${mod}.${name}: body takes ${fn.length} params, import passes ${sig.params.length}`);
+      if (kind !== undefined && entry.arity !== fn.length) out.push(`${mod}.${name}: arity ${entry.arity}, body takes ${fn.length}`);
     }
   }
   return out;
@@ -75,26 +77,19 @@ test('the check catches a misspelt name, an undeclared kind and a wrong kind', (
   assert.deepEqual(problems(bad), [
     'wasi_snapshot_preview1.fd_wirte: not in the witx lists',
     'wasi_snapshot_preview1.fd_close: declares no kind',
+    'wasi_snapshot_preview1.fd_close: body takes 0 params, import passes 1',
     'wasi_snapshot_preview1.proc_exit: no result but kind errno',
+    'wasi_snapshot_preview1.proc_exit: body takes 0 params, import passes 1',
     'wasix_32v1.thread_spawn_v3: not in the witx lists',
   ]);
 });
 
-test('the boundary: thrown errors become errnos, old-style bodies keep working, exits unwind', () => {
+test('the boundary: thrown errors become errnos, exits unwind', () => {
   const k = kernel(false);
   const thrower = bindSyscall(k, 'wasi_snapshot_preview1', 'fd_close', errno((fd) => {
     throw Object.assign(new Error('gone'), { code: 'EBADF', fd });
   }));
   assert.equal(thrower(3), 8); // EBADF
-  // Old style: a bare function with its own try/catch returning k.fail(e).
-  const old = bindSyscall(k, 'wasi_snapshot_preview1', 'fd_sync', (fd) => {
-    try {
-      throw Object.assign(new Error('x'), { code: 'EINVAL', fd });
-    } catch (e) {
-      return k.fail(e);
-    }
-  });
-  assert.equal(old(1), 28);
   assert.equal(thrower.length, 1);
   // wasi.thread-spawn reports failures as negated errnos.
   const spawn = bindSyscall(k, 'wasi', 'thread-spawn', errno(() => {
