@@ -1,6 +1,8 @@
 import { Errno } from '../abi/errno.js';
 import type { Kernel } from './kernel.js';
-import { blocking, type SyscallFn, type SyscallTable } from './syscalls/types.js';
+import {
+  blocking, type AnySyscallTable, type Namespaces, type Preview1Table, type WasixTable,
+} from './syscalls/types.js';
 import { wasiThreadSyscalls } from './syscalls/wasi-threads.js';
 import { SignalDelivery } from './signals.js';
 import { createStreams } from './streams.js';
@@ -31,16 +33,16 @@ export { bindSyscall } from './boundary.js';
  * Sockets and epoll (WASIX, or a preview1 module given --tcp-listen): the wasix_32v1 socket calls, and
  * the preview1 sock_* calls wasix-libc imports for send/recv/shutdown, which then work on every socket.
  */
-function networkTables(k: Kernel): { wasix: SyscallTable; p1: SyscallTable } {
+function networkTables(k: Kernel): { wasix: WasixTable; p1: Preview1Table } {
   if (!k.cfg.netSab) return { wasix: {}, p1: {} };
   const net = (k.net = new NetState(k.cfg.netSab));
   const sock = socketLayer(k, net);
   k.releaseHooks[Kinds.EPOLL] = epollRelease(net);
   const t = sock.table;
-  const p1: SyscallTable = {
-    sock_recv: t['sock_recv']!,
-    sock_send: t['sock_send']!,
-    sock_shutdown: t['sock_shutdown']!,
+  const p1: Preview1Table = {
+    sock_recv: t.sock_recv,
+    sock_send: t.sock_send,
+    sock_shutdown: t.sock_shutdown,
     sock_accept: blocking(function sock_accept(fd: number, flags: number, retFd: number) {
       const m = k.mem.sync();
       m.check(retFd, 4);
@@ -52,7 +54,7 @@ function networkTables(k: Kernel): { wasix: SyscallTable; p1: SyscallTable } {
 }
 
 /** Import namespaces served by the kernel, keyed by module name. */
-export function namespaces(k: Kernel): Record<string, SyscallTable> {
+export function namespaces(k: Kernel): Namespaces {
   const threads = wasiThreadSyscalls(k);
   if (!k.cfg.usesWasix || !k.cfg.wasixSab) {
     // A preview1 program in a WASIX process tree can still inherit pipe ends.
@@ -73,8 +75,8 @@ export function namespaces(k: Kernel): Record<string, SyscallTable> {
     ...wasixThreadSyscalls(k), ...wasixSignalSyscalls(k, st), ...wasixTtyClockSyscalls(k, st), ...fd,
     ...wasixSpawnSyscalls(k, st, tree), ...wasixForkSyscalls(k, st, tree), ...wasixWaitSyscalls(k, tree),
   };
-  const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']!, fd_renumber: fd['fd_renumber']!, ...netTables.p1 };
-  const wasix: SyscallTable = { ...p1x, ...wx, ...netTables.wasix };
+  const p1x: Preview1Table = { ...p1, proc_raise: wx.proc_raise, fd_renumber: fd.fd_renumber, ...netTables.p1 };
+  const wasix: WasixTable = { ...p1x, ...wx, ...netTables.wasix };
   return { wasi_snapshot_preview1: { ...p1x, ...threads }, wasi: threads, wasix_32v1: wasix };
 }
 
@@ -89,7 +91,7 @@ export function buildImports(
   k: Kernel,
   module: WebAssembly.Module,
   memory: WebAssembly.Memory | undefined,
-  tables: Record<string, SyscallTable>,
+  tables: Readonly<Record<string, AnySyscallTable | undefined>>,
 ): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
   const plan = k.cfg.imports;
@@ -120,17 +122,17 @@ function specResults(module: string, name: string): ValType[] {
 }
 
 /** A WASI/WASIX call weft does not implement: ENOSYS as the declared result type (logged once when tracing). */
-function enosys(k: Kernel, name: string, results: ValType[]): SyscallFn {
+function enosys(k: Kernel, name: string, results: ValType[]): () => unknown {
   const value = (t: ValType): unknown => (t === 'i64' ? BigInt(Errno.NOSYS) : t === 'ref' ? null : Errno.NOSYS);
   const ret = results.length === 0 ? undefined : results.length === 1 ? value(results[0]!) : results.map(value);
   let warned = false;
-  return (() => {
+  return () => {
     if (!warned && k.cfg.trace) {
       warned = true;
       k.host.log(`weft: ${name} is not implemented (ENOSYS)`);
     }
     return ret;
-  }) as SyscallFn;
+  };
 }
 
 /** An import nothing provides (allowed by allowUnknownImports): calling it traps with its name. */

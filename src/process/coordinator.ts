@@ -133,7 +133,7 @@ export class WeftProcess {
     // A shared memory is created here and handed to every worker; a non-shared one cannot cross to a
     // worker, so the (single) main thread creates it from the same limits.
     this.memory = opts.memory ?? (mi?.shared
-      ? new WebAssembly.Memory({ initial: mi.initial, maximum: mi.maximum, shared: true } as WebAssembly.MemoryDescriptor)
+      ? new WebAssembly.Memory({ initial: mi.initial, maximum: mi.maximum, shared: true })
       : undefined);
     // The pipe/eventfd objects: the tree's (opts.kernel.objSab), or this process's own.
     const objSab = opts.kernel.objSab ?? (opts.info.usesWasix ? WasixState.createObjects() : undefined);
@@ -239,8 +239,8 @@ export class WeftProcess {
         this.topUp();
         return;
       case 'ready':
-        if (this.workers[slot] && !this.workers[slot]!.ready) {
-          this.workers[slot]!.ready = true;
+        if (this.workers[slot] && !this.workers[slot].ready) {
+          this.workers[slot].ready = true;
           this.booting--;
         }
         this.topUp();
@@ -366,7 +366,7 @@ export class WeftProcess {
     const rewake = setInterval(wake, 50);
     try {
       const main = this.workers[0];
-      await Promise.all(live.map((w) => (w === main && this.mainExitedCleanly && w.handle.release ? w.handle.release() : w.handle.terminate())));
+      await Promise.all(live.map((w) => Promise.resolve(w === main && this.mainExitedCleanly && w.handle.release ? w.handle.release() : w.handle.terminate())));
     } finally {
       clearInterval(rewake);
     }

@@ -7,7 +7,7 @@
 import type { FunctionSignatures } from '../abi/wasm-types.js';
 import type { WasmModule } from '../abi/wasm-types.js';
 import type { InvokeOptions, UserImports } from './link-types.js';
-import { SYSCALL_SPEC } from '../abi/syscalls.js';
+import { SYSCALL_SPEC, syscallSignature } from '../abi/syscalls.js';
 import type { ImportPlan } from '../kernel/config.js';
 import { InvokeError, NotACommandError, UnknownImportsError } from './errors.js';
 
@@ -48,8 +48,7 @@ export function planImports(
     if (imp.kind === 'memory') continue;
     const name = `${imp.module}.${imp.name}`;
     if (imp.kind === 'function') {
-      const spec = SYSCALL_SPEC[imp.module];
-      if (spec && Object.hasOwn(spec, imp.name)) continue;
+      if (syscallSignature(imp.module, imp.name)) continue;
       const fields = user && Object.hasOwn(user, imp.module) ? user[imp.module]! : undefined;
       if (fields && Object.hasOwn(fields, imp.name)) {
         userImports.push(name);
