@@ -39,15 +39,15 @@ export interface KernelConfig {
   hasThreadStart: boolean;
   usesWasix: boolean;
   /** Process-wide WASIX state (kernel/shared/wasix-state.ts), present when the module imports wasix_32v1. */
-  wasixSab?: SharedArrayBuffer;
+  wasixSab?: SharedArrayBuffer | undefined;
   /** The process tree's pipe/eventfd object table (shared by every process of the tree). */
-  objSab?: SharedArrayBuffer;
+  objSab?: SharedArrayBuffer | undefined;
   /** This process in the tree's process table (WASIX modules); its row is also its fd region of fdSab. */
-  proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number };
+  proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number | undefined };
   /** Signals the parent asked to start ignored (posix_spawn's signal dispositions). */
-  ignoredSignals?: number[];
+  ignoredSignals?: number[] | undefined;
   /** Process-wide network state (kernel/shared/net-state.ts), present for WASIX modules. */
-  netSab?: SharedArrayBuffer;
+  netSab?: SharedArrayBuffer | undefined;
   /** Is there a host network (an owner of host sockets, Node)? Without it only in-process loopback works. */
   netHost?: boolean;
   /**
@@ -56,7 +56,7 @@ export interface KernelConfig {
    */
   netRemote?: boolean;
   /** Network permission; undefined or { all: false, allow: [] } means no network at all. */
-  net?: NetPolicy;
+  net?: NetPolicy | undefined;
 }
 
 /** Which addresses a program may bind, connect or send to. */

@@ -109,7 +109,7 @@ export class GuestMemory {
   iovecs(iovsPtr: number, iovsLen: number): Uint8Array[] {
     const n = iovsLen >>> 0;
     const base = this.check(iovsPtr, n * Iovec.size); // an array that does not fit is EFAULT, not a huge loop
-    const out: Uint8Array[] = new Array(n);
+    const out = new Array<Uint8Array>(n);
     for (let i = 0; i < n; i++) {
       const buf = this.dv.getUint32(base + i * Iovec.size + Iovec.buf, true);
       const len = this.dv.getUint32(base + i * Iovec.size + Iovec.len, true);

@@ -222,7 +222,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     kernel: {
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: !!options.trace,
-      ...(options.net === false ? {} : { net: { all: true, allow: [] } }),
+      net: options.net === false ? undefined : { all: true, allow: [] },
     },
   }, { maxProcesses });
   const onAbort = (): void => void proc.kill(ABORT_EXIT_CODE);

@@ -368,7 +368,7 @@ export class FdTable {
    * dup: a new fd (lowest free >= minFd, or exactly `at`) sharing fd's description (cursor included).
    * With `at`, what it held is closed and returned for release.
    */
-  dup(fd: number, opts: { minFd?: number; at?: number } = {}): { fd: number; closed?: FdEntry & { last: boolean } } {
+  dup(fd: number, opts: { minFd?: number; at?: number } = {}): { fd: number; closed?: (FdEntry & { last: boolean }) | undefined } {
     this.lockTable();
     try {
       if (this.kind(fd) === FdKind.FREE) throw new WasiError(Errno.BADF);
