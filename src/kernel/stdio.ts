@@ -9,7 +9,7 @@ import { concatIovecs, iovBytes, scatter } from './iovec.js';
 const STDIN_RIGHTS = Rights.FD_READ | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 const STDOUT_RIGHTS = Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 
-export function stdioFiletype(t: StdioTarget): number {
+function stdioFiletype(t: StdioTarget): number {
   if (t.kind === 'fd') return t.tty || t.chardev ? Filetype.CHARACTER_DEVICE : t.file ? Filetype.REGULAR_FILE : Filetype.UNKNOWN;
   if (t.kind === 'null') return Filetype.CHARACTER_DEVICE;
   return Filetype.UNKNOWN;

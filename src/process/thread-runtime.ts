@@ -176,7 +176,7 @@ function resumeForked(instance: WebAssembly.Instance, k: Kernel, r: ForkResume):
   });
 }
 
-export function describeTrap(e: unknown, tid: number): string {
+function describeTrap(e: unknown, tid: number): string {
   const err = e as { name?: string; message?: string; stack?: string } | null;
   const kind = err?.name === 'RuntimeError' ? 'trap' : err?.name === 'RangeError' ? 'trap (stack overflow)' : 'error';
   const stack = (err?.stack ?? String(e)).split('\n').filter((l) => l.includes('wasm')).slice(0, 16).join('\n');

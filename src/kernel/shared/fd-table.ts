@@ -80,7 +80,7 @@ export const DescFlags = {
 } as const;
 
 export const MAX_FDS = 1024;
-export const PATH_BYTES = 1024;
+const PATH_BYTES = 1024;
 const TABLE_LOCK = 0;
 /** Header word: how many fd regions (processes) the buffer holds. */
 const REGIONS = 1;
