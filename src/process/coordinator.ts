@@ -9,12 +9,12 @@ import { WasixState } from '../kernel/shared/wasix-state.js';
 import { Control, Ctl, Slot } from '../kernel/shared/control-block.js';
 import type { BootData } from './thread-runtime.js';
 import type { ForkResume } from '../kernel/resume.js';
-import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
+import type { ProcRequest } from '../kernel/proc-request.js';
 import { StdinServer, type StdinSource } from './stdin-server.js';
 import { NetState, Sock, SockKind, SockState, type SockAddr } from '../kernel/shared/net-state.js';
 import { FdKind, FdTable } from '../kernel/shared/fd-table.js';
 import { Filetype } from '../abi/constants.js';
-import { SOCKET_RIGHTS } from '../kernel/syscalls/wasix-sock.js';
+import { SOCKET_RIGHTS } from '../kernel/rights.js';
 import type { NetOwner, NetOwnerFactory } from './net-owner.js';
 import { Errno, errnoName } from '../abi/errno.js';
 
