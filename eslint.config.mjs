@@ -29,6 +29,17 @@ export default tseslint.config(
     },
   },
   {
+    // TEMPORARY: the syscall boundary still calls bodies typed `any` (SyscallFn). The typed syscall seam
+    // (issue 16.1, under way) removes those; then delete this block and fix what the rules report.
+    files: ['src/kernel/boundary.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     extends: [js.configs.recommended],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },

@@ -31,7 +31,7 @@ export function pollSyscalls(k: Kernel): SyscallTable {
       const dv = m.dv;
       const nowMono = k.monotonicMs();
       const ready: Ready[] = [];
-      const deadlines: (number | undefined)[] = new Array(n);
+      const deadlines = new Array<number | undefined>(n);
       let earliest = Infinity;
       const fdSubs: { s: number; base: number; type: number }[] = [];
       for (let s = 0; s < n; s++) {

@@ -28,7 +28,7 @@ export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree):
     let memory: WebAssembly.Memory;
     try {
       const pages = buf.byteLength / 65536;
-      memory = new WebAssembly.Memory({ initial: pages, maximum: Math.max(pages, proc.memMax ?? pages), shared: true } as WebAssembly.MemoryDescriptor);
+      memory = new WebAssembly.Memory({ initial: pages, maximum: Math.max(pages, proc.memMax ?? pages), shared: true });
     } catch {
       table.release(alloc.row);
       return fail(Errno.NOMEM);

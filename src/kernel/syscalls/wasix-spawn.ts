@@ -272,5 +272,5 @@ function guestText(k: Kernel, ptr: number, len: number): string {
     return '?';
   }
 }
-argFormatters['proc_spawn2'] = (k, a) => `{name=${guestText(k, a[0] as number, a[1] as number)} argv=${guestText(k, a[2] as number, a[3] as number)} fd_ops=${a[7]}}`;
+argFormatters['proc_spawn2'] = (k, a) => `{name=${guestText(k, a[0] as number, a[1] as number)} argv=${guestText(k, a[2] as number, a[3] as number)} fd_ops=${a[7] as number}}`;
 argFormatters['proc_exec3'] = (k, a) => `{name=${guestText(k, a[0] as number, a[1] as number)} argv=${guestText(k, a[2] as number, a[3] as number)}}`;

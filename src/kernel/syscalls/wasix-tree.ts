@@ -14,8 +14,8 @@ export interface ProcessTree {
   table: ProcTable | undefined;
   /** This process's pid (ROOT_PID outside a tree). */
   pid: number;
-  /** Asks the coordinator to start, replace or signal a process. */
-  post(m: ProcRequest): void;
+  /** Asks the coordinator to start, replace or signal a process (a function: callers take it apart). */
+  post: (m: ProcRequest) => void;
   /** The table and this process's row; ENOTSUP outside a tree. */
   require(): { table: ProcTable; row: number };
 }
