@@ -153,6 +153,11 @@ export interface SockAddr {
   ip: Uint8Array;
 }
 
+/** Atomics.waitAsync (ES2024; in Node since 16), typed here because the project's lib is older. */
+interface AtomicsWithWaitAsync {
+  waitAsync(i32: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
 export class NetState {
   readonly i32: Int32Array;
   readonly u8: Uint8Array;
@@ -335,6 +340,29 @@ export class NetState {
   want(o: number, bits: number): void {
     Atomics.or(this.i32, this.s(o, Sock.WANT), bits);
     if (Atomics.exchange(this.i32, NetHeader.DOORBELL, 1) === 0) Atomics.notify(this.i32, NetHeader.DOORBELL);
+  }
+
+  /**
+   * The owner's side of want(): clears the doorbell, then hands each socket's queued work (taken, so a
+   * later want() rings again) to `onWant`. Called when the doorbell rang (onDoorbell).
+   */
+  takeWants(onWant: (o: number, bits: number) => void): void {
+    const i32 = this.i32;
+    Atomics.store(i32, NetHeader.DOORBELL, 0);
+    for (let o = 0; o < MAX_SOCKETS; o++) {
+      if (Atomics.load(i32, this.s(o, Sock.WANT)) === 0) continue;
+      onWant(o, Atomics.exchange(i32, this.s(o, Sock.WANT), 0));
+    }
+  }
+
+  /**
+   * Calls `serve` once the doorbell rings, without blocking (Atomics.waitAsync); `later` runs it where the
+   * wait resolved at once (the doorbell was already rung).
+   */
+  onDoorbell(serve: () => void, later: (f: () => void) => void): void {
+    const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.i32, NetHeader.DOORBELL, 0);
+    if (r.async) void r.value.then(serve);
+    else later(serve);
   }
 
   setAddr(o: number, field: number, a: SockAddr): void {
