@@ -22,21 +22,11 @@ export default tseslint.config(
       ...common,
       'no-unused-vars': 'off',
       '@typescript-eslint/no-unused-vars': common['no-unused-vars'],
-      // The unwinding sentinels are deliberately not Errors: throwing them must not capture a stack.
+      // The unwinding sentinels (kernel/exits.ts) are thrown on purpose and are not Errors: no stack to
+      // capture, and nothing that handles errors mistakes them for one.
       '@typescript-eslint/only-throw-error': ['error', {
         allow: [{ from: 'file', name: ['ProcExit', 'ThreadExit', 'ThreadKilled'], path: 'src/kernel/exits.ts' }],
       }],
-    },
-  },
-  {
-    // TEMPORARY: the syscall boundary still calls bodies typed `any` (SyscallFn). The typed syscall seam
-    // (issue 16.1, under way) removes those; then delete this block and fix what the rules report.
-    files: ['src/kernel/boundary.ts'],
-    rules: {
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
   {

@@ -1,4 +1,5 @@
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
+import type { ValType } from '../abi/wasm-types.js';
 
 /** How one of fds 0-2 reaches the host. */
 export type StdioTarget =
@@ -57,6 +58,20 @@ export interface KernelConfig {
   netRemote?: boolean;
   /** Network permission; undefined or { all: false, allow: [] } means no network at all. */
   net?: NetPolicy | undefined;
+  /** Imports beyond the syscalls; without it, known names weft lacks are ENOSYS and others trap. */
+  imports?: ImportPlan | undefined;
+  /** The main thread calls this export with these arguments instead of `_start` (after `_initialize`). */
+  invoke?: { name: string; args: (number | bigint)[] } | undefined;
+}
+
+/** How a thread links the module's imports beyond the syscalls (process/link.ts decides it before start). */
+export interface ImportPlan {
+  /** Result types of the function imports, in import order (undefined without the module's bytes). */
+  importResults: ValType[][] | undefined;
+  /** Imports the user's `imports` option provides (called on the coordinator), as "module.field". */
+  userImports: string[];
+  /** Unknown functions trap when called (instead of failing the run before it starts). */
+  allowUnknownImports: boolean;
 }
 
 /** Which addresses a program may bind, connect or send to. */
@@ -70,7 +85,7 @@ export interface NetPolicy {
 /** What the kernel needs from its host inside one thread. Implemented by host/node and host/browser. */
 export interface ThreadHost {
   /** Sends a message to the coordinator; never blocks. */
-  post(msg: unknown, transfer?: Transferable[]): void;
+  post(msg: unknown, transfer?: ArrayBufferLike[]): void;
   /** Writes all of data to a stdio target synchronously (retrying partial writes); returns bytes written. */
   writeStdio(target: StdioTarget, fdNum: number, data: Uint8Array[]): number;
   /** Reads from a stdio target that never blocks indefinitely (a regular file). */

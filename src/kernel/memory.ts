@@ -36,9 +36,14 @@ export class GuestMemory {
     return this.u8.byteLength;
   }
 
+  /**
+   * The offset of [ptr, ptr + len) in guest memory; EFAULT unless it fits. `len` is a guest u32 (an i32 from
+   * wasm, possibly negative) or a product of one, which can exceed 2^32 and is taken whole.
+   */
   check(ptr: number, len: number): number {
     const p = ptr >>> 0;
-    if (p + (len >>> 0) > this.u8.byteLength && !this.grownElsewhere(p + (len >>> 0))) throw new WasiError(Errno.FAULT);
+    const end = p + (len < 0 ? len >>> 0 : len);
+    if (end > this.u8.byteLength && !this.grownElsewhere(end)) throw new WasiError(Errno.FAULT);
     return p;
   }
 

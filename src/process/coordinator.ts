@@ -17,6 +17,8 @@ import { Filetype } from '../abi/constants.js';
 import { SOCKET_RIGHTS } from '../kernel/rights.js';
 import type { NetOwner, NetOwnerFactory } from './net-owner.js';
 import { Errno, errnoName } from '../abi/errno.js';
+import { encodeImportError, encodeImportResult, type ImportCall } from '../kernel/user-imports.js';
+import type { UserImports } from './link.js';
 
 export interface WorkerHandle {
   terminate(): Promise<unknown> | void;
@@ -74,6 +76,12 @@ export interface ProcessOptions {
   resume?: ForkResume | undefined;
   /** Process requests (spawn, exec, fork, kill) from this process's threads (process/process-tree.ts). */
   onRequest?: ((m: ProcRequest) => void) | undefined;
+  /** The directory a WASIX program starts in (default '/'), when no wasixSab is given. */
+  cwd?: string | undefined;
+  /** run()'s `imports`: functions threads call through the coordinator (kernel/user-imports.ts). */
+  userImports?: UserImports | undefined;
+  /** Receives what the function run() invoked returned (KernelConfig.invoke). */
+  onResults?: ((values: (number | bigint)[]) => void) | undefined;
   /** Pooled workers kept ready beyond current demand. */
   spareWorkers?: number | undefined;
   idleTimeoutMs?: number | undefined;
@@ -135,7 +143,7 @@ export class WeftProcess {
       maxThreads,
       hasThreadStart: this.threaded,
       usesWasix: opts.info.usesWasix,
-      wasixSab: opts.wasixSab ?? (objSab ? WasixState.create(objSab).sab : undefined),
+      wasixSab: opts.wasixSab ?? (objSab ? WasixState.create(objSab, opts.cwd).sab : undefined),
       objSab,
       // 16 MiB of rings (committed only as touched): only for programs that can open sockets or epolls.
       netSab: opts.netShared?.sab ?? (needsNet(opts) ? NetState.create().sab : undefined),
@@ -252,6 +260,12 @@ export class WeftProcess {
       case 'stdout':
         this.host.output(m.fd, m.data);
         return;
+      case 'results':
+        this.opts.onResults?.(m.values);
+        return;
+      case 'import':
+        this.callImport(slot, m);
+        return;
       case 'itimer':
         this.setIntervalTimer(m.sig, m.ms, m.repeat);
         return;
@@ -269,6 +283,28 @@ export class WeftProcess {
         else reply?.(-Errno.NETUNREACH);
         return;
       }
+    }
+  }
+
+  /**
+   * Calls a user import for a thread and answers on its channel. The function runs here, on the thread
+   * that called run(); a promise it returns is awaited (the wasm thread waits either way).
+   */
+  private callImport(slot: number, m: ImportCall): void {
+    const channel = this.workers[slot]?.channel;
+    if (!channel) return;
+    const reply = (r: { result: number; data: Uint8Array }): void => void replyChannel(channel, m.seq, r.result, r.data);
+    try {
+      const fn = this.opts.userImports?.[m.module]?.[m.field];
+      if (typeof fn !== 'function') throw new Error('not provided');
+      const v = fn.apply({ memory: this.memory }, m.args);
+      if (v !== null && typeof (v as PromiseLike<unknown>)?.then === 'function') {
+        (v as PromiseLike<unknown>).then((x) => reply(encodeImportResult(x)), (e: unknown) => reply(encodeImportError(e)));
+      } else {
+        reply(encodeImportResult(v));
+      }
+    } catch (e) {
+      reply(encodeImportError(e));
     }
   }
 

@@ -90,12 +90,20 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       Atomics.store(i32, Ctl.MAIN_READY, 1);
       Atomics.notify(i32, Ctl.MAIN_READY);
       const r = boot.resume;
-      const start = instance.exports[r ? r.entry.name : '_start'];
-      if (typeof start !== 'function') throw new Error('module does not export _start (not a WASI command)');
+      const invoke = r ? undefined : k.cfg.invoke;
+      // --invoke: a reactor is initialised first, as Wasmtime does.
+      if (invoke && typeof instance.exports['_initialize'] === 'function') (instance.exports['_initialize'] as () => void)();
+      const entry = r ? r.entry : invoke ? { name: invoke.name, args: invoke.args as number[] } : { name: '_start', args: [] };
+      const start = instance.exports[entry.name];
+      if (typeof start !== 'function') throw new Error(`module does not export ${entry.name} (not a WASI command)`);
       if (r) resumeForked(instance, k, r);
-      const args = r ? r.entry.args : [];
-      k.resumable.entry = r ? r.entry : { name: '_start', args: [] };
-      k.resumable.run(() => (start as (...a: number[]) => void)(...args));
+      k.resumable.entry = entry;
+      let returned: unknown;
+      k.resumable.run(() => (returned = (start as (...a: unknown[]) => unknown)(...entry.args)));
+      if (invoke) {
+        const results = (returned === undefined ? [] : Array.isArray(returned) ? returned : [returned]) as (number | bigint)[];
+        host.post({ t: 'results', values: results } satisfies ToCoordinator);
+      }
     });
     if (outcome === 'returned') {
       // Returning from _start ends the process with 0, even while other threads run.

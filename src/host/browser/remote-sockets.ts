@@ -152,11 +152,11 @@ export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
 
     function serve(): void {
       if (stopped) return;
-      st.takeWants(serveOne);
+      st.takeWants(serveSocket);
       arm();
     }
 
-    function serveOne(o: number, bits: number): void {
+    function serveSocket(o: number, bits: number): void {
       const r = remotes[o];
       if (!r) return; // in-process sockets: nothing for the owner to do
       if (bits & Want.CLOSE) {

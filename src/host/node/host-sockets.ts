@@ -393,11 +393,11 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
 
   function serve(): void {
     if (stopped) return;
-    st.takeWants(serveOne);
+    st.takeWants(serveSocket);
     arm();
   }
 
-  function serveOne(o: number, bits: number): void {
+  function serveSocket(o: number, bits: number): void {
     try {
       if (bits & Want.CLOSE) {
         release(o);

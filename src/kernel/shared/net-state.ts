@@ -26,6 +26,11 @@ export const NetHeader = {
   HEADER_WORDS: 16,
 } as const;
 
+/** Atomics.waitAsync (ES2024; in Node since 16, Chromium since 87), typed here because the project's lib is older. */
+interface AtomicsWithWaitAsync {
+  waitAsync(i32: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
 /** Words of one socket object. */
 export const Sock = {
   /** SockKind (0 = free). */
@@ -151,11 +156,6 @@ export interface SockAddr {
   port: number;
   /** 4 (INET4) or 16 (INET6) bytes, network order. */
   ip: Uint8Array;
-}
-
-/** Atomics.waitAsync (ES2024; in Node since 16), typed here because the project's lib is older. */
-interface AtomicsWithWaitAsync {
-  waitAsync(i32: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
 export class NetState {
@@ -343,26 +343,25 @@ export class NetState {
   }
 
   /**
-   * The owner's side of want(): clears the doorbell, then hands each socket's queued work (taken, so a
-   * later want() rings again) to `onWant`. Called when the doorbell rang (onDoorbell).
+   * The owner's side of the doorbell: clears it, then hands every socket's queued Want bits to `serve`
+   * (taken with an exchange, so each request is served once; one rung meanwhile rings again).
    */
-  takeWants(onWant: (o: number, bits: number) => void): void {
-    const i32 = this.i32;
-    Atomics.store(i32, NetHeader.DOORBELL, 0);
+  takeWants(serve: (o: number, bits: number) => void): void {
+    Atomics.store(this.i32, NetHeader.DOORBELL, 0);
     for (let o = 0; o < MAX_SOCKETS; o++) {
-      if (Atomics.load(i32, this.s(o, Sock.WANT)) === 0) continue;
-      onWant(o, Atomics.exchange(i32, this.s(o, Sock.WANT), 0));
+      if (Atomics.load(this.i32, this.s(o, Sock.WANT)) === 0) continue;
+      serve(o, Atomics.exchange(this.i32, this.s(o, Sock.WANT), 0));
     }
   }
 
   /**
-   * Calls `serve` once the doorbell rings, without blocking (Atomics.waitAsync); `later` runs it where the
-   * wait resolved at once (the doorbell was already rung).
+   * Calls `ring` once the doorbell rings, without blocking (Atomics.waitAsync, for an owner on an event
+   * loop); when it has rung already, `soon` schedules the call.
    */
-  onDoorbell(serve: () => void, later: (f: () => void) => void): void {
+  onDoorbell(ring: () => void, soon: (f: () => void) => void): void {
     const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.i32, NetHeader.DOORBELL, 0);
-    if (r.async) void r.value.then(serve);
-    else later(serve);
+    if (r.async) void r.value.then(ring);
+    else soon(ring);
   }
 
   setAddr(o: number, field: number, a: SockAddr): void {
