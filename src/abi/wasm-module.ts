@@ -12,6 +12,14 @@ export interface MemoryImport {
   shared: boolean;
 }
 
+/** The descriptor that creates a memory with these limits (a maximum only when the module gives one). */
+export function memoryDescriptor(l: { initial: number; maximum: number | undefined }, shared: boolean): WebAssembly.MemoryDescriptor {
+  const d: WebAssembly.MemoryDescriptor = { initial: l.initial };
+  if (l.maximum !== undefined) d.maximum = l.maximum;
+  if (shared) d.shared = true;
+  return d;
+}
+
 export interface ModuleInfo {
   memoryImport: MemoryImport | undefined;
   exportsMemory: boolean;

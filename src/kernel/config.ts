@@ -40,15 +40,15 @@ export interface KernelConfig {
   hasThreadStart: boolean;
   usesWasix: boolean;
   /** Process-wide WASIX state (kernel/shared/wasix-state.ts), present when the module imports wasix_32v1. */
-  wasixSab?: SharedArrayBuffer;
+  wasixSab?: SharedArrayBuffer | undefined;
   /** The process tree's pipe/eventfd object table (shared by every process of the tree). */
-  objSab?: SharedArrayBuffer;
+  objSab?: SharedArrayBuffer | undefined;
   /** This process in the tree's process table (WASIX modules); its row is also its fd region of fdSab. */
-  proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number };
+  proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number | undefined };
   /** Signals the parent asked to start ignored (posix_spawn's signal dispositions). */
-  ignoredSignals?: number[];
+  ignoredSignals?: number[] | undefined;
   /** Process-wide network state (kernel/shared/net-state.ts), present for WASIX modules. */
-  netSab?: SharedArrayBuffer;
+  netSab?: SharedArrayBuffer | undefined;
   /** Is there a host network (an owner of host sockets, Node)? Without it only in-process loopback works. */
   netHost?: boolean;
   /**
@@ -57,11 +57,11 @@ export interface KernelConfig {
    */
   netRemote?: boolean;
   /** Network permission; undefined or { all: false, allow: [] } means no network at all. */
-  net?: NetPolicy;
+  net?: NetPolicy | undefined;
   /** Imports beyond the syscalls; without it, known names weft lacks are ENOSYS and others trap. */
-  imports?: ImportPlan;
+  imports?: ImportPlan | undefined;
   /** The main thread calls this export with these arguments instead of `_start` (after `_initialize`). */
-  invoke?: { name: string; args: (number | bigint)[] };
+  invoke?: { name: string; args: (number | bigint)[] } | undefined;
 }
 
 /** How a thread links the module's imports beyond the syscalls (process/link.ts decides it before start). */

@@ -53,7 +53,7 @@ export class Kernel {
   net: NetState | undefined;
   /** Signal delivery (WASIX modules only). */
   signals: SignalDelivery | undefined;
-  /** The syscall boundary's per-kind helpers (kernel/imports.ts), built once per thread. */
+  /** The syscall boundary's per-kind wrappers (kernel/boundary.ts), built once per thread. */
   boundaries: Record<string, unknown> | undefined;
   private monoOffset: number | undefined;
   /** An unexpected exception was reported (only the first one is, without --trace). */

@@ -51,7 +51,7 @@ export function traced(k: Kernel, name: string, fn: SyscallBody, kind: SyscallKi
       const us = ((performance.now() - t0) * 1000).toFixed(1);
       const decoded = argFormatters[short]?.(k, args);
       const shown = typeof result === 'number' && returnsErrno ? `${result} (${errnoName(result)})`
-        : result === undefined ? 'void' : String(result);
+        : result === undefined ? 'void' : fmt(result);
       k.host.log(`weft[tid ${k.tid}] ${name}(${args.map(fmt).join(', ')})${decoded ? ' ' + decoded : ''} -> ${shown} ${us}us`);
     }
   };

@@ -1,4 +1,4 @@
-import type { ModuleInfo } from '../abi/wasm-module.js';
+import { memoryDescriptor, type ModuleInfo } from '../abi/wasm-module.js';
 import type { KernelConfig } from '../kernel/config.js';
 import { TRAP_EXIT_CODE } from '../kernel/exits.js';
 import type { ToCoordinator } from '../kernel/kernel.js';
@@ -55,36 +55,36 @@ export interface ProcessOptions {
   info: ModuleInfo;
   kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab' | 'netSab'>;
   /** Builds the owner of host sockets (WASIX modules); without it every network request fails. */
-  net?: NetOwnerFactory;
+  net?: NetOwnerFactory | undefined;
   /** The owner only connects outward (a browser page's connect hook); bind/listen/UDP stay in-process. */
-  netRemoteOnly?: boolean;
+  netRemoteOnly?: boolean | undefined;
   /**
    * The process tree's network state and owner of host sockets (process/process-tree.ts): every process of a
    * tree uses these, so sockets and epolls cross fork/spawn/exec; the tree, not the process, stops the owner.
    */
-  netShared?: { sab: SharedArrayBuffer; owner: NetOwner | undefined };
+  netShared?: { sab: SharedArrayBuffer; owner: NetOwner | undefined } | undefined;
   /** Listening sockets to create before the program starts (--tcp-listen), at these fds. */
-  listeners?: { fd: number; addr: SockAddr }[];
+  listeners?: { fd: number; addr: SockAddr }[] | undefined;
   maxThreads: number;
-  stdin?: StdinSource;
+  stdin?: StdinSource | undefined;
   /** A process of a tree: stdin is served by the tree's (shared) server, which this process does not own. */
-  stdinServer?: StdinServer;
+  stdinServer?: StdinServer | undefined;
   /** WASIX process state to start from (a forked child's copy); a fresh one when omitted. */
-  wasixSab?: SharedArrayBuffer;
+  wasixSab?: SharedArrayBuffer | undefined;
   /** A forked child: the copy of the parent's memory, and where its main thread resumes. */
-  memory?: WebAssembly.Memory;
-  resume?: ForkResume;
+  memory?: WebAssembly.Memory | undefined;
+  resume?: ForkResume | undefined;
   /** Process requests (spawn, exec, fork, kill) from this process's threads (process/process-tree.ts). */
-  onRequest?: (m: ProcRequest) => void;
+  onRequest?: ((m: ProcRequest) => void) | undefined;
   /** The directory a WASIX program starts in (default '/'), when no wasixSab is given. */
-  cwd?: string;
+  cwd?: string | undefined;
   /** run()'s `imports`: functions threads call through the coordinator (kernel/user-imports.ts). */
-  userImports?: UserImports;
+  userImports?: UserImports | undefined;
   /** Receives what the function run() invoked returned (KernelConfig.invoke). */
-  onResults?: (values: (number | bigint)[]) => void;
+  onResults?: ((values: (number | bigint)[]) => void) | undefined;
   /** Pooled workers kept ready beyond current demand. */
-  spareWorkers?: number;
-  idleTimeoutMs?: number;
+  spareWorkers?: number | undefined;
+  idleTimeoutMs?: number | undefined;
 }
 
 /**
@@ -133,7 +133,7 @@ export class WeftProcess {
     // A shared memory is created here and handed to every worker; a non-shared one cannot cross to a
     // worker, so the (single) main thread creates it from the same limits.
     this.memory = opts.memory ?? (mi?.shared
-      ? new WebAssembly.Memory({ initial: mi.initial, maximum: mi.maximum, shared: true })
+      ? new WebAssembly.Memory(memoryDescriptor(mi, true))
       : undefined);
     // The pipe/eventfd objects: the tree's (opts.kernel.objSab), or this process's own.
     const objSab = opts.kernel.objSab ?? (opts.info.usesWasix ? WasixState.createObjects() : undefined);
@@ -366,6 +366,7 @@ export class WeftProcess {
     const rewake = setInterval(wake, 50);
     try {
       const main = this.workers[0];
+      // terminate() returns nothing on browsers: Promise.resolve makes each a promise, as Promise.all would.
       await Promise.all(live.map((w) => Promise.resolve(w === main && this.mainExitedCleanly && w.handle.release ? w.handle.release() : w.handle.terminate())));
     } finally {
       clearInterval(rewake);

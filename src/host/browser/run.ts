@@ -149,7 +149,7 @@ function preopenList(preopens: RunOptions['preopens']): PreopenConfig[] {
 
 interface Sink {
   target: StdioTarget;
-  capture?: Capture;
+  capture?: Capture | undefined;
   write?: (data: Uint8Array) => void;
   flush(): void;
   /** Output goes to the console only (diagnostics need not be logged there twice). */

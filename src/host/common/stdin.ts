@@ -96,7 +96,7 @@ export class PullStdinSource implements StdinSource {
 }
 
 /** A source that delivers fixed bytes, then end of input. */
-export function fixedStdin(data: Uint8Array): StdinSource {
+function fixedStdin(data: Uint8Array): StdinSource {
   let stopped = false;
   return {
     start(onData, onEnd) {

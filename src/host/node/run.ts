@@ -142,9 +142,8 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
       if (w) w(data);
       else writeAllSync(fd, [data]);
     };
-    const net = netPolicy(options.net);
     const kernel = {
-      ...(net ? { net } : {}),
+      net: netPolicy(options.net),
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled, imports, invoke,
     };

@@ -81,8 +81,6 @@ export const Sock = {
   WORDS: 96,
 } as const;
 export const ACC_SLOTS = 32;
-/** Words of an address record (family, port, 4 words of bytes). */
-export const ADDR_WORDS = 6;
 
 export const SockKind = { FREE: 0, STREAM: 1, DGRAM: 2 } as const;
 
@@ -125,7 +123,7 @@ export const MAX_SOCKETS = 64;
 export const NET_RING_BYTES = 128 * 1024;
 
 /** Epoll interest lists: MAX_EPOLLS lists of EPOLL_ENTRIES entries. */
-export const MAX_EPOLLS = 32;
+const MAX_EPOLLS = 32;
 export const EPOLL_ENTRIES = 256;
 export const EpollEntry = {
   /** fd + 1 (0 = free entry). */

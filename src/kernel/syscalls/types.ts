@@ -45,6 +45,12 @@ export type EntryFor<S extends SyscallSignature> = S['result'] extends 'none'
 /** A table for the names of one module's spec; every entry typed from its own signature. */
 export type TableOf<Spec> = { [N in keyof Spec]?: Spec[N] extends SyscallSignature ? EntryFor<Spec[N]> : never };
 
+/**
+ * A table that certainly has the entries K (which a caller copies into another table by name: an entry
+ * missing there would be `undefined` and replace the one it meant to override).
+ */
+export type Provides<T, K extends keyof T> = T & Required<Pick<T, K>>;
+
 /** The wasi_snapshot_preview1 calls of the witx file. */
 export type Preview1Table = TableOf<typeof PREVIEW1>;
 /** wasi (wasi-threads). */

@@ -14,12 +14,13 @@ import { bindLocal, connectLocal, linkPair, localListener } from '../sockets/loo
 import { backlogWord, socketOptionSyscalls } from '../sockets/options.js';
 import { deny, netAllowed } from '../sockets/policy.js';
 import { RingTransport } from '../sockets/ring-transport.js';
-import { blocking, errno, type WasixTable } from './types.js';
+import { blocking, errno, type Provides, type WasixTable } from './types.js';
 import { argFormatters } from '../trace.js';
 
 /** Socket calls as seen by a guest thread: shared-state work here, host socket work in the owner. */
 export interface SocketLayer {
-  table: WasixTable;
+  /** The sock_* calls; the preview1 namespace takes sock_recv, sock_send and sock_shutdown from it. */
+  table: Provides<WasixTable, 'sock_recv' | 'sock_send' | 'sock_shutdown'>;
   accept(fd: number, fdflags: number): { fd: number; peer: SockAddr };
 }
 
@@ -160,7 +161,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     }
   }
 
-  const table: WasixTable = {
+  const table: SocketLayer['table'] = {
     ...socketOptionSyscalls(k, tr, objectOf),
 
     sock_open: errno(function sock_open(af: number, type: number, proto: number, retFd: number) {

@@ -10,9 +10,6 @@ import { blocking, ends, errno, type WasixTable } from './types.js';
 /** Longest a futex_wait sleeps between checks for a signal raised for its thread. */
 const SIGNAL_SLICE_MS = 100;
 
-/** Our pid: the main thread's tid, as in Wasmer (and Linux). */
-export const PID = MAIN_TID;
-
 /** wasix_32v1 threads and futexes. Everything runs in the calling thread. */
 export function wasixThreadSyscalls(k: Kernel): WasixTable {
   const ctl = k.ctl;
