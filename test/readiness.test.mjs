@@ -1,6 +1,7 @@
 // One readiness engine for poll_oneoff and epoll_wait (kernel/readiness.ts): a poll that watches stdin
 // (served by the coordinator) together with an fd in shared memory (a socket, a pipe) reports whichever
-// becomes ready first. stdin is a pipe the test writes to after a delay and keeps open.
+// becomes ready first. stdin is a pipe the test writes to after a delay and keeps open; the event reported
+// says which fired (no time is asserted: a start-up slowed by load takes seconds).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -61,27 +62,23 @@ test('poll_oneoff on stdin and a listening socket (--tcp-listen) reports stdin w
   const r = await runWithLateStdin(['--tcp-listen', '127.0.0.1:0', wasm], 300);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '1\n', `events by userdata (1 stdin, 3 the 5 s clock): ${r.err}`);
-  assert.ok(r.ms < 4500, `took ${r.ms} ms: the poll waited for its clock`);
 });
 
+/** pollmix over the read end of a WASIX pipe nobody writes to. */
+const pipeMix = pollmix(`(import "env" "memory" (memory 1 1 shared))
+  (import "wasix_32v1" "fd_pipe" (func $pipe (param i32 i32) (result i32)))`,
+'(if (call $pipe (i32.const 900) (i32.const 904)) (then (call $exit (i32.const 11))))', '(i32.load (i32.const 900))');
+
 test('poll_oneoff on stdin and a WASIX pipe reports stdin when it becomes readable', async () => {
-  const imports = `(import "env" "memory" (memory 1 1 shared))
-  (import "wasix_32v1" "fd_pipe" (func $pipe (param i32 i32) (result i32)))`;
-  const setup = '(if (call $pipe (i32.const 900) (i32.const 904)) (then (call $exit (i32.const 11))))';
-  const wasm = await watFile(pollmix(imports, setup, '(i32.load (i32.const 900))'), 'pollmix-pipe');
+  const wasm = await watFile(pipeMix, 'pollmix-pipe');
   const r = await runWithLateStdin([wasm], 300);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '1\n', `events by userdata (1 stdin, 3 the 5 s clock): ${r.err}`);
-  assert.ok(r.ms < 4500, `took ${r.ms} ms: the poll waited for its clock`);
 });
 
 test('poll_oneoff on stdin and a pipe still times out on its clock when neither is readable', async () => {
-  const imports = `(import "env" "memory" (memory 1 1 shared))
-  (import "wasix_32v1" "fd_pipe" (func $pipe (param i32 i32) (result i32)))`;
-  const setup = '(if (call $pipe (i32.const 900) (i32.const 904)) (then (call $exit (i32.const 11))))';
   // a 5 s clock would slow the suite: the same program with a 400 ms one
-  const src = pollmix(imports, setup, '(i32.load (i32.const 900))').replace('5000000000', '400000000');
-  const wasm = await watFile(src, 'pollmix-pipe-timeout');
+  const wasm = await watFile(pipeMix.replace('5000000000', '400000000'), 'pollmix-pipe-timeout');
   const r = await runWithLateStdin([wasm], 20_000);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '3\n', r.err);

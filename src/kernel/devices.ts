@@ -17,7 +17,7 @@ const STREAM_DEVICE = 0x6n;
  */
 export function withDevPreopen(
   preopens: PreopenConfig[],
-  o: { enabled?: boolean; tty: boolean; timeMs?: number },
+  o: { enabled?: boolean | undefined; tty: boolean; timeMs?: number | undefined },
 ): PreopenConfig[] {
   if (o.enabled === false) return preopens;
   if (preopens.some((p) => !isRootMount(p.guestPath) && normalize(p.guestPath) === '/dev')) return preopens;

@@ -11,9 +11,9 @@ try {
   // hostFiles: guest path -> host file whose bytes it gets (wasm programs; JSON cannot carry bytes)
   for (const [p, host] of Object.entries(spec.hostFiles ?? {})) mfs.writeFile(p, fs.readFileSync(host));
   for (const [p, target] of Object.entries(spec.symlinks)) mfs.symlink(target, p);
-  result.code = await run(spec.wasm, {
+  ({ exitCode: result.code } = await run(spec.wasm, {
     args: spec.args, env: spec.env, preopens: { [spec.mount ?? '/sandbox']: mfs.dir(spec.root) }, dev: spec.dev,
-  });
+  }));
   result.tree = snapshot(mfs);
   result.fsck = mfs.fsck();
 } catch (e) {
