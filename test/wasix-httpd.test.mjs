@@ -36,8 +36,9 @@ function get(port, p) {
   });
 }
 
+/** The server for n connections; killed if still running after 3 minutes (a fork per request, under load). */
 function start(n) {
-  return startServer(['run', '--net', '--dir', `${root}::/srv`, fixture('wasix-async', 'httpd'), '/srv', String(n)]);
+  return startServer(['run', '--net', '--dir', `${root}::/srv`, fixture('wasix-async', 'httpd'), '/srv', String(n)], { timeoutMs: 180_000 });
 }
 
 async function expectFile(port, name) {

@@ -13,7 +13,8 @@ const STREAM_DEVICE = 0x6n;
 
 /**
  * The preopens of a process with /dev added (last, so the user's keep fds 3, 4, ...), unless `enabled`
- * is false or one of them is already mounted at /dev (the user's own replaces it).
+ * is false (run() passes its `dev` option, by default whether the module is WASIX) or one of them is
+ * already mounted at /dev (the user's own replaces it).
  */
 export function withDevPreopen(
   preopens: PreopenConfig[],

@@ -41,9 +41,9 @@ export function weft(args, opts = {}) {
 /**
  * Starts `weft ...args` as a server that prints `port N` once it listens. Returns { port, exited }:
  * `port` resolves with N (rejects if the child ends first); `exited` resolves with { code, out, err, ms }
- * when it ends. A server still running after 60 s is killed.
+ * when it ends. A server still running after `timeoutMs` (default 60 s) is killed.
  */
-export function startServer(args) {
+export function startServer(args, { timeoutMs = 60_000 } = {}) {
   const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   child.stderr.on('data', (b) => (err += b));
@@ -57,7 +57,7 @@ export function startServer(args) {
     });
     child.on('close', () => reject(new Error(`server ended before printing its port: ${out}${err}`)));
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   exited.then(() => clearTimeout(timer));
   return { port, exited };
 }

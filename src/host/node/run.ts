@@ -134,9 +134,9 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     const here = !!options.sameThread && !options.tcpListen?.length && imports.userImports.length === 0 && !signal &&
       !!stdinHere && canRunHere(info, stdinHere);
     const stdio: [StdioTarget, StdioTarget, StdioTarget] = [here && stdinHere ? stdinHere : stdin.target, out.target, err.target];
-    // /dev after the user's preopens, unless one of them is /dev; tty when stdin is a terminal
+    // /dev after the user's preopens (WASIX by default), unless one of them is /dev; tty when stdin is a terminal
     const preopens = withDevPreopen(preopenList(options.preopens), {
-      enabled: options.dev, tty: (stdin.target.kind === 'served' || stdin.target.kind === 'fd') && stdin.target.tty === true,
+      enabled: options.dev ?? info.usesWasix, tty: (stdin.target.kind === 'served' || stdin.target.kind === 'fd') && stdin.target.tty === true,
     });
     const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
     const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses),
