@@ -1,6 +1,7 @@
 // One readiness engine for poll_oneoff and epoll_wait (kernel/readiness.ts): a poll that watches stdin
 // (served by the coordinator) together with an fd in shared memory (a socket, a pipe) reports whichever
-// becomes ready first. stdin is a pipe the test writes to after a delay and keeps open.
+// becomes ready first. stdin is a pipe the test writes to after a delay and keeps open; the event reported
+// says which fired (no time is asserted: a start-up slowed by load takes seconds).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -61,7 +62,6 @@ test('poll_oneoff on stdin and a listening socket (--tcp-listen) reports stdin w
   const r = await runWithLateStdin(['--tcp-listen', '127.0.0.1:0', wasm], 300);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '1\n', `events by userdata (1 stdin, 3 the 5 s clock): ${r.err}`);
-  assert.ok(r.ms < 4500, `took ${r.ms} ms: the poll waited for its clock`);
 });
 
 /** pollmix over the read end of a WASIX pipe nobody writes to. */
@@ -74,7 +74,6 @@ test('poll_oneoff on stdin and a WASIX pipe reports stdin when it becomes readab
   const r = await runWithLateStdin([wasm], 300);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '1\n', `events by userdata (1 stdin, 3 the 5 s clock): ${r.err}`);
-  assert.ok(r.ms < 4500, `took ${r.ms} ms: the poll waited for its clock`);
 });
 
 test('poll_oneoff on stdin and a pipe still times out on its clock when neither is readable', async () => {

@@ -50,8 +50,8 @@ function withDevNull(args) {
 
 test("run() with stdin and stderr 'ignore': character devices, not terminals (isatty 0)", async () => {
   const chunks = [];
-  const code = await run(await wat2wasm(ttyProbe), { stdin: 'ignore', stderr: 'ignore', stdout: (b) => chunks.push(Buffer.from(b)) });
-  assert.equal(code, 0);
+  const { exitCode } = await run(await wat2wasm(ttyProbe), { stdin: 'ignore', stderr: 'ignore', stdout: (b) => chunks.push(Buffer.from(b)) });
+  assert.equal(exitCode, 0);
   assert.equal(Buffer.concat(chunks).toString(), '0:0/2 1:0/0 2:0/2\n');
 });
 
