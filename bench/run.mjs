@@ -4,7 +4,8 @@
 // all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
 // spread (the noise), and the ratio of medians against a reference row.
 //
-//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,browser] [--json FILE]
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,napi,build,wasix,net,proc,browser] [--json FILE]
+// (fs takes its kinds one by one too: --only fsopen,fspstat,...)
 // (browser: weft/browser in Chromium via test/helpers/browser-bench.mjs, after the process cases; skipped
 // with a note when Chromium is missing)
 import { spawn } from 'node:child_process';
@@ -13,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config, generate, TAG } from './programs/gen.mjs';
-import { FS, FS_TAG } from './programs/fs.mjs';
+import { DEEP, FS, FS_TAG } from './programs/fs.mjs';
 import { defineWasix } from './wasix/group.mjs';
 import { defineProc } from './wasix/proc.mjs';
 import { defineNet } from './net/group.mjs';
@@ -138,11 +139,14 @@ const netGroups = ONLY.includes('net') ? defineNet({ def, node, weftCli }) : {};
 
 // Filesystem: the programs of programs/fs.mjs on a prepared host directory (preopen /sandbox = fd 3), weft
 // against node:wasi on the same plain module, and weft's shared module on its main and a spawned thread.
+// (`--only fs` runs every kind; `--only fsopen,fspstat` only those)
 let fsDir;
-if (ONLY.includes('fs')) {
+const FS_KINDS = [['write', 1e3], ['read', 0], ['open', 1e3], ['readdir', 1e6], ['pstat', 1e3], ['pstat7', 1e3],
+  ['fstat', 1e3], ['seek', 1e3], ['readlink', 1e3], ['mkdir', 1e3]].filter(([k]) => ONLY.includes('fs') || ONLY.includes(`fs${k}`));
+if (FS_KINDS.length) {
   fsDir = prepareFsData();
   const env = { ...process.env, WEFT_BENCH_DIR: fsDir };
-  for (const [kind, unit] of [['write', 1e3], ['read', 0], ['open', 1e3], ['readdir', 1e6]]) {
+  for (const [kind, unit] of FS_KINDS) {
     const tm = FS_TAG[`${kind}Main`], tt = FS_TAG[`${kind}Thread`];
     // read: GB/s (bytes per ns) of one pass over the file; the others: time per call (or per listing)
     const metric = (tag) => (l) => (unit ? perCall(tag, FS[kind], unit)(l).v : l[tag]?.length ? FS.readBytes / (median(l[tag]) / FS.read) : undefined);
@@ -168,6 +172,9 @@ function prepareFsData() {
   fs.writeFileSync(path.join(dir, 'small.txt'), 'small\n');
   fs.mkdirSync(path.join(dir, 'd10k'));
   for (let i = 0; i < FS.dirEntries; i++) fs.writeFileSync(path.join(dir, 'd10k', `entry-${String(i).padStart(5, '0')}`), '');
+  fs.symlinkSync('small.txt', path.join(dir, 'link'));
+  fs.mkdirSync(path.join(dir, path.dirname(DEEP)), { recursive: true });
+  fs.writeFileSync(path.join(dir, DEEP), 'small\n');
   return dir;
 }
 
@@ -262,6 +269,24 @@ const groups = {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
   } },
   fsreaddir: { title: `fd_readdir: a whole listing of a ${FS.dirEntries}-entry directory (64 KiB buffer), per listing (median of ${FS.reps} loops of ${FS.readdir}, after one warm-up loop)`, unit: 'ms', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  fspstat: { title: `path_filestat_get of a file in the preopen, per call (median of ${FS.reps} loops of ${FS.pstat}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  fspstat7: { title: `path_filestat_get of ${DEEP} (7 components), per call (median of ${FS.reps} loops of ${FS.pstat7}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  fsfstat: { title: `fd_filestat_get of an open file, per call (median of ${FS.reps} loops of ${FS.fstat}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  fsseek: { title: `fd_seek(3, SET) of an open file, per call (median of ${FS.reps} loops of ${FS.seek}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  fsreadlink: { title: `path_readlink of a symlink, per call (median of ${FS.reps} loops of ${FS.readlink}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  fsmkdir: { title: `path_create_directory + path_remove_directory, per pair (median of ${FS.reps} loops of ${FS.mkdir}, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
   } },
   liftoff: { title: `Compile a ${config.bigFunctions}-function module (${(fs.statSync(prog['big-shared']).size / 1024).toFixed(0)} KiB, shared memory)`, unit: 'ms', metrics: {
