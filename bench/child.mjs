@@ -11,23 +11,25 @@ const bytes = file ? fs.readFileSync(file) : undefined;
 // WEFT_BENCH_DIR: a host directory preopened as /sandbox (fd 3) for the filesystem programs (weft, node:wasi)
 const benchDir = process.env.WEFT_BENCH_DIR;
 const preopens = benchDir ? { '/sandbox': benchDir } : undefined;
+// argv[0]: node:wasi fails args_get (EINVAL) for an empty argv, which wasi-libc's start-up turns into exit 71
+const args = ['main.wasm'];
 
 async function main() {
   switch (host) {
     case 'weft': {
       const { run } = await import('../dist/index.js');
-      return run(bytes, { stdout: stdoutFd, stderr: 2, preopens });
+      return run(bytes, { args, stdout: stdoutFd, stderr: 2, preopens });
     }
     case 'weft-wasi': {
       // weft's node:wasi-compatible class, single-threaded, in this thread
       const { WASI } = await import('../dist/index.js');
-      const wasi = new WASI({ version: 'preview1', stdout: stdoutFd, stderr: 2, returnOnExit: true, preopens });
+      const wasi = new WASI({ version: 'preview1', args, stdout: stdoutFd, stderr: 2, returnOnExit: true, preopens });
       const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), wasi.getImportObject());
       return wasi.start(instance);
     }
     case 'node-wasi': {
       const { WASI } = await import('node:wasi');
-      const wasi = new WASI({ version: 'preview1', stdout: stdoutFd, stderr: 2, returnOnExit: true, preopens });
+      const wasi = new WASI({ version: 'preview1', args, stdout: stdoutFd, stderr: 2, returnOnExit: true, preopens });
       const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), wasi.getImportObject());
       return wasi.start(instance);
     }

@@ -18,6 +18,9 @@ import { DEEP, FS, FS_TAG } from './programs/fs.mjs';
 import { defineWasix } from './wasix/group.mjs';
 import { defineProc } from './wasix/proc.mjs';
 import { defineNet } from './net/group.mjs';
+import { checkNapiOutputs, defineNapi } from './napi/group.mjs';
+import { benchTmp } from './data-dir.mjs';
+import { defineBuild } from './build/group.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -27,7 +30,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const REPEATS = Number(opt('--repeats', 5));
-const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,browser').split(',');
+const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,napi,build,wasix,net,proc,browser').split(',');
 const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
 const TIMEOUT_MS = 60_000;
 
@@ -136,6 +139,10 @@ const wasixGroups = ONLY.includes('wasix') ? defineWasix({ def, node, weftCli, m
 const procGroups = ONLY.includes('proc') ? defineProc({ def, node, weftCli }) : {};
 // Loopback TCP: net_bench.c under weft and natively, see net/group.mjs.
 const netGroups = ONLY.includes('net') ? defineNet({ def, node, weftCli }) : {};
+// Real napi-rs packages (tar, rolldown, lzma) under weft/napi/register against node:wasi, see napi/group.mjs.
+const napi = ONLY.includes('napi') ? defineNapi({ def, node, repeats: REPEATS }) : undefined;
+// A make-like C workload over 5,000 files: node:wasi, weft (WASI class, run(), CLI) and native, see build/group.mjs.
+const build = ONLY.includes('build') ? defineBuild({ def, node, child, weftCli }) : undefined;
 
 // Filesystem: the programs of programs/fs.mjs on a prepared host directory (preopen /sandbox = fd 3), weft
 // against node:wasi on the same plain module, and weft's shared module on its main and a spawned thread.
@@ -159,7 +166,7 @@ if (FS_KINDS.length) {
 
 /** big.bin (FS.readBytes of pseudo-random bytes), small.txt, d10k/ with FS.dirEntries empty files. */
 function prepareFsData() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-bench-fs-'));
+  const dir = fs.mkdtempSync(path.join(benchTmp(), 'weft-bench-fs-'));
   const chunk = Buffer.alloc(1 << 20);
   let x = 0x9e3779b9;
   for (let i = 0; i < chunk.length; i += 4) {
@@ -236,6 +243,8 @@ for (let r = 0; r < maxRepeats; r++) {
 }
 fs.rmSync(errFile, { force: true });
 if (fsDir) fs.rmSync(fsDir, { recursive: true, force: true });
+napi?.cleanup();
+build?.cleanup();
 machine.loadavgEnd = os.loadavg();
 machine.seconds = (Date.now() - started) / 1000;
 
@@ -293,7 +302,7 @@ const groups = {
     compile: ['WebAssembly.compile', 'liftoff'], firstCalls: ['instantiate + first call of every function', 'liftoff'],
   } },
 };
-Object.assign(groups, wasixGroups, netGroups, procGroups);
+Object.assign(groups, wasixGroups, netGroups, procGroups, napi?.groups, build?.groups);
 
 const summary = [];
 const fmt = (x) => (!Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -323,6 +332,12 @@ for (const [gname, g] of Object.entries(groups)) {
   }
 }
 console.log(md);
+if (napi) {
+  const { problems, groups: checked } = checkNapiOutputs(results);
+  failures.push(...problems);
+  if (!problems.length) console.log(`napi: every process's output identical within each group (${checked.join(', ')})\n`);
+}
+if (build) failures.push(...build.check(results));
 if (failures.length) console.log(`failures:\n  ${failures.join('\n  ')}\n`);
 const slow = [...cases].sort((a, b) => b.seconds - a.seconds).slice(0, 4).map((c) => `${c.group}/${c.id} ${c.seconds.toFixed(0)} s`);
 console.log(`load average at end: ${machine.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}; took ${machine.seconds.toFixed(0)} s (slowest: ${slow.join(', ')})`);
