@@ -8,7 +8,7 @@ export { run, type RunOptions, type RunResult, type WasmSource, type OutputCallb
 export { lines, type LineSink } from './host/browser/lines.js';
 export { prewarm } from './host/browser/warm-pool.js';
 export type { StdinCallback, StdinChunk, StdinOption } from './host/browser/stdin.js';
-export type { ConnectHook, RemoteStream } from './host/browser/net-owner.js';
+export type { ConnectHook, RemoteStream } from './host/browser/remote-sockets.js';
 export { WeftEnvironmentError } from './host/browser/environment.js';
 export { MemoryFS, MemoryFsBackend, type MemoryDescriptor, type MemoryFSOptions } from './fs/memfs.js';
 export type { BackendDescriptor, FsBackend } from './fs/backend.js';

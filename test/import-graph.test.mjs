@@ -1,9 +1,9 @@
 // Folders mean what they say: walks the import graph of src/ (every `import`/`export ... from`, type-only
 // ones included) and fails when
-//  - abi/, fs/, kernel/ or threads/ import node:* or anything under host/ (host code lives in host/*);
+//  - abi/, fs/, kernel/ or process/ import node:* or anything under host/ (host code lives in host/*);
 //  - host/browser/ (or the browser entry) reaches node:* or host/node/;
-//  - a folder imports a folder above it in abi <- fs <- kernel <- threads <- host/* <- cli (so no cycle
-//    between folders, e.g. kernel <-> threads);
+//  - a folder imports a folder above it in abi <- fs <- kernel <- process <- host/* <- cli (so no cycle
+//    between folders, e.g. kernel <-> process);
 //  - any module imports itself in a cycle of files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ const src = fileURLToPath(new URL('../src/', import.meta.url));
 
 /** Layer of a src-relative file; files of one layer may import each other, lower layers, never higher. */
 const LAYERS = [
-  ['abi/', 0], ['fs/', 1], ['kernel/', 2], ['threads/', 3], ['host/node/', 4], ['host/browser/', 4],
+  ['abi/', 0], ['fs/', 1], ['kernel/', 2], ['process/', 3], ['host/node/', 4], ['host/browser/', 4],
   ['cli/', 5], ['index.ts', 5], ['browser.ts', 5], ['napi.ts', 5], ['napi-register.ts', 5],
 ];
 const layerOf = (rel) => LAYERS.find(([p]) => rel.startsWith(p));
@@ -64,7 +64,7 @@ function graph() {
 /** Every rule violation in a graph (as readable strings). */
 function violations(g) {
   const out = [];
-  const platformFree = (rel) => /^(abi|fs|kernel|threads)\//.test(rel);
+  const platformFree = (rel) => /^(abi|fs|kernel|process)\//.test(rel);
   const browserSide = (rel) => rel.startsWith('host/browser/') || rel === 'browser.ts';
   for (const [rel, { node, local, other }] of g) {
     const from = layerOf(rel);
@@ -106,8 +106,8 @@ test('src/: platform-free folders import no node:* or host code; layers only poi
 
 test('the import-graph check catches each kind of violation', () => {
   const g = new Map([
-    ['kernel/a.ts', { node: ['node:fs'], local: ['host/node/x.ts', 'threads/t.ts'], other: [] }],
-    ['threads/t.ts', { node: [], local: ['kernel/a.ts'], other: [] }],
+    ['kernel/a.ts', { node: ['node:fs'], local: ['host/node/x.ts', 'process/t.ts'], other: [] }],
+    ['process/t.ts', { node: [], local: ['kernel/a.ts'], other: [] }],
     ['host/node/x.ts', { node: ['node:fs'], local: [], other: [] }],
     ['host/browser/y.ts', { node: [], local: ['host/node/x.ts'], other: ['left-pad'] }],
     ['fs/hostfs.ts', { node: ['node:fs'], local: [], other: [] }],
@@ -116,11 +116,11 @@ test('the import-graph check catches each kind of violation', () => {
   for (const want of [
     'kernel/a.ts imports node:fs',
     'kernel/a.ts imports host/node/x.ts',
-    'kernel/a.ts imports threads/t.ts (threads/ is above kernel/)',
+    'kernel/a.ts imports process/t.ts (process/ is above kernel/)',
     'host/browser/y.ts imports host/node/x.ts',
     'host/browser/y.ts imports package left-pad (weft has no runtime dependencies)',
     'fs/hostfs.ts imports node:fs',
-    'cycle: kernel/a.ts -> threads/t.ts -> kernel/a.ts',
+    'cycle: kernel/a.ts -> process/t.ts -> kernel/a.ts',
   ]) assert.ok(v.includes(want), `missing: ${want}\n${v.join('\n')}`);
 });
 
@@ -136,7 +136,7 @@ function staticClosure(g, entry) {
   return seen;
 }
 
-test("import 'weft' (the WASI class) statically reaches none of run()'s coordinator, threads or WASIX tables", () => {
+test("import 'weft' (the WASI class) statically reaches none of run()'s coordinator, process model or WASIX tables", () => {
   const g = graph();
   // Static runtime imports only: type-only imports are erased, dynamic import() loads on first use.
   for (const [rel, v] of g) {
@@ -147,8 +147,8 @@ test("import 'weft' (the WASI class) statically reaches none of run()'s coordina
   for (const entry of ['index.ts', 'napi.ts']) {
     const reached = [...staticClosure(g, entry)];
     assert.ok(reached.includes('kernel/preview1.ts') && reached.includes('kernel/boundary.ts'), `${entry}: ${reached}`);
-    const heavy = reached.filter((f) => f === 'host/node/run.ts' || f === 'kernel/imports.ts' || f.startsWith('threads/') ||
-      /^kernel\/syscalls\/wasix-/.test(f) || f === 'host/node/net-owner.ts');
+    const heavy = reached.filter((f) => f === 'host/node/run.ts' || f === 'kernel/imports.ts' || f.startsWith('process/') ||
+      /^kernel\/syscalls\/wasix-/.test(f) || f === 'host/node/host-sockets.ts');
     assert.deepEqual(heavy, [], `${entry} loads these at import time`);
   }
   // run() itself still reaches the coordinator (through its import()).

@@ -625,7 +625,7 @@ test('8 workers hammer one filesystem concurrently; structure and records verify
 });
 
 test('fsck detects corruption', { timeout: 10000 }, async () => {
-  const { H, I } = await import('../dist/fs/memfs/layout.js');
+  const { Superblock, Inode } = await import('../dist/fs/memfs/layout.js');
   const corrupt = (fn, pattern) => {
     const { b } = fresh({ '/d/f': 'hello', '/d/g': 'x'.repeat(100000) }, { capacityBytes: 1 << 20 });
     fsckOk(b);
@@ -642,13 +642,13 @@ test('fsck detects corruption', { timeout: 10000 }, async () => {
     assert.ok(errs.some((e) => pattern.test(e)), `expected ${pattern}, got ${JSON.stringify(errs)}`);
   };
   corrupt((s) => s.alloc(100, false), /leaked block/);
-  corrupt((s, rec) => s.u32[rec('d/f') + I.NLINK]++, /nlink 2 but 1 names/);
-  corrupt((s, rec) => s.u32[rec('d') + I.NLINK]++, /nlink 3, expected 2/);
-  corrupt((s) => s.u32[H.FREE_BYTES]--, /FREE_BYTES/);
-  corrupt((s, rec) => s.u8.fill(0, s.u32[rec('d') + I.D_HASH], s.u32[rec('d') + I.D_HASH] + 64), /not reachable through the hash/);
-  corrupt((s, rec) => { s.u32[rec('d/f') + I.DATA] = s.u32[rec('d/g') + I.DATA]; }, /owned by ino/);
-  corrupt((s, rec) => { s.u32[rec('d/f') + I.SIZE_LO] = 2; }, /non-zero byte past EOF/);
-  corrupt((s, rec) => { s.u32[rec('d/f') + I.TYPE] = 0; }, /free inode|not on the free list/);
+  corrupt((s, rec) => s.u32[rec('d/f') + Inode.NLINK]++, /nlink 2 but 1 names/);
+  corrupt((s, rec) => s.u32[rec('d') + Inode.NLINK]++, /nlink 3, expected 2/);
+  corrupt((s) => s.u32[Superblock.FREE_BYTES]--, /FREE_BYTES/);
+  corrupt((s, rec) => s.u8.fill(0, s.u32[rec('d') + Inode.D_HASH], s.u32[rec('d') + Inode.D_HASH] + 64), /not reachable through the hash/);
+  corrupt((s, rec) => { s.u32[rec('d/f') + Inode.DATA] = s.u32[rec('d/g') + Inode.DATA]; }, /owned by ino/);
+  corrupt((s, rec) => { s.u32[rec('d/f') + Inode.SIZE_LO] = 2; }, /non-zero byte past EOF/);
+  corrupt((s, rec) => { s.u32[rec('d/f') + Inode.TYPE] = 0; }, /free inode|not on the free list/);
 });
 
 test('a lock held by a dead thread: EDEADLK after the timeout, recover() releases it', () => {

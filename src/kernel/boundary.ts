@@ -1,7 +1,7 @@
 // The syscall boundary (bindSyscall), on its own so the WASI class's bundle need not hold the WASIX tables.
 import { syscallSignature } from '../abi/syscalls.js';
 import type { Kernel } from './kernel.js';
-import { Ctl } from './control.js';
+import { Ctl } from './shared/control-block.js';
 import { ThreadKilled } from './exits.js';
 import { bodyOf, type Syscall, type SyscallFn, type SyscallKind } from './syscalls/types.js';
 import { traced } from './trace.js';

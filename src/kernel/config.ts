@@ -38,7 +38,7 @@ export interface KernelConfig {
   /** Does the module export wasi_thread_start? */
   hasThreadStart: boolean;
   usesWasix: boolean;
-  /** Process-wide WASIX state (kernel/wasix-state.ts), present when the module imports wasix_32v1. */
+  /** Process-wide WASIX state (kernel/shared/wasix-state.ts), present when the module imports wasix_32v1. */
   wasixSab?: SharedArrayBuffer;
   /** The process tree's pipe/eventfd object table (shared by every process of the tree). */
   objSab?: SharedArrayBuffer;
@@ -46,7 +46,7 @@ export interface KernelConfig {
   proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number };
   /** Signals the parent asked to start ignored (posix_spawn's signal dispositions). */
   ignoredSignals?: number[];
-  /** Process-wide network state (kernel/net-state.ts), present for WASIX modules. */
+  /** Process-wide network state (kernel/shared/net-state.ts), present for WASIX modules. */
   netSab?: SharedArrayBuffer;
   /** Is there a host network (an owner of host sockets, Node)? Without it only in-process loopback works. */
   netHost?: boolean;

@@ -1,9 +1,9 @@
-import { Slot } from './control.js';
+import { Slot } from './shared/control-block.js';
 import { Errno, WasiError } from '../abi/errno.js';
 import { FdFlags, Whence } from '../abi/constants.js';
 import { Filestat } from '../abi/layouts.js';
 import type { Stat } from '../fs/backend.js';
-import { Desc, DescFlags, Fd, FdKind, type FdEntry } from './fdtable.js';
+import { Desc, DescFlags, FdSlot, FdKind, type FdEntry } from './shared/fd-table.js';
 import type { Kernel } from './kernel.js';
 import type { GuestMemory } from './memory.js';
 import { gather } from './iovec.js';
@@ -41,12 +41,12 @@ export function writeFilestat(m: GuestMemory, p: number, st: Stat): void {
 export function pinDesc(k: Kernel, base: number): number {
   const fds = k.fds, i = fds.i32;
   for (;;) {
-    if (Atomics.load(i, base + Fd.KIND) === FdKind.FREE) throw new WasiError(Errno.BADF);
-    const d = i[base + Fd.DESC]!;
+    if (Atomics.load(i, base + FdSlot.KIND) === FdKind.FREE) throw new WasiError(Errno.BADF);
+    const d = i[base + FdSlot.DESC]!;
     const db = fds.descAt(d);
     if (fds.hold(db)) {
       // Still the fd's description? (The hold's compare-exchange orders these reads after it.)
-      if (i[base + Fd.KIND] !== FdKind.FREE && i[base + Fd.DESC] === d) {
+      if (i[base + FdSlot.KIND] !== FdKind.FREE && i[base + FdSlot.DESC] === d) {
         // Recorded for the coordinator (the outermost pin only; a nested one of the same thread is short).
         Atomics.compareExchange(k.ctl.i32, k.ctl.slotIndex(k.slot, Slot.PIN), 0, db + 1);
         return db;
@@ -131,7 +131,7 @@ export function createFileOps(k: Kernel): FileOps {
   function write(base: number, db: number, iovs: Uint8Array[], position: number | undefined): number {
     const data = gather(iovs); // one backend write = one atomic append
     if (position !== undefined) return data.length ? pwriteAll(fileOf(db), data, position) : 0;
-    const append = (i32[base + Fd.FLAGS]! & FdFlags.APPEND) !== 0;
+    const append = (i32[base + FdSlot.FLAGS]! & FdFlags.APPEND) !== 0;
     fds.lockDesc(db);
     try {
       const f = fileOf(db);
@@ -207,7 +207,7 @@ export function createFileOps(k: Kernel): FileOps {
     },
 
     seek(_fd, base, offset, whence) {
-      const kind = i32[base + Fd.KIND];
+      const kind = i32[base + FdSlot.KIND];
       if (kind !== FdKind.FILE && kind !== FdKind.DIR) throw new WasiError(Errno.SPIPE);
       return withDesc(k, base, (desc) => {
         fds.lockDesc(desc);
@@ -236,7 +236,7 @@ export function createFileOps(k: Kernel): FileOps {
     },
 
     setFlags(_fd, base, flags) {
-      const kind = i32[base + Fd.KIND];
+      const kind = i32[base + FdSlot.KIND];
       if (kind === FdKind.DIR && flags & FdFlags.APPEND) throw new WasiError(Errno.ISDIR);
       if (kind === FdKind.FILE) withDesc(k, base, (db) => setAppend(db, (flags & FdFlags.APPEND) !== 0));
     },

@@ -4,15 +4,16 @@ import { blocking, bodyOf, type SyscallFn, type SyscallTable } from './syscalls/
 import { wasiThreadSyscalls } from './syscalls/wasi-threads.js';
 import { SignalDelivery } from './signals.js';
 import { createStreams } from './streams.js';
-import { WasixState } from './wasix-state.js';
+import { WasixState } from './shared/wasix-state.js';
 import { wasixThreadSyscalls } from './syscalls/wasix-threads.js';
-import { wasixProcSyscalls } from './syscalls/wasix-proc.js';
+import { wasixSignalSyscalls } from './syscalls/wasix-signals.js';
+import { wasixTtyClockSyscalls } from './syscalls/wasix-tty-clock.js';
 import { wasixFdSyscalls } from './syscalls/wasix-fd.js';
 import { wasixProcessSyscalls } from './syscalls/wasix-process.js';
-import { NetState } from './net-state.js';
+import { NetState } from './shared/net-state.js';
 import { socketLayer } from './syscalls/wasix-sock.js';
 import { epollRelease, wasixEpollSyscalls } from './syscalls/wasix-epoll.js';
-import { FdKind as Kinds } from './fdtable.js';
+import { FdKind as Kinds } from './shared/fd-table.js';
 import { preview1Table } from './preview1.js';
 import { bindSyscall } from './boundary.js';
 
@@ -60,7 +61,8 @@ export function namespaces(k: Kernel): Record<string, SyscallTable> {
   createStreams(k, st);
   const netTables = networkTables(k);
   const p1 = preview1Table(k);
-  const wx = { ...wasixThreadSyscalls(k), ...wasixProcSyscalls(k, st), ...wasixProcessSyscalls(k, st) };
+  const wx = { ...wasixThreadSyscalls(k), ...wasixSignalSyscalls(k, st), ...wasixTtyClockSyscalls(k, st),
+    ...wasixProcessSyscalls(k, st) };
   const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']!, fd_renumber: wx['fd_renumber']!, ...netTables.p1 };
   const wasix: SyscallTable = {
     ...p1x, ...wx, ...wasixFdSyscalls(k, st, bodyOf(p1['path_open']!)), ...netTables.wasix,

@@ -1,17 +1,17 @@
 import { Errno, toErrno } from '../abi/errno.js';
 import type { FsBackend } from '../fs/backend.js';
-import { ChannelClient } from './channel.js';
-import { Control, Ctl } from './control.js';
+import { ChannelClient } from './shared/channel.js';
+import { Control, Ctl } from './shared/control-block.js';
 import type { KernelConfig, ThreadHost } from './config.js';
 import { isSentinel, ProcExit, ThreadKilled } from './exits.js';
-import { FdTable, type FdEntry } from './fdtable.js';
+import { FdTable, type FdEntry } from './shared/fd-table.js';
 import { GuestMemory } from './memory.js';
 import type { SignalDelivery } from './signals.js';
 import type { StreamOps } from './streams.js';
 import { Resumable } from './resume.js';
 import type { ProcRequest } from './syscalls/wasix-process.js';
 import type { NetRequest } from './net-request.js';
-import type { NetState } from './net-state.js';
+import type { NetState } from './shared/net-state.js';
 
 /** Messages a thread sends to the coordinator. */
 export type ToCoordinator =
@@ -25,7 +25,7 @@ export type ToCoordinator =
   /** WASIX proc_raise_interval: raise `sig` on the main thread after `ms`, every `ms` when repeating (0 cancels). */
   | { t: 'itimer'; sig: number; ms: number; repeat: boolean }
   | ProcRequest
-  /** A network operation for the owner of host sockets (threads/net-owner.ts). */
+  /** A network operation for the owner of host sockets (process/net-owner.ts). */
   | NetRequest;
 
 /**

@@ -1,5 +1,5 @@
 import { AddressFamily } from '../abi/net.js';
-import type { SockAddr } from './net-state.js';
+import type { SockAddr } from './shared/net-state.js';
 
 /** Text form of an address (what node:net takes). */
 export function ipString(a: SockAddr): string {

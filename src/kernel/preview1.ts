@@ -5,7 +5,7 @@ import { coreSyscalls } from './syscalls/core.js';
 import { fdSyscalls } from './syscalls/fd.js';
 import { fsSyscalls } from './syscalls/fs.js';
 import { pollSyscalls, stdioReadProbe, type ReadProbe, type WriteProbe } from './syscalls/poll.js';
-import { Fd } from './fdtable.js';
+import { FdSlot } from './shared/fd-table.js';
 import type { SyscallTable } from './syscalls/types.js';
 import { createFileOps } from './files.js';
 
@@ -23,7 +23,7 @@ export function preview1Table(k: Kernel): SyscallTable {
 /** fd_write readiness for poll_oneoff: streams that can be full or not yet connected (sockets). */
 function writeProbe(k: Kernel): WriteProbe {
   return (_fd, base) => {
-    const stream = k.streams[k.fds.i32[base + Fd.KIND]!];
+    const stream = k.streams[k.fds.i32[base + FdSlot.KIND]!];
     if (!stream?.writeReady) return { nbytes: 0, hangup: false };
     const r = stream.writeReady(base);
     return r.ready ? r : null;
@@ -34,7 +34,7 @@ function writeProbe(k: Kernel): WriteProbe {
 function readProbe(k: Kernel): ReadProbe {
   const stdio = stdioReadProbe(k);
   return (fd, base) => {
-    const stream = k.streams[k.fds.i32[base + Fd.KIND]!];
+    const stream = k.streams[k.fds.i32[base + FdSlot.KIND]!];
     if (!stream) return stdio(fd, base);
     const r = stream.readReady(base);
     return r.ready ? r : null;

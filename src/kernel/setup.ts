@@ -1,7 +1,7 @@
 import { Filetype } from '../abi/constants.js';
 import type { FsBackend } from '../fs/backend.js';
 import type { PreopenConfig, StdioTarget } from './config.js';
-import { FdKind, FdTable } from './fdtable.js';
+import { FdKind, FdTable } from './shared/fd-table.js';
 import { DIR_RIGHTS, FILE_RIGHTS, WRITE_RIGHTS } from './rights.js';
 import { stdioEntry } from './stdio.js';
 

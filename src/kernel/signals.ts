@@ -1,7 +1,7 @@
 import { WASIX_IGNORED_BY_DEFAULT, WASIX_MAX_SIGNAL, WasixSignal } from '../abi/wasix.js';
-import { Ctl, Slot, type Control } from './control.js';
+import { Ctl, Slot, type Control } from './shared/control-block.js';
 import type { Kernel } from './kernel.js';
-import { WX, type WasixState } from './wasix-state.js';
+import { WasixHeader, type WasixState } from './shared/wasix-state.js';
 
 /**
  * WASIX signals. Pending signals are a bitmask per worker slot in the control block, so any thread (or
@@ -48,7 +48,7 @@ export class SignalDelivery {
 
   /** The registered callback: a function, null when never registered, undefined when not exported (blocked). */
   private callback(): ((sig: number) => void) | null | undefined {
-    const gen = Atomics.load(this.st.i32, WX.HANDLER_GEN);
+    const gen = Atomics.load(this.st.i32, WasixHeader.HANDLER_GEN);
     if (gen !== this.handlerGen) {
       this.handlerGen = gen;
       const name = this.st.handlerName();

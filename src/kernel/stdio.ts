@@ -1,9 +1,9 @@
 import { Errno, WasiError } from '../abi/errno.js';
 import { Filetype, Rights } from '../abi/constants.js';
 import type { StdioTarget } from './config.js';
-import { FdKind, type FdEntry } from './fdtable.js';
+import { FdKind, type FdEntry } from './shared/fd-table.js';
 import type { Kernel } from './kernel.js';
-import { Chan } from './channel.js';
+import { Chan } from './shared/channel.js';
 import { concatIovecs, iovBytes, scatter } from './iovec.js';
 
 const STDIN_RIGHTS = Rights.FD_READ | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;

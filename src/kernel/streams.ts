@@ -1,11 +1,11 @@
 import { Errno, WasiError } from '../abi/errno.js';
 import { FdFlags } from '../abi/constants.js';
 import { EventFdFlags, WasixSignal } from '../abi/wasix.js';
-import { spinLock, spinUnlock } from './lock.js';
-import { Desc, Fd, FdKind, type FdEntry } from './fdtable.js';
+import { spinLock, spinUnlock } from './shared/lock.js';
+import { Desc, FdSlot, FdKind, type FdEntry } from './shared/fd-table.js';
 import type { Kernel } from './kernel.js';
 import { gather, iovBytes, scatter } from './iovec.js';
-import { Obj, RING_BYTES, type WasixState } from './wasix-state.js';
+import { StreamObject, RING_BYTES, type WasixState } from './shared/wasix-state.js';
 
 /** Writes up to this size are atomic on a pipe (never interleaved with other writers), as POSIX's PIPE_BUF. */
 export const PIPE_BUF = 4096;
@@ -37,28 +37,28 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
     const d = fds.desc(base);
     return { o: fds.i32[d + Desc.OBJECT]!, end: fds.i32[d + Desc.HANDLE]! };
   }
-  const nonblocking = (base: number): boolean => (fds.i32[base + Fd.FLAGS]! & FdFlags.NONBLOCK) !== 0;
+  const nonblocking = (base: number): boolean => (fds.i32[base + FdSlot.FLAGS]! & FdFlags.NONBLOCK) !== 0;
 
   function lock(o: number): void {
-    spinLock(i32, st.obj(o, Obj.LOCK));
+    spinLock(i32, st.obj(o, StreamObject.LOCK));
   }
   function unlock(o: number): void {
-    spinUnlock(i32, st.obj(o, Obj.LOCK));
+    spinUnlock(i32, st.obj(o, StreamObject.LOCK));
   }
   function changed(o: number): void {
-    Atomics.add(i32, st.obj(o, Obj.SEQ), 1);
-    Atomics.notify(i32, st.obj(o, Obj.SEQ));
+    Atomics.add(i32, st.obj(o, StreamObject.SEQ), 1);
+    Atomics.notify(i32, st.obj(o, StreamObject.SEQ));
     k.net?.bumpReady();
   }
   /** Waits for the next state change after `seq` (called without the object lock). */
   function waitForChange(o: number, seq: number): void {
-    Atomics.wait(i32, st.obj(o, Obj.SEQ), seq, 200);
+    Atomics.wait(i32, st.obj(o, StreamObject.SEQ), seq, 200);
     k.checkAlive();
   }
 
-  const ringHead = (r: number): number => (r === 0 ? Obj.HEAD0 : Obj.HEAD1);
-  const ringTail = (r: number): number => (r === 0 ? Obj.TAIL0 : Obj.TAIL1);
-  const refsOf = (end: number): number => (end === 0 ? Obj.REFS0 : Obj.REFS1);
+  const ringHead = (r: number): number => (r === 0 ? StreamObject.HEAD0 : StreamObject.HEAD1);
+  const ringTail = (r: number): number => (r === 0 ? StreamObject.TAIL0 : StreamObject.TAIL1);
+  const refsOf = (end: number): number => (end === 0 ? StreamObject.REFS0 : StreamObject.REFS1);
 
   const pipe: StreamOps = {
     read(base, iovs) {
@@ -91,7 +91,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
           return n;
         }
         const writers = i32[st.obj(o, refsOf(1 - end))]!;
-        const seq = Atomics.load(i32, st.obj(o, Obj.SEQ));
+        const seq = Atomics.load(i32, st.obj(o, StreamObject.SEQ));
         unlock(o);
         if (writers <= 0) return 0; // end of file
         if (nonblocking(base)) throw new WasiError(Errno.AGAIN);
@@ -134,7 +134,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
           unlock(o);
           continue;
         }
-        const seq = Atomics.load(i32, st.obj(o, Obj.SEQ));
+        const seq = Atomics.load(i32, st.obj(o, StreamObject.SEQ));
         unlock(o);
         if (nonblocking(base)) {
           if (done > 0) return done;
@@ -154,10 +154,10 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
   };
 
   const counter = (o: number): bigint =>
-    (BigInt(i32[st.obj(o, Obj.EV_HI)]! >>> 0) << 32n) | BigInt(i32[st.obj(o, Obj.EV_LO)]! >>> 0);
+    (BigInt(i32[st.obj(o, StreamObject.EV_HI)]! >>> 0) << 32n) | BigInt(i32[st.obj(o, StreamObject.EV_LO)]! >>> 0);
   const setCounter = (o: number, v: bigint): void => {
-    i32[st.obj(o, Obj.EV_LO)] = Number(v & 0xffffffffn) | 0;
-    i32[st.obj(o, Obj.EV_HI)] = Number(v >> 32n) | 0;
+    i32[st.obj(o, StreamObject.EV_LO)] = Number(v & 0xffffffffn) | 0;
+    i32[st.obj(o, StreamObject.EV_HI)] = Number(v >> 32n) | 0;
   };
   const EV_MAX = 0xfffffffffffffffen;
 
@@ -169,7 +169,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
         lock(o);
         const c = counter(o);
         if (c > 0n) {
-          const v = i32[st.obj(o, Obj.EV_FLAGS)]! & EventFdFlags.SEMAPHORE ? 1n : c;
+          const v = i32[st.obj(o, StreamObject.EV_FLAGS)]! & EventFdFlags.SEMAPHORE ? 1n : c;
           setCounter(o, c - v);
           changed(o);
           unlock(o);
@@ -177,7 +177,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
           new DataView(out.buffer).setBigUint64(0, v, true);
           return scatter(iovs, out);
         }
-        const seq = Atomics.load(i32, st.obj(o, Obj.SEQ));
+        const seq = Atomics.load(i32, st.obj(o, StreamObject.SEQ));
         unlock(o);
         if (nonblocking(base)) throw new WasiError(Errno.AGAIN);
         waitForChange(o, seq);
@@ -199,7 +199,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
           unlock(o);
           return 8;
         }
-        const seq = Atomics.load(i32, st.obj(o, Obj.SEQ));
+        const seq = Atomics.load(i32, st.obj(o, StreamObject.SEQ));
         unlock(o);
         if (nonblocking(base)) throw new WasiError(Errno.AGAIN);
         waitForChange(o, seq);

@@ -106,7 +106,7 @@ function pageRound(page, url, memfs) {
 
 async function nodeRound(bytes) {
   // stderr to a file: with a callback, weft on Node can drop the last output of a thread at exit (the
-  // coordinator ignores messages drained after it has started tearing down; see threads/process.ts).
+  // coordinator ignores messages drained after it has started tearing down; see process/coordinator.ts).
   const { run } = await import('../../dist/index.js');
   const fs = await import('node:fs');
   const os = await import('node:os');

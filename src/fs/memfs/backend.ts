@@ -24,7 +24,7 @@ import { Errno, WasiError } from '../../abi/errno.js';
 import type { BackendDescriptor, DirEntry, FsBackend, OpenOptions, Stat, TimeSpec } from '../backend.js';
 import { fsck, type FsckReport } from './fsck.js';
 import {
-  ENTRY_HEADER, GEN_MASK, GEN_SHIFT, H, I, INO_MASK, NAME_MAX, SYMLINK_MAX, T_DIR, T_FILE, T_LINK,
+  ENTRY_HEADER, GEN_MASK, GEN_SHIFT, Superblock, Inode, INO_MASK, NAME_MAX, SYMLINK_MAX, T_DIR, T_FILE, T_LINK,
   entryBytes, hashName,
 } from './layout.js';
 import { Store } from './store.js';
@@ -153,8 +153,8 @@ export class MemoryFsBackend implements FsBackend {
     return {
       capacityBytes: s.sab.byteLength,
       dataBytes: s.dataSize,
-      freeBytes: Atomics.load(s.u32, H.FREE_BYTES),
-      inodesUsed: Atomics.load(s.u32, H.IUSED),
+      freeBytes: Atomics.load(s.u32, Superblock.FREE_BYTES),
+      inodesUsed: Atomics.load(s.u32, Superblock.IUSED),
       inodesMax: s.nInodes,
     };
   }
@@ -162,7 +162,7 @@ export class MemoryFsBackend implements FsBackend {
   // ---- resolution (lock held) ----------------------------------------------------------------------
 
   private type(ino: number): number {
-    return this.s.u32[this.s.rec(ino) + I.TYPE]!;
+    return this.s.u32[this.s.rec(ino) + Inode.TYPE]!;
   }
 
   private rootIno(): number {
@@ -223,7 +223,7 @@ export class MemoryFsBackend implements FsBackend {
   private handleRec(handle: number): number {
     const s = this.s;
     const r = s.recIfLive(handle & INO_MASK);
-    if (r < 0 || (s.u32[r + I.GEN]! & GEN_MASK) !== handle >>> GEN_SHIFT || s.u32[r + I.OPEN] === 0) {
+    if (r < 0 || (s.u32[r + Inode.GEN]! & GEN_MASK) !== handle >>> GEN_SHIFT || s.u32[r + Inode.OPEN] === 0) {
       throw new WasiError(Errno.BADF);
     }
     return r;
@@ -232,16 +232,16 @@ export class MemoryFsBackend implements FsBackend {
   private statOf(ino: number): Stat {
     const s = this.s;
     const r = s.rec(ino);
-    const type = s.u32[r + I.TYPE]!;
+    const type = s.u32[r + Inode.TYPE]!;
     return {
       dev: s.dev,
       ino: BigInt(ino),
       filetype: type,
-      nlink: BigInt(s.u32[r + I.NLINK]!),
-      size: BigInt(type === T_DIR ? s.u32[r + I.D_USED]! : s.getSize(r)),
-      atimNs: s.getTime(r + I.ATIM),
-      mtimNs: s.getTime(r + I.MTIM),
-      ctimNs: s.getTime(r + I.CTIM),
+      nlink: BigInt(s.u32[r + Inode.NLINK]!),
+      size: BigInt(type === T_DIR ? s.u32[r + Inode.D_USED]! : s.getSize(r)),
+      atimNs: s.getTime(r + Inode.ATIM),
+      mtimNs: s.getTime(r + Inode.MTIM),
+      ctimNs: s.getTime(r + Inode.CTIM),
     };
   }
 
@@ -252,14 +252,14 @@ export class MemoryFsBackend implements FsBackend {
   /** Marks a directory's contents changed. */
   private touchDir(dir: number): void {
     const r = this.s.rec(dir);
-    this.s.setNow(r + I.MTIM);
-    this.s.setNow(r + I.CTIM);
+    this.s.setNow(r + Inode.MTIM);
+    this.s.setNow(r + Inode.CTIM);
   }
 
   /** Creates an inode of `type` named by A in dir, with nlink 1 (directories: 2). */
   private create(dir: number, type: number): number {
     const s = this.s;
-    if (s.u32[s.rec(dir) + I.NLINK] === 0) throw new WasiError(Errno.NOENT); // removed directory
+    if (s.u32[s.rec(dir) + Inode.NLINK] === 0) throw new WasiError(Errno.NOENT); // removed directory
     const ino = s.allocInode(type);
     try {
       s.addEntry(dir, ino, this.nbA, this.nA, this.hA);
@@ -269,11 +269,11 @@ export class MemoryFsBackend implements FsBackend {
     }
     const r = s.rec(ino);
     if (type === T_DIR) {
-      s.set(r + I.NLINK, 2);
-      s.set(r + I.PARENT, dir);
-      s.set(s.rec(dir) + I.NLINK, s.u32[s.rec(dir) + I.NLINK]! + 1);
+      s.set(r + Inode.NLINK, 2);
+      s.set(r + Inode.PARENT, dir);
+      s.set(s.rec(dir) + Inode.NLINK, s.u32[s.rec(dir) + Inode.NLINK]! + 1);
     } else {
-      s.set(r + I.NLINK, 1);
+      s.set(r + Inode.NLINK, 1);
     }
     this.touchDir(dir);
     return ino;
@@ -296,8 +296,8 @@ export class MemoryFsBackend implements FsBackend {
     s.lock();
     try {
       const r = s.rec(this.resolve(path));
-      if (s.u32[r + I.TYPE] !== T_LINK) throw new WasiError(Errno.INVAL);
-      return decodeBytes(s.u8, s.u32[r + I.DATA]!, s.getSize(r));
+      if (s.u32[r + Inode.TYPE] !== T_LINK) throw new WasiError(Errno.INVAL);
+      return decodeBytes(s.u8, s.u32[r + Inode.DATA]!, s.getSize(r));
     } finally {
       s.unlock();
     }
@@ -323,13 +323,13 @@ export class MemoryFsBackend implements FsBackend {
           if (!o.create) throw new WasiError(Errno.NOENT);
           if (o.directory) throw new WasiError(Errno.INVAL);
           ino = this.create(dir, T_FILE);
-          s.set(s.rec(ino) + I.OPEN, 1);
-          return ino | ((s.u32[s.rec(ino) + I.GEN]! & GEN_MASK) << GEN_SHIFT);
+          s.set(s.rec(ino) + Inode.OPEN, 1);
+          return ino | ((s.u32[s.rec(ino) + Inode.GEN]! & GEN_MASK) << GEN_SHIFT);
         }
       }
       if (o.create && o.exclusive) throw new WasiError(Errno.EXIST);
       const r = s.rec(ino);
-      const type = s.u32[r + I.TYPE];
+      const type = s.u32[r + Inode.TYPE];
       if (type === T_LINK) throw new WasiError(Errno.LOOP);
       if (type === T_DIR) {
         if (o.write || o.truncate) throw new WasiError(Errno.ISDIR);
@@ -337,12 +337,12 @@ export class MemoryFsBackend implements FsBackend {
         if (o.directory) throw new WasiError(Errno.NOTDIR);
         if (o.truncate) {
           s.fileTruncate(r, 0);
-          s.setNow(r + I.MTIM);
-          s.setNow(r + I.CTIM);
+          s.setNow(r + Inode.MTIM);
+          s.setNow(r + Inode.CTIM);
         }
       }
-      s.set(r + I.OPEN, s.u32[r + I.OPEN]! + 1);
-      return ino | ((s.u32[r + I.GEN]! & GEN_MASK) << GEN_SHIFT);
+      s.set(r + Inode.OPEN, s.u32[r + Inode.OPEN]! + 1);
+      return ino | ((s.u32[r + Inode.GEN]! & GEN_MASK) << GEN_SHIFT);
     } finally {
       s.unlock();
     }
@@ -353,7 +353,7 @@ export class MemoryFsBackend implements FsBackend {
     s.lock();
     try {
       const r = this.handleRec(handle);
-      s.set(r + I.OPEN, s.u32[r + I.OPEN]! - 1);
+      s.set(r + Inode.OPEN, s.u32[r + Inode.OPEN]! - 1);
       s.release(handle & INO_MASK);
     } finally {
       s.unlock();
@@ -366,7 +366,7 @@ export class MemoryFsBackend implements FsBackend {
     s.lock();
     try {
       const r = this.handleRec(handle);
-      if (s.u32[r + I.TYPE] !== T_FILE) throw new WasiError(Errno.ISDIR);
+      if (s.u32[r + Inode.TYPE] !== T_FILE) throw new WasiError(Errno.ISDIR);
       return s.fileRead(r, dst, position);
     } finally {
       s.unlock();
@@ -380,12 +380,12 @@ export class MemoryFsBackend implements FsBackend {
     s.lock();
     try {
       const r = this.handleRec(handle);
-      if (s.u32[r + I.TYPE] !== T_FILE) throw new WasiError(Errno.ISDIR);
+      if (s.u32[r + Inode.TYPE] !== T_FILE) throw new WasiError(Errno.ISDIR);
       const n = s.fileWrite(r, src, position === 'append' ? s.getSize(r) : position);
       if (n > 0) {
         s.stamp();
-        s.setNow(r + I.MTIM);
-        s.setNow(r + I.CTIM);
+        s.setNow(r + Inode.MTIM);
+        s.setNow(r + Inode.CTIM);
       }
       return n;
     } finally {
@@ -411,11 +411,11 @@ export class MemoryFsBackend implements FsBackend {
     s.lock();
     try {
       const r = this.handleRec(handle);
-      if (s.u32[r + I.TYPE] !== T_FILE) throw new WasiError(Errno.INVAL);
+      if (s.u32[r + Inode.TYPE] !== T_FILE) throw new WasiError(Errno.INVAL);
       s.fileTruncate(r, size);
       s.stamp();
-      s.setNow(r + I.MTIM);
-      s.setNow(r + I.CTIM);
+      s.setNow(r + Inode.MTIM);
+      s.setNow(r + Inode.CTIM);
     } finally {
       s.unlock();
     }
@@ -424,11 +424,11 @@ export class MemoryFsBackend implements FsBackend {
   private setTimes(r: number, atim: TimeSpec, mtim: TimeSpec): void {
     const s = this.s;
     s.stamp();
-    if (atim === 'now') s.setNow(r + I.ATIM);
-    else if (atim !== undefined) s.setTime(r + I.ATIM, atim);
-    if (mtim === 'now') s.setNow(r + I.MTIM);
-    else if (mtim !== undefined) s.setTime(r + I.MTIM, mtim);
-    s.setNow(r + I.CTIM);
+    if (atim === 'now') s.setNow(r + Inode.ATIM);
+    else if (atim !== undefined) s.setTime(r + Inode.ATIM, atim);
+    if (mtim === 'now') s.setNow(r + Inode.MTIM);
+    else if (mtim !== undefined) s.setTime(r + Inode.MTIM, mtim);
+    s.setNow(r + Inode.CTIM);
   }
 
   futimes(handle: number, atim: TimeSpec, mtim: TimeSpec): void {
@@ -459,17 +459,17 @@ export class MemoryFsBackend implements FsBackend {
     s.lock();
     try {
       const r = this.handleRec(handle);
-      if (s.u32[r + I.TYPE] !== T_DIR) throw new WasiError(Errno.NOTDIR);
-      const eb = s.u32[r + I.DATA]!;
+      if (s.u32[r + Inode.TYPE] !== T_DIR) throw new WasiError(Errno.NOTDIR);
+      const eb = s.u32[r + Inode.DATA]!;
       if (!eb) return [];
-      const used = s.u32[r + I.D_USED]!;
+      const used = s.u32[r + Inode.D_USED]!;
       // Copy the entry records and the children's types under the lock; build strings after it.
       raw = s.u8.slice(eb, eb + used);
-      types = new Uint8Array(s.u32[r + I.D_LIVE]!);
+      types = new Uint8Array(s.u32[r + Inode.D_LIVE]!);
       const u32 = s.u32;
       for (let p = 0, i = 0; p < used; ) {
         const ino = u32[(eb + p) >>> 2]!;
-        if (ino) types[i++] = u32[s.rec(ino) + I.TYPE]!;
+        if (ino) types[i++] = u32[s.rec(ino) + Inode.TYPE]!;
         p += entryBytes(u32[((eb + p) >>> 2) + 2]!);
       }
     } finally {
@@ -545,19 +545,19 @@ export class MemoryFsBackend implements FsBackend {
       if (!e) throw new WasiError(Errno.NOENT);
       const ino = s.u32[e >>> 2]!;
       const r = s.rec(ino);
-      const isDir = s.u32[r + I.TYPE] === T_DIR;
+      const isDir = s.u32[r + Inode.TYPE] === T_DIR;
       if (dir) {
         if (!isDir) throw new WasiError(Errno.NOTDIR);
-        if (s.u32[r + I.D_LIVE]) throw new WasiError(Errno.NOTEMPTY);
+        if (s.u32[r + Inode.D_LIVE]) throw new WasiError(Errno.NOTEMPTY);
       } else if (isDir) {
         throw new WasiError(Errno.ISDIR);
       }
       s.removeEntry(parent, e, s.slot);
       // a directory's ".." link to its parent goes with it
-      if (dir) s.set(s.rec(parent) + I.NLINK, s.u32[s.rec(parent) + I.NLINK]! - 1);
+      if (dir) s.set(s.rec(parent) + Inode.NLINK, s.u32[s.rec(parent) + Inode.NLINK]! - 1);
       this.touchDir(parent);
-      s.set(r + I.NLINK, dir ? 0 : s.u32[r + I.NLINK]! - 1);
-      s.setNow(r + I.CTIM);
+      s.set(r + Inode.NLINK, dir ? 0 : s.u32[r + Inode.NLINK]! - 1);
+      s.setNow(r + Inode.CTIM);
       s.release(ino);
     } finally {
       s.unlock();
@@ -590,7 +590,7 @@ export class MemoryFsBackend implements FsBackend {
       const srcDir = this.type(src) === T_DIR;
       if (srcDir) {
         // The new parent must not be the moved directory or inside it.
-        for (let d = tp, hops = 0; hops <= s.nInodes; d = u32[s.rec(d) + I.PARENT]!, hops++) {
+        for (let d = tp, hops = 0; hops <= s.nInodes; d = u32[s.rec(d) + Inode.PARENT]!, hops++) {
           if (d === src) throw new WasiError(Errno.INVAL);
           if (d === 1) break;
         }
@@ -600,31 +600,31 @@ export class MemoryFsBackend implements FsBackend {
         const dstDir = this.type(dst) === T_DIR;
         if (srcDir && !dstDir) throw new WasiError(Errno.NOTDIR);
         if (!srcDir && dstDir) throw new WasiError(Errno.ISDIR);
-        if (dstDir && u32[s.rec(dst) + I.D_LIVE]) throw new WasiError(Errno.NOTEMPTY);
+        if (dstDir && u32[s.rec(dst) + Inode.D_LIVE]) throw new WasiError(Errno.NOTEMPTY);
         // Replace in place: the target name now refers to src.
         s.set(te >>> 2, src);
         s.removeEntry(fp, fe, fslot);
         const dr = s.rec(dst);
         if (dstDir) {
-          s.set(dr + I.NLINK, 0);
-          s.set(s.rec(tp) + I.NLINK, s.u32[s.rec(tp) + I.NLINK]! - 1);
+          s.set(dr + Inode.NLINK, 0);
+          s.set(s.rec(tp) + Inode.NLINK, s.u32[s.rec(tp) + Inode.NLINK]! - 1);
         } else {
-          s.set(dr + I.NLINK, s.u32[dr + I.NLINK]! - 1);
+          s.set(dr + Inode.NLINK, s.u32[dr + Inode.NLINK]! - 1);
         }
-        s.setNow(dr + I.CTIM);
+        s.setNow(dr + Inode.CTIM);
       } else {
         s.addEntry(tp, src, this.nbB, this.nB, this.hB); // may move fp's entries when fp === tp
         const e = this.lookupA(fp);
         s.removeEntry(fp, e, s.slot);
       }
       if (srcDir && fp !== tp) {
-        s.set(s.rec(fp) + I.NLINK, s.u32[s.rec(fp) + I.NLINK]! - 1);
-        s.set(s.rec(tp) + I.NLINK, s.u32[s.rec(tp) + I.NLINK]! + 1);
-        s.set(s.rec(src) + I.PARENT, tp);
+        s.set(s.rec(fp) + Inode.NLINK, s.u32[s.rec(fp) + Inode.NLINK]! - 1);
+        s.set(s.rec(tp) + Inode.NLINK, s.u32[s.rec(tp) + Inode.NLINK]! + 1);
+        s.set(s.rec(src) + Inode.PARENT, tp);
       }
       this.touchDir(fp);
       if (tp !== fp) this.touchDir(tp);
-      s.setNow(s.rec(src) + I.CTIM);
+      s.setNow(s.rec(src) + Inode.CTIM);
       if (dst) s.release(dst); // last: freeing a large file checkpoints along the way
     } finally {
       s.unlock();
@@ -645,11 +645,11 @@ export class MemoryFsBackend implements FsBackend {
       const tp = this.parentOf(tc);
       this.encA(tc[tc.length - 1]!);
       if (this.lookupA(tp)) throw new WasiError(Errno.EXIST);
-      if (s.u32[s.rec(tp) + I.NLINK] === 0) throw new WasiError(Errno.NOENT);
+      if (s.u32[s.rec(tp) + Inode.NLINK] === 0) throw new WasiError(Errno.NOENT);
       s.addEntry(tp, src, this.nbA, this.nA, this.hA);
       const r = s.rec(src);
-      s.set(r + I.NLINK, s.u32[r + I.NLINK]! + 1);
-      s.setNow(r + I.CTIM);
+      s.set(r + Inode.NLINK, s.u32[r + Inode.NLINK]! + 1);
+      s.setNow(r + Inode.CTIM);
       this.touchDir(tp);
     } finally {
       s.unlock();
@@ -677,7 +677,7 @@ export class MemoryFsBackend implements FsBackend {
       }
       const r = s.rec(ino);
       s.u8.set(bytes, blk);
-      s.set(r + I.DATA, blk);
+      s.set(r + Inode.DATA, blk);
       s.setSize(r, bytes.length);
     } finally {
       s.unlock();

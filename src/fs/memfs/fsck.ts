@@ -1,5 +1,5 @@
 import {
-  CHUNK, ENTRY_HEADER, H, I, MIN_SHIFT, SIZES, T_DIR, T_FILE, T_FREE, T_LINK, TAG_ALLOC, TAG_FREE, TAG_ORDER, TOMB,
+  CHUNK, ENTRY_HEADER, Superblock, Inode, MIN_SHIFT, SIZES, T_DIR, T_FILE, T_FREE, T_LINK, TAG_ALLOC, TAG_FREE, TAG_ORDER, TOMB,
   entryBytes, hashName,
 } from './layout.js';
 import type { Store } from './store.js';
@@ -69,13 +69,13 @@ function check(s: Store): FsckReport {
     }
     rel += sz;
   }
-  if (u32[H.FREE_BYTES] !== bytesFree) err(`FREE_BYTES ${u32[H.FREE_BYTES]} but free blocks hold ${bytesFree}`);
+  if (u32[Superblock.FREE_BYTES] !== bytesFree) err(`FREE_BYTES ${u32[Superblock.FREE_BYTES]} but free blocks hold ${bytesFree}`);
 
   // 2. Free lists hold exactly the free blocks.
   let listed = 0;
   for (let k = 0; k < SIZES.length; k++) {
-    const head = u32[H.HEADS + k]!;
-    const bit = (u32[H.FREE_MASK]! >>> k) & 1;
+    const head = u32[Superblock.HEADS + k]!;
+    const bit = (u32[Superblock.FREE_MASK]! >>> k) & 1;
     if ((head !== 0) !== (bit === 1)) err(`free mask bit ${k} disagrees with its list`);
     let prev = 0;
     for (let off = head, n = 0; off; off = u32[off >>> 2]!, n++) {
@@ -95,7 +95,7 @@ function check(s: Store): FsckReport {
   if (listed !== freeBlocks.size) err(`${freeBlocks.size} free blocks but ${listed} on free lists`);
 
   // 3. Inodes.
-  const hwm = u32[H.HWM]!;
+  const hwm = u32[Superblock.HWM]!;
   const owner = new Map<number, number>();
   const claim = (off: number, min: number, ino: number, what: string) => {
     const k = allocated.get(off);
@@ -106,22 +106,22 @@ function check(s: Store): FsckReport {
   };
   const onFreeList = new Uint8Array(hwm + 1);
   let freeCount = 0;
-  for (let ino = u32[H.IFREE]!; ino; ino = u32[s.rec(ino) + I.NEXT_FREE]!) {
+  for (let ino = u32[Superblock.IFREE]!; ino; ino = u32[s.rec(ino) + Inode.NEXT_FREE]!) {
     if (ino >= hwm || onFreeList[ino]) {
       err(`free inode list: bad or repeated ino ${ino}`);
       break;
     }
     onFreeList[ino] = 1;
     freeCount++;
-    if (u32[s.rec(ino) + I.TYPE] !== T_FREE) err(`ino ${ino} on the free list but in use`);
+    if (u32[s.rec(ino) + Inode.TYPE] !== T_FREE) err(`ino ${ino} on the free list but in use`);
   }
   let used = 0;
   for (let ino = 1; ino < hwm; ino++) {
-    const free = u32[s.rec(ino) + I.TYPE] === T_FREE;
+    const free = u32[s.rec(ino) + Inode.TYPE] === T_FREE;
     if (free && !onFreeList[ino]) err(`ino ${ino} is free but not on the free list`);
     if (!free) used++;
   }
-  if (used !== u32[H.IUSED]) err(`IUSED ${u32[H.IUSED]} but ${used} inodes in use`);
+  if (used !== u32[Superblock.IUSED]) err(`IUSED ${u32[Superblock.IUSED]} but ${used} inodes in use`);
   if (used + freeCount !== hwm - 1) err(`inode accounting: ${used} used + ${freeCount} free != ${hwm - 1}`);
 
   // 4. Directory tree.
@@ -131,16 +131,16 @@ function check(s: Store): FsckReport {
   const queue = [1];
   const seenDir = new Uint8Array(hwm + 1);
   seenDir[1] = 1;
-  if (u32[s.rec(1) + I.TYPE] !== T_DIR) err('root is not a directory');
+  if (u32[s.rec(1) + Inode.TYPE] !== T_DIR) err('root is not a directory');
   while (queue.length) {
     const dir = queue.pop()!;
     const r = s.rec(dir);
-    const eb = u32[r + I.DATA]!;
-    const hb = u32[r + I.D_HASH]!;
-    const usedB = u32[r + I.D_USED]!;
-    const hcap = u32[r + I.D_HCAP]!;
+    const eb = u32[r + Inode.DATA]!;
+    const hb = u32[r + Inode.D_HASH]!;
+    const usedB = u32[r + Inode.D_USED]!;
+    const hcap = u32[r + Inode.D_HCAP]!;
     if (!eb) {
-      if (hb || usedB || u32[r + I.D_LIVE]) err(`dir ${dir}: no entry block but non-empty fields`);
+      if (hb || usedB || u32[r + Inode.D_LIVE]) err(`dir ${dir}: no entry block but non-empty fields`);
       continue;
     }
     claim(eb, usedB, dir, 'entries');
@@ -183,13 +183,13 @@ function check(s: Store): FsckReport {
         }
       }
       if (!found) err(`dir ${dir}: ${name} not reachable through the hash table`);
-      if (child >= hwm || u32[s.rec(child) + I.TYPE] === T_FREE) {
+      if (child >= hwm || u32[s.rec(child) + Inode.TYPE] === T_FREE) {
         err(`dir ${dir}: ${name} refers to free inode ${child}`);
       } else {
         refs[child]!++;
-        if (u32[s.rec(child) + I.TYPE] === T_DIR) {
+        if (u32[s.rec(child) + Inode.TYPE] === T_DIR) {
           subdirs[dir]!++;
-          if (u32[s.rec(child) + I.PARENT] !== dir) err(`dir ${child} (${name}): parent ${u32[s.rec(child) + I.PARENT]}, expected ${dir}`);
+          if (u32[s.rec(child) + Inode.PARENT] !== dir) err(`dir ${child} (${name}): parent ${u32[s.rec(child) + Inode.PARENT]}, expected ${dir}`);
           if (seenDir[child]) err(`dir ${child} reachable twice`);
           else {
             seenDir[child] = 1;
@@ -199,8 +199,8 @@ function check(s: Store): FsckReport {
       }
       p += len;
     }
-    if (live !== u32[r + I.D_LIVE]) err(`dir ${dir}: D_LIVE ${u32[r + I.D_LIVE]} but ${live} live entries`);
-    if (dead !== u32[r + I.D_DEAD]) err(`dir ${dir}: D_DEAD ${u32[r + I.D_DEAD]} but ${dead} dead bytes`);
+    if (live !== u32[r + Inode.D_LIVE]) err(`dir ${dir}: D_LIVE ${u32[r + Inode.D_LIVE]} but ${live} live entries`);
+    if (dead !== u32[r + Inode.D_DEAD]) err(`dir ${dir}: D_DEAD ${u32[r + Inode.D_DEAD]} but ${dead} dead bytes`);
     let fill = 0;
     for (let i = 0; i < hcap; i++) {
       const v = u32[(hb >>> 2) + i]!;
@@ -208,7 +208,7 @@ function check(s: Store): FsckReport {
       fill++;
       if (v !== TOMB && !liveOffsets.has(v)) err(`dir ${dir}: hash slot ${i} points to a dead or bogus entry`);
     }
-    if (fill !== u32[r + I.D_HFILL]) err(`dir ${dir}: D_HFILL ${u32[r + I.D_HFILL]} but ${fill} filled slots`);
+    if (fill !== u32[r + Inode.D_HFILL]) err(`dir ${dir}: D_HFILL ${u32[r + Inode.D_HFILL]} but ${fill} filled slots`);
     if (fill * 4 > hcap * 3 + 4) err(`dir ${dir}: hash table overfull`);
   }
 
@@ -219,10 +219,10 @@ function check(s: Store): FsckReport {
   let orphans = 0;
   for (let ino = 1; ino < hwm; ino++) {
     const r = s.rec(ino);
-    const type = u32[r + I.TYPE]!;
+    const type = u32[r + Inode.TYPE]!;
     if (type === T_FREE) continue;
-    const nlink = u32[r + I.NLINK]!;
-    const open = u32[r + I.OPEN]!;
+    const nlink = u32[r + Inode.NLINK]!;
+    const open = u32[r + Inode.OPEN]!;
     const reachable = ino === 1 || refs[ino]! > 0;
     if (!reachable) {
       if (nlink !== 0 || open === 0) err(`ino ${ino} unreachable with nlink ${nlink}, open ${open}`);
@@ -234,7 +234,7 @@ function check(s: Store): FsckReport {
         if (ino !== 1 && refs[ino] !== 1) err(`dir ${ino} has ${refs[ino]} names`);
         if (nlink !== 2 + subdirs[ino]!) err(`dir ${ino}: nlink ${nlink}, expected ${2 + subdirs[ino]!}`);
       } else {
-        const eb = u32[r + I.DATA]!;
+        const eb = u32[r + Inode.DATA]!;
         if (eb) err(`orphan dir ${ino} still has entries`);
       }
     } else if (type === T_FILE) {
@@ -244,7 +244,7 @@ function check(s: Store): FsckReport {
     } else if (type === T_LINK) {
       symlinks++;
       if (reachable && nlink !== refs[ino]) err(`symlink ${ino}: nlink ${nlink} but ${refs[ino]} names`);
-      const d = u32[r + I.DATA]!;
+      const d = u32[r + Inode.DATA]!;
       const size = s.getSize(r);
       if (!d || size === 0) err(`symlink ${ino} has no target`);
       else claim(d, size, ino, 'target');
@@ -276,8 +276,8 @@ function checkFile(
   const { u8, u32 } = s;
   const r = s.rec(ino);
   const size = s.getSize(r);
-  const d = u32[r + I.DATA]!;
-  const cap = u32[r + I.MAPCAP]!;
+  const d = u32[r + Inode.DATA]!;
+  const cap = u32[r + Inode.MAPCAP]!;
   const zeroFrom = (a: number, b: number, what: string) => {
     for (let i = a; i < b; i++) {
       if (u8[i] !== 0) return err(`file ${ino}: non-zero byte past EOF in ${what}`);

@@ -23,7 +23,7 @@ export const VERSION = 1;
 export const HEADER_BYTES = 4096;
 
 /** Header word indices. */
-export const H = {
+export const Superblock = {
   MAGIC: 0,
   VERSION: 1,
   /** The filesystem mutex: 0 free, 1 held, 2 held with (possible) waiters. */
@@ -38,7 +38,7 @@ export const H = {
   DATA_SIZE: 9,
   /** Next never-used inode number. */
   HWM: 10,
-  /** Head of the free inode list (linked through I.NEXT_FREE). */
+  /** Head of the free inode list (linked through Inode.NEXT_FREE). */
   IFREE: 11,
   IUSED: 12,
   FREE_BYTES: 13,
@@ -59,7 +59,7 @@ export const INODE_WORDS = 32;
 export const INODE_BYTES = INODE_WORDS * 4;
 
 /** Inode record word offsets. */
-export const I = {
+export const Inode = {
   TYPE: 0, // 0 free, else a Filetype (DIRECTORY, REGULAR_FILE, SYMBOLIC_LINK)
   NLINK: 1,
   OPEN: 2, // open handles (all threads)
@@ -174,19 +174,19 @@ export function formatMemfs(opts: FormatOptions = {}): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(capacity);
   const u32 = new Uint32Array(sab);
   const u8 = new Uint8Array(sab);
-  u32[H.VERSION] = VERSION;
-  u32[H.CAPACITY] = capacity;
-  u32[H.NINODES] = nInodes;
-  u32[H.ITAB] = itab;
-  u32[H.SIDE] = side;
-  u32[H.DATA] = data;
-  u32[H.DATA_SIZE] = dataSize;
-  u32[H.DEV] = (Math.random() * 0x100000000) >>> 0;
-  u32[H.JOURNAL] = journal;
-  u32[H.JCAP] = JOURNAL_ENTRIES;
+  u32[Superblock.VERSION] = VERSION;
+  u32[Superblock.CAPACITY] = capacity;
+  u32[Superblock.NINODES] = nInodes;
+  u32[Superblock.ITAB] = itab;
+  u32[Superblock.SIDE] = side;
+  u32[Superblock.DATA] = data;
+  u32[Superblock.DATA_SIZE] = dataSize;
+  u32[Superblock.DEV] = (Math.random() * 0x100000000) >>> 0;
+  u32[Superblock.JOURNAL] = journal;
+  u32[Superblock.JCAP] = JOURNAL_ENTRIES;
   let maxOrder = 0;
   while (maxOrder + 1 < MAX_ORDERS && SIZES[maxOrder + 1]! <= dataSize) maxOrder++;
-  u32[H.MAX_ORDER] = maxOrder;
+  u32[Superblock.MAX_ORDER] = maxOrder;
 
   // Carve the data region into the largest aligned power-of-two blocks, largest first.
   let rel = 0;
@@ -195,32 +195,32 @@ export function formatMemfs(opts: FormatOptions = {}): SharedArrayBuffer {
     const sz = SIZES[k]!;
     while (dataSize - rel >= sz) {
       const off = data + rel;
-      const head = u32[H.HEADS + k]!;
+      const head = u32[Superblock.HEADS + k]!;
       u32[off >>> 2] = head;
       u32[(off >>> 2) + 1] = 0;
       if (head) u32[(head >>> 2) + 1] = off;
-      u32[H.HEADS + k] = off;
+      u32[Superblock.HEADS + k] = off;
       u8[side + (rel >>> MIN_SHIFT)] = TAG_FREE | k;
       mask |= 1 << k;
       rel += sz;
     }
   }
-  u32[H.FREE_MASK] = mask >>> 0;
-  u32[H.FREE_BYTES] = dataSize;
+  u32[Superblock.FREE_MASK] = mask >>> 0;
+  u32[Superblock.FREE_BYTES] = dataSize;
 
   // Root directory.
   const r = (itab >>> 2) + 1 * INODE_WORDS;
-  u32[r + I.TYPE] = T_DIR;
-  u32[r + I.NLINK] = 2;
-  u32[r + I.PARENT] = 1;
+  u32[r + Inode.TYPE] = T_DIR;
+  u32[r + Inode.NLINK] = 2;
+  u32[r + Inode.PARENT] = 1;
   const ns = Math.round(Date.now() * 1e6);
   const hi = Math.floor(ns / 4294967296);
-  for (const f of [I.ATIM, I.MTIM, I.CTIM]) {
+  for (const f of [Inode.ATIM, Inode.MTIM, Inode.CTIM]) {
     u32[r + f] = ns - hi * 4294967296;
     u32[r + f + 1] = hi;
   }
-  u32[H.HWM] = 2;
-  u32[H.IUSED] = 1;
-  Atomics.store(u32, H.MAGIC, MAGIC);
+  u32[Superblock.HWM] = 2;
+  u32[Superblock.IUSED] = 1;
+  Atomics.store(u32, Superblock.MAGIC, MAGIC);
   return sab;
 }

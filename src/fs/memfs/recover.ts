@@ -1,5 +1,5 @@
 import type { BackendDescriptor } from '../backend.js';
-import { H } from './layout.js';
+import { Superblock } from './layout.js';
 import { MemoryFsBackend } from './backend.js';
 
 /** The distinct in-memory filesystems among a process's preopens whose lock is held right now. */
@@ -7,7 +7,7 @@ export function lockedMemoryFilesystems(descriptors: readonly BackendDescriptor[
   const out: SharedArrayBuffer[] = [];
   for (const d of descriptors) {
     if (d.kind !== 'memory' || out.includes(d.sab)) continue;
-    if (Atomics.load(new Int32Array(d.sab, 0, H.LOCK + 1), H.LOCK) !== 0) out.push(d.sab);
+    if (Atomics.load(new Int32Array(d.sab, 0, Superblock.LOCK + 1), Superblock.LOCK) !== 0) out.push(d.sab);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { Errno, WasiError } from '../../abi/errno.js';
 import {
-  CHUNK, ENTRY_HEADER, GEN_MASK, H, I, INODE_WORDS, MAGIC, MAX_FILE_SIZE, MIN_SHIFT, SIZES, T_DIR, T_FILE,
+  CHUNK, ENTRY_HEADER, GEN_MASK, Superblock, Inode, INODE_WORDS, MAGIC, MAX_FILE_SIZE, MIN_SHIFT, SIZES, T_DIR, T_FILE,
   T_FREE, TAG_ALLOC, TAG_FREE, TAG_ORDER, TOMB, VERSION, entryBytes, orderFor,
 } from './layout.js';
 
@@ -17,7 +17,7 @@ function nowMs(): number {
 /** Whether this agent may call Atomics.wait (false on a browser page's main thread). */
 function probeCanBlock(i32: Int32Array): boolean {
   try {
-    Atomics.wait(i32, H.PROBE, 1, 0); // the word is 0: returns "not-equal" at once where waiting is allowed
+    Atomics.wait(i32, Superblock.PROBE, 1, 0); // the word is 0: returns "not-equal" at once where waiting is allowed
     return true;
   } catch {
     return false;
@@ -68,16 +68,16 @@ export class Store {
     this.u32 = new Uint32Array(sab);
     this.i32 = new Int32Array(sab);
     const u32 = this.u32;
-    if (Atomics.load(u32, H.MAGIC) !== MAGIC || u32[H.VERSION] !== VERSION) throw new TypeError('memfs: buffer is not a formatted memfs');
-    this.itabW = u32[H.ITAB]! >>> 2;
-    this.nInodes = u32[H.NINODES]!;
-    this.sideOff = u32[H.SIDE]!;
-    this.dataOff = u32[H.DATA]!;
-    this.dataSize = u32[H.DATA_SIZE]!;
-    this.maxOrder = u32[H.MAX_ORDER]!;
-    this.jw = u32[H.JOURNAL]! >>> 2;
-    this.jcap = u32[H.JCAP]!;
-    this.dev = BigInt(u32[H.DEV]!);
+    if (Atomics.load(u32, Superblock.MAGIC) !== MAGIC || u32[Superblock.VERSION] !== VERSION) throw new TypeError('memfs: buffer is not a formatted memfs');
+    this.itabW = u32[Superblock.ITAB]! >>> 2;
+    this.nInodes = u32[Superblock.NINODES]!;
+    this.sideOff = u32[Superblock.SIDE]!;
+    this.dataOff = u32[Superblock.DATA]!;
+    this.dataSize = u32[Superblock.DATA_SIZE]!;
+    this.maxOrder = u32[Superblock.MAX_ORDER]!;
+    this.jw = u32[Superblock.JOURNAL]! >>> 2;
+    this.jcap = u32[Superblock.JCAP]!;
+    this.dev = BigInt(u32[Superblock.DEV]!);
     this.canBlock = canBlock ?? probeCanBlock(this.i32);
   }
 
@@ -85,34 +85,34 @@ export class Store {
   // 0 free, 1 held, 2 held and contended (the unlocker wakes one waiter).
 
   lock(): void {
-    if (Atomics.compareExchange(this.i32, H.LOCK, 0, 1) !== 0) this.lockSlow();
+    if (Atomics.compareExchange(this.i32, Superblock.LOCK, 0, 1) !== 0) this.lockSlow();
   }
 
   private lockSlow(): void {
     const i32 = this.i32;
     for (let i = 0; i < 100; i++) {
-      if (Atomics.load(i32, H.LOCK) === 0 && Atomics.compareExchange(i32, H.LOCK, 0, 1) === 0) return;
+      if (Atomics.load(i32, Superblock.LOCK) === 0 && Atomics.compareExchange(i32, Superblock.LOCK, 0, 1) === 0) return;
     }
     const deadline = Date.now() + this.lockTimeoutMs;
     if (!this.canBlock) {
       // Cannot park (browser main thread): spin, marking the lock contended so waiters get woken.
       for (let i = 0; ; i++) {
-        if (Atomics.load(i32, H.LOCK) === 0 && Atomics.compareExchange(i32, H.LOCK, 0, 2) === 0) return;
+        if (Atomics.load(i32, Superblock.LOCK) === 0 && Atomics.compareExchange(i32, Superblock.LOCK, 0, 2) === 0) return;
         if ((i & 0xffff) === 0 && Date.now() > deadline) throw lockTimeout(this.lockTimeoutMs);
       }
     }
-    let c = Atomics.exchange(i32, H.LOCK, 2);
+    let c = Atomics.exchange(i32, Superblock.LOCK, 2);
     while (c !== 0) {
-      if (Atomics.wait(i32, H.LOCK, 2, Math.min(250, this.lockTimeoutMs)) === 'timed-out' && Date.now() > deadline) throw lockTimeout(this.lockTimeoutMs);
-      c = Atomics.exchange(i32, H.LOCK, 2);
+      if (Atomics.wait(i32, Superblock.LOCK, 2, Math.min(250, this.lockTimeoutMs)) === 'timed-out' && Date.now() > deadline) throw lockTimeout(this.lockTimeoutMs);
+      c = Atomics.exchange(i32, Superblock.LOCK, 2);
     }
   }
 
   unlock(): void {
     const u32 = this.u32;
-    u32[H.JLEN] = 0;
-    if (u32[H.JOVERFLOW]) u32[H.JOVERFLOW] = 0;
-    if (Atomics.exchange(this.i32, H.LOCK, 0) === 2) Atomics.notify(this.i32, H.LOCK, 1);
+    u32[Superblock.JLEN] = 0;
+    if (u32[Superblock.JOVERFLOW]) u32[Superblock.JOVERFLOW] = 0;
+    if (Atomics.exchange(this.i32, Superblock.LOCK, 0) === 2) Atomics.notify(this.i32, Superblock.LOCK, 1);
   }
 
   // ---- undo journal --------------------------------------------------------------------------------
@@ -120,14 +120,14 @@ export class Store {
   /** Logs the current value of word idx so recover() can restore it. */
   private jlog(idx: number): void {
     const u32 = this.u32;
-    const n = u32[H.JLEN]!;
+    const n = u32[Superblock.JLEN]!;
     if (n < this.jcap) {
       const j = this.jw + 2 * n;
       u32[j] = idx;
       u32[j + 1] = u32[idx]!;
-      u32[H.JLEN] = n + 1;
+      u32[Superblock.JLEN] = n + 1;
     } else {
-      u32[H.JOVERFLOW] = 1;
+      u32[Superblock.JOVERFLOW] = 1;
     }
   }
 
@@ -141,8 +141,8 @@ export class Store {
 
   /** Marks the structure consistent: the journal restarts here. */
   checkpoint(): void {
-    this.u32[H.JLEN] = 0;
-    if (this.u32[H.JOVERFLOW]) this.u32[H.JOVERFLOW] = 0;
+    this.u32[Superblock.JLEN] = 0;
+    if (this.u32[Superblock.JOVERFLOW]) this.u32[Superblock.JOVERFLOW] = 0;
   }
 
   /**
@@ -154,22 +154,22 @@ export class Store {
    */
   recover(): boolean {
     const u32 = this.u32;
-    if (Atomics.load(this.i32, H.LOCK) === 0) return false;
-    const n = u32[H.JLEN]!;
-    if (!u32[H.JOVERFLOW]) {
+    if (Atomics.load(this.i32, Superblock.LOCK) === 0) return false;
+    const n = u32[Superblock.JLEN]!;
+    if (!u32[Superblock.JOVERFLOW]) {
       for (let i = Math.min(n, this.jcap) - 1; i >= 0; i--) u32[u32[this.jw + 2 * i]!] = u32[this.jw + 2 * i + 1]!;
     }
     this.checkpoint();
-    const hwm = u32[H.HWM]!;
+    const hwm = u32[Superblock.HWM]!;
     for (let ino = 2; ino < hwm; ino++) {
       const r = this.rec(ino);
-      const type = u32[r + I.TYPE];
+      const type = u32[r + Inode.TYPE];
       if (type === T_FREE) continue;
-      if (u32[r + I.NLINK] === 0 && u32[r + I.OPEN] === 0) this.freeInode(ino);
+      if (u32[r + Inode.NLINK] === 0 && u32[r + Inode.OPEN] === 0) this.freeInode(ino);
       else if (type === T_FILE) this.zeroTail(r);
     }
     this.unlock();
-    Atomics.notify(this.i32, H.LOCK);
+    Atomics.notify(this.i32, Superblock.LOCK);
     return true;
   }
 
@@ -177,9 +177,9 @@ export class Store {
   private zeroTail(r: number): void {
     const u32 = this.u32;
     const size = this.getSize(r);
-    const d = u32[r + I.DATA]!;
+    const d = u32[r + Inode.DATA]!;
     if (!d) return;
-    if (u32[r + I.MAPCAP] === 0) {
+    if (u32[r + Inode.MAPCAP] === 0) {
       this.u8.fill(0, d + size, d + this.blockCap(d));
       return;
     }
@@ -231,12 +231,12 @@ export class Store {
   }
 
   private pushFree(off: number, k: number): void {
-    const head = this.u32[H.HEADS + k]!;
+    const head = this.u32[Superblock.HEADS + k]!;
     this.set(off >>> 2, head);
     this.set((off >>> 2) + 1, 0);
     if (head) this.set((head >>> 2) + 1, off);
-    this.set(H.HEADS + k, off);
-    this.set(H.FREE_MASK, (this.u32[H.FREE_MASK]! | (1 << k)) >>> 0);
+    this.set(Superblock.HEADS + k, off);
+    this.set(Superblock.FREE_MASK, (this.u32[Superblock.FREE_MASK]! | (1 << k)) >>> 0);
     this.setTag(off, TAG_FREE | k);
   }
 
@@ -246,8 +246,8 @@ export class Store {
     const prev = u32[(off >>> 2) + 1]!;
     if (prev) this.set(prev >>> 2, next);
     else {
-      this.set(H.HEADS + k, next);
-      if (!next) this.set(H.FREE_MASK, (u32[H.FREE_MASK]! & ~(1 << k)) >>> 0);
+      this.set(Superblock.HEADS + k, next);
+      if (!next) this.set(Superblock.FREE_MASK, (u32[Superblock.FREE_MASK]! & ~(1 << k)) >>> 0);
     }
     if (next) this.set((next >>> 2) + 1, prev);
   }
@@ -259,10 +259,10 @@ export class Store {
   alloc(n: number, zero: boolean): number {
     const k = orderFor(n);
     if (k > this.maxOrder) throw new WasiError(Errno.NOSPC);
-    const m = this.u32[H.FREE_MASK]! >>> k;
+    const m = this.u32[Superblock.FREE_MASK]! >>> k;
     if (m === 0) throw new WasiError(Errno.NOSPC);
     let j = k + 31 - Math.clz32(m & -m);
-    const off = this.u32[H.HEADS + j]!;
+    const off = this.u32[Superblock.HEADS + j]!;
     this.unlinkFree(off, j);
     this.jlog(off >>> 2); // the caller will overwrite the free-list links
     this.jlog((off >>> 2) + 1);
@@ -272,7 +272,7 @@ export class Store {
     }
     this.setTag(off, TAG_ALLOC | k);
     const sz = SIZES[k]!;
-    this.set(H.FREE_BYTES, this.u32[H.FREE_BYTES]! - sz);
+    this.set(Superblock.FREE_BYTES, this.u32[Superblock.FREE_BYTES]! - sz);
     if (zero) this.u8.fill(0, off, off + sz);
     return off;
   }
@@ -281,7 +281,7 @@ export class Store {
     const tag = this.tagOf(off);
     if ((tag & TAG_ALLOC) === 0) throw new Error(`memfs: freeing a block that is not allocated (${off})`);
     let k = tag & TAG_ORDER;
-    this.set(H.FREE_BYTES, this.u32[H.FREE_BYTES]! + SIZES[k]!);
+    this.set(Superblock.FREE_BYTES, this.u32[Superblock.FREE_BYTES]! + SIZES[k]!);
     let rel = off - this.dataOff;
     while (k < this.maxOrder) {
       const sz = SIZES[k]!;
@@ -305,28 +305,28 @@ export class Store {
 
   /** Record word index of a live inode, or -1 when ino is out of range or free. */
   recIfLive(ino: number): number {
-    if (ino < 1 || ino >= this.u32[H.HWM]!) return -1;
+    if (ino < 1 || ino >= this.u32[Superblock.HWM]!) return -1;
     const r = this.itabW + ino * INODE_WORDS;
-    return this.u32[r + I.TYPE] === T_FREE ? -1 : r;
+    return this.u32[r + Inode.TYPE] === T_FREE ? -1 : r;
   }
 
   allocInode(type: number): number {
     const u32 = this.u32;
-    let ino = u32[H.IFREE]!;
+    let ino = u32[Superblock.IFREE]!;
     if (ino) {
-      this.set(H.IFREE, u32[this.rec(ino) + I.NEXT_FREE]!);
+      this.set(Superblock.IFREE, u32[this.rec(ino) + Inode.NEXT_FREE]!);
     } else {
-      ino = u32[H.HWM]!;
+      ino = u32[Superblock.HWM]!;
       if (ino > this.nInodes) throw new WasiError(Errno.NOSPC);
-      this.set(H.HWM, ino + 1);
+      this.set(Superblock.HWM, ino + 1);
     }
     const r = this.rec(ino);
-    for (let i = 0; i < INODE_WORDS; i++) if (i !== I.GEN) this.set(r + i, 0);
-    this.set(r + I.TYPE, type);
-    this.setNow(r + I.ATIM);
-    this.setNow(r + I.MTIM);
-    this.setNow(r + I.CTIM);
-    this.set(H.IUSED, u32[H.IUSED]! + 1);
+    for (let i = 0; i < INODE_WORDS; i++) if (i !== Inode.GEN) this.set(r + i, 0);
+    this.set(r + Inode.TYPE, type);
+    this.setNow(r + Inode.ATIM);
+    this.setNow(r + Inode.MTIM);
+    this.setNow(r + Inode.CTIM);
+    this.set(Superblock.IUSED, u32[Superblock.IUSED]! + 1);
     return ino;
   }
 
@@ -334,36 +334,36 @@ export class Store {
   freeInode(ino: number): void {
     const u32 = this.u32;
     const r = this.rec(ino);
-    const type = u32[r + I.TYPE];
+    const type = u32[r + Inode.TYPE];
     if (type === T_DIR) {
-      if (u32[r + I.DATA]) this.free(u32[r + I.DATA]!);
-      if (u32[r + I.D_HASH]) this.free(u32[r + I.D_HASH]!);
+      if (u32[r + Inode.DATA]) this.free(u32[r + Inode.DATA]!);
+      if (u32[r + Inode.D_HASH]) this.free(u32[r + Inode.D_HASH]!);
     } else if (type === T_FILE) {
       this.fileFreeData(r);
-    } else if (u32[r + I.DATA]) {
-      this.free(u32[r + I.DATA]!);
+    } else if (u32[r + Inode.DATA]) {
+      this.free(u32[r + Inode.DATA]!);
     }
-    for (let i = 0; i < INODE_WORDS; i++) if (i !== I.GEN) this.set(r + i, 0);
-    this.set(r + I.GEN, (u32[r + I.GEN]! + 1) & GEN_MASK);
-    this.set(r + I.NEXT_FREE, u32[H.IFREE]!);
-    this.set(H.IFREE, ino);
-    this.set(H.IUSED, u32[H.IUSED]! - 1);
+    for (let i = 0; i < INODE_WORDS; i++) if (i !== Inode.GEN) this.set(r + i, 0);
+    this.set(r + Inode.GEN, (u32[r + Inode.GEN]! + 1) & GEN_MASK);
+    this.set(r + Inode.NEXT_FREE, u32[Superblock.IFREE]!);
+    this.set(Superblock.IFREE, ino);
+    this.set(Superblock.IUSED, u32[Superblock.IUSED]! - 1);
   }
 
   /** Frees the inode if nothing refers to it any more. */
   release(ino: number): void {
     const r = this.rec(ino);
-    if (this.u32[r + I.NLINK] === 0 && this.u32[r + I.OPEN] === 0) this.freeInode(ino);
+    if (this.u32[r + Inode.NLINK] === 0 && this.u32[r + Inode.OPEN] === 0) this.freeInode(ino);
   }
 
   getSize(r: number): number {
-    return this.u32[r + I.SIZE_LO]! + this.u32[r + I.SIZE_HI]! * 4294967296;
+    return this.u32[r + Inode.SIZE_LO]! + this.u32[r + Inode.SIZE_HI]! * 4294967296;
   }
 
   setSize(r: number, n: number): void {
     const hi = Math.floor(n / 4294967296);
-    this.set(r + I.SIZE_LO, n - hi * 4294967296);
-    this.set(r + I.SIZE_HI, hi);
+    this.set(r + Inode.SIZE_LO, n - hi * 4294967296);
+    this.set(r + Inode.SIZE_HI, hi);
   }
 
   // ---- directories ---------------------------------------------------------------------------------
@@ -373,10 +373,10 @@ export class Store {
     const u32 = this.u32;
     const u8 = this.u8;
     const r = this.rec(dir);
-    const hb = u32[r + I.D_HASH]!;
+    const hb = u32[r + Inode.D_HASH]!;
     if (!hb) return 0;
-    const mask = u32[r + I.D_HCAP]! - 1;
-    const eb = u32[r + I.DATA]!;
+    const mask = u32[r + Inode.D_HCAP]! - 1;
+    const eb = u32[r + Inode.DATA]!;
     const hw = hb >>> 2;
     let i = h & mask;
     for (;;) {
@@ -423,11 +423,11 @@ export class Store {
   private dirRebuild(r: number, need: number, newEntries: boolean): void {
     const u32 = this.u32;
     const u8 = this.u8;
-    const used = u32[r + I.D_USED]!;
-    const live = u32[r + I.D_LIVE]!;
-    const liveBytes = used - u32[r + I.D_DEAD]!;
-    const eb = u32[r + I.DATA]!;
-    const hb = u32[r + I.D_HASH]!;
+    const used = u32[r + Inode.D_USED]!;
+    const live = u32[r + Inode.D_LIVE]!;
+    const liveBytes = used - u32[r + Inode.D_DEAD]!;
+    const eb = u32[r + Inode.DATA]!;
+    const hb = u32[r + Inode.D_HASH]!;
     const hcap = hashCapFor(live + 1);
     const neb = newEntries ? this.alloc(Math.max(256, 2 * (liveBytes + need)), false) : eb;
     let nhb: number;
@@ -450,14 +450,14 @@ export class Store {
     }
     if (newEntries) {
       if (eb) this.free(eb);
-      this.set(r + I.DATA, neb);
-      this.set(r + I.D_USED, w);
-      this.set(r + I.D_DEAD, 0);
+      this.set(r + Inode.DATA, neb);
+      this.set(r + Inode.D_USED, w);
+      this.set(r + Inode.D_DEAD, 0);
     }
     if (hb) this.free(hb);
-    this.set(r + I.D_HASH, nhb);
-    this.set(r + I.D_HCAP, hcap);
-    this.set(r + I.D_HFILL, live);
+    this.set(r + Inode.D_HASH, nhb);
+    this.set(r + Inode.D_HCAP, hcap);
+    this.set(r + Inode.D_HFILL, live);
   }
 
   /** Appends an entry (the name must not exist). ENOSPC leaves the directory unchanged. */
@@ -465,15 +465,15 @@ export class Store {
     const u32 = this.u32;
     const r = this.rec(dir);
     const len = entryBytes(n);
-    let eb = u32[r + I.DATA]!;
-    if (!eb || u32[r + I.D_USED]! + len > this.blockCap(eb)) {
+    let eb = u32[r + Inode.DATA]!;
+    if (!eb || u32[r + Inode.D_USED]! + len > this.blockCap(eb)) {
       this.dirRebuild(r, len, true);
-      eb = u32[r + I.DATA]!;
-    } else if ((u32[r + I.D_HFILL]! + 1) * 4 > u32[r + I.D_HCAP]! * 3) {
+      eb = u32[r + Inode.DATA]!;
+    } else if ((u32[r + Inode.D_HFILL]! + 1) * 4 > u32[r + Inode.D_HCAP]! * 3) {
       this.dirRebuild(r, 0, false);
     }
     // The record goes past D_USED, so it needs no journaling.
-    const used = u32[r + I.D_USED]!;
+    const used = u32[r + Inode.D_USED]!;
     const a = eb + used;
     const aw = a >>> 2;
     u32[aw] = ino;
@@ -482,11 +482,11 @@ export class Store {
     u32[aw + 3 + ((n - 1) >>> 2)] = 0; // zero the padding of the last name word
     if (n <= 16) for (let j = 0; j < n; j++) this.u8[a + ENTRY_HEADER + j] = nb[j]!;
     else this.u8.set(nb.subarray(0, n), a + ENTRY_HEADER);
-    if (this.hashInsert(u32[r + I.D_HASH]!, u32[r + I.D_HCAP]!, h, used + 1, false)) {
-      this.set(r + I.D_HFILL, u32[r + I.D_HFILL]! + 1);
+    if (this.hashInsert(u32[r + Inode.D_HASH]!, u32[r + Inode.D_HCAP]!, h, used + 1, false)) {
+      this.set(r + Inode.D_HFILL, u32[r + Inode.D_HFILL]! + 1);
     }
-    this.set(r + I.D_USED, used + len);
-    this.set(r + I.D_LIVE, u32[r + I.D_LIVE]! + 1);
+    this.set(r + Inode.D_USED, used + len);
+    this.set(r + Inode.D_LIVE, u32[r + Inode.D_LIVE]! + 1);
   }
 
   /** Removes the entry at offset e whose hash slot is slot (as set by lookup). */
@@ -494,14 +494,14 @@ export class Store {
     const u32 = this.u32;
     const r = this.rec(dir);
     this.set(e >>> 2, 0);
-    this.set((u32[r + I.D_HASH]! >>> 2) + slot, TOMB);
-    this.set(r + I.D_DEAD, u32[r + I.D_DEAD]! + entryBytes(u32[(e >>> 2) + 2]!));
-    const live = u32[r + I.D_LIVE]! - 1;
-    this.set(r + I.D_LIVE, live);
+    this.set((u32[r + Inode.D_HASH]! >>> 2) + slot, TOMB);
+    this.set(r + Inode.D_DEAD, u32[r + Inode.D_DEAD]! + entryBytes(u32[(e >>> 2) + 2]!));
+    const live = u32[r + Inode.D_LIVE]! - 1;
+    this.set(r + Inode.D_LIVE, live);
     if (live === 0) {
-      this.free(u32[r + I.DATA]!);
-      this.free(u32[r + I.D_HASH]!);
-      for (const f of [I.DATA, I.D_USED, I.D_DEAD, I.D_HASH, I.D_HCAP, I.D_HFILL]) this.set(r + f, 0);
+      this.free(u32[r + Inode.DATA]!);
+      this.free(u32[r + Inode.D_HASH]!);
+      for (const f of [Inode.DATA, Inode.D_USED, Inode.D_DEAD, Inode.D_HASH, Inode.D_HCAP, Inode.D_HFILL]) this.set(r + f, 0);
     }
   }
 
@@ -516,8 +516,8 @@ export class Store {
   /** Frees chunks from the end down to (not including) chunk `keep`, shrinking size along the way. */
   private freeChunksFrom(r: number, keep: number): void {
     const u32 = this.u32;
-    const mw = u32[r + I.DATA]! >>> 2;
-    for (let i = u32[r + I.MAPCAP]! - 1; i >= keep; i--) {
+    const mw = u32[r + Inode.DATA]! >>> 2;
+    for (let i = u32[r + Inode.MAPCAP]! - 1; i >= keep; i--) {
       const c = u32[mw + i]!;
       if (!c) continue;
       if (this.getSize(r) > i * CHUNK) this.setSize(r, i * CHUNK);
@@ -529,24 +529,24 @@ export class Store {
 
   fileFreeData(r: number): void {
     const u32 = this.u32;
-    const d = u32[r + I.DATA]!;
+    const d = u32[r + Inode.DATA]!;
     if (!d) return;
-    if (u32[r + I.MAPCAP]) this.freeChunksFrom(r, 0);
+    if (u32[r + Inode.MAPCAP]) this.freeChunksFrom(r, 0);
     this.free(d);
-    this.set(r + I.DATA, 0);
-    this.set(r + I.MAPCAP, 0);
+    this.set(r + Inode.DATA, 0);
+    this.set(r + Inode.MAPCAP, 0);
     this.setSize(r, 0);
   }
 
   /** Makes sure the chunk map can hold `chunks` entries (switching from direct mode if needed). */
   private ensureMap(r: number, chunks: number): void {
     const u32 = this.u32;
-    const cap = u32[r + I.MAPCAP]!;
+    const cap = u32[r + Inode.MAPCAP]!;
     if (cap >= chunks) return;
     let ncap = Math.max(16, cap);
     while (ncap < chunks) ncap *= 2;
     const nm = this.alloc(ncap * 4, true);
-    const d = u32[r + I.DATA]!;
+    const d = u32[r + Inode.DATA]!;
     if (cap) {
       this.u8.copyWithin(nm, d, d + cap * 4);
       this.free(d);
@@ -569,13 +569,13 @@ export class Store {
         u32[nm >>> 2] = c;
       }
     }
-    this.set(r + I.DATA, nm);
-    this.set(r + I.MAPCAP, ncap);
+    this.set(r + Inode.DATA, nm);
+    this.set(r + Inode.MAPCAP, ncap);
   }
 
   /** Grows a direct-mode block to hold n (<= CHUNK) bytes. */
   private ensureDirect(r: number, n: number): number {
-    const d = this.u32[r + I.DATA]!;
+    const d = this.u32[r + Inode.DATA]!;
     if (d && this.blockCap(d) >= n) return d;
     const nb = this.alloc(n, false);
     const size = this.getSize(r);
@@ -584,7 +584,7 @@ export class Store {
       this.free(d);
     }
     this.u8.fill(0, nb + (d ? size : 0), nb + this.blockCap(nb));
-    this.set(r + I.DATA, nb);
+    this.set(r + Inode.DATA, nb);
     return nb;
   }
 
@@ -594,8 +594,8 @@ export class Store {
     const n = Math.min(dst.length, size - pos);
     const u32 = this.u32;
     const u8 = this.u8;
-    const d = u32[r + I.DATA]!;
-    if (u32[r + I.MAPCAP] === 0) {
+    const d = u32[r + Inode.DATA]!;
+    if (u32[r + Inode.MAPCAP] === 0) {
       const a = d + pos;
       if (n <= 16) for (let i = 0; i < n; i++) dst[i] = u8[a + i]!;
       else dst.set(u8.subarray(a, a + n));
@@ -625,7 +625,7 @@ export class Store {
     if (end > MAX_FILE_SIZE) throw new WasiError(Errno.FBIG);
     const u32 = this.u32;
     const u8 = this.u8;
-    if (u32[r + I.MAPCAP] === 0 && end <= CHUNK) {
+    if (u32[r + Inode.MAPCAP] === 0 && end <= CHUNK) {
       const d = this.ensureDirect(r, end);
       const a = d + pos;
       if (n <= 16) for (let i = 0; i < n; i++) u8[a + i] = src[i]!;
@@ -634,7 +634,7 @@ export class Store {
       return n;
     }
     this.ensureMap(r, Math.ceil(end / CHUNK));
-    const mw = u32[r + I.DATA]! >>> 2;
+    const mw = u32[r + Inode.DATA]! >>> 2;
     let p = pos;
     let s = 0;
     while (s < n) {
@@ -666,17 +666,17 @@ export class Store {
     const size = this.getSize(r);
     if (n === size) return;
     if (n > size) {
-      if (u32[r + I.MAPCAP] === 0 && n <= CHUNK) this.ensureDirect(r, n);
+      if (u32[r + Inode.MAPCAP] === 0 && n <= CHUNK) this.ensureDirect(r, n);
       else this.ensureMap(r, Math.ceil(n / CHUNK));
     } else if (n === 0) {
       this.fileFreeData(r);
-    } else if (u32[r + I.MAPCAP] === 0) {
-      const d = u32[r + I.DATA]!;
+    } else if (u32[r + Inode.MAPCAP] === 0) {
+      const d = u32[r + Inode.DATA]!;
       this.u8.fill(0, d + n, d + size);
     } else {
       const keep = Math.ceil(n / CHUNK);
       this.freeChunksFrom(r, keep);
-      const last = u32[(u32[r + I.DATA]! >>> 2) + keep - 1]!;
+      const last = u32[(u32[r + Inode.DATA]! >>> 2) + keep - 1]!;
       const co = n - (keep - 1) * CHUNK;
       if (last && co < CHUNK) this.u8.fill(0, last + co, last + CHUNK);
     }

@@ -1,6 +1,6 @@
 import type { ToCoordinator } from '../../kernel/kernel.js';
-import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../threads/process.js';
-import type { BootData } from '../../threads/runtime.js';
+import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../process/coordinator.js';
+import type { BootData } from '../../process/thread-runtime.js';
 import type { HostMessage, WorkerStart } from './messages.js';
 import { createRing, LOG_FD, RingReader } from './ring.js';
 import { takeThreadWorker } from './warm-pool.js';

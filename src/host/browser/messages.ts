@@ -1,4 +1,4 @@
-import type { BootData } from '../../threads/runtime.js';
+import type { BootData } from '../../process/thread-runtime.js';
 
 /** What the page sends a worker to run a thread (once, or again after 'worker-done' when reusable). */
 export interface WorkerStart {

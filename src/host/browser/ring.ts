@@ -1,4 +1,4 @@
-import { spinLock, spinUnlock } from '../../kernel/lock.js';
+import { spinLock, spinUnlock } from '../../kernel/shared/lock.js';
 
 /**
  * The output ring: how threads hand stdout/stderr bytes (and diagnostics) to the page. A postMessage

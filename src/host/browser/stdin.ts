@@ -1,4 +1,4 @@
-import type { StdinSource } from '../../threads/stdin-server.js';
+import type { StdinSource } from '../../process/stdin-server.js';
 
 export type StdinChunk = Uint8Array | ArrayBuffer | string | null | undefined;
 

@@ -1,5 +1,5 @@
 /** Entry point of every Web Worker that runs a wasm thread (started by BrowserCoordinatorHost). */
-import { runThread } from '../../threads/runtime.js';
+import { runThread } from '../../process/thread-runtime.js';
 import type { HostMessage, WorkerStart } from './messages.js';
 import { BrowserThreadHost, type WorkerScope } from './thread-host.js';
 

@@ -1,9 +1,9 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { builtin, fs } from './builtins.js';
 import type { ToCoordinator } from '../../kernel/kernel.js';
-import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../threads/process.js';
-import type { BootData } from '../../threads/runtime.js';
-import type { StdinSource } from '../../threads/stdin-server.js';
+import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../process/coordinator.js';
+import type { BootData } from '../../process/thread-runtime.js';
+import type { StdinSource } from '../../process/stdin-server.js';
 import { writeAllSync } from './thread-host.js';
 
 // The worker's module graph bundled into one file (tools/bundle.mjs) boots ~45 ms faster per worker.

@@ -1,9 +1,9 @@
 import type { ModuleInfo } from '../../abi/wasm-module.js';
 import type { KernelConfig, StdioTarget } from '../../kernel/config.js';
 import type { ToCoordinator } from '../../kernel/kernel.js';
-import { createChannel } from '../../kernel/channel.js';
-import { Control, Ctl } from '../../kernel/control.js';
-import { runThread } from '../../threads/runtime.js';
+import { createChannel } from '../../kernel/shared/channel.js';
+import { Control, Ctl } from '../../kernel/shared/control-block.js';
+import { runThread } from '../../process/thread-runtime.js';
 import { NodeThreadHost } from './thread-host.js';
 
 /**

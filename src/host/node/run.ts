@@ -1,11 +1,11 @@
 import { fs } from './builtins.js';
 import { inspectModule, scanBinary } from '../../abi/wasm-module.js';
 import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
-import { nodeNetOwner } from './net-owner.js';
+import { nodeNetOwner } from './host-sockets.js';
 import { parseIp } from '../../kernel/net-addr.js';
 import { createFdTable } from '../../kernel/setup.js';
-import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../threads/system.js';
-import type { StdinSource } from '../../threads/stdin-server.js';
+import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../process/process-tree.js';
+import type { StdinSource } from '../../process/stdin-server.js';
 import { openNodeBackend } from './backends.js';
 import { recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import { NodeCoordinatorHost, nodeStdinSource } from './coordinator-host.js';

@@ -1,6 +1,6 @@
 /** Entry point of every Node worker that runs a wasm thread. */
 import type { MessagePort } from 'node:worker_threads';
-import { runThread, type BootData } from '../../threads/runtime.js';
+import { runThread, type BootData } from '../../process/thread-runtime.js';
 import { builtin } from './builtins.js';
 import { NodeThreadHost } from './thread-host.js';
 

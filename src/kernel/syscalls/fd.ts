@@ -1,7 +1,7 @@
 import { Errno, WasiError } from '../../abi/errno.js';
 import { FdFlags, PreopenType, Rights } from '../../abi/constants.js';
 import { Fdstat, Filestat, Prestat } from '../../abi/layouts.js';
-import { Fd, FdKind } from '../fdtable.js';
+import { FdSlot, FdKind } from '../shared/fd-table.js';
 import type { Kernel } from '../kernel.js';
 import { stdioRead, stdioWrite } from '../stdio.js';
 import { isFileKind, pinDesc, releaseEntry, unpinDesc, type FileOps } from '../files.js';
@@ -18,7 +18,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     const m = k.mem.sync();
     const base = fds.require(fd, Rights.FD_WRITE | (position === undefined ? 0 : Rights.FD_SEEK));
     const iovs = m.iovecs(iovsPtr, iovsLen);
-    const kind = fds.i32[base + Fd.KIND];
+    const kind = fds.i32[base + FdSlot.KIND];
     if (kind === FdKind.STDIO) {
       if (position !== undefined) throw new WasiError(Errno.SPIPE);
       return stdioWrite(k, fds.handle(base), iovs);
@@ -41,7 +41,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     const m = k.mem.sync();
     const base = fds.require(fd, Rights.FD_READ | (position === undefined ? 0 : Rights.FD_SEEK));
     const iovs = m.iovecs(iovsPtr, iovsLen);
-    const kind = fds.i32[base + Fd.KIND];
+    const kind = fds.i32[base + FdSlot.KIND];
     if (kind === FdKind.STDIO) {
       if (position !== undefined) throw new WasiError(Errno.SPIPE);
       return stdioRead(k, fds.handle(base), iovs);
@@ -115,10 +115,10 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
       const base = fds.require(fd, 0);
       const i = fds.i32;
       m.u8.fill(0, p, p + Fdstat.size);
-      m.dv.setUint8(p + Fdstat.filetype, i[base + Fd.FILETYPE]!);
-      m.dv.setUint16(p + Fdstat.flags, i[base + Fd.FLAGS]!, true);
-      m.dv.setUint32(p + Fdstat.rightsBase, i[base + Fd.RIGHTS_BASE]!, true);
-      m.dv.setUint32(p + Fdstat.rightsInheriting, i[base + Fd.RIGHTS_INHERITING]!, true);
+      m.dv.setUint8(p + Fdstat.filetype, i[base + FdSlot.FILETYPE]!);
+      m.dv.setUint16(p + Fdstat.flags, i[base + FdSlot.FLAGS]!, true);
+      m.dv.setUint32(p + Fdstat.rightsBase, i[base + FdSlot.RIGHTS_BASE]!, true);
+      m.dv.setUint32(p + Fdstat.rightsInheriting, i[base + FdSlot.RIGHTS_INHERITING]!, true);
       return 0;
     }),
 
@@ -127,20 +127,20 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
       if (flags & ~(FdFlags.APPEND | FdFlags.DSYNC | FdFlags.NONBLOCK | FdFlags.RSYNC | FdFlags.SYNC)) {
         return Errno.INVAL;
       }
-      const kind = fds.i32[base + Fd.KIND]!;
+      const kind = fds.i32[base + FdSlot.KIND]!;
       if (kind !== FdKind.STDIO && !k.streams[kind]) files.setFlags(fd, base, flags);
-      Atomics.store(fds.i32, base + Fd.FLAGS, flags);
+      Atomics.store(fds.i32, base + FdSlot.FLAGS, flags);
       return 0;
     }),
 
     fd_fdstat_set_rights: errno(function fd_fdstat_set_rights(fd: number, base: bigint, inheriting: bigint) {
       const b = fds.require(fd, 0);
-      const curBase = BigInt(fds.i32[b + Fd.RIGHTS_BASE]! >>> 0);
-      const curInh = BigInt(fds.i32[b + Fd.RIGHTS_INHERITING]! >>> 0);
+      const curBase = BigInt(fds.i32[b + FdSlot.RIGHTS_BASE]! >>> 0);
+      const curInh = BigInt(fds.i32[b + FdSlot.RIGHTS_INHERITING]! >>> 0);
       // Rights can only be dropped, never gained.
       if ((base & ~curBase) !== 0n || (inheriting & ~curInh) !== 0n) return Errno.NOTCAPABLE;
-      Atomics.store(fds.i32, b + Fd.RIGHTS_BASE, Number(base));
-      Atomics.store(fds.i32, b + Fd.RIGHTS_INHERITING, Number(inheriting));
+      Atomics.store(fds.i32, b + FdSlot.RIGHTS_BASE, Number(base));
+      Atomics.store(fds.i32, b + FdSlot.RIGHTS_INHERITING, Number(inheriting));
       return 0;
     }),
 
@@ -148,7 +148,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
       const m = k.mem.sync();
       m.check(newOffset, 8);
       const base = fds.require(fd, 0);
-      if (!isFileKind(fds.i32[base + Fd.KIND]!)) return Errno.SPIPE;
+      if (!isFileKind(fds.i32[base + FdSlot.KIND]!)) return Errno.SPIPE;
       // Tell-only seeks need only FD_TELL (as wasmtime does).
       const need = offset === 0n && whence === 1 ? Rights.FD_TELL : Rights.FD_SEEK;
       fds.require(fd, need);
@@ -160,7 +160,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
       const m = k.mem.sync();
       m.check(ptr, 8);
       const base = fds.require(fd, Rights.FD_TELL);
-      if (!isFileKind(fds.i32[base + Fd.KIND]!)) return Errno.SPIPE;
+      if (!isFileKind(fds.i32[base + FdSlot.KIND]!)) return Errno.SPIPE;
       m.setU64n(ptr, files.seek(fd, base, 0n, 1));
       return 0;
     }),
@@ -169,10 +169,10 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
       const m = k.mem.sync();
       const p = m.check(ptr, Filestat.size);
       const base = fds.require(fd, Rights.FD_FILESTAT_GET);
-      const kind = fds.i32[base + Fd.KIND]!;
+      const kind = fds.i32[base + FdSlot.KIND]!;
       if (kind === FdKind.STDIO || k.streams[kind]) {
         m.u8.fill(0, p, p + Filestat.size);
-        m.dv.setUint8(p + Filestat.filetype, fds.i32[base + Fd.FILETYPE]!);
+        m.dv.setUint8(p + Filestat.filetype, fds.i32[base + FdSlot.FILETYPE]!);
         m.dv.setBigUint64(p + Filestat.nlink, 1n, true);
         return 0;
       }
@@ -184,7 +184,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
       const m = k.mem.sync();
       const p = m.check(ptr, Prestat.size);
       if (fds.kind(fd) !== FdKind.DIR) return Errno.BADF;
-      const pre = fds.i32[fds.at(fd, Fd.PREOPEN)]! - 1;
+      const pre = fds.i32[fds.at(fd, FdSlot.PREOPEN)]! - 1;
       const name = k.cfg.preopens[pre]?.guestPath;
       if (name === undefined) return Errno.BADF;
       m.dv.setUint32(p + Prestat.tag, PreopenType.DIR, true);
@@ -195,7 +195,7 @@ export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
     fd_prestat_dir_name: errno(function fd_prestat_dir_name(fd: number, pathPtr: number, pathLen: number) {
       const m = k.mem.sync();
       if (fds.kind(fd) !== FdKind.DIR) return Errno.BADF;
-      const pre = fds.i32[fds.at(fd, Fd.PREOPEN)]! - 1;
+      const pre = fds.i32[fds.at(fd, FdSlot.PREOPEN)]! - 1;
       const name = k.cfg.preopens[pre]?.guestPath;
       if (name === undefined) return Errno.BADF;
       const bytes = new TextEncoder().encode(name);

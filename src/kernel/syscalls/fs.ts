@@ -4,7 +4,7 @@ import { Dirent, Filestat } from '../../abi/layouts.js';
 import type { DirEntry, FsBackend, TimeSpec } from '../../fs/backend.js';
 import { decodeGuestPath, ESCAPE_ERRNO, resolve, type Resolved } from '../../fs/resolve.js';
 import { isRootMount, parentPath } from '../../fs/path.js';
-import { Desc, DescFlags, Fd, FdKind } from '../fdtable.js';
+import { Desc, DescFlags, FdSlot, FdKind } from '../shared/fd-table.js';
 import { withDesc, writeFilestat } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { DIR_RIGHTS, FILE_RIGHTS } from '../rights.js';
@@ -32,7 +32,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
 
   function dirRef(fd: number, rights: number): DirRef {
     const base = fds.require(fd, rights);
-    if (i32[base + Fd.KIND] !== FdKind.DIR) throw new WasiError(Errno.NOTDIR);
+    if (i32[base + FdSlot.KIND] !== FdKind.DIR) throw new WasiError(Errno.NOTDIR);
     const backendIndex = fds.backend(base);
     return { base, backendIndex, backend: k.backend(backendIndex), path: fds.path(base) };
   }
@@ -57,7 +57,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
 
   /** The listing of a pinned directory description (db). */
   function listing(base: number, db: number, cookie: bigint): DirEntry[] {
-    const desc = i32[base + Fd.DESC]!;
+    const desc = i32[base + FdSlot.DESC]!;
     const handle = i32[db + Desc.HANDLE]!;
     let cached = listings.get(desc);
     if (!cached || cached.handle !== handle || cookie === 0n) {
@@ -109,7 +109,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
       } else if (wantDir) {
         return r.trailingSlash ? Errno.ISDIR : Errno.INVAL;
       }
-      const inhDir = i32[dir.base + Fd.RIGHTS_INHERITING]! >>> 0;
+      const inhDir = i32[dir.base + FdSlot.RIGHTS_INHERITING]! >>> 0;
       const requested = Number(rightsBase & 0x3fffffffn);
       const isDir = r.stat?.filetype === Filetype.DIRECTORY;
       if (isDir && requested & Rights.FD_WRITE) return Errno.ISDIR;
@@ -254,7 +254,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
       m.check(bufusedPtr, 4);
       const out = m.check(buf, bufLen);
       const base = fds.require(fd, Rights.FD_READDIR);
-      if (i32[base + Fd.KIND] !== FdKind.DIR) return Errno.NOTDIR;
+      if (i32[base + FdSlot.KIND] !== FdKind.DIR) return Errno.NOTDIR;
       const entries = withDesc(k, base, (db) => listing(base, db, cookie));
       const len = bufLen >>> 0;
       const header = new Uint8Array(Dirent.size);
@@ -281,7 +281,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
 
     fd_filestat_set_size: errno(function fd_filestat_set_size(fd: number, size: bigint) {
       const base = fds.require(fd, Rights.FD_FILESTAT_SET_SIZE);
-      if (i32[base + Fd.KIND] !== FdKind.FILE) return i32[base + Fd.KIND] === FdKind.DIR ? Errno.ISDIR : Errno.INVAL;
+      if (i32[base + FdSlot.KIND] !== FdKind.FILE) return i32[base + FdSlot.KIND] === FdKind.DIR ? Errno.ISDIR : Errno.INVAL;
       if (size > BigInt(Number.MAX_SAFE_INTEGER)) return Errno.FBIG;
       withDesc(k, base, (db) => k.backend(i32[db + Desc.BACKEND]!).ftruncate(i32[db + Desc.HANDLE]!, Number(size)));
       return 0;
@@ -289,7 +289,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
 
     fd_filestat_set_times: errno(function fd_filestat_set_times(fd: number, atim: bigint, mtim: bigint, fst: number) {
       const base = fds.require(fd, Rights.FD_FILESTAT_SET_TIMES);
-      const kind = i32[base + Fd.KIND];
+      const kind = i32[base + FdSlot.KIND];
       if (kind !== FdKind.FILE && kind !== FdKind.DIR) return Errno.BADF;
       const a = timeSpec(atim, FstFlags.ATIM, FstFlags.ATIM_NOW, fst);
       const mt = timeSpec(mtim, FstFlags.MTIM, FstFlags.MTIM_NOW, fst);
@@ -300,7 +300,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
     fd_advise: errno(function fd_advise(fd: number, _offset: bigint, _len: bigint, advice: number) {
       const base = fds.require(fd, Rights.FD_ADVISE);
       if (advice >>> 0 > Advice.NOREUSE) return Errno.INVAL;
-      const kind = i32[base + Fd.KIND];
+      const kind = i32[base + FdSlot.KIND];
       if (kind === FdKind.DIR) return Errno.BADF;
       if (kind !== FdKind.FILE) return Errno.SPIPE;
       return 0; // advice only; nothing to do
@@ -308,7 +308,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
 
     fd_allocate: errno(function fd_allocate(fd: number, offset: bigint, len: bigint) {
       const base = fds.require(fd, Rights.FD_ALLOCATE);
-      if (i32[base + Fd.KIND] !== FdKind.FILE) return Errno.BADF;
+      if (i32[base + FdSlot.KIND] !== FdKind.FILE) return Errno.BADF;
       if (len === 0n) return Errno.INVAL;
       const end = offset + len;
       if (end > BigInt(Number.MAX_SAFE_INTEGER)) return Errno.FBIG;
@@ -336,7 +336,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
 
   function sync(fd: number, right: number, dataOnly: boolean): number {
     const base = fds.require(fd, right);
-    const kind = i32[base + Fd.KIND];
+    const kind = i32[base + FdSlot.KIND];
     if (kind !== FdKind.FILE && kind !== FdKind.DIR) return Errno.INVAL;
     withDesc(k, base, (db) => k.backend(i32[db + Desc.BACKEND]!).fsync(i32[db + Desc.HANDLE]!, dataOnly));
     return 0;

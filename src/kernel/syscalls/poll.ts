@@ -1,7 +1,7 @@
 import { Errno } from '../../abi/errno.js';
 import { Clock, EventRwFlags, EventType, SubClockFlags } from '../../abi/constants.js';
 import { Event, Subscription } from '../../abi/layouts.js';
-import { Fd, FdKind } from '../fdtable.js';
+import { FdSlot, FdKind } from '../shared/fd-table.js';
 import type { Kernel } from '../kernel.js';
 import { blocking, type SyscallTable } from './types.js';
 
@@ -153,7 +153,7 @@ export function pollSyscalls(k: Kernel, probes: { read: ReadProbe; write?: Write
 /** Readiness of stdio and file fds that never need waiting; undefined for served stdin. */
 export function stdioReadProbe(k: Kernel): ReadProbe {
   return (_fd, base) => {
-    const kind = k.fds.i32[base + Fd.KIND];
+    const kind = k.fds.i32[base + FdSlot.KIND];
     if (kind !== FdKind.STDIO) return { nbytes: 0, hangup: false };
     const t = k.cfg.stdio[k.fds.handle(base)];
     if (!t || t.kind === 'served') return undefined;

@@ -1,6 +1,6 @@
 import { Errno } from '../../abi/errno.js';
 import type { Kernel, ToCoordinator } from '../kernel.js';
-import { Ctl, TID_LIMIT } from '../control.js';
+import { Ctl, TID_LIMIT } from '../shared/control-block.js';
 import { errno, type SyscallTable } from './types.js';
 
 /**

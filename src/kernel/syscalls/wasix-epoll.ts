@@ -1,10 +1,10 @@
 import { Errno, WasiError } from '../../abi/errno.js';
 import { FdFlags, Filetype, Rights } from '../../abi/constants.js';
 import { EpollCtl, EpollEvent, EpollType } from '../../abi/net.js';
-import { spinLock, spinUnlock } from '../lock.js';
-import { Desc, Fd, FdKind, type FdEntry } from '../fdtable.js';
+import { spinLock, spinUnlock } from '../shared/lock.js';
+import { Desc, FdSlot, FdKind, type FdEntry } from '../shared/fd-table.js';
 import type { Kernel } from '../kernel.js';
-import { EPOLL_ENTRIES, Ep, NetState } from '../net-state.js';
+import { EPOLL_ENTRIES, EpollEntry, NetState } from '../shared/net-state.js';
 import { stdioReadProbe } from './poll.js';
 import { blocking, errno, type SyscallTable } from './types.js';
 
@@ -35,12 +35,12 @@ export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
 
   function listOf(epfd: number): number {
     const base = fds.require(epfd, 0);
-    if (fds.i32[base + Fd.KIND] !== FdKind.EPOLL) throw new WasiError(Errno.INVAL);
+    if (fds.i32[base + FdSlot.KIND] !== FdKind.EPOLL) throw new WasiError(Errno.INVAL);
     return fds.i32[fds.desc(base) + Desc.OBJECT]!;
   }
 
   function find(e: number, fd: number): number {
-    for (let n = 0; n < EPOLL_ENTRIES; n++) if (i32[net.epEntry(e, n, Ep.FD)] === fd + 1) return n;
+    for (let n = 0; n < EPOLL_ENTRIES; n++) if (i32[net.epEntry(e, n, EpollEntry.FD)] === fd + 1) return n;
     return -1;
   }
 
@@ -116,24 +116,24 @@ export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
         let n = find(e, fd);
         if (op === EpollCtl.ADD) {
           if (n >= 0) return Errno.EXIST;
-          for (n = 0; n < EPOLL_ENTRIES; n++) if (i32[net.epEntry(e, n, Ep.FD)] === 0) break;
+          for (n = 0; n < EPOLL_ENTRIES; n++) if (i32[net.epEntry(e, n, EpollEntry.FD)] === 0) break;
           if (n === EPOLL_ENTRIES) return Errno.NOSPC;
         } else if (n < 0) {
           return Errno.NOENT;
         }
         if (op === EpollCtl.DEL) {
-          i32[net.epEntry(e, n, Ep.FD)] = 0;
+          i32[net.epEntry(e, n, EpollEntry.FD)] = 0;
           return 0;
         }
         const at = (f: number): number => net.epEntry(e, n, f);
-        i32[at(Ep.EVENTS)] = ev!.events;
-        i32[at(Ep.PTR)] = ev!.ptr;
-        i32[at(Ep.DATA_FD)] = ev!.dfd;
-        i32[at(Ep.DATA1)] = ev!.d1;
-        i32[at(Ep.DATA2_LO)] = ev!.d2lo;
-        i32[at(Ep.DATA2_HI)] = ev!.d2hi;
-        i32[at(Ep.LAST)] = 0;
-        i32[at(Ep.FD)] = fd + 1;
+        i32[at(EpollEntry.EVENTS)] = ev!.events;
+        i32[at(EpollEntry.PTR)] = ev!.ptr;
+        i32[at(EpollEntry.DATA_FD)] = ev!.dfd;
+        i32[at(EpollEntry.DATA1)] = ev!.d1;
+        i32[at(EpollEntry.DATA2_LO)] = ev!.d2lo;
+        i32[at(EpollEntry.DATA2_HI)] = ev!.d2hi;
+        i32[at(EpollEntry.LAST)] = 0;
+        i32[at(EpollEntry.FD)] = fd + 1;
       } finally {
         spinUnlock(i32, lock);
       }
@@ -158,8 +158,8 @@ export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
         const entries: Entry[] = [];
         spinLock(i32, lock);
         for (let n = 0; n < EPOLL_ENTRIES; n++) {
-          const fdp1 = i32[net.epEntry(e, n, Ep.FD)]!;
-          if (fdp1 !== 0) entries.push({ n, fd: fdp1 - 1, events: i32[net.epEntry(e, n, Ep.EVENTS)]! });
+          const fdp1 = i32[net.epEntry(e, n, EpollEntry.FD)]!;
+          if (fdp1 !== 0) entries.push({ n, fd: fdp1 - 1, events: i32[net.epEntry(e, n, EpollEntry.EVENTS)]! });
         }
         spinUnlock(i32, lock);
         let count = 0;
@@ -178,16 +178,16 @@ export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
           const at = (f: number): number => net.epEntry(e, en.n, f);
           mm.u8.fill(0, p, p + EpollEvent.size);
           mm.dv.setUint32(p + EpollEvent.events, hit, true);
-          mm.dv.setUint32(p + EpollEvent.ptr, i32[at(Ep.PTR)]!, true);
-          mm.dv.setUint32(p + EpollEvent.fd, i32[at(Ep.DATA_FD)]!, true);
-          mm.dv.setUint32(p + EpollEvent.data1, i32[at(Ep.DATA1)]!, true);
-          mm.dv.setUint32(p + EpollEvent.data2, i32[at(Ep.DATA2_LO)]!, true);
-          mm.dv.setUint32(p + EpollEvent.data2 + 4, i32[at(Ep.DATA2_HI)]!, true);
-          if (en.events & EpollType.ONESHOT) i32[at(Ep.EVENTS)] = en.events & (EpollType.ET | EpollType.ONESHOT);
+          mm.dv.setUint32(p + EpollEvent.ptr, i32[at(EpollEntry.PTR)]!, true);
+          mm.dv.setUint32(p + EpollEvent.fd, i32[at(EpollEntry.DATA_FD)]!, true);
+          mm.dv.setUint32(p + EpollEvent.data1, i32[at(EpollEntry.DATA1)]!, true);
+          mm.dv.setUint32(p + EpollEvent.data2, i32[at(EpollEntry.DATA2_LO)]!, true);
+          mm.dv.setUint32(p + EpollEvent.data2 + 4, i32[at(EpollEntry.DATA2_HI)]!, true);
+          if (en.events & EpollType.ONESHOT) i32[at(EpollEntry.EVENTS)] = en.events & (EpollType.ET | EpollType.ONESHOT);
           count++;
         }
         const left = deadline - performance.now();
-        if (count > 0 || left <= 0 || fds.i32[epBase + Fd.FLAGS]! & FdFlags.NONBLOCK) {
+        if (count > 0 || left <= 0 || fds.i32[epBase + FdSlot.FLAGS]! & FdFlags.NONBLOCK) {
           mm.setU32(retN, count);
           return 0;
         }
@@ -203,11 +203,11 @@ export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
               const at = (f: number): number => net.epEntry(e, en.n, f);
               mm.u8.fill(0, p, p + EpollEvent.size);
               mm.dv.setUint32(p + EpollEvent.events, EpollType.IN, true);
-              mm.dv.setUint32(p + EpollEvent.ptr, i32[at(Ep.PTR)]!, true);
-              mm.dv.setUint32(p + EpollEvent.fd, i32[at(Ep.DATA_FD)]!, true);
-              mm.dv.setUint32(p + EpollEvent.data1, i32[at(Ep.DATA1)]!, true);
-              mm.dv.setUint32(p + EpollEvent.data2, i32[at(Ep.DATA2_LO)]!, true);
-              mm.dv.setUint32(p + EpollEvent.data2 + 4, i32[at(Ep.DATA2_HI)]!, true);
+              mm.dv.setUint32(p + EpollEvent.ptr, i32[at(EpollEntry.PTR)]!, true);
+              mm.dv.setUint32(p + EpollEvent.fd, i32[at(EpollEntry.DATA_FD)]!, true);
+              mm.dv.setUint32(p + EpollEvent.data1, i32[at(EpollEntry.DATA1)]!, true);
+              mm.dv.setUint32(p + EpollEvent.data2, i32[at(EpollEntry.DATA2_LO)]!, true);
+              mm.dv.setUint32(p + EpollEvent.data2 + 4, i32[at(EpollEntry.DATA2_HI)]!, true);
               count++;
             }
             k.mem.sync().setU32(retN, count);

@@ -3,10 +3,10 @@ import { FdFlags, Filetype, Rights } from '../../abi/constants.js';
 import { EventFdFlags, FdFlagsExt } from '../../abi/wasix.js';
 import { decodeGuestPath, resolve } from '../../fs/resolve.js';
 import { locateMount, normalizeAbsolute } from '../../fs/path.js';
-import { Fd, FdKind, MAX_FDS } from '../fdtable.js';
+import { FdSlot, FdKind, MAX_FDS } from '../shared/fd-table.js';
 import { releaseEntry } from '../files.js';
 import type { Kernel } from '../kernel.js';
-import { Obj, ObjType, type WasixState } from '../wasix-state.js';
+import { StreamObject, ObjType, type WasixState } from '../shared/wasix-state.js';
 import { errno, type SyscallFn, type SyscallTable } from './types.js';
 
 const STREAM_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS |
@@ -43,7 +43,7 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
       m.check(retFd, 4);
       if (minFd >>> 0 >= MAX_FDS) return Errno.INVAL;
       const r = fds.dup(fd, { minFd: minFd >>> 0 });
-      if (cloexec) Atomics.store(fds.i32, fds.at(r.fd, Fd.FDFLAGS_EXT), FdFlagsExt.CLOEXEC);
+      if (cloexec) Atomics.store(fds.i32, fds.at(r.fd, FdSlot.FDFLAGS_EXT), FdFlagsExt.CLOEXEC);
       m.setU32(retFd, r.fd);
       return 0;
     }),
@@ -52,14 +52,14 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
       const m = k.mem.sync();
       m.check(retFlags, 2);
       const base = fds.require(fd, 0);
-      m.setU16(retFlags, Atomics.load(fds.i32, base + Fd.FDFLAGS_EXT));
+      m.setU16(retFlags, Atomics.load(fds.i32, base + FdSlot.FDFLAGS_EXT));
       return 0;
     }),
 
     fd_fdflags_set: errno(function fd_fdflags_set(fd: number, flags: number) {
       const base = fds.require(fd, 0);
       if (flags & ~FdFlagsExt.CLOEXEC) return Errno.INVAL;
-      Atomics.store(fds.i32, base + Fd.FDFLAGS_EXT, flags);
+      Atomics.store(fds.i32, base + FdSlot.FDFLAGS_EXT, flags);
       return 0;
     }),
 
@@ -94,9 +94,9 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
       if (flags & ~(EventFdFlags.SEMAPHORE | EventFdFlags.NONBLOCK)) return Errno.INVAL;
       if (initial < 0n || initial > 0xfffffffffffffffen) return Errno.INVAL;
       const { o } = newStreamPair(ObjType.EVENT, 1);
-      st.oi32[st.obj(o, Obj.EV_LO)] = Number(initial & 0xffffffffn) | 0;
-      st.oi32[st.obj(o, Obj.EV_HI)] = Number(initial >> 32n) | 0;
-      st.oi32[st.obj(o, Obj.EV_FLAGS)] = flags & EventFdFlags.SEMAPHORE;
+      st.oi32[st.obj(o, StreamObject.EV_LO)] = Number(initial & 0xffffffffn) | 0;
+      st.oi32[st.obj(o, StreamObject.EV_HI)] = Number(initial >> 32n) | 0;
+      st.oi32[st.obj(o, StreamObject.EV_FLAGS)] = flags & EventFdFlags.SEMAPHORE;
       try {
         const fd = fds.insert({
           kind: FdKind.EVENT, filetype: Filetype.UNKNOWN, flags: flags & EventFdFlags.NONBLOCK ? FdFlags.NONBLOCK : 0, rightsBase: STREAM_RIGHTS, rightsInheriting: 0,
@@ -116,7 +116,7 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
       const r = pathOpen(dirfd, dirflags, pathPtr, pathLen, oflags, rightsBase, rightsInheriting, fdflags, fdPtr);
       if (r !== 0 || !fdflagsExt) return r;
       const fd = k.mem.sync().getU32(fdPtr);
-      Atomics.store(fds.i32, fds.at(fd, Fd.FDFLAGS_EXT), fdflagsExt);
+      Atomics.store(fds.i32, fds.at(fd, FdSlot.FDFLAGS_EXT), fdflagsExt);
       return 0;
     }),
 

@@ -5,22 +5,22 @@ import {
   StackSnapshot, WasixSignal,
 } from '../../abi/wasix.js';
 import { decodeGuestPath, resolve } from '../../fs/resolve.js';
-import { Ctl } from '../control.js';
+import { Ctl } from '../shared/control-block.js';
 import type { ForkResume } from '../resume.js';
 import type { Resumable, Snapshot } from '../resume.js';
 import { ThreadKilled } from '../exits.js';
-import { Fd, FdKind, FdTable, MAX_FDS } from '../fdtable.js';
+import { FdSlot, FdKind, FdTable, MAX_FDS } from '../shared/fd-table.js';
 import { releaseEntry } from '../files.js';
 import type { Kernel } from '../kernel.js';
-import { ProcState, ProcTable, PT, ROOT_PID, Row } from '../proctable.js';
+import { ProcState, ProcTable, ProcTableHeader, ROOT_PID, ProcRow } from '../shared/process-table.js';
 import { DIR_RIGHTS, FILE_RIGHTS } from '../rights.js';
 import { processSignalSlot, validSignal } from '../signals.js';
-import type { WasixState } from '../wasix-state.js';
+import type { WasixState } from '../shared/wasix-state.js';
 import { locateMount, normalizeAbsolute } from '../../fs/path.js';
 import { blocking, ends, errno, voidCall, type SyscallTable } from './types.js';
 import { argFormatters } from '../trace.js';
 
-/** Requests a thread sends its coordinator to create or replace processes (served by threads/system.ts). */
+/** Requests a thread sends its coordinator to create or replace processes (served by process/process-tree.ts). */
 export type ProcRequest =
   /** Start `bytes` as the (already allocated) process in `row`, whose fd region is already filled. */
   | { t: 'spawn'; row: number; pid: number; bytes: Uint8Array; args: string[]; env: string[]; cwd: string;
@@ -149,7 +149,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
       if (r2.closed?.last) releaseEntry(k, r2.closed);
       closeIn(child, fresh);
     }
-    if (fdflagsExt & FdFlagsExt.CLOEXEC) Atomics.store(child.i32, child.at(fd, Fd.FDFLAGS_EXT), FdFlagsExt.CLOEXEC);
+    if (fdflagsExt & FdFlagsExt.CLOEXEC) Atomics.store(child.i32, child.at(fd, FdSlot.FDFLAGS_EXT), FdFlagsExt.CLOEXEC);
   }
 
   /** Applies posix_spawn file actions to the child's fd region, in order; returns the child's cwd. */
@@ -175,7 +175,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
           if (fd >>> 0 >= MAX_FDS) throw new WasiError(Errno.BADF);
           if (src === fd) {
             // dup2(fd, fd) in a spawn action clears close-on-exec (POSIX 2024)
-            Atomics.store(child.i32, child.at(fd, Fd.FDFLAGS_EXT), 0);
+            Atomics.store(child.i32, child.at(fd, FdSlot.FDFLAGS_EXT), 0);
             break;
           }
           const r = child.dup(src, { at: fd });
@@ -193,7 +193,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
           break;
         case SpawnFdOpName.FCHDIR: {
           const b = child.require(fd, 0);
-          if (child.i32[b + Fd.KIND] !== FdKind.DIR) throw new WasiError(Errno.NOTDIR);
+          if (child.i32[b + FdSlot.KIND] !== FdKind.DIR) throw new WasiError(Errno.NOTDIR);
           const root = k.cfg.preopens[child.backend(b)]?.guestPath ?? '/';
           cwd = absolute(child.path(b), absolute(root, '/'));
           break;
@@ -314,6 +314,10 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
       return 0;
     }),
 
+    proc_exit2: ends(function proc_exit2(code: number): void {
+      k.exit(code >>> 0 > 255 ? code & 0xff : code);
+    }),
+
     proc_id: errno(function proc_id(ptr: number) {
       k.mem.sync().setU32(ptr, pid);
       return 0;
@@ -329,7 +333,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
       }
       const row = table.rowOf(of);
       if (row < 0) return Errno.SRCH;
-      m.setU32(ptr, table.get(row, Row.PPID));
+      m.setU32(ptr, table.get(row, ProcRow.PPID));
       return 0;
     }),
 
@@ -341,7 +345,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
       const want = m.u8[pp + OptionPid.tag] === 1 ? m.dv.getInt32(pp + OptionPid.pid, true) : -1;
       const target = want === 0 ? -1 : want; // no process groups: 0 means any child
       for (;;) {
-        const seq = Atomics.load(t.i32, PT.SEQ);
+        const seq = Atomics.load(t.i32, ProcTableHeader.SEQ);
         const z = t.reap(pid, target);
         if (z === 'none') return Errno.CHILD;
         const m2 = k.mem.sync();
@@ -365,7 +369,7 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
           return 0;
         }
         if (k.signals?.pending()) return Errno.INTR;
-        Atomics.wait(t.i32, PT.SEQ, seq, WAIT_SLICE_MS);
+        Atomics.wait(t.i32, ProcTableHeader.SEQ, seq, WAIT_SLICE_MS);
         k.checkAlive();
       }
     }),
@@ -381,8 +385,8 @@ export function wasixProcessSyscalls(k: Kernel, st: WasixState): SyscallTable {
         // every other process of the tree (Linux leaves out the caller)
         let any = false;
         for (let r = 0; r < table.max; r++) {
-          const p = table.get(r, Row.PID);
-          if (table.get(r, Row.STATE) !== ProcState.RUNNING || p === pid) continue;
+          const p = table.get(r, ProcRow.PID);
+          if (table.get(r, ProcRow.STATE) !== ProcState.RUNNING || p === pid) continue;
           any = true;
           if (sig !== 0) post({ t: 'kill', pid: p, sig });
         }

@@ -4,14 +4,14 @@ import {
   AddressFamily, AddrIp, AddrPort, RiFlags, RoFlags, SdFlags, SockOption, SockProto, SockStatus, SockType,
 } from '../../abi/net.js';
 import { OptionTimestamp } from '../../abi/wasix.js';
-import { Desc, Fd, FdKind, type FdEntry } from '../fdtable.js';
+import { Desc, FdSlot, FdKind, type FdEntry } from '../shared/fd-table.js';
 import { withDesc } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { gather, iovBytes } from '../iovec.js';
 import { ipString, isAny, isLoopback, parseIp } from '../net-addr.js';
 import {
   ACC_SLOTS, DGRAM_HEADER, MAX_SOCKETS, NET_RING_BYTES, NetState, Sock, SockFlag, SockKind, SockState, Want, type SockAddr,
-} from '../net-state.js';
+} from '../shared/net-state.js';
 import type { StreamOps } from '../streams.js';
 import { blocking, errno, type SyscallTable } from './types.js';
 import { argFormatters } from '../trace.js';
@@ -63,12 +63,12 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
 
   function objectOf(fd: number): { base: number; o: number } {
     const base = fds.require(fd, 0);
-    if (fds.i32[base + Fd.KIND] !== FdKind.SOCKET) throw new WasiError(Errno.NOTSOCK);
+    if (fds.i32[base + FdSlot.KIND] !== FdKind.SOCKET) throw new WasiError(Errno.NOTSOCK);
     return { base, o: fds.i32[fds.desc(base) + Desc.OBJECT]! };
   }
 
   const directWrite = k.host.socketWrite?.bind(k.host);
-  const nonblocking = (base: number): boolean => (fds.i32[base + Fd.FLAGS]! & FdFlags.NONBLOCK) !== 0;
+  const nonblocking = (base: number): boolean => (fds.i32[base + FdSlot.FLAGS]! & FdFlags.NONBLOCK) !== 0;
   const state = (o: number): number => Atomics.load(i32, w(o, Sock.STATE));
   const kindOf = (o: number): number => i32[w(o, Sock.TYPE)]!;
 
@@ -430,7 +430,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
 
   function sendUnpinned(fd: number, iovs: Uint8Array[], to: SockAddr | undefined, dontWait: boolean): number {
     const { base, o } = objectOf(fd);
-    if (!(fds.i32[base + Fd.RIGHTS_BASE]! & Rights.FD_WRITE)) throw new WasiError(Errno.NOTCAPABLE);
+    if (!(fds.i32[base + FdSlot.RIGHTS_BASE]! & Rights.FD_WRITE)) throw new WasiError(Errno.NOTCAPABLE);
     const data = gather(iovs);
     if (kindOf(o) === SockKind.STREAM) return sendStream(o, base, data, dontWait);
     const dest = to ?? (state(o) === SockState.CONNECTED ? net.getAddr(o, Sock.PEER) : undefined);
@@ -452,7 +452,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
 
   function recvUnpinned(fd: number, iovs: Uint8Array[], flags: number): { n: number; from?: SockAddr; trunc: boolean } {
     const { base, o } = objectOf(fd);
-    if (!(fds.i32[base + Fd.RIGHTS_BASE]! & Rights.FD_READ)) throw new WasiError(Errno.NOTCAPABLE);
+    if (!(fds.i32[base + FdSlot.RIGHTS_BASE]! & Rights.FD_READ)) throw new WasiError(Errno.NOTCAPABLE);
     if (kindOf(o) === SockKind.STREAM) {
       const n = recvStream(o, base, iovs, flags);
       return { n, trunc: false };
@@ -750,7 +750,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
 
     sock_shutdown: errno(function sock_shutdown(fd: number, how: number) {
       const { base, o } = objectOf(fd);
-      if (!(fds.i32[base + Fd.RIGHTS_BASE]! & Rights.SOCK_SHUTDOWN)) return Errno.NOTCAPABLE;
+      if (!(fds.i32[base + FdSlot.RIGHTS_BASE]! & Rights.SOCK_SHUTDOWN)) return Errno.NOTCAPABLE;
       if (how === 0 || how & ~(SdFlags.RD | SdFlags.WR)) return Errno.INVAL;
       if (state(o) !== SockState.CONNECTED) return Errno.NOTCONN;
       if (how & SdFlags.RD) Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.RX_SHUT);

@@ -1,6 +1,6 @@
 import { Errno } from '../../abi/errno.js';
 import { LIBC_MAIN_TID, OptionTimestamp, ThreadStart } from '../../abi/wasix.js';
-import { Ctl, MAIN_TID, Slot, TID_LIMIT } from '../control.js';
+import { Ctl, MAIN_TID, Slot, TID_LIMIT } from '../shared/control-block.js';
 import { spawnThread } from './wasi-threads.js';
 import { ThreadExit } from '../exits.js';
 import type { Kernel } from '../kernel.js';

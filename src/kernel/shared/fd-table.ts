@@ -1,4 +1,4 @@
-import { Errno, WasiError } from '../abi/errno.js';
+import { Errno, WasiError } from '../../abi/errno.js';
 import { spinLock, spinUnlock } from './lock.js';
 
 /**
@@ -28,7 +28,7 @@ export const FdKind = {
 } as const;
 
 /** Word offsets inside one fd entry. */
-export const Fd = {
+export const FdSlot = {
   KIND: 0,
   FILETYPE: 1,
   /** fdflags (APPEND, NONBLOCK, ...). */
@@ -93,7 +93,7 @@ const HEADER_WORDS = 4;
  */
 function tableLayout(regions: number): { descBase: number; descs: number; words: number } {
   const descs = MAX_FDS * (regions > 1 ? 4 : 1);
-  const descBase = HEADER_WORDS + regions * MAX_FDS * Fd.WORDS;
+  const descBase = HEADER_WORDS + regions * MAX_FDS * FdSlot.WORDS;
   return { descBase, descs, words: descBase + descs * Desc.WORDS };
 }
 
@@ -132,7 +132,7 @@ export class FdTable {
     if (region >>> 0 >= regions) throw new RangeError(`fd region ${region} of ${regions}`);
     this.i32 = new Int32Array(sab, 0, l.words);
     this.paths = new Uint8Array(sab, l.words * 4);
-    this.fdBase = HEADER_WORDS + region * MAX_FDS * Fd.WORDS;
+    this.fdBase = HEADER_WORDS + region * MAX_FDS * FdSlot.WORDS;
     this.descBase = l.descBase;
     this.descs = l.descs;
   }
@@ -150,27 +150,27 @@ export class FdTable {
 
   /** Word index of field of fd's entry (no checks). */
   at(fd: number, field: number): number {
-    return this.fdBase + fd * Fd.WORDS + field;
+    return this.fdBase + fd * FdSlot.WORDS + field;
   }
 
   /** Kind of fd (FREE for anything out of range). Lock-free: a hot-path read. */
   kind(fd: number): number {
     if (fd >>> 0 >= MAX_FDS) return FdKind.FREE;
-    return Atomics.load(this.i32, this.fdBase + fd * Fd.WORDS + Fd.KIND);
+    return Atomics.load(this.i32, this.fdBase + fd * FdSlot.WORDS + FdSlot.KIND);
   }
 
   /** Throws EBADF unless fd is open, ENOTCAPABLE unless it has all of `rights`. Returns the entry's base word. */
   require(fd: number, rights: number): number {
     if (fd >>> 0 >= MAX_FDS) throw new WasiError(Errno.BADF);
-    const base = this.fdBase + fd * Fd.WORDS;
-    if (Atomics.load(this.i32, base + Fd.KIND) === FdKind.FREE) throw new WasiError(Errno.BADF);
-    if ((this.i32[base + Fd.RIGHTS_BASE]! & rights) !== rights) throw new WasiError(Errno.NOTCAPABLE);
+    const base = this.fdBase + fd * FdSlot.WORDS;
+    if (Atomics.load(this.i32, base + FdSlot.KIND) === FdKind.FREE) throw new WasiError(Errno.BADF);
+    if ((this.i32[base + FdSlot.RIGHTS_BASE]! & rights) !== rights) throw new WasiError(Errno.NOTCAPABLE);
     return base;
   }
 
   /** Word index of the description of the entry at `base`. */
   desc(base: number): number {
-    return this.descBase + this.i32[base + Fd.DESC]! * Desc.WORDS;
+    return this.descBase + this.i32[base + FdSlot.DESC]! * Desc.WORDS;
   }
 
   handle(base: number): number {
@@ -182,7 +182,7 @@ export class FdTable {
 
   /** The backend-relative path recorded for the entry at `base` (directories). */
   path(base: number): string {
-    const d = this.i32[base + Fd.DESC]!;
+    const d = this.i32[base + FdSlot.DESC]!;
     const len = this.i32[this.descBase + d * Desc.WORDS + Desc.PATH_LEN]!;
     // Copy out of the shared buffer first: browsers' TextDecoder refuses shared views.
     return this.dec.decode(this.paths.slice(d * PATH_BYTES, d * PATH_BYTES + len));
@@ -234,21 +234,21 @@ export class FdTable {
   }
 
   private writeFd(fd: number, e: FdEntry, desc: number): void {
-    const base = this.fdBase + fd * Fd.WORDS;
+    const base = this.fdBase + fd * FdSlot.WORDS;
     const i = this.i32;
-    i[base + Fd.FILETYPE] = e.filetype;
-    i[base + Fd.FLAGS] = e.flags;
-    i[base + Fd.RIGHTS_BASE] = e.rightsBase;
-    i[base + Fd.RIGHTS_INHERITING] = e.rightsInheriting;
-    i[base + Fd.PREOPEN] = e.preopen ?? 0;
-    i[base + Fd.FDFLAGS_EXT] = 0;
-    i[base + Fd.DESC] = desc;
-    Atomics.store(i, base + Fd.KIND, e.kind);
+    i[base + FdSlot.FILETYPE] = e.filetype;
+    i[base + FdSlot.FLAGS] = e.flags;
+    i[base + FdSlot.RIGHTS_BASE] = e.rightsBase;
+    i[base + FdSlot.RIGHTS_INHERITING] = e.rightsInheriting;
+    i[base + FdSlot.PREOPEN] = e.preopen ?? 0;
+    i[base + FdSlot.FDFLAGS_EXT] = 0;
+    i[base + FdSlot.DESC] = desc;
+    Atomics.store(i, base + FdSlot.KIND, e.kind);
   }
 
   private lowestFree(minFd: number): number {
     for (let fd = minFd; fd < MAX_FDS; fd++) {
-      if (this.i32[this.fdBase + fd * Fd.WORDS + Fd.KIND] === FdKind.FREE) return fd;
+      if (this.i32[this.fdBase + fd * FdSlot.WORDS + FdSlot.KIND] === FdKind.FREE) return fd;
     }
     throw new WasiError(Errno.MFILE);
   }
@@ -276,13 +276,13 @@ export class FdTable {
   }
 
   read(fd: number): FdEntry {
-    const base = this.fdBase + fd * Fd.WORDS;
+    const base = this.fdBase + fd * FdSlot.WORDS;
     const i = this.i32;
     const db = this.desc(base);
     return {
-      kind: i[base + Fd.KIND]!, filetype: i[base + Fd.FILETYPE]!, flags: i[base + Fd.FLAGS]!,
-      rightsBase: i[base + Fd.RIGHTS_BASE]!, rightsInheriting: i[base + Fd.RIGHTS_INHERITING]!,
-      preopen: i[base + Fd.PREOPEN]!, handle: i[db + Desc.HANDLE]!, backend: i[db + Desc.BACKEND]!,
+      kind: i[base + FdSlot.KIND]!, filetype: i[base + FdSlot.FILETYPE]!, flags: i[base + FdSlot.FLAGS]!,
+      rightsBase: i[base + FdSlot.RIGHTS_BASE]!, rightsInheriting: i[base + FdSlot.RIGHTS_INHERITING]!,
+      preopen: i[base + FdSlot.PREOPEN]!, handle: i[db + Desc.HANDLE]!, backend: i[db + Desc.BACKEND]!,
       openFlags: i[db + Desc.OPEN_FLAGS]!, object: i[db + Desc.OBJECT]!, path: this.path(base),
       offset: this.getOffset(db),
     };
@@ -293,11 +293,11 @@ export class FdTable {
    * then drops the table's hold on it: releaseEntry in kernel/files.ts).
    */
   private drop(fd: number): FdEntry & { last: boolean } {
-    const base = this.fdBase + fd * Fd.WORDS;
+    const base = this.fdBase + fd * FdSlot.WORDS;
     const e = this.read(fd);
     const db = this.desc(base);
     const last = Atomics.sub(this.i32, db + Desc.REFS, 1) === 1;
-    Atomics.store(this.i32, base + Fd.KIND, FdKind.FREE);
+    Atomics.store(this.i32, base + FdSlot.KIND, FdKind.FREE);
     return { ...e, last, descBase: db };
   }
 
@@ -354,10 +354,10 @@ export class FdTable {
       if (from === to) return undefined;
       const old = this.drop(to);
       const i = this.i32;
-      const src = this.fdBase + from * Fd.WORDS, dst = this.fdBase + to * Fd.WORDS;
-      for (let w = 1; w < Fd.WORDS; w++) i[dst + w] = i[src + w]!;
-      Atomics.store(i, dst + Fd.KIND, i[src + Fd.KIND]!);
-      Atomics.store(i, src + Fd.KIND, FdKind.FREE);
+      const src = this.fdBase + from * FdSlot.WORDS, dst = this.fdBase + to * FdSlot.WORDS;
+      for (let w = 1; w < FdSlot.WORDS; w++) i[dst + w] = i[src + w]!;
+      Atomics.store(i, dst + FdSlot.KIND, i[src + FdSlot.KIND]!);
+      Atomics.store(i, src + FdSlot.KIND, FdKind.FREE);
       return old;
     } finally {
       this.unlockTable();
@@ -383,12 +383,12 @@ export class FdTable {
         to = this.lowestFree(opts.minFd ?? 0);
       }
       const i = this.i32;
-      const src = this.fdBase + fd * Fd.WORDS, dst = this.fdBase + to * Fd.WORDS;
+      const src = this.fdBase + fd * FdSlot.WORDS, dst = this.fdBase + to * FdSlot.WORDS;
       Atomics.add(i, this.desc(src) + Desc.REFS, 1);
-      for (let w = 1; w < Fd.WORDS; w++) i[dst + w] = i[src + w]!;
-      i[dst + Fd.PREOPEN] = 0;
-      i[dst + Fd.FDFLAGS_EXT] = 0;
-      Atomics.store(i, dst + Fd.KIND, i[src + Fd.KIND]!);
+      for (let w = 1; w < FdSlot.WORDS; w++) i[dst + w] = i[src + w]!;
+      i[dst + FdSlot.PREOPEN] = 0;
+      i[dst + FdSlot.FDFLAGS_EXT] = 0;
+      Atomics.store(i, dst + FdSlot.KIND, i[src + FdSlot.KIND]!);
       return { fd: to, closed };
     } finally {
       this.unlockTable();
@@ -405,15 +405,15 @@ export class FdTable {
     this.lockTable();
     try {
       for (let fd = 0; fd < MAX_FDS; fd++) {
-        const src = this.fdBase + fd * Fd.WORDS, d = dst.fdBase + fd * Fd.WORDS;
-        const kind = i[src + Fd.KIND]!;
-        if (kind === FdKind.FREE || (opts.skipCloexec && i[src + Fd.FDFLAGS_EXT]! & 1)) {
-          Atomics.store(i, d + Fd.KIND, FdKind.FREE);
+        const src = this.fdBase + fd * FdSlot.WORDS, d = dst.fdBase + fd * FdSlot.WORDS;
+        const kind = i[src + FdSlot.KIND]!;
+        if (kind === FdKind.FREE || (opts.skipCloexec && i[src + FdSlot.FDFLAGS_EXT]! & 1)) {
+          Atomics.store(i, d + FdSlot.KIND, FdKind.FREE);
           continue;
         }
         Atomics.add(i, this.desc(src) + Desc.REFS, 1);
-        for (let w = 1; w < Fd.WORDS; w++) i[d + w] = i[src + w]!;
-        Atomics.store(i, d + Fd.KIND, kind);
+        for (let w = 1; w < FdSlot.WORDS; w++) i[d + w] = i[src + w]!;
+        Atomics.store(i, d + FdSlot.KIND, kind);
       }
     } finally {
       this.unlockTable();
@@ -427,9 +427,9 @@ export class FdTable {
     this.lockTable();
     try {
       for (let fd = 0; fd < MAX_FDS; fd++) {
-        const base = this.fdBase + fd * Fd.WORDS;
-        if (this.i32[base + Fd.KIND] === FdKind.FREE) continue;
-        if (onlyCloexec && !(this.i32[base + Fd.FDFLAGS_EXT]! & 1)) continue;
+        const base = this.fdBase + fd * FdSlot.WORDS;
+        if (this.i32[base + FdSlot.KIND] === FdKind.FREE) continue;
+        if (onlyCloexec && !(this.i32[base + FdSlot.FDFLAGS_EXT]! & 1)) continue;
         out.push(this.drop(fd));
       }
     } finally {

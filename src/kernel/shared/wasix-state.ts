@@ -7,7 +7,7 @@ import { spinLock, spinUnlock } from './lock.js';
  * table of in-kernel stream objects (pipes, eventfds) with their ring buffers.
  * Word indices below are Int32Array indices; *_AT are byte offsets.
  */
-export const WX = {
+export const WasixHeader = {
   LOCK: 0,
   /** Bumped whenever the signal callback name changes, so threads re-resolve their export. */
   HANDLER_GEN: 1,
@@ -25,7 +25,7 @@ export const WX = {
 } as const;
 
 /** Words of one stream object. */
-export const Obj = {
+export const StreamObject = {
   /** ObjType. */
   TYPE: 0,
   LOCK: 1,
@@ -55,7 +55,7 @@ export const RING_BYTES = 16384;
 /** The per-process header; the object table's buffer uses the same offsets (its first bytes unused). */
 const HEADER_BYTES = 2048;
 const OBJ_BASE = HEADER_BYTES / 4;
-const RING_AT = HEADER_BYTES + MAX_OBJECTS * Obj.WORDS * 4;
+const RING_AT = HEADER_BYTES + MAX_OBJECTS * StreamObject.WORDS * 4;
 const TOTAL_BYTES = RING_AT + MAX_OBJECTS * 2 * RING_BYTES;
 
 export class WasixState {
@@ -81,7 +81,7 @@ export class WasixState {
    */
   static create(objSab?: SharedArrayBuffer, cwd = '/'): WasixState {
     const s = objSab ? new WasixState(new SharedArrayBuffer(HEADER_BYTES), objSab) : new WasixState(new SharedArrayBuffer(TOTAL_BYTES));
-    s.i32[WX.HANDLER_LEN] = -1;
+    s.i32[WasixHeader.HANDLER_LEN] = -1;
     s.setCwd(cwd);
     return s;
   }
@@ -91,10 +91,10 @@ export class WasixState {
   }
 
   lock(): void {
-    spinLock(this.i32, WX.LOCK);
+    spinLock(this.i32, WasixHeader.LOCK);
   }
   unlock(): void {
-    spinUnlock(this.i32, WX.LOCK);
+    spinUnlock(this.i32, WasixHeader.LOCK);
   }
 
   private readString(at: number, len: number): string {
@@ -106,19 +106,19 @@ export class WasixState {
   handlerName(): string | null {
     this.lock();
     try {
-      const len = this.i32[WX.HANDLER_LEN]!;
-      return len < 0 ? null : this.readString(WX.HANDLER_AT, len);
+      const len = this.i32[WasixHeader.HANDLER_LEN]!;
+      return len < 0 ? null : this.readString(WasixHeader.HANDLER_AT, len);
     } finally {
       this.unlock();
     }
   }
 
   setHandlerName(bytes: Uint8Array): boolean {
-    if (bytes.length > WX.HANDLER_MAX) return false;
+    if (bytes.length > WasixHeader.HANDLER_MAX) return false;
     this.lock();
-    this.u8.set(bytes, WX.HANDLER_AT);
-    this.i32[WX.HANDLER_LEN] = bytes.length;
-    Atomics.add(this.i32, WX.HANDLER_GEN, 1);
+    this.u8.set(bytes, WasixHeader.HANDLER_AT);
+    this.i32[WasixHeader.HANDLER_LEN] = bytes.length;
+    Atomics.add(this.i32, WasixHeader.HANDLER_GEN, 1);
     this.unlock();
     return true;
   }
@@ -126,7 +126,7 @@ export class WasixState {
   cwd(): string {
     this.lock();
     try {
-      return this.readString(WX.CWD_AT, this.i32[WX.CWD_LEN]!);
+      return this.readString(WasixHeader.CWD_AT, this.i32[WasixHeader.CWD_LEN]!);
     } finally {
       this.unlock();
     }
@@ -135,17 +135,17 @@ export class WasixState {
   /** False when the path does not fit. */
   setCwd(path: string): boolean {
     const b = this.enc.encode(path);
-    if (b.length > WX.CWD_MAX) return false;
+    if (b.length > WasixHeader.CWD_MAX) return false;
     this.lock();
-    this.u8.set(b, WX.CWD_AT);
-    this.i32[WX.CWD_LEN] = b.length;
+    this.u8.set(b, WasixHeader.CWD_AT);
+    this.i32[WasixHeader.CWD_LEN] = b.length;
     this.unlock();
     return true;
   }
 
   /** Word index of object `o`'s field. */
   obj(o: number, field: number): number {
-    return OBJ_BASE + o * Obj.WORDS + field;
+    return OBJ_BASE + o * StreamObject.WORDS + field;
   }
 
   /** Byte offset of ring r (0/1) of object o. */
@@ -156,36 +156,36 @@ export class WasixState {
   /** Claims a free object slot with the given type and initial references; -1 when the table is full. */
   allocObject(type: number, refs0: number, refs1: number): number {
     const i = this.oi32;
-    spinLock(i, WX.OBJ_LOCK);
+    spinLock(i, WasixHeader.OBJ_LOCK);
     try {
       for (let o = 0; o < MAX_OBJECTS; o++) {
-        const b = OBJ_BASE + o * Obj.WORDS;
-        if (i[b + Obj.TYPE] !== ObjType.FREE) continue;
-        for (let w = 1; w < Obj.WORDS; w++) i[b + w] = 0;
-        i[b + Obj.REFS0] = refs0;
-        i[b + Obj.REFS1] = refs1;
-        Atomics.store(i, b + Obj.TYPE, type);
+        const b = OBJ_BASE + o * StreamObject.WORDS;
+        if (i[b + StreamObject.TYPE] !== ObjType.FREE) continue;
+        for (let w = 1; w < StreamObject.WORDS; w++) i[b + w] = 0;
+        i[b + StreamObject.REFS0] = refs0;
+        i[b + StreamObject.REFS1] = refs1;
+        Atomics.store(i, b + StreamObject.TYPE, type);
         return o;
       }
       return -1;
     } finally {
-      spinUnlock(i, WX.OBJ_LOCK);
+      spinUnlock(i, WasixHeader.OBJ_LOCK);
     }
   }
 
   /** Drops one reference of end `end`; frees the object when no end is referenced any more. */
   releaseObject(o: number, end: number): void {
     const i = this.oi32;
-    spinLock(i, WX.OBJ_LOCK);
+    spinLock(i, WasixHeader.OBJ_LOCK);
     try {
-      Atomics.sub(i, this.obj(o, end === 0 ? Obj.REFS0 : Obj.REFS1), 1);
-      Atomics.add(i, this.obj(o, Obj.SEQ), 1);
-      Atomics.notify(i, this.obj(o, Obj.SEQ));
-      if (i[this.obj(o, Obj.REFS0)]! <= 0 && i[this.obj(o, Obj.REFS1)]! <= 0) {
-        Atomics.store(i, this.obj(o, Obj.TYPE), ObjType.FREE);
+      Atomics.sub(i, this.obj(o, end === 0 ? StreamObject.REFS0 : StreamObject.REFS1), 1);
+      Atomics.add(i, this.obj(o, StreamObject.SEQ), 1);
+      Atomics.notify(i, this.obj(o, StreamObject.SEQ));
+      if (i[this.obj(o, StreamObject.REFS0)]! <= 0 && i[this.obj(o, StreamObject.REFS1)]! <= 0) {
+        Atomics.store(i, this.obj(o, StreamObject.TYPE), ObjType.FREE);
       }
     } finally {
-      spinUnlock(i, WX.OBJ_LOCK);
+      spinUnlock(i, WasixHeader.OBJ_LOCK);
     }
   }
 }

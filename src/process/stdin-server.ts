@@ -1,6 +1,6 @@
 import { Errno } from '../abi/errno.js';
 import { STDIN_EOF_BIT } from '../kernel/syscalls/poll.js';
-import { Chan, replyChannel } from '../kernel/channel.js';
+import { Chan, replyChannel } from '../kernel/shared/channel.js';
 
 /** Where served stdin bytes come from (a pipe or TTY on Node, a callback or stream in browsers). */
 export interface StdinSource {

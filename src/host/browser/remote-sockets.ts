@@ -1,7 +1,7 @@
 import { Errno } from '../../abi/errno.js';
 import { ipString } from '../../kernel/net-addr.js';
-import { MAX_SOCKETS, NET_RING_BYTES, NS, NetState, Sock, SockFlag, SockState, Want } from '../../kernel/net-state.js';
-import type { NetOwner, NetOwnerFactory, NetReply, NetRequest } from '../../threads/net-owner.js';
+import { MAX_SOCKETS, NET_RING_BYTES, NetHeader, NetState, Sock, SockFlag, SockState, Want } from '../../kernel/shared/net-state.js';
+import type { NetOwner, NetOwnerFactory, NetReply, NetRequest } from '../../process/net-owner.js';
 
 /** A byte stream to a remote peer, as a page's connect hook provides it (e.g. over a WebSocket relay). */
 export interface RemoteStream {
@@ -156,7 +156,7 @@ export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
 
     function serve(): void {
       if (stopped) return;
-      Atomics.store(i32, NS.DOORBELL, 0);
+      Atomics.store(i32, NetHeader.DOORBELL, 0);
       for (let o = 0; o < MAX_SOCKETS; o++) {
         if (Atomics.load(i32, w(o, Sock.WANT)) === 0) continue;
         const bits = Atomics.exchange(i32, w(o, Sock.WANT), 0);
@@ -179,7 +179,7 @@ export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
 
     function arm(): void {
       if (stopped) return;
-      const res = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, NS.DOORBELL, 0);
+      const res = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, NetHeader.DOORBELL, 0);
       if (res.async) void res.value.then(serve);
       else setTimeout(serve, 0);
     }
@@ -192,7 +192,7 @@ export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
       },
       stop(): void {
         stopped = true;
-        Atomics.notify(i32, NS.DOORBELL);
+        Atomics.notify(i32, NetHeader.DOORBELL);
         for (let o = 0; o < MAX_SOCKETS; o++) if (remotes[o]) release(o);
       },
     };

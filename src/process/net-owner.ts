@@ -1,4 +1,4 @@
-import type { NetState } from '../kernel/net-state.js';
+import type { NetState } from '../kernel/shared/net-state.js';
 import type { NetRequest } from '../kernel/net-request.js';
 
 export type { NetRequest } from '../kernel/net-request.js';

@@ -6,7 +6,7 @@ import { spinLock, spinUnlock } from './lock.js';
  * and kill (checking a pid exists) run in the calling thread without a round trip. A row's index is also
  * the process's fd region in the tree's fd table buffer. Word indices are Int32Array indices.
  */
-export const PT = {
+export const ProcTableHeader = {
   LOCK: 0,
   NEXT_PID: 1,
   /** Bumped and notified on every exit; waitpid sleeps on it. */
@@ -15,7 +15,7 @@ export const PT = {
   HEADER_WORDS: 8,
 } as const;
 
-export const Row = {
+export const ProcRow = {
   STATE: 0,
   PID: 1,
   /** Parent pid; 0 when the parent is gone (the process is then reaped by the kernel when it ends). */
@@ -48,18 +48,18 @@ export class ProcTable {
   }
 
   static create(maxProcs: number): ProcTable {
-    const t = new ProcTable(new SharedArrayBuffer((PT.HEADER_WORDS + maxProcs * Row.WORDS) * 4));
-    t.i32[PT.MAX] = maxProcs;
-    t.i32[PT.NEXT_PID] = ROOT_PID;
+    const t = new ProcTable(new SharedArrayBuffer((ProcTableHeader.HEADER_WORDS + maxProcs * ProcRow.WORDS) * 4));
+    t.i32[ProcTableHeader.MAX] = maxProcs;
+    t.i32[ProcTableHeader.NEXT_PID] = ROOT_PID;
     return t;
   }
 
   get max(): number {
-    return this.i32[PT.MAX]!;
+    return this.i32[ProcTableHeader.MAX]!;
   }
 
   at(row: number, field: number): number {
-    return PT.HEADER_WORDS + row * Row.WORDS + field;
+    return ProcTableHeader.HEADER_WORDS + row * ProcRow.WORDS + field;
   }
 
   get(row: number, field: number): number {
@@ -67,15 +67,15 @@ export class ProcTable {
   }
 
   private lock(): void {
-    spinLock(this.i32, PT.LOCK);
+    spinLock(this.i32, ProcTableHeader.LOCK);
   }
   private unlock(): void {
-    spinUnlock(this.i32, PT.LOCK);
+    spinUnlock(this.i32, ProcTableHeader.LOCK);
   }
 
   private pidInUse(pid: number): boolean {
     for (let r = 0; r < this.max; r++) {
-      if (this.i32[this.at(r, Row.STATE)] !== ProcState.FREE && this.i32[this.at(r, Row.PID)] === pid) return true;
+      if (this.i32[this.at(r, ProcRow.STATE)] !== ProcState.FREE && this.i32[this.at(r, ProcRow.PID)] === pid) return true;
     }
     return false;
   }
@@ -85,17 +85,17 @@ export class ProcTable {
     this.lock();
     try {
       let row = -1;
-      for (let r = 0; r < this.max; r++) if (this.i32[this.at(r, Row.STATE)] === ProcState.FREE) { row = r; break; }
+      for (let r = 0; r < this.max; r++) if (this.i32[this.at(r, ProcRow.STATE)] === ProcState.FREE) { row = r; break; }
       if (row < 0) return undefined;
-      let pid = this.i32[PT.NEXT_PID]!;
+      let pid = this.i32[ProcTableHeader.NEXT_PID]!;
       while (this.pidInUse(pid)) pid = pid >= PID_LIMIT ? ROOT_PID + 1 : pid + 1;
-      this.i32[PT.NEXT_PID] = pid >= PID_LIMIT ? ROOT_PID + 1 : pid + 1;
+      this.i32[ProcTableHeader.NEXT_PID] = pid >= PID_LIMIT ? ROOT_PID + 1 : pid + 1;
       const i = this.i32, b = this.at(row, 0);
-      i[b + Row.PID] = pid;
-      i[b + Row.PPID] = ppid;
-      i[b + Row.CODE] = 0;
-      i[b + Row.TERMSIG] = 0;
-      Atomics.store(i, b + Row.STATE, ProcState.RUNNING);
+      i[b + ProcRow.PID] = pid;
+      i[b + ProcRow.PPID] = ppid;
+      i[b + ProcRow.CODE] = 0;
+      i[b + ProcRow.TERMSIG] = 0;
+      Atomics.store(i, b + ProcRow.STATE, ProcState.RUNNING);
       return { row, pid };
     } finally {
       this.unlock();
@@ -104,13 +104,13 @@ export class ProcTable {
 
   /** Frees a row whose process never started (spawn failed after allocate). */
   release(row: number): void {
-    Atomics.store(this.i32, this.at(row, Row.STATE), ProcState.FREE);
+    Atomics.store(this.i32, this.at(row, ProcRow.STATE), ProcState.FREE);
   }
 
   /** Row of a live or zombie process, or -1. */
   rowOf(pid: number): number {
     for (let r = 0; r < this.max; r++) {
-      if (this.get(r, Row.STATE) !== ProcState.FREE && this.get(r, Row.PID) === pid) return r;
+      if (this.get(r, ProcRow.STATE) !== ProcState.FREE && this.get(r, ProcRow.PID) === pid) return r;
     }
     return -1;
   }
@@ -123,21 +123,21 @@ export class ProcTable {
     const i = this.i32;
     this.lock();
     try {
-      const pid = i[this.at(row, Row.PID)]!;
+      const pid = i[this.at(row, ProcRow.PID)]!;
       for (let r = 0; r < this.max; r++) {
-        if (r === row || i[this.at(r, Row.STATE)] === ProcState.FREE || i[this.at(r, Row.PPID)] !== pid) continue;
-        if (i[this.at(r, Row.STATE)] === ProcState.ZOMBIE) Atomics.store(i, this.at(r, Row.STATE), ProcState.FREE);
-        else i[this.at(r, Row.PPID)] = 0;
+        if (r === row || i[this.at(r, ProcRow.STATE)] === ProcState.FREE || i[this.at(r, ProcRow.PPID)] !== pid) continue;
+        if (i[this.at(r, ProcRow.STATE)] === ProcState.ZOMBIE) Atomics.store(i, this.at(r, ProcRow.STATE), ProcState.FREE);
+        else i[this.at(r, ProcRow.PPID)] = 0;
       }
-      i[this.at(row, Row.CODE)] = code;
-      i[this.at(row, Row.TERMSIG)] = termsig;
-      const ppid = i[this.at(row, Row.PPID)]!;
-      Atomics.store(i, this.at(row, Row.STATE), ppid === 0 ? ProcState.FREE : ProcState.ZOMBIE);
+      i[this.at(row, ProcRow.CODE)] = code;
+      i[this.at(row, ProcRow.TERMSIG)] = termsig;
+      const ppid = i[this.at(row, ProcRow.PPID)]!;
+      Atomics.store(i, this.at(row, ProcRow.STATE), ppid === 0 ? ProcState.FREE : ProcState.ZOMBIE);
     } finally {
       this.unlock();
     }
-    Atomics.add(i, PT.SEQ, 1);
-    Atomics.notify(i, PT.SEQ);
+    Atomics.add(i, ProcTableHeader.SEQ, 1);
+    Atomics.notify(i, ProcTableHeader.SEQ);
   }
 
   /**
@@ -151,13 +151,13 @@ export class ProcTable {
       let any = false;
       for (let r = 0; r < this.max; r++) {
         const b = this.at(r, 0);
-        const state = i[b + Row.STATE]!;
-        if (state === ProcState.FREE || i[b + Row.PPID] !== ppid) continue;
-        if (pid !== -1 && i[b + Row.PID] !== pid) continue;
+        const state = i[b + ProcRow.STATE]!;
+        if (state === ProcState.FREE || i[b + ProcRow.PPID] !== ppid) continue;
+        if (pid !== -1 && i[b + ProcRow.PID] !== pid) continue;
         any = true;
         if (state !== ProcState.ZOMBIE) continue;
-        const z = { row: r, pid: i[b + Row.PID]!, code: i[b + Row.CODE]!, termsig: i[b + Row.TERMSIG]! };
-        Atomics.store(i, b + Row.STATE, ProcState.FREE);
+        const z = { row: r, pid: i[b + ProcRow.PID]!, code: i[b + ProcRow.CODE]!, termsig: i[b + ProcRow.TERMSIG]! };
+        Atomics.store(i, b + ProcRow.STATE, ProcState.FREE);
         return z;
       }
       return any ? 'running' : 'none';

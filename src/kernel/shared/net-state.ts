@@ -10,7 +10,7 @@ import { spinLock, spinUnlock } from './lock.js';
  * ring has one producer side and one consumer side (guests serialise among themselves with the
  * object lock), so the owner never takes a lock: it publishes with Atomics.store of TAIL/HEAD.
  */
-export const NS = {
+export const NetHeader = {
   /** Allocation lock of the socket and epoll tables. */
   LOCK: 0,
   /** Set (and notified) by a guest that queued work for the owner (Sock.WANT bits). */
@@ -122,7 +122,7 @@ export const NET_RING_BYTES = 128 * 1024;
 /** Epoll interest lists: MAX_EPOLLS lists of EPOLL_ENTRIES entries. */
 export const MAX_EPOLLS = 32;
 export const EPOLL_ENTRIES = 256;
-export const Ep = {
+export const EpollEntry = {
   /** fd + 1 (0 = free entry). */
   FD: 0,
   EVENTS: 1,
@@ -137,12 +137,12 @@ export const Ep = {
 } as const;
 /** Per epoll list: in-use word and lock, then the entries. */
 const EPOLL_HEADER = 4;
-const EPOLL_WORDS = EPOLL_HEADER + EPOLL_ENTRIES * Ep.WORDS;
+const EPOLL_WORDS = EPOLL_HEADER + EPOLL_ENTRIES * EpollEntry.WORDS;
 
 /** UDP datagrams in a ring: a frame header (length, family, port, 16 address bytes), then the data. */
 export const DGRAM_HEADER = 24;
 
-const SOCK_BASE = NS.HEADER_WORDS;
+const SOCK_BASE = NetHeader.HEADER_WORDS;
 const EPOLL_BASE = SOCK_BASE + MAX_SOCKETS * Sock.WORDS;
 const WORDS_TOTAL = EPOLL_BASE + MAX_EPOLLS * EPOLL_WORDS;
 const RING_AT = WORDS_TOTAL * 4;
@@ -166,13 +166,13 @@ export class NetState {
 
   static create(): NetState {
     const st = new NetState(new SharedArrayBuffer(TOTAL_BYTES));
-    st.i32[NS.NEXT_PORT] = 49152;
+    st.i32[NetHeader.NEXT_PORT] = 49152;
     return st;
   }
 
   /** A port for an in-process socket (the dynamic range, wrapping). */
   nextPort(): number {
-    return 49152 + ((Atomics.add(this.i32, NS.NEXT_PORT, 1) - 49152) & 0x3fff);
+    return 49152 + ((Atomics.add(this.i32, NetHeader.NEXT_PORT, 1) - 49152) & 0x3fff);
   }
 
   /**
@@ -207,7 +207,7 @@ export class NetState {
    */
   alloc(kind: number, family: number): number {
     const i = this.i32;
-    while (Atomics.compareExchange(i, NS.LOCK, 0, 1) !== 0);
+    while (Atomics.compareExchange(i, NetHeader.LOCK, 0, 1) !== 0);
     try {
       for (let o = 0; o < MAX_SOCKETS; o++) {
         const b = this.s(o, 0);
@@ -221,7 +221,7 @@ export class NetState {
       }
       return -1;
     } finally {
-      Atomics.store(i, NS.LOCK, 0);
+      Atomics.store(i, NetHeader.LOCK, 0);
     }
   }
 
@@ -315,28 +315,28 @@ export class NetState {
   }
 
   bumpReady(): void {
-    Atomics.add(this.i32, NS.READY_GEN, 1);
-    if (Atomics.load(this.i32, NS.READY_WAITERS) > 0) Atomics.notify(this.i32, NS.READY_GEN);
+    Atomics.add(this.i32, NetHeader.READY_GEN, 1);
+    if (Atomics.load(this.i32, NetHeader.READY_WAITERS) > 0) Atomics.notify(this.i32, NetHeader.READY_GEN);
   }
 
   readyGen(): number {
-    return Atomics.load(this.i32, NS.READY_GEN);
+    return Atomics.load(this.i32, NetHeader.READY_GEN);
   }
 
   /** Waits (at most ms) until the readiness generation moves past gen. */
   waitReady(gen: number, ms: number): void {
-    Atomics.add(this.i32, NS.READY_WAITERS, 1);
+    Atomics.add(this.i32, NetHeader.READY_WAITERS, 1);
     try {
-      Atomics.wait(this.i32, NS.READY_GEN, gen, ms);
+      Atomics.wait(this.i32, NetHeader.READY_GEN, gen, ms);
     } finally {
-      Atomics.sub(this.i32, NS.READY_WAITERS, 1);
+      Atomics.sub(this.i32, NetHeader.READY_WAITERS, 1);
     }
   }
 
   /** Queues work for the owner and rings its doorbell (one notify per batch). */
   want(o: number, bits: number): void {
     Atomics.or(this.i32, this.s(o, Sock.WANT), bits);
-    if (Atomics.exchange(this.i32, NS.DOORBELL, 1) === 0) Atomics.notify(this.i32, NS.DOORBELL);
+    if (Atomics.exchange(this.i32, NetHeader.DOORBELL, 1) === 0) Atomics.notify(this.i32, NetHeader.DOORBELL);
   }
 
   setAddr(o: number, field: number, a: SockAddr): void {
@@ -389,14 +389,14 @@ export class NetState {
     return EPOLL_BASE + e * EPOLL_WORDS + field;
   }
   epEntry(e: number, n: number, field: number): number {
-    return EPOLL_BASE + e * EPOLL_WORDS + EPOLL_HEADER + n * Ep.WORDS + field;
+    return EPOLL_BASE + e * EPOLL_WORDS + EPOLL_HEADER + n * EpollEntry.WORDS + field;
   }
   static readonly EP_USED = 0;
   static readonly EP_LOCK = 1;
 
   allocEpoll(): number {
     const i = this.i32;
-    while (Atomics.compareExchange(i, NS.LOCK, 0, 1) !== 0);
+    while (Atomics.compareExchange(i, NetHeader.LOCK, 0, 1) !== 0);
     try {
       for (let e = 0; e < MAX_EPOLLS; e++) {
         if (i[this.ep(e, NetState.EP_USED)] !== 0) continue;
@@ -407,7 +407,7 @@ export class NetState {
       }
       return -1;
     } finally {
-      Atomics.store(i, NS.LOCK, 0);
+      Atomics.store(i, NetHeader.LOCK, 0);
     }
   }
 

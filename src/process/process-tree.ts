@@ -1,14 +1,14 @@
 import type { ModuleInfo } from '../abi/wasm-module.js';
 import { WASIX_IGNORED_BY_DEFAULT, WasixSignal } from '../abi/wasix.js';
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
-import { Desc, FdKind, FdTable } from '../kernel/fdtable.js';
-import { ProcTable, ROOT_PID } from '../kernel/proctable.js';
+import { Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
+import { ProcTable, ROOT_PID } from '../kernel/shared/process-table.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
-import { WasixState } from '../kernel/wasix-state.js';
-import { type Control, Ctl, Slot } from '../kernel/control.js';
-import { type CoordinatorHost, needsNet, type ProcessOptions, WeftProcess } from './process.js';
-import { NetState } from '../kernel/net-state.js';
+import { WasixState } from '../kernel/shared/wasix-state.js';
+import { type Control, Ctl, Slot } from '../kernel/shared/control-block.js';
+import { type CoordinatorHost, needsNet, type ProcessOptions, WeftProcess } from './coordinator.js';
+import { NetState } from '../kernel/shared/net-state.js';
 import type { NetOwner } from './net-owner.js';
 
 /** What the process tree needs from its host beyond a coordinator host. */

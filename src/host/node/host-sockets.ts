@@ -5,10 +5,10 @@ import { Errno, toErrno } from '../../abi/errno.js';
 import { AddressFamily, SockOption } from '../../abi/net.js';
 import { ipString, toSockAddr } from '../../kernel/net-addr.js';
 import {
-  ACC_SLOTS, DGRAM_HEADER, MAX_SOCKETS, NET_RING_BYTES, NS, NetState, Sock, SockFlag, SockKind, SockState, Want,
+  ACC_SLOTS, DGRAM_HEADER, MAX_SOCKETS, NET_RING_BYTES, NetHeader, NetState, Sock, SockFlag, SockKind, SockState, Want,
   type SockAddr,
-} from '../../kernel/net-state.js';
-import type { NetOwner, NetReply, NetRequest } from '../../threads/net-owner.js';
+} from '../../kernel/shared/net-state.js';
+import type { NetOwner, NetReply, NetRequest } from '../../process/net-owner.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed here because the project's lib is older. */
 interface AtomicsWithWaitAsync {
@@ -397,7 +397,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
 
   function serve(): void {
     if (stopped) return;
-    Atomics.store(i32, NS.DOORBELL, 0);
+    Atomics.store(i32, NetHeader.DOORBELL, 0);
     for (let o = 0; o < MAX_SOCKETS; o++) {
       if (Atomics.load(i32, w(o, Sock.WANT)) === 0) continue;
       const bits = Atomics.exchange(i32, w(o, Sock.WANT), 0);
@@ -432,7 +432,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
 
   function arm(): void {
     if (stopped) return;
-    const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, NS.DOORBELL, 0);
+    const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, NetHeader.DOORBELL, 0);
     if (r.async) void r.value.then(serve);
     else setImmediate(serve);
   }
@@ -460,8 +460,8 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     },
     stop(): void {
       stopped = true;
-      Atomics.store(i32, NS.STOPPED, 1);
-      Atomics.notify(i32, NS.DOORBELL);
+      Atomics.store(i32, NetHeader.STOPPED, 1);
+      Atomics.notify(i32, NetHeader.DOORBELL);
       for (let o = 0; o < MAX_SOCKETS; o++) {
         const h = hosted[o];
         if (!h) continue;

@@ -2,17 +2,17 @@ import type { ModuleInfo } from '../abi/wasm-module.js';
 import type { KernelConfig } from '../kernel/config.js';
 import { TRAP_EXIT_CODE } from '../kernel/exits.js';
 import type { ToCoordinator } from '../kernel/kernel.js';
-import { createChannel, replyChannel } from '../kernel/channel.js';
+import { createChannel, replyChannel } from '../kernel/shared/channel.js';
 import { WASIX_MAX_SIGNAL } from '../abi/wasix.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
-import { WasixState } from '../kernel/wasix-state.js';
-import { Control, Ctl, Slot } from '../kernel/control.js';
-import type { BootData } from './runtime.js';
+import { WasixState } from '../kernel/shared/wasix-state.js';
+import { Control, Ctl, Slot } from '../kernel/shared/control-block.js';
+import type { BootData } from './thread-runtime.js';
 import type { ForkResume } from '../kernel/resume.js';
 import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
 import { StdinServer, type StdinSource } from './stdin-server.js';
-import { NetState, Sock, SockKind, SockState, type SockAddr } from '../kernel/net-state.js';
-import { FdKind, FdTable } from '../kernel/fdtable.js';
+import { NetState, Sock, SockKind, SockState, type SockAddr } from '../kernel/shared/net-state.js';
+import { FdKind, FdTable } from '../kernel/shared/fd-table.js';
 import { Filetype } from '../abi/constants.js';
 import { SOCKET_RIGHTS } from '../kernel/syscalls/wasix-sock.js';
 import type { NetOwner, NetOwnerFactory } from './net-owner.js';
@@ -57,7 +57,7 @@ export interface ProcessOptions {
   /** The owner only connects outward (a browser page's connect hook); bind/listen/UDP stay in-process. */
   netRemoteOnly?: boolean;
   /**
-   * The process tree's network state and owner of host sockets (threads/system.ts): every process of a
+   * The process tree's network state and owner of host sockets (process/process-tree.ts): every process of a
    * tree uses these, so sockets and epolls cross fork/spawn/exec; the tree, not the process, stops the owner.
    */
   netShared?: { sab: SharedArrayBuffer; owner: NetOwner | undefined };
@@ -72,7 +72,7 @@ export interface ProcessOptions {
   /** A forked child: the copy of the parent's memory, and where its main thread resumes. */
   memory?: WebAssembly.Memory;
   resume?: ForkResume;
-  /** Process requests (spawn, exec, fork, kill) from this process's threads (threads/system.ts). */
+  /** Process requests (spawn, exec, fork, kill) from this process's threads (process/process-tree.ts). */
   onRequest?: (m: ProcRequest) => void;
   /** Pooled workers kept ready beyond current demand. */
   spareWorkers?: number;

@@ -2,7 +2,7 @@ import type { KernelConfig, ThreadHost } from '../kernel/config.js';
 import { ProcExit, ThreadExit, ThreadKilled, TRAP_EXIT_CODE } from '../kernel/exits.js';
 import { buildImports, namespaces } from '../kernel/imports.js';
 import { Kernel, type ToCoordinator } from '../kernel/kernel.js';
-import { Ctl, MAIN_TID, Slot } from '../kernel/control.js';
+import { Ctl, MAIN_TID, Slot } from '../kernel/shared/control-block.js';
 import type { ForkResume } from '../kernel/resume.js';
 
 /** What the coordinator hands a worker when it starts it. Structured-cloneable. */
