@@ -4,6 +4,8 @@
 import fs from 'node:fs';
 
 const [host, file, out, clockOpt] = process.argv.slice(2);
+// WEFT_DIST: another build of weft to load (bench/run.mjs --ab: the same cases against a base build)
+const weftIndex = process.env.WEFT_DIST ? new URL('index.js', `file://${process.env.WEFT_DIST}/`).href : '../dist/index.js';
 // 'precise': wasm-util's clock_time_get replaced by a ns process-wide clock (see peers/precise-clock.mjs)
 const preciseClock = clockOpt === 'precise';
 const stdoutFd = out === 'null' ? fs.openSync('/dev/null', 'w') : 1;
@@ -17,12 +19,12 @@ const args = ['main.wasm'];
 async function main() {
   switch (host) {
     case 'weft': {
-      const { run } = await import('../dist/index.js');
+      const { run } = await import(weftIndex);
       return run(bytes, { args, stdout: stdoutFd, stderr: 2, preopens });
     }
     case 'weft-wasi': {
       // weft's node:wasi-compatible class, single-threaded, in this thread
-      const { WASI } = await import('../dist/index.js');
+      const { WASI } = await import(weftIndex);
       const wasi = new WASI({ version: 'preview1', args, stdout: stdoutFd, stderr: 2, returnOnExit: true, preopens });
       const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), wasi.getImportObject());
       return wasi.start(instance);

@@ -4,7 +4,7 @@
 // all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
 // spread (the noise), and the ratio of medians against a reference row.
 //
-//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,napi,build,wasix,net,proc,browser] [--json FILE]
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,napi,build,yield,wasix,net,proc,browser] [--json FILE]
 // (fs takes its kinds one by one too: --only fsopen,fspstat,...)
 // (browser: weft/browser in Chromium via test/helpers/browser-bench.mjs, after the process cases; skipped
 // with a note when Chromium is missing)
@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config, generate, TAG } from './programs/gen.mjs';
 import { DEEP, FS, FS_TAG } from './programs/fs.mjs';
+import { YIELD, YIELD_TAG } from './programs/yield.mjs';
 import { defineWasix } from './wasix/group.mjs';
 import { defineProc } from './wasix/proc.mjs';
 import { defineNet } from './net/group.mjs';
@@ -32,6 +33,9 @@ const opt = (name, dflt) => {
 const REPEATS = Number(opt('--repeats', 5));
 const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,napi,build,wasix,net,proc,browser').split(',');
 const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
+// --ab DIR: every weft case runs a second time with the weft built in DIR (a checkout of another commit,
+// with its dist/ built), as '<id>@ab', interleaved with the rest: before/after in one run
+const AB = opt('--ab', undefined);
 const TIMEOUT_MS = 60_000;
 
 const prog = await generate();
@@ -125,6 +129,14 @@ if (ONLY.includes('startup')) {
     def('napi', 'napi-weft', 'napi-rs addon (oxc-resolver), --import weft/napi/register', node(['--import', path.join(root, 'dist', 'napi-register.js')], ...app), wall, { repeats: r });
   }
 }
+if (ONLY.includes('yield')) {
+  const one = (tag, scale = 1e6) => (l) => (l[tag]?.length ? l[tag][0] / scale : undefined);
+  def('yieldspin', 'weft', 'weft run()', node([], child, 'weft', prog['yieldspin-shared']), (l) => ({
+    alone: one(YIELD_TAG.alone)(l), spun: one(YIELD_TAG.spun)(l), ratio: one(YIELD_TAG.spun)(l) / one(YIELD_TAG.alone)(l) }));
+  def('yieldping', 'weft', 'weft run()', node([], child, 'weft', prog['yieldping-shared']), (l) => ({ v: one(YIELD_TAG.ping, YIELD.pingRounds * 1e3)(l) }));
+  def('yieldrare', 'weft', 'weft run()', node([], child, 'weft', prog['yieldrare-shared']), (l) => ({
+    without: one(YIELD_TAG.rareWithout)(l), with: one(YIELD_TAG.rareWith)(l), ratio: one(YIELD_TAG.rareWith)(l) / one(YIELD_TAG.rareWithout)(l) }));
+}
 if (ONLY.includes('liftoff')) {
   const m = (l) => ({ compile: l[40]?.[0] / 1e6, firstCalls: l[41]?.[0] / 1e6 });
   const probe = path.join(here, 'peers', 'compile.mjs');
@@ -209,6 +221,18 @@ function runOnce(cmd, env) {
       resolve({ code, signal, ms, lines, other });
     });
   });
+}
+
+if (AB) {
+  const abDist = path.join(path.resolve(AB), 'dist');
+  if (!fs.existsSync(path.join(abDist, 'index.js'))) throw new Error(`--ab ${AB}: no dist/index.js there (build it first)`);
+  const ours = path.join(root, 'dist');
+  for (const c of [...cases]) {
+    if (!c.id.startsWith('weft')) continue;
+    const cmd = c.cmd.map((a) => (a.startsWith(ours + path.sep) ? abDist + a.slice(ours.length) : a));
+    const i = cases.indexOf(c);
+    cases.splice(i + 1, 0, { ...c, id: `${c.id}@ab`, label: `${c.label} [base: ${AB}]`, cmd, env: { ...(c.env ?? process.env), WEFT_DIST: abDist } });
+  }
 }
 
 const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
@@ -297,6 +321,15 @@ const groups = {
   } },
   fsmkdir: { title: `path_create_directory + path_remove_directory, per pair (median of ${FS.reps} loops of ${FS.mkdir}, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+  } },
+  yieldspin: { title: `sched_yield spinners: a computation on the main thread alone, then while ${YIELD.spinners} threads spin on sched_yield`, unit: 'ms', metrics: {
+    alone: ['computation alone', 'weft'], spun: ['the same with the spinners', 'weft'], ratio: ['with spinners / alone (x)', 'weft'],
+  } },
+  yieldping: { title: `Ping-pong between two threads that wait by spinning on sched_yield, per round trip (${YIELD.pingRounds} rounds)`, unit: 'µs', metrics: {
+    v: ['round trip', 'weft'],
+  } },
+  yieldrare: { title: `A computation in ${YIELD.rareChunks} chunks of ${YIELD.rareChunk} iterations, without and with a sched_yield after each chunk`, unit: 'ms', metrics: {
+    without: ['without yields', 'weft'], with: ['with a yield per chunk', 'weft'], ratio: ['with / without (x)', 'weft'],
   } },
   liftoff: { title: `Compile a ${config.bigFunctions}-function module (${(fs.statSync(prog['big-shared']).size / 1024).toFixed(0)} KiB, shared memory)`, unit: 'ms', metrics: {
     compile: ['WebAssembly.compile', 'liftoff'], firstCalls: ['instantiate + first call of every function', 'liftoff'],

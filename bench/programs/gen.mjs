@@ -15,6 +15,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { fsPrograms } from './fs.mjs';
+import { yieldPrograms } from './yield.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -305,6 +306,7 @@ export const programs = {
   'hello-plain': hello,
   'spawn2-shared': spawnTwo,
   'big-shared': big,
+  ...yieldPrograms, // yield.mjs: sched_yield spinners against work, a yield-spin ping-pong, rare yields
   ...fsPrograms, // fs.mjs: fd_write to a file, 256 MB sequential read, path_open+fd_close, fd_readdir of 10,000
 };
 
