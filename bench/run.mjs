@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { config, generate, TAG } from './programs/gen.mjs';
+import { config, CPU_TAG, generate, TAG } from './programs/gen.mjs';
 import { DEEP, FS, FS_TAG } from './programs/fs.mjs';
 import { YIELD, YIELD_TAG } from './programs/yield.mjs';
 import { defineWasix } from './wasix/group.mjs';
@@ -57,7 +57,7 @@ const QUIET = ['--no-warnings'];
 const cases = [];
 // a program's total(s) for `tag` -> per-call time (median of its timed loops)
 const perCall = (tag, n, unit) => (l) => (l[tag]?.length ? { v: median(l[tag]) / n / unit } : {});
-const def = (group, id, label, cmd, metrics, o = {}) => cases.push({ group, id, label, cmd, metrics, repeats: o.repeats ?? REPEATS, env: o.env });
+const def = (group, id, label, cmd, metrics, o = {}) => cases.push({ group, id, label, cmd, metrics, repeats: o.repeats ?? REPEATS, env: o.env, timeoutMs: o.timeoutMs });
 const node = (flags, ...args) => [process.execPath, ...flags, ...args];
 function median(a) {
   const s = [...a].sort((x, y) => x - y);
@@ -90,18 +90,21 @@ for (const [key, kind, n, unit] of [['fd', 'fdwrite', config.fdWrite, 1e3], ['cl
   if (!ONLY.includes(key)) continue;
   const [tm, tt] = key === 'fd' ? [TAG.fdMain, TAG.fdThread] : [TAG.clockMain, TAG.clockThread];
   const main = perCall(tm, n, unit);
-  const both = (l) => ({ main: main(l).v, thread: perCall(tt, n, unit)(l).v });
+  // *Cpu: the same loops in process CPU time (clock PROCESS_CPUTIME_ID), for node:wasi and weft; the other
+  // peers' CPU clock is not one (wasm-util's is its wall clock)
+  const mainCpu = (l) => ({ main: main(l).v, mainCpu: perCall(tm + CPU_TAG, n, unit)(l).v });
+  const both = (l) => ({ ...mainCpu(l), thread: perCall(tt, n, unit)(l).v, threadCpu: perCall(tt + CPU_TAG, n, unit)(l).v });
   const out = key === 'fd' ? 'null' : '-';
   // wasm-util's own clock is only ms-resolution; for fd_write its clock just times the loop, so it is swapped
   // for a ns one. For the clock benchmark it is the thing measured (loops long enough for 1 ms to be ~1%).
   const clk = key === 'fd' ? 'precise' : '-';
   const plain = prog[`${kind}-plain`], shared = prog[`${kind}-shared`];
-  def(key, 'node-wasi', 'node:wasi, main thread (plain module)', node(QUIET, child, 'node-wasi', plain, out), (l) => ({ main: main(l).v }));
-  def(key, 'weft-plain', 'weft run(), main thread (plain module)', node([], child, 'weft', plain, out), (l) => ({ main: main(l).v }));
-  def(key, 'weft-wasi', 'weft WASI class, main thread (plain module)', node([], child, 'weft-wasi', plain, out), (l) => ({ main: main(l).v }));
+  def(key, 'node-wasi', 'node:wasi, main thread (plain module)', node(QUIET, child, 'node-wasi', plain, out), mainCpu);
+  def(key, 'weft-plain', 'weft run(), main thread (plain module)', node([], child, 'weft', plain, out), mainCpu);
+  def(key, 'weft-wasi', 'weft WASI class, main thread (plain module)', node([], child, 'weft-wasi', plain, out), mainCpu);
   def(key, 'wasm-util', '@tybys/wasm-util WASI, main thread (plain module)', node([], child, 'wasm-util', plain, out, clk), (l) => ({ main: main(l).v }));
   def(key, 'weft', 'weft run() (shared module)', node([], child, 'weft', shared, out), both);
-  def(key, 'emnapi', 'emnapi + wasm-util (shared module)', node(EMNAPI, child, 'emnapi', shared, out, clk), both);
+  def(key, 'emnapi', 'emnapi + wasm-util (shared module)', node(EMNAPI, child, 'emnapi', shared, out, clk), (l) => ({ main: main(l).v, thread: perCall(tt, n, unit)(l).v }));
 }
 if (ONLY.includes('startup')) {
   const wall = (_l, ms) => ({ v: ms });
@@ -170,9 +173,10 @@ if (FS_KINDS.length) {
     // read: GB/s (bytes per ns) of one pass over the file; the others: time per call (or per listing)
     const metric = (tag) => (l) => (unit ? perCall(tag, FS[kind], unit)(l).v : l[tag]?.length ? FS.readBytes / (median(l[tag]) / FS.read) : undefined);
     const plain = prog[`fs${kind}-plain`], shared = prog[`fs${kind}-shared`];
-    def(`fs${kind}`, 'node-wasi', 'node:wasi, main thread (plain module)', node(QUIET, child, 'node-wasi', plain), (l) => ({ main: metric(tm)(l) }), { env });
-    def(`fs${kind}`, 'weft-plain', 'weft run(), main thread (plain module)', node([], child, 'weft', plain), (l) => ({ main: metric(tm)(l) }), { env });
-    def(`fs${kind}`, 'weft', 'weft run() (shared module)', node([], child, 'weft', shared), (l) => ({ main: metric(tm)(l), thread: metric(tt)(l) }), { env });
+    const main = (l) => ({ main: metric(tm)(l), mainCpu: metric(tm + CPU_TAG)(l) });
+    def(`fs${kind}`, 'node-wasi', 'node:wasi, main thread (plain module)', node(QUIET, child, 'node-wasi', plain), main, { env });
+    def(`fs${kind}`, 'weft-plain', 'weft run(), main thread (plain module)', node([], child, 'weft', plain), main, { env });
+    def(`fs${kind}`, 'weft', 'weft run() (shared module)', node([], child, 'weft', shared), (l) => ({ ...main(l), thread: metric(tt)(l), threadCpu: metric(tt + CPU_TAG)(l) }), { env });
   }
 }
 
@@ -200,12 +204,12 @@ function prepareFsData() {
 // The child's stderr (where the programs print) is a file: a pipe could fill up, or be non-blocking and
 // give the writers EAGAIN, and reading it would cost this process CPU while the child runs.
 const errFile = path.join(os.tmpdir(), `weft-bench-${process.pid}.err`);
-function runOnce(cmd, env) {
+function runOnce(cmd, env, timeoutMs = TIMEOUT_MS) {
   return new Promise((resolve) => {
     const errFd = fs.openSync(errFile, 'w+');
     const t0 = process.hrtime.bigint();
     const p = spawn(cmd[0], cmd.slice(1), { cwd: root, stdio: ['ignore', 'ignore', errFd], env });
-    const timer = setTimeout(() => p.kill('SIGKILL'), TIMEOUT_MS);
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.on('exit', (code, signal) => {
       clearTimeout(timer);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -255,7 +259,7 @@ const maxRepeats = Math.max(...cases.map((c) => c.repeats));
 for (let r = 0; r < maxRepeats; r++) {
   for (const c of cases) {
     if (r >= c.repeats) continue;
-    const res = await runOnce(c.cmd, c.env);
+    const res = await runOnce(c.cmd, c.env, c.timeoutMs);
     c.seconds = (c.seconds ?? 0) + res.ms / 1000;
     if (res.code !== 0) {
       failures.push(`${c.group}/${c.id} #${r}: exit ${res.code ?? res.signal}\n    ${res.other.slice(-5).join('\n    ')}`);
@@ -286,41 +290,53 @@ const groups = {
   ping: { title: `Futex ping-pong, per round trip (${config.pingRounds} rounds after ${config.pingWarmupMs} ms of warm-up rounds)`, unit: 'µs', metrics: { v: ['round trip', 'floor'] } },
   fd: { title: `fd_write of 1 byte to /dev/null, per call (median of ${config.syscallReps} loops of ${config.fdWrite} calls, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   clock: { title: `clock_time_get(monotonic), per call (median of ${config.syscallReps} loops of ${config.clock} calls, after one warm-up loop)`, unit: 'ns', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   startup: { title: 'Start-up: process start to exit (wall time from the parent)', unit: 'ms', metrics: { v: ['end to end', 'node-wasi'] } },
   napi: { title: 'A napi-rs wasm32-wasi addon: load @oxc-resolver/binding-wasm32-wasi, resolve 3 specifiers in the main thread and 3 in its workers (process wall time)', unit: 'ms', metrics: { v: ['end to end', 'napi-node'] } },
   fswrite: { title: `fd_write of 1 byte to a host file, per call (median of ${FS.reps} loops of ${FS.write} calls, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fsread: { title: `Sequential read of a ${FS.readBytes >> 20} MiB file in ${FS.readChunk >> 10} KiB fd_reads (page cache), throughput of one pass (median of ${FS.reps} passes, after one warm-up pass)`, unit: 'GB/s', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fsopen: { title: `path_open + fd_close of an existing file, per pair (median of ${FS.reps} loops of ${FS.open}, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fsreaddir: { title: `fd_readdir: a whole listing of a ${FS.dirEntries}-entry directory (64 KiB buffer), per listing (median of ${FS.reps} loops of ${FS.readdir}, after one warm-up loop)`, unit: 'ms', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fspstat: { title: `path_filestat_get of a file in the preopen, per call (median of ${FS.reps} loops of ${FS.pstat}, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fspstat7: { title: `path_filestat_get of ${DEEP} (7 components), per call (median of ${FS.reps} loops of ${FS.pstat7}, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fsfstat: { title: `fd_filestat_get of an open file, per call (median of ${FS.reps} loops of ${FS.fstat}, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fsseek: { title: `fd_seek(3, SET) of an open file, per call (median of ${FS.reps} loops of ${FS.seek}, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fsreadlink: { title: `path_readlink of a symlink, per call (median of ${FS.reps} loops of ${FS.readlink}, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fsmkdir: { title: `path_create_directory + path_remove_directory, per pair (median of ${FS.reps} loops of ${FS.mkdir}, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   yieldspin: { title: `sched_yield spinners: a computation on the main thread alone, then while ${YIELD.spinners} threads spin on sched_yield`, unit: 'ms', metrics: {
     alone: ['computation alone', 'weft'], spun: ['the same with the spinners', 'weft'], ratio: ['with spinners / alone (x)', 'weft'],

@@ -43,11 +43,11 @@ export function defineBuild({ def, node, child, weftCli }) {
   };
   const first = (tag) => (l) => (l[tag]?.length ? l[tag][0] / 1e6 : undefined);
   const metrics = (l) => Object.fromEntries(Object.entries(T).map(([k, tag]) => [k, k === 'sum' ? l[tag]?.[0] : first(tag)(l)]));
-  const env = (id) => ({ env: { ...process.env, WEFT_BENCH_DIR: dir(id) } });
+  const env = (id) => ({ env: { ...process.env, WEFT_BENCH_DIR: dir(id) }, timeoutMs: 300_000 });
   def('build', 'node-wasi', 'node:wasi', node(['--no-warnings'], child, 'node-wasi', wasm), metrics, env('node-wasi'));
   def('build', 'weft-wasi', 'weft WASI class (same thread)', node([], child, 'weft-wasi', wasm), metrics, env('weft-wasi'));
   def('build', 'weft', 'weft run() (program in a worker)', node([], child, 'weft', wasm), metrics, env('weft'));
-  def('build', 'weft-cli', 'weft run (CLI)', node([], weftCli, 'run', '--dir', `${dir('weft-cli')}::/sandbox`, wasm), metrics, {});
+  def('build', 'weft-cli', 'weft run (CLI)', node([], weftCli, 'run', '--dir', `${dir('weft-cli')}::/sandbox`, wasm), metrics, { timeoutMs: 300_000 });
   def('build', 'native', 'native (gcc -O2, glibc): the floor', [native, dir('native')], metrics, {});
   const row = (what) => [what, 'node-wasi'];
   const groups = {

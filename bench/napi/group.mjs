@@ -142,8 +142,8 @@ export function defineNapi({ def, node, repeats }) {
   const groups = {};
   for (const [w, title] of Object.entries(WORKLOADS)) {
     const g = `napi${w}`;
-    // the long-lived process takes ~10-60 s: 3 of each at most
-    const o = { env, repeats: w === 'long' ? Math.min(repeats, 3) : repeats };
+    // the long-lived process takes ~15-60 s (minutes under load): 3 of each at most
+    const o = { env, repeats: w === 'long' ? Math.min(repeats, 3) : repeats, timeoutMs: w === 'long' ? 600_000 : 120_000 };
     def(g, 'node-wasi', 'node:wasi (the package as published)', node(['--no-warnings'], work, w, data), metrics, o);
     def(g, 'weft', 'node --import weft/napi/register', node(['--import', path.join(root, 'dist', 'napi-register.js')], work, w, data), metrics, o);
     groups[g] = { title, unit: 'ms', metrics: {

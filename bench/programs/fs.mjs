@@ -16,7 +16,7 @@
 // (thread): +0 iovec {buf, 65536}, +8 nread/nwritten/bufused, +12 fd, +16 seek result, +24 opened fd,
 // +32 the byte 'x', +40 iovec {+32, 1}; names at 3072.. (32 bytes each); 64 KiB buffers at 65536 (main) and
 // 131072 (thread), which also take the filestat and readlink results.
-import { header } from './gen.mjs';
+import { CPU_TAG, header } from './gen.mjs';
 
 export const FS = {
   readBytes: 256 * 1024 * 1024,
@@ -171,14 +171,16 @@ const fsLoop = (shared, kind) => {
       (br_if $l (local.get $n))))
   ;; setup, one untimed loop, then ${FS.reps} timed loops, each printing its total ns
   (func $bench (param $print i32) (param $tag i32) (param $scratch i32) (param $s i32) (param $buf i32)
-    (local $t0 i64) (local $r i32)
+    (local $t0 i64) (local $c0 i64) (local $r i32)
     (call $setup (local.get $s) (local.get $buf))
     (call $loop (i32.const ${n}) (local.get $s) (local.get $buf))
     (local.set $r (i32.const ${FS.reps}))
     (loop $rep
+      (local.set $c0 (call $cpu (local.get $scratch)))
       (local.set $t0 (call $now (local.get $scratch)))
       (call $loop (i32.const ${n}) (local.get $s) (local.get $buf))
       (call $emit (local.get $print) (local.get $tag) (i64.sub (call $now (local.get $scratch)) (local.get $t0)))
+      (call $emit (local.get $print) (i32.add (local.get $tag) (i32.const ${CPU_TAG})) (i64.sub (call $cpu (local.get $scratch)) (local.get $c0)))
       (local.set $r (i32.sub (local.get $r) (i32.const 1)))
       (br_if $rep (local.get $r))))
   ${shared ? `(func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
