@@ -5,7 +5,7 @@
 // spread (the noise), and the ratio of medians against a reference row.
 //
 //   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,napi,build,yield,wasix,net,proc,browser] [--json FILE]
-// (fs takes its kinds one by one too: --only fsopen,fspstat,...)
+// (fs and napi take their parts one by one too: --only fsopen,fspstat,napilzma,...)
 // (browser: weft/browser in Chromium via test/helpers/browser-bench.mjs, after the process cases; skipped
 // with a note when Chromium is missing)
 import { spawn } from 'node:child_process';
@@ -155,7 +155,7 @@ const procGroups = ONLY.includes('proc') ? defineProc({ def, node, weftCli }) : 
 // Loopback TCP: net_bench.c under weft and natively, see net/group.mjs.
 const netGroups = ONLY.includes('net') ? defineNet({ def, node, weftCli }) : {};
 // Real napi-rs packages (tar, rolldown, lzma) under weft/napi/register against node:wasi, see napi/group.mjs.
-const napi = ONLY.includes('napi') ? defineNapi({ def, node, repeats: REPEATS }) : undefined;
+const napi = ONLY.some((o) => o.startsWith('napi')) ? defineNapi({ def, node, repeats: REPEATS, only: ONLY }) : undefined;
 // A make-like C workload over 5,000 files: node:wasi, weft (WASI class, run(), CLI) and native, see build/group.mjs.
 const build = ONLY.includes('build') ? defineBuild({ def, node, child, weftCli }) : undefined;
 

@@ -129,7 +129,7 @@ export function prepareNapiData() {
 }
 
 /** Adds the cases through run.mjs's def(); returns the tables, the data directory and the output check. */
-export function defineNapi({ def, node, repeats }) {
+export function defineNapi({ def, node, repeats, only = ['napi'] }) {
   napiBenchPackages();
   const { base, data } = prepareNapiData();
   const work = path.join(here, 'work.mjs');
@@ -142,6 +142,7 @@ export function defineNapi({ def, node, repeats }) {
   const groups = {};
   for (const [w, title] of Object.entries(WORKLOADS)) {
     const g = `napi${w}`;
+    if (!only.includes('napi') && !only.includes(g)) continue;
     // the long-lived process takes ~15-60 s (minutes under load): 3 of each at most
     const o = { env, repeats: w === 'long' ? Math.min(repeats, 3) : repeats, timeoutMs: w === 'long' ? 600_000 : 120_000 };
     def(g, 'node-wasi', 'node:wasi (the package as published)', node(['--no-warnings'], work, w, data), metrics, o);
