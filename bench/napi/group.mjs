@@ -23,7 +23,8 @@ const SIZE = {
 const WORKLOADS = {
   tar: `@napi-rs/tar: unpack a tarball of ${SIZE.tarDirs * SIZE.tarFilesPerDir} files in ${SIZE.tarDirs * 2} directories`,
   rolldown: `rolldown (wasm32-wasi binding): build a project of ${SIZE.appModules} modules and ${SIZE.appPackages} packages, with source maps`,
-  lzma: `@napi-rs/lzma: xz compress + decompress ${SIZE.lzmaBytes >> 20} MiB as 4 parts at once (the addon's async pool)`,
+  lzma: `@napi-rs/lzma 1.5.1 (emnapi 1.11): xz compress + decompress ${SIZE.lzmaBytes >> 20} MiB as 4 parts at once (the addon's async pool)`,
+  lzma2: `@napi-rs/lzma 1.5.3 (emnapi 2.0 beta, whose pool threads spin on sched_yield): the same`,
   long: `one long-lived process: ${LONG_ROUNDS} rolldown builds (the project above) and ${LONG_ROUNDS} tar unpacks (${SIZE.longTarDirs * SIZE.longTarFilesPerDir} files), alternating`,
 };
 

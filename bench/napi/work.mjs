@@ -3,7 +3,7 @@
 // each of its worker threads). Under `node --import weft/napi/register` that WASI is weft's.
 //   node [--import weft/napi/register] bench/napi/work.mjs <workload> <data dir>
 // workloads: tar (unpack a tarball), rolldown (build a small project), lzma (xz compress + decompress in
-// the addon's worker pool), long (one process: 30 rolldown builds and 30 tar unpacks, alternating).
+// the addon's worker pool; lzma2: the same with the newest release, built on emnapi 2), long (one process: 30 rolldown builds and 30 tar unpacks, alternating).
 // Prints "@ <tag> <value>" lines on stderr (see NAPI_TAG): the work's wall time and the process's CPU time
 // (all threads), and a 48-bit hash of the output, which bench/run.mjs compares across runtimes.
 import crypto from 'node:crypto';
@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { NAPI_BENCH_DIR } from './packages.mjs';
+import { NAPI_BENCH_DIR, NAPI_BENCH_DIR2 } from './packages.mjs';
 
 export const NAPI_TAG = { hash: 100, workUs: 101, cpuUs: 102, workCpuUs: 103, loadUs: 104 };
 export const LONG_ROUNDS = 30;
@@ -60,8 +60,9 @@ async function main() {
   } else if (workload === 'rolldown') {
     const { rolldown } = await import(path.join(NAPI_BENCH_DIR, 'rolldown', 'dist', 'index.mjs'));
     work = () => build(rolldown, data, path.join(out, 'dist-0'));
-  } else if (workload === 'lzma') {
-    const { xz } = require('@napi-rs/lzma-wasm32-wasi');
+  } else if (workload === 'lzma' || workload === 'lzma2') {
+    const from = workload === 'lzma' ? require : createRequire(path.join(NAPI_BENCH_DIR2, 'x.cjs'));
+    const { xz } = from('@napi-rs/lzma-wasm32-wasi');
     const input = fs.readFileSync(path.join(data, 'lzma.in'));
     // four buffers at once: the addon's async work pool (4 threads) compresses them in parallel
     const parts = [0, 1, 2, 3].map((i) => input.subarray((i * input.length) / 4, ((i + 1) * input.length) / 4));

@@ -51,12 +51,13 @@ const TERMINATING = new Set<number>([
  * (4 such spinners made @napi-rs/lzma use 1.34x node:wasi's CPU on 2 cores). Native sched_yield gives the
  * CPU to another runnable thread, if any; a JS thread cannot, but it can sleep. So: the first FREE yields
  * of a spin (each called less than GAP_MS after the previous one returned) return at once, as a yield
- * with nothing else to run does, which keeps short hand-offs fast; from then on each one sleeps SLEEP_MS
- * on a private word (Linux rounds such a sleep up by its timer slack, ~50 µs), unless the process has no
+ * with nothing else to run does, which keeps short hand-offs fast; from then on each one sleeps on a private
+ * word, SLEEP_MS at first and twice as long each time up to MAX_SLEEP_MS (a wake-up comes at most about as
+ * late as the thread had already waited; Linux rounds short sleeps up by its timer slack, ~50 µs), unless the process has no
  * more live threads than CPUs (then every thread can have a CPU, and native yield returns at once too).
  * A thread that yields between pieces of real work (a few µs) never reaches FREE and never sleeps.
  */
-const Yield = { FREE: 32, GAP_MS: 0.002, SLEEP_MS: 0.02 } as const;
+const Yield = { FREE: 32, GAP_MS: 0.002, SLEEP_MS: 0.02, MAX_SLEEP_MS: 0.5 } as const;
 
 export function coreSyscalls(k: Kernel): SyscallTable {
   const args = stringList(k, k.cfg.args);
@@ -123,8 +124,10 @@ export function coreSyscalls(k: Kernel): SyscallTable {
       if (t - yieldEnd > Yield.GAP_MS) yieldStreak = 0;
       if (++yieldStreak > Yield.FREE && oversubscribed()) {
         yieldWord ??= new Int32Array(new SharedArrayBuffer(4));
+        // exponential backoff: the longer a thread has waited, the longer it may sleep
+        const ms = Math.min(Yield.MAX_SLEEP_MS, Yield.SLEEP_MS * 2 ** Math.min(20, yieldStreak - Yield.FREE - 1));
         try {
-          Atomics.wait(yieldWord, 0, 0, Yield.SLEEP_MS);
+          Atomics.wait(yieldWord, 0, 0, ms);
         } catch {
           yieldStreak = 0; // a thread that may not wait (a browser's main thread): a yield stays a no-op
         }
