@@ -20,7 +20,9 @@ async function main() {
   switch (host) {
     case 'weft': {
       const { run } = await import(weftIndex);
-      return run(bytes, { args, stdout: stdoutFd, stderr: 2, preopens });
+      // run() resolves to { exitCode } (a number before it did: the --ab base may be an older build)
+      const r = await run(bytes, { args, stdout: stdoutFd, stderr: 2, preopens });
+      return typeof r === 'number' ? r : r.exitCode;
     }
     case 'weft-wasi': {
       // weft's node:wasi-compatible class, single-threaded, in this thread

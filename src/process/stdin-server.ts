@@ -1,5 +1,5 @@
 import { Errno } from '../abi/errno.js';
-import { STDIN_EOF_BIT } from '../kernel/syscalls/poll.js';
+import { STDIN_EOF_BIT } from '../kernel/readiness.js';
 import { Chan, replyChannel } from '../kernel/shared/channel.js';
 
 /** Where served stdin bytes come from (a pipe or TTY on Node, a callback or stream in browsers). */
@@ -8,6 +8,8 @@ export interface StdinSource {
   start(onData: (chunk: Uint8Array) => void, onEnd: () => void, onError: (e: unknown) => void): void;
   /** Stops reading and releases the handle so the host can exit. */
   stop(): void;
+  /** A thread waits for input (max bytes; 0 for a readiness poll): a source that pulls on demand pulls now. */
+  demand?(max: number): void;
 }
 
 interface Pending {
@@ -35,11 +37,16 @@ export class StdinServer {
   read(channel: SharedArrayBuffer, seq: number, max: number): void {
     this.reads.push({ channel, seq, max: Math.max(1, Math.min(max, Chan.DATA_BYTES)) });
     this.pump();
+    this.source.demand?.(max);
   }
 
   poll(channel: SharedArrayBuffer, seq: number): void {
+    // A channel has one request in flight: an older poll on it timed out (a poll that also waits for
+    // pipes or sockets asks again every few ms), so it is dropped rather than kept until stdin has data.
+    this.polls = this.polls.filter((p) => p.channel !== channel);
     this.polls.push({ channel, seq, max: 0 });
     this.pump();
+    this.source.demand?.(0);
   }
 
   stop(): void {

@@ -1,3 +1,4 @@
+import { memoryDescriptor } from '../abi/wasm-module.js';
 import type { KernelConfig, ThreadHost } from '../kernel/config.js';
 import { ProcExit, ThreadExit, ThreadKilled, TRAP_EXIT_CODE } from '../kernel/exits.js';
 import { buildImports, namespaces } from '../kernel/imports.js';
@@ -21,7 +22,7 @@ export interface BootData {
   /** A pooled worker with no work for this long retires (ms). */
   idleTimeoutMs: number;
   /** A forked child's main thread: resume the parent's forking thread where proc_fork returns 0. */
-  resume?: ForkResume;
+  resume?: ForkResume | undefined;
 }
 
 
@@ -36,7 +37,7 @@ export function runThread(boot: BootData, host: ThreadHost): void {
   const k = new Kernel(boot.kernel, host, boot.slot, boot.channel);
   let memory = boot.memory;
   if (!memory && boot.memoryLimits) {
-    memory = new WebAssembly.Memory({ initial: boot.memoryLimits.initial, maximum: boot.memoryLimits.maximum });
+    memory = new WebAssembly.Memory(memoryDescriptor(boot.memoryLimits, false));
   }
   if (memory) k.setMemory(memory);
   const tables = namespaces(k);
@@ -89,12 +90,20 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       Atomics.store(i32, Ctl.MAIN_READY, 1);
       Atomics.notify(i32, Ctl.MAIN_READY);
       const r = boot.resume;
-      const start = instance.exports[r ? r.entry.name : '_start'];
-      if (typeof start !== 'function') throw new Error('module does not export _start (not a WASI command)');
+      const invoke = r ? undefined : k.cfg.invoke;
+      // --invoke: a reactor is initialised first, as Wasmtime does.
+      if (invoke && typeof instance.exports['_initialize'] === 'function') (instance.exports['_initialize'] as () => void)();
+      const entry = r ? r.entry : invoke ? { name: invoke.name, args: invoke.args as number[] } : { name: '_start', args: [] };
+      const start = instance.exports[entry.name];
+      if (typeof start !== 'function') throw new Error(`module does not export ${entry.name} (not a WASI command)`);
       if (r) resumeForked(instance, k, r);
-      const args = r ? r.entry.args : [];
-      k.resumable.entry = r ? r.entry : { name: '_start', args: [] };
-      k.resumable.run(() => (start as (...a: number[]) => void)(...args));
+      k.resumable.entry = entry;
+      let returned: unknown;
+      k.resumable.run(() => (returned = (start as (...a: unknown[]) => unknown)(...entry.args)));
+      if (invoke) {
+        const results = (returned === undefined ? [] : Array.isArray(returned) ? returned : [returned]) as (number | bigint)[];
+        host.post({ t: 'results', values: results } satisfies ToCoordinator);
+      }
     });
     if (outcome === 'returned') {
       // Returning from _start ends the process with 0, even while other threads run.
@@ -175,7 +184,7 @@ function resumeForked(instance: WebAssembly.Instance, k: Kernel, r: ForkResume):
   });
 }
 
-export function describeTrap(e: unknown, tid: number): string {
+function describeTrap(e: unknown, tid: number): string {
   const err = e as { name?: string; message?: string; stack?: string } | null;
   const kind = err?.name === 'RuntimeError' ? 'trap' : err?.name === 'RangeError' ? 'trap (stack overflow)' : 'error';
   const stack = (err?.stack ?? String(e)).split('\n').filter((l) => l.includes('wasm')).slice(0, 16).join('\n');

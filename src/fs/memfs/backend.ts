@@ -36,9 +36,9 @@ export interface MemoryBackendOptions {
    * Whether this thread may block in Atomics.wait while the lock is contended. Detected when omitted
    * (false on a browser page's main thread, which then spins instead).
    */
-  canBlock?: boolean;
+  canBlock?: boolean | undefined;
   /** How long to wait for the lock before failing with EDEADLK (default 10 s). */
-  lockTimeoutMs?: number;
+  lockTimeoutMs?: number | undefined;
 }
 
 export interface MemfsUsage {
@@ -123,10 +123,6 @@ export class MemoryFsBackend implements FsBackend {
       const n = encodeName(c, b);
       return { b: b.slice(0, n), n, h: hashName(b, 0, n) };
     });
-  }
-
-  static fromDescriptor(descriptor: MemoryDescriptor, options?: MemoryBackendOptions): MemoryFsBackend {
-    return new MemoryFsBackend(descriptor, options);
   }
 
   describe(): BackendDescriptor {
@@ -476,7 +472,7 @@ export class MemoryFsBackend implements FsBackend {
       s.unlock();
     }
     const w = new Uint32Array(raw.buffer, 0, raw.length >>> 2);
-    const out: DirEntry[] = new Array(types.length);
+    const out = new Array<DirEntry>(types.length);
     for (let p = 0, i = 0; p < raw.length; ) {
       const ino = w[p >>> 2]!;
       const n = w[(p >>> 2) + 2]!;

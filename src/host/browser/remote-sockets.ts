@@ -22,13 +22,9 @@ interface Remote {
   ended: boolean;
   closed: boolean;
   /** Resolved when a reader freed RX space (Want.RX). */
-  room?: () => void;
+  room?: (() => void) | undefined;
   writing: boolean;
   shut: boolean;
-}
-
-interface AtomicsWithWaitAsync {
-  waitAsync(i32: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
 /**
@@ -39,7 +35,7 @@ interface AtomicsWithWaitAsync {
 export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
   return (st: NetState, log: (line: string) => void): NetOwner => {
     const i32 = st.i32;
-    const remotes: (Remote | undefined)[] = new Array(MAX_SOCKETS);
+    const remotes = new Array<Remote | undefined>(MAX_SOCKETS);
     let stopped = false;
     const w = (o: number, f: number): number => st.s(o, f);
 
@@ -104,7 +100,7 @@ export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
           if (r.closed) return;
         }
         if (r.shut) await r.writer.close();
-      } catch (e) {
+      } catch {
         if (!r.closed) {
           Atomics.compareExchange(i32, w(o, Sock.ERROR), 0, Errno.PIPE);
           st.changed(o);
@@ -156,32 +152,28 @@ export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
 
     function serve(): void {
       if (stopped) return;
-      Atomics.store(i32, NetHeader.DOORBELL, 0);
-      for (let o = 0; o < MAX_SOCKETS; o++) {
-        if (Atomics.load(i32, w(o, Sock.WANT)) === 0) continue;
-        const bits = Atomics.exchange(i32, w(o, Sock.WANT), 0);
-        const r = remotes[o];
-        if (!r) continue; // in-process sockets: nothing for the owner to do
-        if (bits & Want.CLOSE) {
-          release(o);
-          continue;
-        }
-        if (bits & Want.SHUT_WR) r.shut = true;
-        if (bits & (Want.TX | Want.SHUT_WR)) void drainTx(o, r);
-        if (bits & Want.RX) {
-          const room = r.room;
-          r.room = undefined;
-          room?.();
-        }
-      }
+      st.takeWants(serveSocket);
       arm();
     }
 
+    function serveSocket(o: number, bits: number): void {
+      const r = remotes[o];
+      if (!r) return; // in-process sockets: nothing for the owner to do
+      if (bits & Want.CLOSE) {
+        release(o);
+        return;
+      }
+      if (bits & Want.SHUT_WR) r.shut = true;
+      if (bits & (Want.TX | Want.SHUT_WR)) void drainTx(o, r);
+      if (bits & Want.RX) {
+        const room = r.room;
+        r.room = undefined;
+        room?.();
+      }
+    }
+
     function arm(): void {
-      if (stopped) return;
-      const res = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, NetHeader.DOORBELL, 0);
-      if (res.async) void res.value.then(serve);
-      else setTimeout(serve, 0);
+      if (!stopped) st.onDoorbell(serve, (f) => setTimeout(f, 0));
     }
     arm();
 

@@ -92,37 +92,39 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       port1.close();
       await worker.terminate();
     };
-    return {
+    const handle: WorkerHandle = {
       terminate,
       drain: () => {
         for (let m = builtin('worker_threads').receiveMessageOnPort(port1); m; m = builtin('worker_threads').receiveMessageOnPort(port1)) deliver(m.message as ToCoordinator);
       },
-      // Ends the handle's use by this process: the worker becomes the standby again once it is parked
-      // (within a short grace period), else it is terminated.
-      release: fromStandby ? () => new Promise<void>((resolve) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const adopt = (): void => {
-          if (timer !== undefined) clearTimeout(timer);
-          onParked = undefined;
-          port1.removeAllListeners('message');
-          worker.removeAllListeners('error');
-          worker.removeAllListeners('exit');
-          if (this.disposed || this.standby) {
-            void terminate().then(() => resolve());
-            return;
-          }
-          worker.unref();
-          this.standby = { worker, port1 };
-          resolve();
-        };
-        if (parked) return adopt();
-        onParked = adopt;
-        timer = setTimeout(() => {
-          onParked = undefined;
-          void terminate().then(() => resolve());
-        }, RECYCLE_GRACE_MS);
-      }) : undefined,
     };
+    if (!fromStandby) return handle;
+    // Ends the handle's use by this process: the worker becomes the standby again once it is parked
+    // (within a short grace period), else it is terminated.
+    handle.release = () => new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const adopt = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        onParked = undefined;
+        port1.removeAllListeners('message');
+        worker.removeAllListeners('error');
+        worker.removeAllListeners('exit');
+        if (this.disposed || this.standby) {
+          void terminate().then(() => resolve());
+          return;
+        }
+        worker.unref();
+        this.standby = { worker, port1 };
+        resolve();
+      };
+      if (parked) return adopt();
+      onParked = adopt;
+      timer = setTimeout(() => {
+        onParked = undefined;
+        void terminate().then(() => resolve());
+      }, RECYCLE_GRACE_MS);
+    });
+    return handle;
   }
 
   output(fd: number, data: Uint8Array): void {
@@ -159,11 +161,18 @@ export function nodeStdinSource(fd: number): StdinSource {
   };
 }
 
-/** What a host fd is, to pick how the kernel reaches it. */
+/**
+ * What a host fd is, to pick how the kernel reaches it. Without `detectTty` (which loads node:tty, ~5 ms)
+ * a character device counts as a terminal unless it is one of Linux's memory devices (/dev/null, /dev/zero,
+ * major 1): isatty() must say 0 for those, as under node:wasi, and needs no exact answer otherwise.
+ */
 export function describeHostFd(fd: number, detectTty = true): { file: boolean; tty: boolean; chardev: boolean } {
   try {
     const st = fs.fstatSync(fd);
-    return { file: st.isFile(), tty: detectTty && st.isCharacterDevice() && builtin('tty').isatty(fd), chardev: st.isCharacterDevice() };
+    const chardev = st.isCharacterDevice();
+    const memDevice = process.platform === 'linux' && ((st.rdev >>> 8) & 0xfff) === 1;
+    const tty = chardev && (detectTty ? builtin('tty').isatty(fd) : !memDevice);
+    return { file: st.isFile(), tty, chardev };
   } catch {
     return { file: false, tty: false, chardev: false };
   }

@@ -2,7 +2,7 @@ import { Errno, WasiError } from '../../abi/errno.js';
 import { Clock, Signal } from '../../abi/constants.js';
 import { Ctl } from '../shared/control-block.js';
 import type { Kernel } from '../kernel.js';
-import { ends, errno, type Syscall, type SyscallTable } from './types.js';
+import { ends, errno, type Preview1Table } from './types.js';
 
 /** NUL-terminated strings packed end to end, as args_get/environ_get lay them out. */
 function pack(strings: string[]): { offsets: number[]; bytes: Uint8Array } {
@@ -19,7 +19,8 @@ function pack(strings: string[]): { offsets: number[]; bytes: Uint8Array } {
   return { offsets, bytes };
 }
 
-function stringList(k: Kernel, list: string[]): { get: Syscall; sizes: Syscall } {
+/** args_get/args_sizes_get (or environ_*) over one list. */
+function stringList(k: Kernel, list: string[]) {
   const { offsets, bytes } = pack(list);
   return {
     get: errno(function get(ptrs: number, buf: number) {
@@ -59,7 +60,7 @@ const TERMINATING = new Set<number>([
  */
 const Yield = { FREE: 32, GAP_MS: 0.002, SLEEP_MS: 0.02, MAX_SLEEP_MS: 0.5 } as const;
 
-export function coreSyscalls(k: Kernel): SyscallTable {
+export function coreSyscalls(k: Kernel): Preview1Table {
   const args = stringList(k, k.cfg.args);
   const env = stringList(k, k.cfg.env);
   const host = k.host;
