@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { watFile } from './helpers/wat.mjs';
+import { wat2wasm, watFile } from './helpers/wat.mjs';
 import { weft } from './helpers/run.mjs';
 
 const cpus = os.availableParallelism();
@@ -171,3 +171,25 @@ for (const shared of [false, true]) {
     assert.equal(r.stdout, 'grown\n');
   });
 }
+
+// The same rounds in a plain (non-shared) module, for weft's WASI class: one thread by construction.
+const plainYields = `(module
+  ${clockAndYield}
+  (memory (export "memory") 1)
+  (func (export "_start") (local $i i32) (local $min i64) (local $t i64)
+    (local.set $min (i64.const 255))
+    (loop $round
+      (local.set $t (call $yields (i32.const 2000)))
+      (if (i64.lt_u (local.get $t) (local.get $min)) (then (local.set $min (local.get $t))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $round (i32.lt_u (local.get $i) (i32.const 5))))
+    (call $exit (i32.wrap_i64 (local.get $min))))
+)`;
+
+test('sched_yield of the WASI class (a single thread, in the calling thread) returns at once', async () => {
+  const { WASI } = await import('../dist/index.js');
+  const wasi = new WASI({ version: 'preview1', returnOnExit: true });
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(await wat2wasm(plainYields, 'yield-wasi')), wasi.getImportObject());
+  const ms = wasi.start(instance);
+  assert.ok(ms < 39, `the fastest round of 2,000 yields took ${ms} ms: they slept`);
+});
