@@ -46,9 +46,8 @@ export interface RunOptions {
   /** Directories the program may reach, keyed by the name it sees: `{ '/data': memoryFs.dir('/data') }`. */
   preopens?: Record<string, BackendDescriptor> | undefined;
   /**
-   * /dev (null, zero, full, random, urandom, stdin/stdout/stderr, fd/N) mounted after the preopens:
-   * default true for WASIX modules, false for preview1 ones (their preopens and a --tcp-listen socket keep
-   * the fds other runtimes give them); a preopen of your own at '/dev' replaces it.
+   * /dev (null, zero, full, random, urandom, stdin/stdout/stderr, fd/N) mounted after the preopens
+   * (default true; the preopens keep fds 3, 4, ...); a preopen of your own at '/dev' replaces it.
    */
   dev?: boolean | undefined;
   /**
@@ -239,8 +238,8 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
   const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
     stdin ? { kind: 'served' } : { kind: 'null' }, out.target, err.target,
   ];
-  // /dev (WASIX by default) unless the page mounted its own (the browser has no terminal)
-  const preopens = withDevPreopen(preopenList(options.preopens), { enabled: options.dev ?? info.usesWasix, tty: false });
+  // /dev unless the page mounted its own or turned it off (the browser has no terminal)
+  const preopens = withDevPreopen(preopenList(options.preopens), { enabled: options.dev ?? true, tty: false });
   const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
   const fds = createFdTable(stdio, preopens, (p) => openBrowserBackend(p.backend), treeFdRegions(info, maxProcesses),
     { keepPreopenNumbers: info.usesWasix });

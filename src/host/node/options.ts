@@ -100,9 +100,10 @@ export interface RunOptions extends CommonOptions {
   invoke?: InvokeOptions | undefined;
   /**
    * /dev (null, zero, full, random, urandom, stdin/stdout/stderr, fd/N, and tty when stdin is a
-   * terminal) mounted after the preopens: default true for WASIX modules, false for preview1 ones (their
-   * preopens and tcpListen sockets keep the fds Wasmtime and node:wasi give them); a preopen of your own
-   * at '/dev' replaces it.
+   * terminal) mounted after the preopens, which keep fds 3, 4, ...: default true, except for a preview1
+   * module given tcpListen sockets (they come right after the preopens, where Wasmtime puts them, and
+   * wasi-libc stops looking for preopens at the first fd that is none); a preopen of your own at '/dev'
+   * replaces it.
    */
   dev?: boolean | undefined;
 }

@@ -134,9 +134,11 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     const here = !!options.sameThread && !options.tcpListen?.length && imports.userImports.length === 0 && !signal &&
       !!stdinHere && canRunHere(info, stdinHere);
     const stdio: [StdioTarget, StdioTarget, StdioTarget] = [here && stdinHere ? stdinHere : stdin.target, out.target, err.target];
-    // /dev after the user's preopens (WASIX by default), unless one of them is /dev; tty when stdin is a terminal
+    // /dev after the user's preopens, unless one of them is /dev; tty when stdin is a terminal. Not by
+    // default for a preview1 program given listeners: those expect them right after their preopens (as
+    // Wasmtime's --tcplisten gives them), and wasi-libc's preopen scan stops at the first fd that is none.
     const preopens = withDevPreopen(preopenList(options.preopens), {
-      enabled: options.dev ?? info.usesWasix, tty: (stdin.target.kind === 'served' || stdin.target.kind === 'fd') && stdin.target.tty === true,
+      enabled: options.dev ?? (info.usesWasix || !options.tcpListen?.length), tty: (stdin.target.kind === 'served' || stdin.target.kind === 'fd') && stdin.target.tty === true,
     });
     const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
     const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses),
