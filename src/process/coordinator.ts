@@ -298,7 +298,7 @@ export class WeftProcess {
       case 'retired': {
         const rec = this.workers[slot];
         this.workers[slot] = undefined;
-        void rec?.handle.terminate();
+        if (rec) void (rec.handle.release ? rec.handle.release() : rec.handle.terminate());
         // A retire request that met a burst of spawns took a worker they needed: boot one.
         this.topUp();
         return;
@@ -315,8 +315,12 @@ export class WeftProcess {
       case 'itimer':
         this.setIntervalTimer(m.sig, m.ms, m.repeat);
         return;
-      case 'spawn':
       case 'exec':
+        // The main thread replaces the program: its worker comes back free for the next one.
+        if (slot === 0) this.mainExitedCleanly = true;
+        this.opts.onRequest?.(m);
+        return;
+      case 'spawn':
       case 'fork':
       case 'kill':
         this.opts.onRequest?.(m);
@@ -390,8 +394,14 @@ export class WeftProcess {
     wake();
     const rewake = setInterval(wake, 50);
     try {
-      const main = this.workers[0];
-      await Promise.all(live.map((w) => (w === main && this.mainExitedCleanly && w.handle.release ? w.handle.release() : w.handle.terminate())));
+      await Promise.all(this.workers.map((w, slot) => {
+        if (!w) return undefined;
+        // A worker that is running no thread (its thread ended by itself, or it is a parked pool worker,
+        // woken above) returns from its run at once: the host may keep it for another process.
+        const free = slot === 0 ? this.mainExitedCleanly
+          : w.ready && Atomics.load(this.ctl.i32, this.ctl.slotIndex(slot, Slot.TID)) === 0;
+        return free && w.handle.release ? w.handle.release() : w.handle.terminate();
+      }));
     } finally {
       clearInterval(rewake);
     }
