@@ -6,7 +6,7 @@
 // compiles only what that class needs.
 export { run } from './host/node/run-lazy.js';
 export { NotACommandError } from './host/node/errors.js';
-export type { RunOptions, OutputOption, WasmSource } from './host/node/run.js';
+export type { RunOptions, OutputOption, WasmSource } from './host/node/options.js';
 export { WASI, type WASIOptions } from './host/node/wasi.js';
 export type { BackendDescriptor, FsBackend } from './fs/backend.js';
 export { Errno } from './abi/errno.js';

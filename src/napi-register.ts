@@ -12,10 +12,12 @@ import { publishProcessFor, WASI } from './napi.js';
 import { builtin } from './host/node/builtins.js';
 
 // Loading node:wasi prints an ExperimentalWarning about a WASI this process will not use: hold it back.
+// The original is kept unbound, to be put back as it was; it is called on `process`.
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const emitWarning = process.emitWarning;
-process.emitWarning = ((w: string | Error, ...rest: unknown[]) => {
-  if (!String(typeof w === 'string' ? w : w.message).includes('WASI')) (emitWarning as (...a: unknown[]) => void).call(process, w, ...rest);
-}) as typeof process.emitWarning;
+process.emitWarning = (w: string | Error, ...rest: unknown[]) => {
+  if (!String(typeof w === 'string' ? w : w.message).includes('WASI')) Reflect.apply(emitWarning, process, [w, ...rest]);
+};
 let nodeWasi: Record<string, unknown>;
 try {
   nodeWasi = builtin('wasi');

@@ -4,4 +4,4 @@
  * `node --import weft/napi/register app.js` puts it in place of node:wasi everywhere.
  */
 export { WASI, WASIExitError, publishProcessFor } from './host/node/napi.js';
-export type { WASIOptions } from './host/node/wasi.js';
+export type { WASIOptions } from './host/node/options.js';

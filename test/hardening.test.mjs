@@ -11,7 +11,6 @@ import path from 'node:path';
 import { MemoryFS, WASI } from '../dist/index.js';
 import { wat2wasm } from './helpers/wat.mjs';
 
-const E = { SUCCESS: 0, BADF: 8, EXIST: 20, NOENT: 44, PERM: 63 };
 const R_ALL = 0x1fffffffn;
 const O = { CREAT: 1, DIRECTORY: 2, EXCL: 4, TRUNC: 8 };
 const FDFLAG_APPEND = 1;

@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { run, WASI } from '../dist/index.js';
 import { wat2wasm, watFile } from './helpers/wat.mjs';
 import { weft } from './helpers/run.mjs';

@@ -101,3 +101,60 @@ test('weft/napi WASI in the main thread alone behaves like the WASI class', asyn
   assert.equal(typeof wasi.getImportObject().wasi_snapshot_preview1.fd_write, 'function');
   assert.throws(() => new WASI({ version: 'unstable' }), TypeError);
 });
+
+// One WASI implementation, two faces (host/node/wasi-core.ts): weft/napi's class refuses exactly what the
+// standalone one refuses, with the same errors (the napi face once ran start() on a module exporting
+// _initialize).
+test('weft/napi WASI rejects what the standalone WASI class rejects, with the same errors', async () => {
+  const { wat2wasm } = await import('./helpers/wat.mjs');
+  const { WASI: Standalone } = await import('../dist/index.js');
+  const { WASI: Napi } = await import('../dist/napi.js');
+  const modules = {
+    both: '(module (memory (export "memory") 1) (func (export "_start")) (func (export "_initialize")))',
+    reactor: '(module (memory (export "memory") 1) (func (export "_initialize")))',
+    command: '(module (memory (export "memory") 1) (func (export "_start")))',
+    noMemory: '(module (memory 1) (func (export "_start")))',
+    exits: `(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1) (func (export "_start") (call $exit (i32.const 5))))`,
+  };
+  // [what, module instantiated for it, the calls]
+  const cases = [
+    ['start() with _initialize exported', 'both', (w, i) => w.start(i)],
+    ['start() of a reactor', 'reactor', (w, i) => w.start(i)],
+    ['initialize() with _start exported', 'command', (w, i) => w.initialize(i)],
+    ['start() without an exported memory', 'noMemory', (w, i) => w.start(i)],
+    ['start() twice', 'command', (w, i) => (w.start(i), w.start(i))],
+    ['initialize() then start()', 'reactor', (w, i) => (w.initialize(i), w.start(i))],
+    ['start() of a command calling proc_exit(5)', 'exits', (w, i) => w.start(i)],
+    ['initialize() of a reactor', 'reactor', (w, i) => w.initialize(i)],
+  ];
+  const outcome = (f) => {
+    try {
+      return { value: f() };
+    } catch (e) {
+      return { error: `${e.constructor.name}: ${e.message}` };
+    }
+  };
+  const results = {};
+  for (const [face, Class] of [['standalone', Standalone], ['napi', Napi]]) {
+    const r = (results[face] = {});
+    for (const [what, mod, calls] of cases) {
+      const w = new Class({ args: ['x'] });
+      const { instance } = await WebAssembly.instantiate(await wat2wasm(modules[mod], mod), w.getImportObject());
+      r[what] = outcome(() => calls(w, instance));
+    }
+    r["version 'unstable'"] = outcome(() => new Class({ version: 'unstable' }));
+  }
+  assert.deepEqual(results.napi, results.standalone);
+  // And what they reject is what node:wasi rejects.
+  const s = results.standalone;
+  assert.match(s['start() with _initialize exported'].error, /^TypeError: .*_initialize/);
+  assert.match(s['start() of a reactor'].error, /^TypeError: .*_start/);
+  assert.match(s['initialize() with _start exported'].error, /^TypeError: .*_start/);
+  assert.match(s['start() without an exported memory'].error, /^TypeError: .*memory/);
+  assert.match(s['start() twice'].error, /already started/);
+  assert.match(s['initialize() then start()'].error, /already started/);
+  assert.deepEqual(s['start() of a command calling proc_exit(5)'], { value: 5 });
+  assert.deepEqual(s['initialize() of a reactor'], { value: undefined });
+  assert.match(s["version 'unstable'"].error, /^TypeError: .*preview1/);
+});

@@ -38,6 +38,19 @@ test('spawn: --max-procs limits the process count (posix_spawn gets EAGAIN)', as
   assert.equal(r.code, 1);
 });
 
+test("spawn: the open file action is path_open's (symlinks, a read-only directory's rights, O_APPEND turned off)", async () => {
+  const ro = tempDir();
+  try {
+    fs.writeFileSync(path.join(ro, 'r.txt'), 'read only');
+    const r = await inSandbox('wasix', 'spawn_open', (self) => ['main', self], { weftArgs: ['--dir-ro', `${ro}::/ro`] });
+    assert.equal(interesting(r.stdout), 'spawn_open: 7 ok, 0 failed', r.stdout + r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!fs.existsSync(path.join(ro, 'new.txt')));
+  } finally {
+    rm(ro);
+  }
+});
+
 test('fork (asyncify): exit codes, copied memory, pipe across fork, threads, vfork+exec, SIGKILL, setjmp/longjmp', async () => {
   const r = await inSandbox('wasix-async', 'fork', (self) => ['main', self]);
   assert.equal(interesting(r.stdout), 'fork: 12 ok, 0 failed', r.stderr);

@@ -17,7 +17,8 @@ export { MemoryFsBackend, type MemoryBackendOptions, type MemfsUsage, type Memor
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export interface MemoryFSOptions extends FormatOptions {}
+/** Size of a new MemoryFS (capacity, inodes). */
+export type MemoryFSOptions = FormatOptions;
 
 /**
  * A shared in-memory filesystem, for seeding and inspecting files from the embedding program. Paths

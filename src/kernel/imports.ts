@@ -1,6 +1,6 @@
 import { Errno } from '../abi/errno.js';
 import type { Kernel } from './kernel.js';
-import { blocking, bodyOf, type SyscallFn, type SyscallTable } from './syscalls/types.js';
+import { blocking, type SyscallFn, type SyscallTable } from './syscalls/types.js';
 import { wasiThreadSyscalls } from './syscalls/wasi-threads.js';
 import { SignalDelivery } from './signals.js';
 import { createStreams } from './streams.js';
@@ -9,7 +9,10 @@ import { wasixThreadSyscalls } from './syscalls/wasix-threads.js';
 import { wasixSignalSyscalls } from './syscalls/wasix-signals.js';
 import { wasixTtyClockSyscalls } from './syscalls/wasix-tty-clock.js';
 import { wasixFdSyscalls } from './syscalls/wasix-fd.js';
-import { wasixProcessSyscalls } from './syscalls/wasix-process.js';
+import { wasixSpawnSyscalls } from './syscalls/wasix-spawn.js';
+import { wasixForkSyscalls } from './syscalls/wasix-fork.js';
+import { wasixWaitSyscalls } from './syscalls/wasix-wait.js';
+import { processTree } from './syscalls/wasix-tree.js';
 import { NetState } from './shared/net-state.js';
 import { socketLayer } from './syscalls/wasix-sock.js';
 import { epollRelease, wasixEpollSyscalls } from './syscalls/wasix-epoll.js';
@@ -61,12 +64,14 @@ export function namespaces(k: Kernel): Record<string, SyscallTable> {
   createStreams(k, st);
   const netTables = networkTables(k);
   const p1 = preview1Table(k);
-  const wx = { ...wasixThreadSyscalls(k), ...wasixSignalSyscalls(k, st), ...wasixTtyClockSyscalls(k, st),
-    ...wasixProcessSyscalls(k, st) };
-  const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']!, fd_renumber: wx['fd_renumber']!, ...netTables.p1 };
-  const wasix: SyscallTable = {
-    ...p1x, ...wx, ...wasixFdSyscalls(k, st, bodyOf(p1['path_open']!)), ...netTables.wasix,
+  const tree = processTree(k);
+  const fd = wasixFdSyscalls(k, st);
+  const wx = {
+    ...wasixThreadSyscalls(k), ...wasixSignalSyscalls(k, st), ...wasixTtyClockSyscalls(k, st), ...fd,
+    ...wasixSpawnSyscalls(k, st, tree), ...wasixForkSyscalls(k, st, tree), ...wasixWaitSyscalls(k, tree),
   };
+  const p1x: SyscallTable = { ...p1, proc_raise: wx['proc_raise']!, fd_renumber: fd['fd_renumber']!, ...netTables.p1 };
+  const wasix: SyscallTable = { ...p1x, ...wx, ...netTables.wasix };
   return { wasi_snapshot_preview1: { ...p1x, ...threads }, wasi: threads, wasix_32v1: wasix };
 }
 

@@ -9,7 +9,7 @@ import { GuestMemory } from './memory.js';
 import type { SignalDelivery } from './signals.js';
 import type { StreamOps } from './streams.js';
 import { Resumable } from './resume.js';
-import type { ProcRequest } from './syscalls/wasix-process.js';
+import type { ProcRequest } from './proc-request.js';
 import type { NetRequest } from './net-request.js';
 import type { NetState } from './shared/net-state.js';
 

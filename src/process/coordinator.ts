@@ -9,12 +9,12 @@ import { WasixState } from '../kernel/shared/wasix-state.js';
 import { Control, Ctl, RETIRE_TID, Slot } from '../kernel/shared/control-block.js';
 import type { BootData } from './thread-runtime.js';
 import type { ForkResume } from '../kernel/resume.js';
-import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
+import type { ProcRequest } from '../kernel/proc-request.js';
 import { StdinServer, type StdinSource } from './stdin-server.js';
 import { NetState, Sock, SockKind, SockState, type SockAddr } from '../kernel/shared/net-state.js';
 import { FdKind, FdTable } from '../kernel/shared/fd-table.js';
 import { Filetype } from '../abi/constants.js';
-import { SOCKET_RIGHTS } from '../kernel/syscalls/wasix-sock.js';
+import { SOCKET_RIGHTS } from '../kernel/rights.js';
 import type { NetOwner, NetOwnerFactory } from './net-owner.js';
 import { Errno, errnoName } from '../abi/errno.js';
 
@@ -394,8 +394,8 @@ export class WeftProcess {
     wake();
     const rewake = setInterval(wake, 50);
     try {
-      await Promise.all(this.workers.map((w, slot) => {
-        if (!w) return undefined;
+      await Promise.all(this.workers.map(async (w, slot) => {
+        if (!w) return;
         // A worker that is running no thread (its thread ended by itself, or it is a parked pool worker,
         // woken above) returns from its run at once: the host may keep it for another process.
         const free = slot === 0 ? this.mainExitedCleanly

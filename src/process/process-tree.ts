@@ -4,7 +4,7 @@ import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
 import { Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
 import { ProcTable, ROOT_PID } from '../kernel/shared/process-table.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
-import type { ProcRequest } from '../kernel/syscalls/wasix-process.js';
+import type { ProcRequest } from '../kernel/proc-request.js';
 import { WasixState } from '../kernel/shared/wasix-state.js';
 import { type Control, Ctl, Slot } from '../kernel/shared/control-block.js';
 import { type CoordinatorHost, needsNet, type ProcessOptions, WeftProcess } from './coordinator.js';

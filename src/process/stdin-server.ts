@@ -1,5 +1,5 @@
 import { Errno } from '../abi/errno.js';
-import { STDIN_EOF_BIT } from '../kernel/syscalls/poll.js';
+import { STDIN_EOF_BIT } from '../kernel/readiness.js';
 import { Chan, replyChannel } from '../kernel/shared/channel.js';
 
 /** Where served stdin bytes come from (a pipe or TTY on Node, a callback or stream in browsers). */
@@ -38,6 +38,9 @@ export class StdinServer {
   }
 
   poll(channel: SharedArrayBuffer, seq: number): void {
+    // A channel has one request in flight: an older poll on it timed out (a poll that also waits for
+    // pipes or sockets asks again every few ms), so it is dropped rather than kept until stdin has data.
+    this.polls = this.polls.filter((p) => p.channel !== channel);
     this.polls.push({ channel, seq, max: 0 });
     this.pump();
   }

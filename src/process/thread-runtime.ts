@@ -185,7 +185,7 @@ export function runThread(boot: BootData, host: ThreadHost): void {
     const r = boot.reuse;
     if (!r?.ok) return false;
     if (!r.asyncify) return true;
-    const state = inst.exports['asyncify_get_state'];
+    const state = inst.exports['asyncify_get_state'] as (() => number) | undefined;
     return typeof state === 'function' && state() === AsyncifyState.NORMAL && !k.resumable.pending;
   }
 

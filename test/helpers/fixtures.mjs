@@ -97,7 +97,7 @@ export function runMemfs(wasm, args, o = {}) {
       clearTimeout(timer);
       child.stdin.destroy();
       const stderr = Buffer.concat(err).toString();
-      let result = {};
+      let result;
       try {
         result = JSON.parse(Buffer.concat(res).toString() || '{}');
       } catch (e) {

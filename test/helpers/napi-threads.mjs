@@ -35,7 +35,7 @@ function instantiate(module, memory) {
 }
 
 if (isMainThread) {
-  const [dir, scenario] = process.argv.slice(2);
+  const scenario = process.argv[3]; // argv[2] is the directory, preopened by instantiate()
   const module = new WebAssembly.Module(await wat2wasm(reactor, 'napi-reactor'));
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
   const { wasi, exports } = instantiate(module, memory);

@@ -36,9 +36,9 @@ export interface MemoryBackendOptions {
    * Whether this thread may block in Atomics.wait while the lock is contended. Detected when omitted
    * (false on a browser page's main thread, which then spins instead).
    */
-  canBlock?: boolean;
+  canBlock?: boolean | undefined;
   /** How long to wait for the lock before failing with EDEADLK (default 10 s). */
-  lockTimeoutMs?: number;
+  lockTimeoutMs?: number | undefined;
 }
 
 export interface MemfsUsage {
@@ -476,7 +476,7 @@ export class MemoryFsBackend implements FsBackend {
       s.unlock();
     }
     const w = new Uint32Array(raw.buffer, 0, raw.length >>> 2);
-    const out: DirEntry[] = new Array(types.length);
+    const out = new Array<DirEntry>(types.length);
     for (let p = 0, i = 0; p < raw.length; ) {
       const ino = w[p >>> 2]!;
       const n = w[(p >>> 2) + 2]!;

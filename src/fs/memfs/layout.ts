@@ -143,9 +143,9 @@ function align4k(n: number): number {
 
 export interface FormatOptions {
   /** Total size of the SharedArrayBuffer in bytes (default 256 MiB; the OS commits pages lazily). */
-  capacityBytes?: number;
+  capacityBytes?: number | undefined;
   /** Maximum number of inodes (default capacity / 4096, at least 64). */
-  maxInodes?: number;
+  maxInodes?: number | undefined;
 }
 
 /** Creates and formats a new filesystem buffer containing an empty root directory (ino 1). */

@@ -14,7 +14,7 @@ export interface BrowserCoordinatorOptions {
   /** Diagnostics: trap reports, trace lines, worker failures. */
   log(line: string): void;
   /** A thread is waiting for stdin (max bytes wanted; 0 for a readiness poll). */
-  stdinDemand?(max: number): void;
+  stdinDemand?: ((max: number) => void) | undefined;
   /** Bytes of the output ring shared by the process's threads (power of two, default 1 MiB). */
   ringBytes?: number;
 }
@@ -155,6 +155,8 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
         failure ??= e;
       }
     }
+    // Rethrows what a callback threw, as it was (an uncaught error for the page, not lost in the drain).
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (failure !== undefined) queueMicrotask(() => { throw failure; });
   }
 }

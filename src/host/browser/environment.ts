@@ -52,7 +52,7 @@ export async function checkEnvironment(): Promise<void> {
   }
   if (typeof WebAssembly === 'undefined') throw new WeftEnvironmentError('weft: this browser has no WebAssembly.');
   try {
-    const m = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true } as WebAssembly.MemoryDescriptor);
+    const m = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     if (!(m.buffer instanceof SharedArrayBuffer)) throw new Error('memory.buffer is not a SharedArrayBuffer');
   } catch (e) {
     throw new WeftEnvironmentError(

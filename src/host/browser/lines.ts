@@ -1,7 +1,7 @@
 /** A bytes callback that decodes UTF-8 and calls onLine once per line (without the '\n'). */
 export type LineSink = ((data: Uint8Array) => void) & {
   /** Emits a final line that had no '\n' (run() calls this when the program ends). */
-  flush(): void;
+  flush: () => void;
 };
 
 /**

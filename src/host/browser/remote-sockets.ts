@@ -22,7 +22,7 @@ interface Remote {
   ended: boolean;
   closed: boolean;
   /** Resolved when a reader freed RX space (Want.RX). */
-  room?: () => void;
+  room?: (() => void) | undefined;
   writing: boolean;
   shut: boolean;
 }
@@ -39,7 +39,7 @@ interface AtomicsWithWaitAsync {
 export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
   return (st: NetState, log: (line: string) => void): NetOwner => {
     const i32 = st.i32;
-    const remotes: (Remote | undefined)[] = new Array(MAX_SOCKETS);
+    const remotes = new Array<Remote | undefined>(MAX_SOCKETS);
     let stopped = false;
     const w = (o: number, f: number): number => st.s(o, f);
 
@@ -104,7 +104,7 @@ export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
           if (r.closed) return;
         }
         if (r.shut) await r.writer.close();
-      } catch (e) {
+      } catch {
         if (!r.closed) {
           Atomics.compareExchange(i32, w(o, Sock.ERROR), 0, Errno.PIPE);
           st.changed(o);

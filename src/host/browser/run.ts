@@ -28,49 +28,49 @@ export type OutputCallback = (data: Uint8Array) => void;
 
 export interface RunOptions {
   /** argv of the program (argv[0] included; default ['main.wasm']). */
-  args?: string[];
+  args?: string[] | undefined;
   /** Environment, as an object or as "K=V" strings. */
-  env?: Record<string, string | undefined> | string[];
+  env?: Record<string, string | undefined> | string[] | undefined;
   /** Directories the program may reach, keyed by the name it sees: `{ '/data': memoryFs.dir('/data') }`. */
-  preopens?: Record<string, BackendDescriptor>;
+  preopens?: Record<string, BackendDescriptor> | undefined;
   /**
    * stdin: a callback `(max) => bytes | string | null | Promise<...>` asked whenever a thread waits for
    * input (null = end of input), a ReadableStream, fixed text/bytes, or 'ignore' (the default: empty).
    */
-  stdin?: StdinOption;
+  stdin?: StdinOption | undefined;
   /** stdout bytes callback, or 'ignore'. Without stdout or stdoutLine, lines go to console.log. */
-  stdout?: OutputCallback | 'ignore';
+  stdout?: OutputCallback | 'ignore' | undefined;
   /** stderr bytes callback, or 'ignore'. Without stderr or stderrLine, lines go to console.error. */
-  stderr?: OutputCallback | 'ignore';
+  stderr?: OutputCallback | 'ignore' | undefined;
   /** Called with each decoded line of stdout (without '\n'). */
-  stdoutLine?: (line: string) => void;
+  stdoutLine?: ((line: string) => void) | undefined;
   /** Called with each decoded line of stderr (without '\n'). */
-  stderrLine?: (line: string) => void;
+  stderrLine?: ((line: string) => void) | undefined;
   /** Most wasm threads alive at once, the main thread included (default 256). */
-  maxThreads?: number;
+  maxThreads?: number | undefined;
   /** Most processes of a WASIX process tree (fork, posix_spawn) alive at once, the first included (default 64). */
-  maxProcesses?: number;
+  maxProcesses?: number | undefined;
   /**
    * Pooled workers kept booted beyond current demand (default 2: a Web Worker takes 50-400 ms to boot,
    * so the first two spawns, even back to back, find one ready). A program about to spawn N threads at
    * once starts faster with N.
    */
-  spareWorkers?: number;
+  spareWorkers?: number | undefined;
   /** Log every syscall (to console and stderr). */
-  trace?: boolean;
+  trace?: boolean | undefined;
   /**
    * WASIX sockets. The page has no host network: sockets between the program's threads over 127.0.0.1
    * (and ::1) work in-process; connecting anywhere else gives ENETUNREACH. On by default (nothing leaves
    * the page); false turns sockets off (EACCES).
    */
-  net?: boolean;
+  net?: boolean | undefined;
   /**
    * Lets connect() reach addresses outside the page: called with the textual IP and port, resolves to a
    * byte stream ({ readable, writable }, e.g. bridged to a WebSocket relay) or rejects (ECONNREFUSED).
    */
-  netConnect?: ConnectHook;
+  netConnect?: ConnectHook | undefined;
   /** Aborting ends the program (every thread) with exit code 130. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface RunResult {
@@ -222,7 +222,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     kernel: {
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: !!options.trace,
-      net: options.net === false ? undefined : { all: true, allow: [] },
+      ...(options.net === false ? {} : { net: { all: true, allow: [] } }),
     },
   }, { maxProcesses });
   const onAbort = (): void => void proc.kill(ABORT_EXIT_CODE);

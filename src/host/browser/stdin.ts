@@ -11,6 +11,8 @@ export type StdinChunk = Uint8Array | ArrayBuffer | string | null | undefined;
 export type StdinCallback = (max: number) => StdinChunk | Promise<StdinChunk>;
 
 /** What `run()` takes as stdin. */
+// 'ignore' is a string too, named for whoever reads the type.
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
 export type StdinOption = StdinCallback | ReadableStream<Uint8Array | string> | string | Uint8Array | 'ignore';
 
 const enc = new TextEncoder();
@@ -93,7 +95,7 @@ export class PullStdinSource implements StdinSource {
           await new Promise((r) => setTimeout(r, 10));
           continue;
         }
-        this.onData!(bytes);
+        this.onData(bytes);
       }
     } finally {
       this.pulling = false;

@@ -136,7 +136,7 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       port1.close();
       await worker.terminate();
     };
-    return {
+    const handle: WorkerHandle = {
       terminate,
       drain: () => {
         for (let m = builtin('worker_threads').receiveMessageOnPort(port1); m; m = builtin('worker_threads').receiveMessageOnPort(port1)) deliver(m.message as ToCoordinator);
@@ -176,6 +176,7 @@ export class NodeCoordinatorHost implements CoordinatorHost {
         }, RECYCLE_GRACE_MS);
       }),
     };
+    return handle;
   }
 
   output(fd: number, data: Uint8Array): void {

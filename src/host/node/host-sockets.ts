@@ -23,7 +23,8 @@ const HIGH_WATER = 256 * 1024;
 
 interface Hosted {
   tcp?: Net.Socket;
-  server?: Net.Server;
+  /** Cleared when a bound socket connects instead of listening. */
+  server?: Net.Server | undefined;
   udp?: Dgram.Socket;
   /** Received bytes that did not fit in the RX ring yet (the host socket is paused past RX_HIGH_WATER). */
   pending: Buffer[];
@@ -49,7 +50,7 @@ const errnoOf = (e: unknown): number => {
  */
 export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwner {
   const i32 = st.i32;
-  const hosted: (Hosted | undefined)[] = new Array(MAX_SOCKETS);
+  const hosted = new Array<Hosted | undefined>(MAX_SOCKETS);
   let stopped = false;
   const w = (o: number, f: number): number => st.s(o, f);
   const family = (o: number): number => i32[w(o, Sock.FAMILY)]!;

@@ -5,20 +5,9 @@
  * resolver (fs/resolve.ts) has already walked them component by component. Handles are Node fds,
  * which are process-wide, so any worker can use a handle another worker opened.
  *
- * Sandboxing without openat. Node has no *at() calls, so every operation goes through a full host
- * path `<realRoot>/<rel>`, and a host process (or another guest thread) that swaps an intermediate
- * directory for a symlink between the kernel's resolution and our call could redirect it outside the
- * root (the node:wasi/uvwasi TOCTOU escape). Mitigations:
- *  - open(): after opening, the fd's real path is checked to lie inside realpath(root): on Linux via
- *    readlink('/proc/self/fd/N'); elsewhere by re-walking the intermediates with lstat (each must be a
- *    real directory) and comparing fstat(fd) dev/ino with lstat(path). An fd found outside is closed
- *    and the open fails with EPERM (the errno Wasmtime uses for sandbox escapes, see fs/resolve.ts).
- *    The final component is opened with O_NOFOLLOW, so a symlink there fails with ELOOP.
- *  - Mutations (mkdir, rmdir, unlink, rename, link, symlink, utimes) and opens that create or truncate
- *    go through the parent directory opened with O_DIRECTORY|O_NOFOLLOW, verified through its fd to lie
- *    inside the root, as `/proc/self/fd/<parent>/<name>` (atParent): a directory swapped for a symlink
- *    mid-call cannot redirect them. Without /proc (not Linux) the parent's realpath is checked first,
- *    which only narrows the window. lstat/readlink are not checked (a race there only leaks metadata).
+ * Sandboxing: every host path comes from the guard (hostfs-guard.ts: containment, checks of opened fds,
+ * mutations through a verified parent directory), which is the security-critical part; this file only
+ * does the operations.
  *
  * Other notes:
  *  - O_CLOEXEC: libuv adds it to every open() on Unix, so no flag is needed here.
@@ -42,21 +31,15 @@
 import type * as Fs from 'node:fs';
 import { fs } from './builtins.js';
 import type { BackendDescriptor, DirEntry, FsBackend, OpenOptions, Stat, TimeSpec } from '../../fs/backend.js';
-import { Errno, WasiError, toErrno } from '../../abi/errno.js';
+import { Errno, WasiError } from '../../abi/errno.js';
 import { Filetype } from '../../abi/constants.js';
-import { ESCAPE_ERRNO } from '../../fs/resolve.js';
-import { isCanonicalPath, parentPath, splitPath } from '../../fs/path.js';
 import { createTimesBuffer, SetTimes } from './set-times.js';
+import { hostError } from './host-error.js';
+import { HostSandbox, O_DIRECTORY, O_NOFOLLOW, type FdCheck } from './hostfs-guard.js';
+
+export type { FdCheck } from './hostfs-guard.js';
 
 const C = fs.constants;
-const O_NOFOLLOW = C.O_NOFOLLOW ?? 0;
-const O_DIRECTORY = C.O_DIRECTORY ?? 0;
-
-/** Turn anything a node:fs call threw into a WasiError (Node `code`s mapped by toErrno). */
-function hostError(e: unknown): WasiError {
-  if (e instanceof WasiError) return e;
-  return new WasiError(toErrno(e), e instanceof Error ? e.message : String(e));
-}
 
 function filetypeOf(st: Fs.BigIntStats | Fs.Stats | Fs.Dirent): number {
   if (st.isFile()) return Filetype.REGULAR_FILE;
@@ -90,32 +73,16 @@ function nowSeconds(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
 
-
-function sameFile(a: Fs.Stats, b: Fs.Stats): boolean {
-  return a.ino === b.ino && a.dev === b.dev;
-}
-
 function checkPosition(position: number): void {
   if (!Number.isSafeInteger(position) || position < 0) throw new WasiError(Errno.INVAL, `bad position ${position}`);
 }
-
-/** Whether /proc/self/fd works in this process (undefined until first tried). */
-let procFd: boolean | undefined;
-
-export type FdCheck = 'auto' | 'proc' | 'walk';
 
 export class HostFsBackend implements FsBackend {
   readonly readOnly: boolean;
   /** The root as configured. */
   readonly root: string;
-  /** realpath(root): every host path is built from it and every open is checked against it. */
-  readonly realRoot: string;
-  /**
-   * How open() verifies where the new fd lives: 'auto' (/proc/self/fd when available, else 'walk'),
-   * 'proc' or 'walk' (lstat re-walk + dev/ino comparison; readdir then also behaves as without /proc).
-   * Settable for tests.
-   */
-  fdCheck: FdCheck = 'auto';
+  /** Containment of every host path and fd (hostfs-guard.ts). */
+  private readonly guard: HostSandbox;
   /** Host paths of handles this instance opened, for readdir() when /proc is missing. */
   private readonly opened = new Map<number, string>();
 
@@ -128,14 +95,21 @@ export class HostFsBackend implements FsBackend {
     this.readOnly = desc.readOnly;
     this.timesSab = desc.times ?? createTimesBuffer();
     this.times = new SetTimes(this.timesSab);
-    let st: Fs.Stats;
-    try {
-      this.realRoot = fs.realpathSync.native(desc.root);
-      st = fs.statSync(this.realRoot);
-    } catch (e) {
-      throw hostError(e);
-    }
-    if (!st.isDirectory()) throw new WasiError(Errno.NOTDIR, `host root is not a directory: ${desc.root}`);
+    this.guard = new HostSandbox(desc.root);
+  }
+
+  /** realpath(root): every host path is built from it and every open is checked against it. */
+  get realRoot(): string {
+    return this.guard.realRoot;
+  }
+
+  /** How open() verifies where the new fd lives (see FdCheck). Settable for tests. */
+  get fdCheck(): FdCheck {
+    return this.guard.fdCheck;
+  }
+
+  set fdCheck(mode: FdCheck) {
+    this.guard.fdCheck = mode;
   }
 
   describe(): BackendDescriptor {
@@ -144,66 +118,18 @@ export class HostFsBackend implements FsBackend {
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  /** Host path of a backend-relative path (validated: the kernel must only pass canonical paths). */
-  hostPath(path: string): string {
-    if (!isCanonicalPath(path)) throw new WasiError(Errno.INVAL, `non-canonical backend path: ${JSON.stringify(path)}`);
-    if (path === '') return this.realRoot;
-    return this.realRoot === '/' ? `/${path}` : `${this.realRoot}/${path}`;
-  }
-
-  private isInside(real: string): boolean {
-    return this.realRoot === '/' || real === this.realRoot || real.startsWith(`${this.realRoot}/`);
+  private hostPath(path: string): string {
+    return this.guard.hostPath(path);
   }
 
   private mutable(): void {
     if (this.readOnly) throw new WasiError(Errno.ROFS, 'read-only filesystem');
   }
 
-  /** Whether /proc/self/fd can name open directories here (Linux), unless a test asked for 'walk'. */
-  private procUsable(): boolean {
-    if (this.fdCheck === 'walk') return false;
-    if (procFd === undefined) procFd = fs.existsSync('/proc/self/fd');
-    return procFd;
-  }
-
-  /**
-   * Runs `op` on a host path naming `path` that a concurrent swap of any directory on the way cannot
-   * redirect outside the root: the parent directory is opened (O_DIRECTORY|O_NOFOLLOW), checked to lie
-   * inside the root through its fd, and `op` gets `/proc/self/fd/<parent>/<name>`, which the host
-   * resolves inside that very directory. Without /proc (not Linux), the parent's realpath is checked
-   * first instead, which only narrows the window. The root itself may be named (mkdir/symlink/link then
-   * fail with EEXIST, utimes works) unless `rootOk` is false (rmdir, rename: EBUSY), so the sandbox root
-   * can never be removed or moved away. Host errors are mapped to WasiErrors.
-   */
+  /** A mutation of `path` through its verified parent directory (HostSandbox.atParent). */
   private atParent<T>(path: string, rootOk: boolean, op: (host: string) => T): T {
     this.mutable();
-    const host = this.hostPath(path);
-    if (path === '') {
-      if (!rootOk) throw new WasiError(Errno.BUSY, 'cannot remove or move the backend root');
-      return this.hostCall(() => op(host));
-    }
-    const parent = parentPath(path);
-    if (!this.procUsable()) {
-      const real = this.hostCall(() => fs.realpathSync.native(this.hostPath(parent)));
-      if (!this.isInside(real)) throw new WasiError(ESCAPE_ERRNO, `parent of ${path} is outside the root`);
-      return this.hostCall(() => op(host));
-    }
-    let pfd: number;
-    try {
-      pfd = fs.openSync(this.hostPath(parent), C.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    } catch (e) {
-      // The resolver saw a directory there: a symlink now means it was swapped during the call.
-      if (fs.lstatSync(this.hostPath(parent), { throwIfNoEntry: false })?.isSymbolicLink()) {
-        throw new WasiError(ESCAPE_ERRNO, `parent of ${path} is a symlink`);
-      }
-      throw hostError(e);
-    }
-    try {
-      this.verifyFd(pfd, parent);
-      return this.hostCall(() => op(`/proc/self/fd/${pfd}/${path.slice(parent === '' ? 0 : parent.length + 1)}`));
-    } finally {
-      fs.closeSync(pfd);
-    }
+    return this.guard.atParent(path, rootOk, op);
   }
 
   /** A host stat as a Stat, with the exact times this process set (see set-times.ts). */
@@ -226,49 +152,6 @@ export class HostFsBackend implements FsBackend {
     apply(aReq === undefined ? now : nsToSeconds(aReq), mReq === undefined ? now : nsToSeconds(mReq));
     const after = restat();
     this.times.record(after.dev, after.ino, aReq ?? after.atimeNs, after.atimeNs, mReq ?? after.mtimeNs, after.mtimeNs);
-  }
-
-  private hostCall<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      throw hostError(e);
-    }
-  }
-
-  /** Check that an fd opened from `path` really lives inside the root (see the top of the file). */
-  private verifyFd(fd: number, path: string): void {
-    const mode = this.fdCheck;
-    if (mode === 'proc' || (mode === 'auto' && procFd !== false)) {
-      let real: string | undefined;
-      try {
-        real = fs.readlinkSync(`/proc/self/fd/${fd}`);
-        procFd = true;
-      } catch (e) {
-        if (mode === 'proc' || procFd === true) throw hostError(e);
-        procFd = false;
-      }
-      if (real !== undefined) {
-        if (!this.isInside(real)) throw new WasiError(ESCAPE_ERRNO, `opened ${path} resolves outside the root: ${real}`);
-        return;
-      }
-    }
-    // Walk: every intermediate must still be a real directory, and the path must still name the fd.
-    try {
-      const parts = splitPath(path);
-      let prefix = '';
-      for (let i = 0; i < parts.length - 1; i++) {
-        prefix = prefix === '' ? parts[i]! : `${prefix}/${parts[i]}`;
-        if (!fs.lstatSync(this.hostPath(prefix)).isDirectory()) {
-          throw new WasiError(ESCAPE_ERRNO, `intermediate ${prefix} of ${path} changed during open`);
-        }
-      }
-      const a = fs.fstatSync(fd, { bigint: true });
-      const b = fs.lstatSync(this.hostPath(path), { bigint: true });
-      if (a.dev !== b.dev || a.ino !== b.ino) throw new WasiError(ESCAPE_ERRNO, `${path} changed during open`);
-    } catch (e) {
-      throw hostError(e);
-    }
   }
 
   // ---- path queries ----------------------------------------------------------------------------
@@ -308,7 +191,7 @@ export class HostFsBackend implements FsBackend {
     let fd: number;
     try {
       // An open that creates or truncates must not touch anything outside, even for the moment before
-      // verifyFd() would catch it: it goes through the verified parent directory.
+      // checkOpened() would catch it: it goes through the verified parent directory.
       fd = (o.create || o.truncate) && path !== ''
         ? this.atParent(path, true, (h) => fs.openSync(h, flags, 0o666))
         : fs.openSync(host, flags, 0o666);
@@ -326,34 +209,17 @@ export class HostFsBackend implements FsBackend {
       }
       throw err;
     }
-    try {
-      this.verifyFd(fd, path);
-    } catch (e) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // already failing
-      }
-      throw e;
-    }
-    if (this.fdCheck === 'walk' || procFd === false) this.opened.set(fd, host); // only needed without /proc
+    this.guard.checkOpened(fd, path);
+    if (!this.guard.namesByProc()) this.opened.set(fd, host); // only needed without /proc
     return fd;
   }
 
   /** Reopens the same file through /proc/self/fd (Linux): same inode, other O_APPEND; ENOTSUP elsewhere. */
   reopen(handle: number, o: { read: boolean; write: boolean; append: boolean }): number {
     this.mutable();
-    if (!this.procUsable()) throw new WasiError(Errno.NOTSUP, 'changing O_APPEND of an open host file needs /proc');
     let flags = o.write ? (o.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
     if (o.append) flags |= C.O_APPEND;
-    const fd = this.hostCall(() => fs.openSync(`/proc/self/fd/${handle}`, flags));
-    try {
-      const a = fs.fstatSync(handle, { bigint: true }), b = fs.fstatSync(fd, { bigint: true });
-      if (a.dev !== b.dev || a.ino !== b.ino) throw new WasiError(Errno.IO, 'reopened a different file');
-    } catch (e) {
-      fs.closeSync(fd);
-      throw hostError(e);
-    }
+    const fd = this.guard.reopen(handle, flags);
     const known = this.opened.get(handle);
     if (known !== undefined) this.opened.set(fd, known);
     return fd;
@@ -440,7 +306,7 @@ export class HostFsBackend implements FsBackend {
     }
     if (!self.isDirectory()) throw new WasiError(Errno.NOTDIR, 'not a directory');
     let dir: string;
-    if (this.fdCheck !== 'walk' && procFd !== false) dir = `/proc/self/fd/${handle}`;
+    if (this.guard.namesByProc()) dir = `/proc/self/fd/${handle}`;
     else {
       const known = this.opened.get(handle);
       if (known === undefined) throw new WasiError(Errno.NOTSUP, 'readdir of a handle opened in another thread needs /proc');
@@ -450,39 +316,19 @@ export class HostFsBackend implements FsBackend {
     try {
       ents = fs.readdirSync(dir, { withFileTypes: true });
     } catch (e) {
-      if (this.fdCheck === 'auto' && procFd === undefined && (e as { code?: string }).code === 'ENOENT') {
-        procFd = false; // no /proc: retry with the recorded path
-        return this.readdir(handle);
-      }
+      if (this.guard.procMissing(e)) return this.readdir(handle); // no /proc: retry with the recorded path
       throw hostError(e);
     }
-    // One lstat per entry, for its inode (and its type when the dirent has none). Through /proc/self/fd
-    // each costs ~35% more (procfs lookup), so go through the directory's real path when it is inside the
-    // root and still names this directory (checked again after the loop; on any doubt, /proc again).
-    let statDir = dir;
-    if (dir.startsWith('/proc/')) {
-      try {
-        const real = fs.readlinkSync(dir);
-        if (this.isInside(real) && sameFile(fs.lstatSync(real), self)) statDir = real;
-      } catch {
-        // keep /proc
-      }
-    }
+    // One lstat per entry, for its inode (and its type when the dirent has none), through the directory's
+    // real path while it is inside the root and still names this directory (on any doubt, /proc again).
+    const statDir = this.guard.listingPath(dir, self);
     const out = this.listEntries(statDir, ents);
-    if (statDir !== dir) {
-      let same = false;
-      try {
-        same = sameFile(fs.lstatSync(statDir), self);
-      } catch {
-        // moved away meanwhile
-      }
-      if (!same) return this.sortEntries(this.listEntries(dir, ents));
-    }
+    if (statDir !== dir && !this.guard.stillNames(statDir, self)) return this.sortEntries(this.listEntries(dir, ents));
     return this.sortEntries(out);
   }
 
   private listEntries(dir: string, ents: Fs.Dirent[]): DirEntry[] {
-    const out: DirEntry[] = new Array(ents.length);
+    const out = new Array<DirEntry>(ents.length);
     for (let i = 0; i < ents.length; i++) {
       const d = ents[i]!;
       let ino = 0n;

@@ -1,18 +1,13 @@
-import { attachInstance, type Exports, initializeReactor } from './wasi-instance.js';
-import type { KernelConfig, StdioTarget } from '../../kernel/config.js';
+import type { KernelConfig } from '../../kernel/config.js';
 import { ProcExit, ThreadKilled } from '../../kernel/exits.js';
 import { syscallSignature } from '../../abi/syscalls.js';
-import { bindSyscall } from '../../kernel/boundary.js';
-import { preview1Table } from '../../kernel/preview1.js';
 import { Kernel } from '../../kernel/kernel.js';
-import { createFdTable } from '../../kernel/setup.js';
 import { createChannel } from '../../kernel/shared/channel.js';
-import { Control, Ctl } from '../../kernel/shared/control-block.js';
-import { openNodeBackend } from './backends.js';
+import { Ctl } from '../../kernel/shared/control-block.js';
 import { builtin } from './builtins.js';
-import { envList, fdTarget, preopenList, traceSetup } from './options.js';
 import { NodeThreadHost } from './thread-host.js';
-import type { WASIOptions } from './wasi.js';
+import { type BoundSyscall, createProcess, WasiCore } from './wasi-core.js';
+import type { ImportFn, WASIOptions } from './options.js';
 
 /**
  * The worker_threads environment-data key under which a main thread's napi WASI publishes its process.
@@ -44,7 +39,7 @@ export function callerFile(stack: string | undefined, skip: readonly string[] = 
 export function publishProcessFor(stack: string | undefined, skip: readonly string[]): void {
   const file = callerFile(stack, skip);
   const cfg = file === undefined ? undefined : byLoader.get(file);
-  if (cfg) builtin('worker_threads').setEnvironmentData(ENV_KEY, cfg as never);
+  if (cfg) builtin('worker_threads').setEnvironmentData(ENV_KEY, cfg);
 }
 
 /** proc_exit from any thread of a napi process: thrown to the JS caller of the wasm function. */
@@ -54,8 +49,6 @@ export class WASIExitError extends Error {
     this.name = 'WASIExitError';
   }
 }
-
-type ImportFn = (...args: never[]) => unknown;
 
 /**
  * A `node:wasi`-compatible WASI for napi-rs `*-wasm32-wasi` addons (loaded by @napi-rs/wasm-runtime and
@@ -70,38 +63,35 @@ export class WASI {
   readonly wasiImport: Record<string, ImportFn>;
   /** True when this object joined a process created in another thread. */
   readonly attached: boolean;
-  private readonly kernel: Kernel;
-  private readonly returnOnExit: boolean;
-  private started = false;
+  private readonly core: WasiCore;
 
   constructor(options: WASIOptions = {}) {
-    if (options.version !== undefined && options.version !== 'preview1') {
-      throw new TypeError(`weft WASI supports version 'preview1' (got ${String(options.version)})`);
-    }
-    this.returnOnExit = options.returnOnExit ?? true;
-    const trace = traceSetup(options.trace);
     const wt = builtin('worker_threads');
-    const shared = wt.isMainThread ? undefined : (wt.getEnvironmentData(ENV_KEY) as KernelConfig | undefined);
-    this.attached = !!shared;
-    const cfg = shared ?? createProcess(options, trace.enabled);
-    // The main thread's process is inherited by Workers started from now on.
-    if (!shared && wt.isMainThread) {
-      wt.setEnvironmentData(ENV_KEY, cfg as never);
-      const loader = callerFile(new Error().stack);
-      if (loader !== undefined) byLoader.set(loader, cfg);
-    }
-    const k = (this.kernel = new Kernel(cfg, new NodeThreadHost(undefined, trace.fd), 0, createChannel()));
-    k.tid = wt.threadId + 1;
-    const exiting = k.ctl.i32;
-    const table = preview1Table(k);
-    this.wasiImport = {};
-    for (const [name, entry] of Object.entries(table)) {
+    // Who constructs this WASI: the addon's loader, whose Workers join this process (publishProcessFor).
+    const loader = wt.isMainThread ? callerFile(new Error().stack) : undefined;
+    let shared: KernelConfig | undefined;
+    this.core = new WasiCore(options, {
+      kernel: (trace) => {
+        shared = wt.isMainThread ? undefined : (wt.getEnvironmentData(ENV_KEY) as KernelConfig | undefined);
+        const cfg = shared ?? createProcess(options, trace.enabled, performance.timeOrigin);
+        // The main thread's process is inherited by Workers started from now on.
+        if (!shared && wt.isMainThread) {
+          wt.setEnvironmentData(ENV_KEY, cfg);
+          if (loader !== undefined) byLoader.set(loader, cfg);
+        }
+        const k = new Kernel(cfg, new NodeThreadHost(undefined, trace.fd), 0, createChannel());
+        k.tid = wt.threadId + 1;
+        return k;
+      },
       // The kernel's boundary already unwinds a call made while the process exits (ThreadKilled); the JS
       // caller of the wasm function gets a WASIExitError instead of a weft-internal sentinel.
-      const bound = bindSyscall(k, 'wasi_snapshot_preview1', name, entry) as Fn;
-      this.wasiImport[name] = exitsAsErrors(bound, syscallSignature('wasi_snapshot_preview1', name)?.params.length, exiting);
-    }
+      wrap: (bound, name, k) => exitsAsErrors(bound, syscallSignature('wasi_snapshot_preview1', name)?.params.length, k.ctl.i32),
+      exitCodeOf: (e) => (e instanceof WASIExitError ? e.code : undefined),
+    });
+    this.wasiImport = this.core.wasiImport;
+    this.attached = !!shared;
     // node:wasi's private hooks, which @emnapi/wasi-threads looks up by description for `_start` modules.
+    const k = this.core.kernel;
     const self = this as unknown as Record<symbol, unknown>;
     self[Symbol('kSetMemory')] = (m: WebAssembly.Memory) => k.setMemory(m);
     self[Symbol('kInstance')] = undefined;
@@ -110,7 +100,7 @@ export class WASI {
 
   /** The exit code once any thread of the process called proc_exit, else undefined. */
   get exitCode(): number | undefined {
-    const i = this.kernel.ctl.i32;
+    const i = this.core.kernel.ctl.i32;
     return Atomics.load(i, Ctl.EXITING) !== 0 ? Atomics.load(i, Ctl.EXIT_CODE) : undefined;
   }
 
@@ -118,40 +108,25 @@ export class WASI {
     return { wasi_snapshot_preview1: this.wasiImport };
   }
 
-  private bind(instance: WebAssembly.Instance): Exports {
-    if (this.started) throw new Error('WASI instance has already started');
-    this.started = true;
-    return attachInstance(this.kernel, instance);
-  }
-
-  /** Runs a command's `_start`; returns its exit code (0 when `_start` returns). */
-  start(instance: WebAssembly.Instance): number {
-    const exports = this.bind(instance);
-    const start = exports['_start'];
-    if (typeof start !== 'function') throw new TypeError('instance.exports._start is not a function');
-    try {
-      (start as () => void)();
-      return 0;
-    } catch (e) {
-      if (!(e instanceof WASIExitError)) throw e;
-      if (!this.returnOnExit) process.exit(e.code);
-      return e.code;
-    }
+  /**
+   * Runs a command's `_start`; returns its exit code (0 when `_start` returns). `instance` is a
+   * WebAssembly.Instance, typed `object` as in @types/node's WASI: WebAssembly's types need the DOM lib.
+   */
+  start(instance: object): number {
+    return this.core.start(instance as WebAssembly.Instance);
   }
 
   /** Initialises a reactor (calls `_initialize` if exported): what napi-rs addons are. */
-  initialize(instance: WebAssembly.Instance): void {
-    initializeReactor(this.bind(instance));
+  initialize(instance: object): void {
+    this.core.initialize(instance as WebAssembly.Instance);
   }
 }
-
-type Fn = (...a: unknown[]) => unknown;
 
 /**
  * Wraps a bound syscall so the exit sentinels reach the wasm function's JS caller as WASIExitError. Same
  * arity as the syscall (preview1 calls take at most 9 arguments): no rest array on the call path.
  */
-function exitsAsErrors(f: Fn, arity: number | undefined, ctl: Int32Array): ImportFn {
+function exitsAsErrors(f: BoundSyscall, arity: number | undefined, ctl: Int32Array): ImportFn {
   const fail = (e: unknown): never => {
     if (e instanceof ProcExit || e instanceof ThreadKilled) throw new WASIExitError(Atomics.load(ctl, Ctl.EXIT_CODE));
     throw e;
@@ -167,20 +142,4 @@ function exitsAsErrors(f: Fn, arity: number | undefined, ctl: Int32Array): Impor
     case 6: return (a: U, b: U, c: U, d: U, e5: U, f6: U) => { try { return f(a, b, c, d, e5, f6); } catch (e) { return fail(e); } };
     default: return (...args: U[]) => { try { return f(...args); } catch (e) { return fail(e); } };
   }
-}
-
-/** A new process: its fd table, preopens and exit state, from node:wasi-style options. */
-function createProcess(options: WASIOptions, trace: boolean): KernelConfig {
-  // Host stdio read directly, as node:wasi does (a napi addon reading stdin blocks its thread, as there).
-  const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
-    fdTarget(options.stdin ?? 0, true, false), fdTarget(options.stdout ?? 1, false, false), fdTarget(options.stderr ?? 2, false, false),
-  ];
-  const preopens = preopenList(options.preopens);
-  const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend));
-  // One control block for every thread; all of them use slot 0 (no coordinator-served calls: stdio is direct).
-  const ctl = Control.create(1);
-  return {
-    args: options.args ?? [], env: envList(options.env), stdio, preopens, ctlSab: ctl.sab, fdSab: fds.sab,
-    maxThreads: 1, clockBaseMs: performance.timeOrigin, trace, hasThreadStart: false, usesWasix: false,
-  };
 }

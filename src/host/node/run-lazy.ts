@@ -3,7 +3,7 @@
  * recovery: most of weft) on its first call, so `import 'weft'` for the WASI class compiles only what
  * the WASI class needs. run() is async anyway; the import costs one chunk load, once per process.
  */
-import type { RunOptions, WasmSource } from './run.js';
+import type { RunOptions, WasmSource } from './options.js';
 
 let loaded: Promise<typeof import('./run.js')> | undefined;
 

@@ -11,44 +11,12 @@ import { recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import { NodeCoordinatorHost, nodeStdinSource } from './coordinator-host.js';
 import { prepareEngineForThreads } from './engine.js';
 import { canRunHere, runHere } from './run-here.js';
-import { type CommonOptions, envList, fdTarget, preopenList, traceSetup } from './options.js';
+import { envList, fdTarget, preopenList, traceSetup } from './kernel-config.js';
+import type { OutputOption, RunOptions, WasmSource } from './options.js';
+
+export type { OutputOption, RunOptions, WasmSource } from './options.js';
 import { writeAllSync } from './thread-host.js';
 import { NotACommandError } from './errors.js';
-
-export type OutputOption = number | 'ignore' | ((data: Uint8Array) => void);
-
-export interface RunOptions extends CommonOptions {
-  /** Host fd to read (default 0), 'ignore' for an empty stdin, or a string/bytes to feed. */
-  stdin?: number | 'ignore' | string | Uint8Array;
-  /** Host fd (default 1/2), 'ignore', or a callback receiving each write. */
-  stdout?: OutputOption;
-  stderr?: OutputOption;
-  /** Most wasm threads alive at once, the main thread included (default 256). */
-  maxThreads?: number;
-  /** Most processes of a WASIX process tree alive at once, the first included (default 64). */
-  maxProcesses?: number;
-  /**
-   * Pooled workers booted ahead of demand (default 1). With 2, a program that spawns two threads at once
-   * finds both booted; each extra Worker boot costs tens of ms of CPU at start.
-   */
-  spareWorkers?: number;
-  /**
-   * Run a single-threaded preview1 command on the calling thread instead of a Worker when nothing needs
-   * one (no threads, no WASIX, stdin a file/host fd/'ignore'). Faster to start, but it blocks the event
-   * loop until the program ends. Default false; the CLI sets it.
-   */
-  sameThread?: boolean;
-  /**
-   * Network access of WASIX sockets (off by default): true for everything, or a list of "HOST:PORT"
-   * (host an IP literal, 'localhost' or '*'; port 0 or '*' for any).
-   */
-  net?: boolean | string[];
-  /**
-   * Listening TCP sockets handed to the program, as Wasmtime's --tcplisten: "HOST:PORT" each, placed at
-   * the fds after the preopened directories (accept them with sock_accept).
-   */
-  tcpListen?: string[];
-}
 
 // Declared on its own so the package entry can export it without loading run()'s coordinator.
 export { NotACommandError } from './errors.js';
@@ -72,8 +40,6 @@ export function netPolicy(o: RunOptions['net']): NetPolicy | undefined {
     allow: o.map((spec) => parseHostPort(spec)),
   };
 }
-
-export type WasmSource = Uint8Array | ArrayBuffer | string | URL;
 
 function bytesOf(src: WasmSource): Uint8Array {
   if (typeof src === 'string' || src instanceof URL) return new Uint8Array(fs.readFileSync(src));
@@ -131,7 +97,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
     // Listening sockets are opened by the coordinator (WeftProcess.openListeners): such runs keep workers.
     const here = !!options.sameThread && !options.tcpListen?.length && !!stdinHere && canRunHere(info, stdinHere);
     const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
-      here ? stdinHere! : stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
+      here ? stdinHere : stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
     ];
     const preopens = preopenList(options.preopens);
     const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
@@ -142,8 +108,9 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<n
       if (typeof cb === 'function') cb(data);
       else writeAllSync(fd, [data]);
     };
+    const net = netPolicy(options.net);
     const kernel = {
-      net: netPolicy(options.net),
+      ...(net ? { net } : {}),
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
     };

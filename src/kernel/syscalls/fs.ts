@@ -1,24 +1,14 @@
 import { Errno, WasiError } from '../../abi/errno.js';
-import { Advice, FdFlags, Filetype, FstFlags, LookupFlags, OFlags, Rights } from '../../abi/constants.js';
+import { Advice, Filetype, FstFlags, LookupFlags, Rights } from '../../abi/constants.js';
 import { Dirent, Filestat } from '../../abi/layouts.js';
-import type { DirEntry, FsBackend, TimeSpec } from '../../fs/backend.js';
-import { decodeGuestPath, ESCAPE_ERRNO, resolve, type Resolved } from '../../fs/resolve.js';
-import { isRootMount, parentPath } from '../../fs/path.js';
-import { Desc, DescFlags, FdSlot, FdKind } from '../shared/fd-table.js';
+import type { DirEntry, TimeSpec } from '../../fs/backend.js';
+import { decodeGuestPath, ESCAPE_ERRNO } from '../../fs/resolve.js';
+import { parentPath } from '../../fs/path.js';
+import { Desc, FdSlot, FdKind } from '../shared/fd-table.js';
 import { withDesc, writeFilestat } from '../files.js';
 import type { Kernel } from '../kernel.js';
-import { DIR_RIGHTS, FILE_RIGHTS } from '../rights.js';
+import { dirRef as dirRefIn, lookup, openPath, type DirRef } from '../path-open.js';
 import { errno, type SyscallTable } from './types.js';
-
-/** A directory fd the guest passed to a path_* call, checked for rights. */
-interface DirRef {
-  base: number;
-  backendIndex: number;
-  backend: FsBackend;
-  path: string;
-}
-
-const WRITE_INTENT = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
 
 /**
  * Filesystem calls: path_* (resolved in the sandbox of the directory fd, see fs/resolve.ts) and the
@@ -30,22 +20,10 @@ export function fsSyscalls(k: Kernel): SyscallTable {
   /** Directory listings per open description, so fd_readdir with a cookie does not re-list. */
   const listings = new Map<number, { handle: number; entries: DirEntry[] }>();
 
-  function dirRef(fd: number, rights: number): DirRef {
-    const base = fds.require(fd, rights);
-    if (i32[base + FdSlot.KIND] !== FdKind.DIR) throw new WasiError(Errno.NOTDIR);
-    const backendIndex = fds.backend(base);
-    return { base, backendIndex, backend: k.backend(backendIndex), path: fds.path(base) };
-  }
+  const dirRef = (fd: number, rights: number): DirRef => dirRefIn(k, fds, fd, rights);
 
   function guestPath(ptr: number, len: number): string {
     return decodeGuestPath(k.mem.sync().bytes(ptr, len));
-  }
-
-  /** Preopens mounted at the guest's '/', where absolute paths name paths inside the preopen. */
-  const rootMounts = k.cfg.preopens.map((p) => isRootMount(p.guestPath));
-
-  function lookup(dir: DirRef, path: string, follow: boolean): Resolved {
-    return resolve(dir.backend, dir.path, path, follow, { rootMount: rootMounts[dir.backendIndex] === true });
   }
 
   function timeSpec(value: bigint, set: number, now: number, flags: number): TimeSpec {
@@ -88,59 +66,10 @@ export function fsSyscalls(k: Kernel): SyscallTable {
   return {
     path_open: errno(function path_open(dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
       rightsBase: bigint, rightsInheriting: bigint, fdflags: number, fdPtr: number) {
-      const m = k.mem.sync();
-      m.check(fdPtr, 4);
-      let need = Rights.PATH_OPEN;
-      if (oflags & OFlags.CREAT) need |= Rights.PATH_CREATE_FILE;
-      if (oflags & OFlags.TRUNC) need |= Rights.PATH_FILESTAT_SET_SIZE;
-      const dir = dirRef(dirfd, need);
-      const path = guestPath(pathPtr, pathLen);
-      if (oflags & ~(OFlags.CREAT | OFlags.DIRECTORY | OFlags.EXCL | OFlags.TRUNC)) return Errno.INVAL;
-      const exclusive = (oflags & OFlags.CREAT) !== 0 && (oflags & OFlags.EXCL) !== 0;
-      const follow = (dirflags & LookupFlags.SYMLINK_FOLLOW) !== 0 && !exclusive;
-      const r = lookup(dir, path, follow);
-      const wantDir = (oflags & OFlags.DIRECTORY) !== 0 || r.trailingSlash;
-      if (r.stat) {
-        if (exclusive) return Errno.EXIST;
-        if (r.stat.filetype === Filetype.SYMBOLIC_LINK) return Errno.LOOP;
-        if (wantDir && r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
-      } else if (!(oflags & OFlags.CREAT)) {
-        return Errno.NOENT;
-      } else if (wantDir) {
-        return r.trailingSlash ? Errno.ISDIR : Errno.INVAL;
-      }
-      const inhDir = i32[dir.base + FdSlot.RIGHTS_INHERITING]! >>> 0;
-      const requested = Number(rightsBase & 0x3fffffffn);
-      const isDir = r.stat?.filetype === Filetype.DIRECTORY;
-      if (isDir && requested & Rights.FD_WRITE) return Errno.ISDIR;
-      const writeIntent = !isDir && ((requested & WRITE_INTENT) !== 0 || (oflags & OFlags.TRUNC) !== 0);
-      const append = (fdflags & FdFlags.APPEND) !== 0;
-      const readIntent = isDir || (requested & (Rights.FD_READ | Rights.FD_READDIR)) !== 0 || !writeIntent;
-      const handle = dir.backend.open(r.path, {
-        read: readIntent,
-        write: writeIntent,
-        create: (oflags & OFlags.CREAT) !== 0,
-        exclusive,
-        truncate: (oflags & OFlags.TRUNC) !== 0,
-        directory: wantDir,
-        append: append && writeIntent,
-      });
-      const filetype = r.stat ? r.stat.filetype : Filetype.REGULAR_FILE;
-      const applicable = isDir ? DIR_RIGHTS : FILE_RIGHTS;
-      try {
-        const fd = fds.insert({
-          kind: isDir ? FdKind.DIR : FdKind.FILE, filetype, flags: fdflags & 0x1f,
-          rightsBase: requested & inhDir & applicable,
-          rightsInheriting: Number(rightsInheriting & 0x3fffffffn) & inhDir,
-          handle, backend: dir.backendIndex, path: isDir ? r.path : '',
-          openFlags: (append && writeIntent ? DescFlags.HOST_APPEND : 0) | (readIntent ? DescFlags.HOST_READ : 0) |
-            (writeIntent ? DescFlags.HOST_WRITE : 0),
-        });
-        k.mem.sync().setU32(fdPtr, fd);
-      } catch (e) {
-        dir.backend.close(handle);
-        throw e;
-      }
+      k.mem.sync().check(fdPtr, 4);
+      const fd = openPath(k, fds, dirfd, guestPath(pathPtr, pathLen), dirflags, oflags, rightsBase, rightsInheriting, fdflags);
+      if (fd < 0) return -fd;
+      k.mem.sync().setU32(fdPtr, fd);
       return 0;
     }),
 
@@ -241,7 +170,7 @@ export function fsSyscalls(k: Kernel): SyscallTable {
       const dir = dirRef(fd, Rights.PATH_SYMLINK);
       // An absolute target could never be followed inside the sandbox (as Wasmtime refuses it), except
       // under a preopen mounted at '/', where it resolves from that preopen's root.
-      if (target.startsWith('/') && !rootMounts[dir.backendIndex]) return ESCAPE_ERRNO;
+      if (target.startsWith('/') && !dir.rootMount) return ESCAPE_ERRNO;
       const r = lookup(dir, guestPath(newPtr, newLen), false);
       if (r.stat) return Errno.EXIST;
       if (r.trailingSlash) return Errno.NOENT;

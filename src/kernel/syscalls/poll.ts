@@ -1,12 +1,10 @@
 import { Errno } from '../../abi/errno.js';
 import { Clock, EventRwFlags, EventType, SubClockFlags } from '../../abi/constants.js';
 import { Event, Subscription } from '../../abi/layouts.js';
-import { FdSlot, FdKind } from '../shared/fd-table.js';
+import { FdKind } from '../shared/fd-table.js';
 import type { Kernel } from '../kernel.js';
+import { readReadiness, Scan, STDIN_EOF_BIT, waitReady, writeReadiness } from '../readiness.js';
 import { blocking, type SyscallTable } from './types.js';
-
-/** Result word of a stdin-poll reply: bytes buffered, with this bit set at end of input. */
-export const STDIN_EOF_BIT = 0x40000000;
 
 interface Ready {
   sub: number;
@@ -17,19 +15,10 @@ interface Ready {
 }
 
 /**
- * A readiness probe for fds that can block (pipes, served stdin): returns the fd_read readiness now,
- * null when the fd is an in-kernel stream with nothing to read yet (probe again later), or undefined
- * when only the coordinator can tell (served stdin).
+ * poll_oneoff: clocks, fd_read and fd_write subscriptions, over the readiness engine epoll_wait uses too
+ * (../readiness.ts), so any mix of stdin, pipes, eventfds, sockets and files waits for whichever is first.
  */
-export type ReadProbe = (fd: number, base: number) => { nbytes: number; hangup: boolean } | null | undefined;
-
-/** How often a poll on not-yet-ready in-kernel streams (pipes, eventfds) probes them again. */
-const STREAM_POLL_MS = 1;
-
-/** fd_write readiness: null while an in-kernel stream (a connecting or full socket) cannot take data yet. */
-export type WriteProbe = (fd: number, base: number) => { nbytes: number; hangup: boolean } | null;
-
-export function pollSyscalls(k: Kernel, probes: { read: ReadProbe; write?: WriteProbe }): SyscallTable {
+export function pollSyscalls(k: Kernel): SyscallTable {
   return {
     poll_oneoff: blocking(function poll_oneoff(inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) {
       const m = k.mem.sync();
@@ -44,8 +33,7 @@ export function pollSyscalls(k: Kernel, probes: { read: ReadProbe; write?: Write
       const ready: Ready[] = [];
       const deadlines: (number | undefined)[] = new Array(n);
       let earliest = Infinity;
-      const servedSubs: number[] = [];
-      const streamSubs: { s: number; fd: number; base: number; type: number }[] = [];
+      const fdSubs: { s: number; base: number; type: number }[] = [];
       for (let s = 0; s < n; s++) {
         const p = inp + s * Subscription.size;
         const tag = dv.getUint8(p + Subscription.tag);
@@ -68,61 +56,41 @@ export function pollSyscalls(k: Kernel, probes: { read: ReadProbe; write?: Write
           if (deadline < earliest) earliest = deadline;
         } else if (tag === EventType.FD_READ || tag === EventType.FD_WRITE) {
           const fd = dv.getUint32(p + Subscription.fdFd, true);
-          const kind = k.fds.kind(fd);
-          if (kind === FdKind.FREE) {
+          if (k.fds.kind(fd) === FdKind.FREE) {
             ready.push({ sub: s, type: tag, error: Errno.BADF, nbytes: 0, flags: 0 });
             continue;
           }
-          const base = k.fds.at(fd, 0);
-          if (tag === EventType.FD_WRITE) {
-            const r = probes.write ? probes.write(fd, base) : { nbytes: 0, hangup: false };
-            if (r) ready.push({ sub: s, type: tag, error: 0, nbytes: r.nbytes, flags: r.hangup ? EventRwFlags.HANGUP : 0 });
-            else streamSubs.push({ s, fd, base, type: tag });
-            continue;
-          }
-          const r = probes.read(fd, base);
-          if (r) ready.push({ sub: s, type: tag, error: 0, nbytes: r.nbytes, flags: r.hangup ? EventRwFlags.HANGUP : 0 });
-          else if (r === null) streamSubs.push({ s, fd, base, type: tag });
-          else servedSubs.push(s);
+          fdSubs.push({ s, base: k.fds.at(fd, 0), type: tag });
         } else {
           return Errno.INVAL;
         }
       }
 
-      if (ready.length === 0 && streamSubs.length > 0) {
-        // Pipes, eventfds and sockets live in shared memory: probe them again until one is ready or a
-        // clock fires. With the network state present, every readiness change bumps one shared word,
-        // so the wait wakes exactly when something changed; otherwise probe every STREAM_POLL_MS.
-        for (;;) {
-          const gen = k.net?.readyGen();
-          for (const w of streamSubs) {
-            const r = w.type === EventType.FD_READ ? probes.read(w.fd, w.base) : probes.write!(w.fd, w.base);
-            if (r) ready.push({ sub: w.s, type: w.type, error: 0, nbytes: r.nbytes, flags: r.hangup ? EventRwFlags.HANGUP : 0 });
+      /** Subscriptions on served stdin, as the last scan found them. */
+      const served: number[] = [];
+      const scan = (): number => {
+        let waiting: number = Scan.NONE;
+        served.length = 0;
+        for (const f of fdSubs) {
+          const r = f.type === EventType.FD_READ ? readReadiness(k, f.base) : writeReadiness(k, f.base);
+          if (r === undefined) {
+            served.push(f.s);
+            waiting |= Scan.STDIN;
+          } else if (r.ready) {
+            ready.push({ sub: f.s, type: f.type, error: 0, nbytes: r.nbytes, flags: r.hangup ? EventRwFlags.HANGUP : 0 });
+          } else {
+            waiting |= Scan.STREAMS;
           }
-          const left = earliest - k.monotonicMs();
-          if (ready.length > 0 || left <= 0) break;
-          if (k.net) k.net.waitReady(gen!, Math.min(left, 200));
-          else k.sleepMs(Math.min(left, STREAM_POLL_MS));
-          k.checkAlive();
         }
-      } else if (ready.length === 0) {
-        if (servedSubs.length > 0) {
-          // Ask the coordinator to tell us when stdin becomes readable, bounded by the earliest clock.
-          const wait = earliest === Infinity ? Infinity : Math.max(0, earliest - k.monotonicMs());
-          const r = k.request({ t: 'stdin-poll' }, wait);
-          if (r !== undefined) {
-            for (const s of servedSubs) {
-              ready.push({
-                sub: s, type: EventType.FD_READ, error: 0, nbytes: r & ~STDIN_EOF_BIT,
-                flags: r & STDIN_EOF_BIT ? EventRwFlags.HANGUP : 0,
-              });
-            }
-          }
-        } else {
-          for (let left = earliest - k.monotonicMs(); left > 0; left = earliest - k.monotonicMs()) {
-            k.sleepMs(left);
-            k.checkAlive();
-          }
+        return ready.length > 0 ? Scan.DONE : waiting;
+      };
+      const stdin = waitReady(k, earliest, scan);
+      if (stdin !== undefined) {
+        for (const s of served) {
+          ready.push({
+            sub: s, type: EventType.FD_READ, error: 0, nbytes: stdin & ~STDIN_EOF_BIT,
+            flags: stdin & STDIN_EOF_BIT ? EventRwFlags.HANGUP : 0,
+          });
         }
       }
       const t = k.monotonicMs();
@@ -147,16 +115,5 @@ export function pollSyscalls(k: Kernel, probes: { read: ReadProbe; write?: Write
       mm.setU32(neventsPtr, ready.length);
       return 0;
     }),
-  };
-}
-
-/** Readiness of stdio and file fds that never need waiting; undefined for served stdin. */
-export function stdioReadProbe(k: Kernel): ReadProbe {
-  return (_fd, base) => {
-    const kind = k.fds.i32[base + FdSlot.KIND];
-    if (kind !== FdKind.STDIO) return { nbytes: 0, hangup: false };
-    const t = k.cfg.stdio[k.fds.handle(base)];
-    if (!t || t.kind === 'served') return undefined;
-    return { nbytes: 0, hangup: t.kind === 'null' };
   };
 }

@@ -5,15 +5,13 @@ import { spinLock, spinUnlock } from '../shared/lock.js';
 import { Desc, FdSlot, FdKind, type FdEntry } from '../shared/fd-table.js';
 import type { Kernel } from '../kernel.js';
 import { EPOLL_ENTRIES, EpollEntry, NetState } from '../shared/net-state.js';
-import { stdioReadProbe } from './poll.js';
+import { readReadiness, Scan, waitReady, writeReadiness } from '../readiness.js';
 import { blocking, errno, type SyscallTable } from './types.js';
 
 const EPOLL_RIGHTS = Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 /** Events a caller may ask for (ERR and HUP are always reported). */
 const EPOLL_KNOWN = EpollType.IN | EpollType.OUT | EpollType.RDHUP | EpollType.PRI | EpollType.ERR | EpollType.HUP |
   EpollType.ET | EpollType.ONESHOT;
-/** How long a wait with served stdin in the set waits for stdin before probing the other fds again (ms). */
-const STDIN_SLICE_MS = 20;
 
 interface Entry {
   n: number;
@@ -31,7 +29,6 @@ interface Entry {
 export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
   const fds = k.fds;
   const i32 = net.i32;
-  const stdio = stdioReadProbe(k);
 
   function listOf(epfd: number): number {
     const base = fds.require(epfd, 0);
@@ -49,26 +46,37 @@ export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
     const kind = fds.kind(fd);
     if (kind === FdKind.FREE) return 0;
     const base = fds.at(fd, 0);
-    const stream = k.streams[kind];
-    if (stream) {
+    if (k.streams[kind]) {
       let bits = 0;
-      const r = stream.readReady(base);
+      const r = readReadiness(k, base)!;
       if (r.nbytes > 0 || (r.ready && !r.hangup)) bits |= EpollType.IN;
       if (r.hangup) bits |= EpollType.IN | EpollType.RDHUP | EpollType.HUP;
-      const wr = stream.writeReady ? stream.writeReady(base) : { ready: true, hangup: false, nbytes: 0 };
+      const wr = writeReadiness(k, base);
       if (wr.ready && !wr.hangup) bits |= EpollType.OUT;
       if (kind === FdKind.SOCKET && wr.hangup && !r.hangup) bits |= EpollType.ERR | EpollType.OUT;
       return bits;
     }
     if (kind === FdKind.STDIO) {
-      const h = fds.handle(base);
-      if (h !== 0) return EpollType.OUT;
-      const r = stdio(fd, base);
+      if (fds.handle(base) !== 0) return EpollType.OUT;
+      const r = readReadiness(k, base);
       if (r === undefined) return undefined;
-      return r === null ? 0 : EpollType.IN | (r.hangup ? EpollType.HUP : 0);
+      return EpollType.IN | (r.hangup ? EpollType.HUP : 0);
     }
     if (kind === FdKind.EPOLL) return 0;
     return EpollType.IN | EpollType.OUT; // files and directories never block
+  }
+
+  /** Writes entry n of list e as the epoll_event at p, reporting `events`. */
+  function writeEvent(p: number, e: number, n: number, events: number): void {
+    const mm = k.mem.sync();
+    const at = (f: number): number => net.epEntry(e, n, f);
+    mm.u8.fill(0, p, p + EpollEvent.size);
+    mm.dv.setUint32(p + EpollEvent.events, events, true);
+    mm.dv.setUint32(p + EpollEvent.ptr, i32[at(EpollEntry.PTR)]!, true);
+    mm.dv.setUint32(p + EpollEvent.fd, i32[at(EpollEntry.DATA_FD)]!, true);
+    mm.dv.setUint32(p + EpollEvent.data1, i32[at(EpollEntry.DATA1)]!, true);
+    mm.dv.setUint32(p + EpollEvent.data2, i32[at(EpollEntry.DATA2_LO)]!, true);
+    mm.dv.setUint32(p + EpollEvent.data2 + 4, i32[at(EpollEntry.DATA2_HI)]!, true);
   }
 
   return {
@@ -151,73 +159,46 @@ export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
       const epBase = fds.require(epfd, 0);
       const t = BigInt.asUintN(64, BigInt(timeout));
       // wasix-libc passes -1 (all ones) for "forever"; anything beyond ~292 years is forever too.
-      const deadline = t >= 0x7fffffffffffffffn ? Infinity : performance.now() + Number(t) / 1e6;
+      const deadline = t >= 0x7fffffffffffffffn ? Infinity : k.monotonicMs() + Number(t) / 1e6;
       const lock = net.ep(e, NetState.EP_LOCK);
-      for (;;) {
-        const gen = net.readyGen();
-        const entries: Entry[] = [];
+      let entries: Entry[] = [];
+      let count = 0;
+      // The list may change while this thread waits (epoll_ctl bumps the readiness word): always STREAMS.
+      const scan = (): number => {
+        entries = [];
         spinLock(i32, lock);
         for (let n = 0; n < EPOLL_ENTRIES; n++) {
           const fdp1 = i32[net.epEntry(e, n, EpollEntry.FD)]!;
           if (fdp1 !== 0) entries.push({ n, fd: fdp1 - 1, events: i32[net.epEntry(e, n, EpollEntry.EVENTS)]! });
         }
         spinUnlock(i32, lock);
-        let count = 0;
-        let servedStdin = false;
-        const mm = k.mem.sync();
+        let waiting: number = Scan.STREAMS;
         for (const en of entries) {
           if (count >= max) break;
           const bits = readiness(en.fd);
           if (bits === undefined) {
-            servedStdin = true;
+            waiting |= Scan.STDIN;
             continue;
           }
           const hit = bits & (en.events | EpollType.ERR | EpollType.HUP) & ~(EpollType.ET | EpollType.ONESHOT);
           if (!hit || (en.events & ~(EpollType.ET | EpollType.ONESHOT)) === 0) continue;
-          const p = out + count * EpollEvent.size;
-          const at = (f: number): number => net.epEntry(e, en.n, f);
-          mm.u8.fill(0, p, p + EpollEvent.size);
-          mm.dv.setUint32(p + EpollEvent.events, hit, true);
-          mm.dv.setUint32(p + EpollEvent.ptr, i32[at(EpollEntry.PTR)]!, true);
-          mm.dv.setUint32(p + EpollEvent.fd, i32[at(EpollEntry.DATA_FD)]!, true);
-          mm.dv.setUint32(p + EpollEvent.data1, i32[at(EpollEntry.DATA1)]!, true);
-          mm.dv.setUint32(p + EpollEvent.data2, i32[at(EpollEntry.DATA2_LO)]!, true);
-          mm.dv.setUint32(p + EpollEvent.data2 + 4, i32[at(EpollEntry.DATA2_HI)]!, true);
-          if (en.events & EpollType.ONESHOT) i32[at(EpollEntry.EVENTS)] = en.events & (EpollType.ET | EpollType.ONESHOT);
+          writeEvent(out + count * EpollEvent.size, e, en.n, hit);
+          if (en.events & EpollType.ONESHOT) i32[net.epEntry(e, en.n, EpollEntry.EVENTS)] = en.events & (EpollType.ET | EpollType.ONESHOT);
           count++;
         }
-        const left = deadline - performance.now();
-        if (count > 0 || left <= 0 || fds.i32[epBase + FdSlot.FLAGS]! & FdFlags.NONBLOCK) {
-          mm.setU32(retN, count);
-          return 0;
+        return count > 0 || fds.i32[epBase + FdSlot.FLAGS]! & FdFlags.NONBLOCK ? Scan.DONE : waiting;
+      };
+      if (waitReady(k, deadline, scan) !== undefined) {
+        // Served stdin became readable first: report it for every entry on it that asked for EPOLLIN.
+        for (const en of entries) {
+          if (count >= max) break;
+          if (readiness(en.fd) !== undefined || !(en.events & EpollType.IN)) continue;
+          writeEvent(out + count * EpollEvent.size, e, en.n, EpollType.IN);
+          count++;
         }
-        if (servedStdin) {
-          // Only the coordinator knows when stdin has data: ask it, in slices, so the other fds are
-          // probed again regularly.
-          const r = k.request({ t: 'stdin-poll' }, Math.min(left, STDIN_SLICE_MS));
-          if (r !== undefined) {
-            for (const en of entries) {
-              if (count >= max) break;
-              if (readiness(en.fd) !== undefined || !(en.events & EpollType.IN)) continue;
-              const p = out + count * EpollEvent.size;
-              const at = (f: number): number => net.epEntry(e, en.n, f);
-              mm.u8.fill(0, p, p + EpollEvent.size);
-              mm.dv.setUint32(p + EpollEvent.events, EpollType.IN, true);
-              mm.dv.setUint32(p + EpollEvent.ptr, i32[at(EpollEntry.PTR)]!, true);
-              mm.dv.setUint32(p + EpollEvent.fd, i32[at(EpollEntry.DATA_FD)]!, true);
-              mm.dv.setUint32(p + EpollEvent.data1, i32[at(EpollEntry.DATA1)]!, true);
-              mm.dv.setUint32(p + EpollEvent.data2, i32[at(EpollEntry.DATA2_LO)]!, true);
-              mm.dv.setUint32(p + EpollEvent.data2 + 4, i32[at(EpollEntry.DATA2_HI)]!, true);
-              count++;
-            }
-            k.mem.sync().setU32(retN, count);
-            return 0;
-          }
-        } else {
-          net.waitReady(gen, Math.min(left, 200));
-        }
-        k.checkAlive();
       }
+      k.mem.sync().setU32(retN, count);
+      return 0;
     }),
   };
 }

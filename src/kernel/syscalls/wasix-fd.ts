@@ -7,17 +7,18 @@ import { FdSlot, FdKind, MAX_FDS } from '../shared/fd-table.js';
 import { releaseEntry } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { StreamObject, ObjType, type WasixState } from '../shared/wasix-state.js';
-import { errno, type SyscallFn, type SyscallTable } from './types.js';
+import { openPath } from '../path-open.js';
+import { errno, type SyscallTable } from './types.js';
 
 const STREAM_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS |
   Rights.FD_FILESTAT_GET;
 
 /**
- * wasix_32v1 descriptor calls: dup/dup2, pipes, eventfds, close-on-exec flags, path_open2, and the
+ * wasix_32v1 descriptor calls: dup/dup2 (and fd_renumber with dup2's meaning), pipes, eventfds, close-on-exec flags, path_open2, and the
  * process working directory (getcwd/chdir). wasix-libc resolves relative paths itself against the cwd it
  * reads with getcwd, so the kernel only keeps the cwd and checks it names a directory.
  */
-export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn): SyscallTable {
+export function wasixFdSyscalls(k: Kernel, st: WasixState): SyscallTable {
   const fds = k.fds;
 
   function newStreamPair(type: number, ends: number): { o: number } {
@@ -45,6 +46,18 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
       const r = fds.dup(fd, { minFd: minFd >>> 0 });
       if (cloexec) Atomics.store(fds.i32, fds.at(r.fd, FdSlot.FDFLAGS_EXT), FdFlagsExt.CLOEXEC);
       m.setU32(retFd, r.fd);
+      return 0;
+    }),
+
+    /**
+     * wasix-libc implements dup2() as fd_renumber, so for WASIX programs it has dup2's meaning (as in
+     * Wasmer): `from` stays open, `to` may be closed or free, and the new fd is not close-on-exec.
+     * Without it, `dup2(pipe[1], 1); close(pipe[1])` -- every shell's redirection -- would fail.
+     */
+    fd_renumber: errno(function fd_renumber(from: number, to: number) {
+      if (to >>> 0 >= MAX_FDS) return Errno.BADF;
+      const r = k.fds.dup(from, { at: to });
+      if (r.closed?.last) releaseEntry(k, r.closed);
       return 0;
     }),
 
@@ -113,10 +126,12 @@ export function wasixFdSyscalls(k: Kernel, st: WasixState, pathOpen: SyscallFn):
     path_open2: errno(function path_open2(dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
       rightsBase: bigint, rightsInheriting: bigint, fdflags: number, fdflagsExt: number, fdPtr: number) {
       if (fdflagsExt & ~FdFlagsExt.CLOEXEC) return Errno.INVAL;
-      const r = pathOpen(dirfd, dirflags, pathPtr, pathLen, oflags, rightsBase, rightsInheriting, fdflags, fdPtr);
-      if (r !== 0 || !fdflagsExt) return r;
-      const fd = k.mem.sync().getU32(fdPtr);
-      Atomics.store(fds.i32, fds.at(fd, FdSlot.FDFLAGS_EXT), fdflagsExt);
+      k.mem.sync().check(fdPtr, 4);
+      const path = decodeGuestPath(k.mem.sync().bytes(pathPtr, pathLen));
+      const fd = openPath(k, fds, dirfd, path, dirflags, oflags, rightsBase, rightsInheriting, fdflags);
+      if (fd < 0) return -fd;
+      if (fdflagsExt) Atomics.store(fds.i32, fds.at(fd, FdSlot.FDFLAGS_EXT), fdflagsExt);
+      k.mem.sync().setU32(fdPtr, fd);
       return 0;
     }),
 

@@ -9,7 +9,7 @@ import { errno, voidCall, type SyscallTable } from './types.js';
 /**
  * wasix_32v1 signals within a process: raising one for a thread or the process, registering the callback
  * that delivers them, interval timers. Everything runs in the calling thread; only proc_raise_interval
- * needs the coordinator (it owns timers). Signals between processes (proc_signal) are in wasix-process.ts.
+ * needs the coordinator (it owns timers). Signals between processes (proc_signal) are in wasix-wait.ts.
  */
 export function wasixSignalSyscalls(k: Kernel, st: WasixState): SyscallTable {
   /** Live slot of a tid the guest named (the libc's main-thread sentinel included), or -1. */

@@ -1,0 +1,33 @@
+// ESLint flat config: typescript-eslint's type-aware recommended rules for src/, ESLint's recommended
+// rules for the JavaScript of tests, tools, benchmarks and examples. `npm run lint`.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+/** Rule settings shared by TypeScript and JavaScript files. */
+const common = {
+  // `_name`: a parameter an interface requires but this implementation does not use.
+  'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
+  // `let x; const f = () => x; ... x = ...`: a closure may run before the assignment, so it cannot be const.
+  'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/', '.cache/', 'node_modules/', 'test-results/', 'bench/results/'] },
+  {
+    files: ['src/**/*.ts'],
+    extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      ...common,
+      'no-unused-vars': 'off',
+      '@typescript-eslint/no-unused-vars': common['no-unused-vars'],
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    rules: common,
+  },
+);

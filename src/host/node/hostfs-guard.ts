@@ -1,0 +1,236 @@
+/**
+ * The sandbox guard of a host directory backend (hostfs.ts): everything that keeps host calls inside the
+ * root, in one file so it can be reviewed alone. hostfs.ts does the FsBackend operations and asks this
+ * guard for every host path it touches.
+ *
+ * Sandboxing without openat. Node has no *at() calls, so every operation goes through a full host
+ * path `<realRoot>/<rel>`, and a host process (or another guest thread) that swaps an intermediate
+ * directory for a symlink between the kernel's resolution and the host call could redirect it outside
+ * the root (the node:wasi/uvwasi TOCTOU escape). Mitigations:
+ *  - hostPath(): only canonical backend-relative paths (no `.`, `..`, empty or absolute components) are
+ *    turned into host paths, so a path can name nothing outside the root but through a symlink.
+ *  - verifyFd(), after every open: the fd's real path is checked to lie inside realpath(root): on Linux
+ *    via readlink('/proc/self/fd/N'); elsewhere by re-walking the intermediates with lstat (each must be
+ *    a real directory) and comparing fstat(fd) dev/ino with lstat(path). An fd found outside is closed
+ *    and the open fails with EPERM (the errno Wasmtime uses for sandbox escapes, see fs/resolve.ts).
+ *    The backend opens the final component with O_NOFOLLOW, so a symlink there fails with ELOOP.
+ *  - atParent(), for mutations (mkdir, rmdir, unlink, rename, link, symlink, utimes) and opens that create
+ *    or truncate: the parent directory is opened with O_DIRECTORY|O_NOFOLLOW, verified through its fd to
+ *    lie inside the root, and the call acts on `/proc/self/fd/<parent>/<name>`: a directory swapped for a
+ *    symlink mid-call cannot redirect it. Without /proc (not Linux) the parent's realpath is checked
+ *    first, which only narrows the window. lstat/readlink are not checked (a race there only leaks
+ *    metadata).
+ *  - reopen() (changing O_APPEND) goes through /proc/self/fd/N and checks it got the same inode.
+ *  - listingPath() lets readdir stat entries through a directory's real path only while that path lies
+ *    inside the root and still names the directory.
+ */
+import type * as Fs from 'node:fs';
+import { fs } from './builtins.js';
+import { Errno, WasiError } from '../../abi/errno.js';
+import { ESCAPE_ERRNO } from '../../fs/resolve.js';
+import { isCanonicalPath, parentPath, splitPath } from '../../fs/path.js';
+import { hostCall, hostError } from './host-error.js';
+
+const C = fs.constants;
+export const O_NOFOLLOW = C.O_NOFOLLOW ?? 0;
+export const O_DIRECTORY = C.O_DIRECTORY ?? 0;
+
+/** Whether /proc/self/fd works in this process (undefined until first tried). */
+let procFd: boolean | undefined;
+
+/**
+ * How open() verifies where a new fd lives: 'auto' (/proc/self/fd when available, else 'walk'), 'proc' or
+ * 'walk' (lstat re-walk + dev/ino comparison; readdir then also behaves as without /proc).
+ */
+export type FdCheck = 'auto' | 'proc' | 'walk';
+
+function sameFile(a: Fs.Stats, b: Fs.Stats): boolean {
+  return a.ino === b.ino && a.dev === b.dev;
+}
+
+export class HostSandbox {
+  /** realpath(root): every host path is built from it and every open is checked against it. */
+  readonly realRoot: string;
+  /** See FdCheck. Settable for tests. */
+  fdCheck: FdCheck = 'auto';
+
+  constructor(root: string) {
+    let st: Fs.Stats;
+    try {
+      this.realRoot = fs.realpathSync.native(root);
+      st = fs.statSync(this.realRoot);
+    } catch (e) {
+      throw hostError(e);
+    }
+    if (!st.isDirectory()) throw new WasiError(Errno.NOTDIR, `host root is not a directory: ${root}`);
+  }
+
+  /** Host path of a backend-relative path (validated: the kernel must only pass canonical paths). */
+  hostPath(path: string): string {
+    if (!isCanonicalPath(path)) throw new WasiError(Errno.INVAL, `non-canonical backend path: ${JSON.stringify(path)}`);
+    if (path === '') return this.realRoot;
+    return this.realRoot === '/' ? `/${path}` : `${this.realRoot}/${path}`;
+  }
+
+  /** Whether a real (symlink-free) host path lies inside the root. */
+  isInside(real: string): boolean {
+    return this.realRoot === '/' || real === this.realRoot || real.startsWith(`${this.realRoot}/`);
+  }
+
+  /** Whether /proc/self/fd can name open directories here (Linux), unless a test asked for 'walk'. */
+  private procUsable(): boolean {
+    if (this.fdCheck === 'walk') return false;
+    if (procFd === undefined) procFd = fs.existsSync('/proc/self/fd');
+    return procFd;
+  }
+
+  /**
+   * Whether open handles are named as /proc/self/fd/N (else the backend keeps the host path it opened
+   * each handle from, for readdir).
+   */
+  namesByProc(): boolean {
+    return this.fdCheck !== 'walk' && procFd !== false;
+  }
+
+  /**
+   * Listing `/proc/self/fd/N` failed with `e`: true when that shows /proc is missing ('auto' mode, not
+   * yet known), so the caller retries with the recorded path.
+   */
+  procMissing(e: unknown): boolean {
+    if (this.fdCheck === 'auto' && procFd === undefined && (e as { code?: string }).code === 'ENOENT') {
+      procFd = false;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Runs `op` on a host path naming `path` that a concurrent swap of any directory on the way cannot
+   * redirect outside the root: the parent directory is opened (O_DIRECTORY|O_NOFOLLOW), checked to lie
+   * inside the root through its fd, and `op` gets `/proc/self/fd/<parent>/<name>`, which the host
+   * resolves inside that very directory. Without /proc (not Linux), the parent's realpath is checked
+   * first instead, which only narrows the window. The root itself may be named (mkdir/symlink/link then
+   * fail with EEXIST, utimes works) unless `rootOk` is false (rmdir, rename: EBUSY), so the sandbox root
+   * can never be removed or moved away. Host errors are mapped to WasiErrors.
+   */
+  atParent<T>(path: string, rootOk: boolean, op: (host: string) => T): T {
+    const host = this.hostPath(path);
+    if (path === '') {
+      if (!rootOk) throw new WasiError(Errno.BUSY, 'cannot remove or move the backend root');
+      return hostCall(() => op(host));
+    }
+    const parent = parentPath(path);
+    if (!this.procUsable()) {
+      const real = hostCall(() => fs.realpathSync.native(this.hostPath(parent)));
+      if (!this.isInside(real)) throw new WasiError(ESCAPE_ERRNO, `parent of ${path} is outside the root`);
+      return hostCall(() => op(host));
+    }
+    let pfd: number;
+    try {
+      pfd = fs.openSync(this.hostPath(parent), C.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    } catch (e) {
+      // The resolver saw a directory there: a symlink now means it was swapped during the call.
+      if (fs.lstatSync(this.hostPath(parent), { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new WasiError(ESCAPE_ERRNO, `parent of ${path} is a symlink`);
+      }
+      throw hostError(e);
+    }
+    try {
+      this.verifyFd(pfd, parent);
+      return hostCall(() => op(`/proc/self/fd/${pfd}/${path.slice(parent === '' ? 0 : parent.length + 1)}`));
+    } finally {
+      fs.closeSync(pfd);
+    }
+  }
+
+  /** Checks that an fd just opened from `path` lies inside the root; if not (or on doubt) closes it and throws. */
+  checkOpened(fd: number, path: string): void {
+    try {
+      this.verifyFd(fd, path);
+    } catch (e) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already failing
+      }
+      throw e;
+    }
+  }
+
+  /** Check that an fd opened from `path` really lives inside the root (see the top of the file). */
+  private verifyFd(fd: number, path: string): void {
+    const mode = this.fdCheck;
+    if (mode === 'proc' || (mode === 'auto' && procFd !== false)) {
+      let real: string | undefined;
+      try {
+        real = fs.readlinkSync(`/proc/self/fd/${fd}`);
+        procFd = true;
+      } catch (e) {
+        if (mode === 'proc' || procFd === true) throw hostError(e);
+        procFd = false;
+      }
+      if (real !== undefined) {
+        if (!this.isInside(real)) throw new WasiError(ESCAPE_ERRNO, `opened ${path} resolves outside the root: ${real}`);
+        return;
+      }
+    }
+    // Walk: every intermediate must still be a real directory, and the path must still name the fd.
+    try {
+      const parts = splitPath(path);
+      let prefix = '';
+      for (let i = 0; i < parts.length - 1; i++) {
+        prefix = prefix === '' ? parts[i]! : `${prefix}/${parts[i]}`;
+        if (!fs.lstatSync(this.hostPath(prefix)).isDirectory()) {
+          throw new WasiError(ESCAPE_ERRNO, `intermediate ${prefix} of ${path} changed during open`);
+        }
+      }
+      const a = fs.fstatSync(fd, { bigint: true });
+      const b = fs.lstatSync(this.hostPath(path), { bigint: true });
+      if (a.dev !== b.dev || a.ino !== b.ino) throw new WasiError(ESCAPE_ERRNO, `${path} changed during open`);
+    } catch (e) {
+      throw hostError(e);
+    }
+  }
+
+  /**
+   * Opens the file of `handle` again through /proc/self/fd (Linux) with other flags, checked to be the same
+   * inode; ENOTSUP without /proc.
+   */
+  reopen(handle: number, flags: number): number {
+    if (!this.procUsable()) throw new WasiError(Errno.NOTSUP, 'changing O_APPEND of an open host file needs /proc');
+    const fd = hostCall(() => fs.openSync(`/proc/self/fd/${handle}`, flags));
+    try {
+      const a = fs.fstatSync(handle, { bigint: true }), b = fs.fstatSync(fd, { bigint: true });
+      if (a.dev !== b.dev || a.ino !== b.ino) throw new WasiError(Errno.IO, 'reopened a different file');
+    } catch (e) {
+      fs.closeSync(fd);
+      throw hostError(e);
+    }
+    return fd;
+  }
+
+  /**
+   * The path to stat a listed directory's entries through: `dir` (how it was listed, e.g. /proc/self/fd/N)
+   * or, cheaper, its real path when that lies inside the root and names the directory `self` (a stat
+   * through /proc/self/fd costs ~35% more). The caller checks stillNames() after the stats.
+   */
+  listingPath(dir: string, self: Fs.Stats): string {
+    if (!dir.startsWith('/proc/')) return dir;
+    try {
+      const real = fs.readlinkSync(dir);
+      if (this.isInside(real) && sameFile(fs.lstatSync(real), self)) return real;
+    } catch {
+      // keep /proc
+    }
+    return dir;
+  }
+
+  /** Whether `path` (a listingPath()) still names the directory `self` (else the entries are redone via /proc). */
+  stillNames(path: string, self: Fs.Stats): boolean {
+    try {
+      return sameFile(fs.lstatSync(path), self);
+    } catch {
+      return false; // moved away meanwhile
+    }
+  }
+}

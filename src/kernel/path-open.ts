@@ -1,0 +1,99 @@
+import { Errno, WasiError } from '../abi/errno.js';
+import { FdFlags, Filetype, LookupFlags, OFlags, Rights } from '../abi/constants.js';
+import type { FsBackend } from '../fs/backend.js';
+import { isRootMount } from '../fs/path.js';
+import { resolve, type Resolved } from '../fs/resolve.js';
+import type { Kernel } from './kernel.js';
+import { DescFlags, FdKind, FdSlot, type FdTable } from './shared/fd-table.js';
+import { DIR_RIGHTS, FILE_RIGHTS } from './rights.js';
+
+/** A directory fd a path_* call names, checked for rights, in the fd table it belongs to. */
+export interface DirRef {
+  base: number;
+  backendIndex: number;
+  backend: FsBackend;
+  path: string;
+  /** The directory's preopen is mounted at the guest's '/': absolute paths name paths inside it. */
+  rootMount: boolean;
+}
+
+/** Per process: which preopens are mounted at the guest's '/'. */
+const rootMountsOf = new WeakMap<Kernel, boolean[]>();
+
+/** The directory fd `fd` of `fds` (EBADF, ENOTCAPABLE without `rights`, ENOTDIR). */
+export function dirRef(k: Kernel, fds: FdTable, fd: number, rights: number): DirRef {
+  const base = fds.require(fd, rights);
+  if (fds.i32[base + FdSlot.KIND] !== FdKind.DIR) throw new WasiError(Errno.NOTDIR);
+  const backendIndex = fds.backend(base);
+  let rootMounts = rootMountsOf.get(k);
+  if (!rootMounts) rootMountsOf.set(k, (rootMounts = k.cfg.preopens.map((p) => isRootMount(p.guestPath))));
+  return {
+    base, backendIndex, backend: k.backend(backendIndex), path: fds.path(base), rootMount: rootMounts[backendIndex] === true,
+  };
+}
+
+/** Sandboxed lookup of `path` below `dir`. */
+export function lookup(dir: DirRef, path: string, follow: boolean): Resolved {
+  return resolve(dir.backend, dir.path, path, follow, { rootMount: dir.rootMount });
+}
+
+const WRITE_INTENT = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
+
+/**
+ * path_open's rules for any fd table: this process's (path_open, path_open2) or a spawned child's region
+ * (posix_spawn's open action), so both follow a final symlink only when asked, give the new fd no right
+ * its directory does not let files inherit, and record how the host handle was opened (what a later
+ * APPEND change reopens it with). Returns the new fd, or a negated errno.
+ */
+export function openPath(k: Kernel, fds: FdTable, dirfd: number, path: string, dirflags: number, oflags: number,
+  rightsBase: bigint, rightsInheriting: bigint, fdflags: number): number {
+  let need = Rights.PATH_OPEN;
+  if (oflags & OFlags.CREAT) need |= Rights.PATH_CREATE_FILE;
+  if (oflags & OFlags.TRUNC) need |= Rights.PATH_FILESTAT_SET_SIZE;
+  const dir = dirRef(k, fds, dirfd, need);
+  if (oflags & ~(OFlags.CREAT | OFlags.DIRECTORY | OFlags.EXCL | OFlags.TRUNC)) return -Errno.INVAL;
+  const exclusive = (oflags & OFlags.CREAT) !== 0 && (oflags & OFlags.EXCL) !== 0;
+  const follow = (dirflags & LookupFlags.SYMLINK_FOLLOW) !== 0 && !exclusive;
+  const r = lookup(dir, path, follow);
+  const wantDir = (oflags & OFlags.DIRECTORY) !== 0 || r.trailingSlash;
+  if (r.stat) {
+    if (exclusive) return -Errno.EXIST;
+    if (r.stat.filetype === Filetype.SYMBOLIC_LINK) return -Errno.LOOP;
+    if (wantDir && r.stat.filetype !== Filetype.DIRECTORY) return -Errno.NOTDIR;
+  } else if (!(oflags & OFlags.CREAT)) {
+    return -Errno.NOENT;
+  } else if (wantDir) {
+    return r.trailingSlash ? -Errno.ISDIR : -Errno.INVAL;
+  }
+  const inhDir = fds.i32[dir.base + FdSlot.RIGHTS_INHERITING]! >>> 0;
+  const requested = Number(rightsBase & 0x3fffffffn);
+  const isDir = r.stat?.filetype === Filetype.DIRECTORY;
+  if (isDir && requested & Rights.FD_WRITE) return -Errno.ISDIR;
+  const writeIntent = !isDir && ((requested & WRITE_INTENT) !== 0 || (oflags & OFlags.TRUNC) !== 0);
+  const append = (fdflags & FdFlags.APPEND) !== 0;
+  const readIntent = isDir || (requested & (Rights.FD_READ | Rights.FD_READDIR)) !== 0 || !writeIntent;
+  const handle = dir.backend.open(r.path, {
+    read: readIntent,
+    write: writeIntent,
+    create: (oflags & OFlags.CREAT) !== 0,
+    exclusive,
+    truncate: (oflags & OFlags.TRUNC) !== 0,
+    directory: wantDir,
+    append: append && writeIntent,
+  });
+  const filetype = r.stat ? r.stat.filetype : Filetype.REGULAR_FILE;
+  const applicable = isDir ? DIR_RIGHTS : FILE_RIGHTS;
+  try {
+    return fds.insert({
+      kind: isDir ? FdKind.DIR : FdKind.FILE, filetype, flags: fdflags & 0x1f,
+      rightsBase: requested & inhDir & applicable,
+      rightsInheriting: Number(rightsInheriting & 0x3fffffffn) & inhDir,
+      handle, backend: dir.backendIndex, path: isDir ? r.path : '',
+      openFlags: (append && writeIntent ? DescFlags.HOST_APPEND : 0) | (readIntent ? DescFlags.HOST_READ : 0) |
+        (writeIntent ? DescFlags.HOST_WRITE : 0),
+    });
+  } catch (e) {
+    dir.backend.close(handle);
+    throw e;
+  }
+}
