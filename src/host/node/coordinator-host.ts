@@ -49,9 +49,10 @@ export class NodeCoordinatorHost implements CoordinatorHost {
 
   constructor(private readonly opts: NodeCoordinatorOptions) {}
 
+  /** A process tree asks for standby workers (on each of its requests: only the first fills the pool). */
   prewarm(): void {
-    if (this.disposed) return;
-    this.capacity = Math.max(this.capacity, TREE_STANDBY);
+    if (this.disposed || this.capacity >= TREE_STANDBY) return;
+    this.capacity = TREE_STANDBY;
     this.fill();
   }
 
