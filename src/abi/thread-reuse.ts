@@ -5,9 +5,13 @@
  * wasi-threads entry (`wasi_thread_start`, wasi-libc's crt) sets `__stack_pointer` and, through the leaf
  * `__wasm_init_tls`, `__tls_base` before any other code runs, so an instance whose code changes nothing
  * else behaves for its next thread exactly as a fresh one would. What forbids reuse, read from the code:
- * - `global.set` of any global other than those `wasi_thread_start` itself (or a leaf function it calls)
- *   sets, except asyncify's own two globals, which are back at rest when the thread's entry returned in
- *   the normal state (checked at run time with `asyncify_get_state`);
+ * - `global.set` of any global that the entry does not reset: a reset is a set in the entry's straight-line
+ *   start (no branch, no call other than to a leaf function, whose own straight-line start counts too)
+ *   with no read of that global before it. In a module run through asyncify, whose pass wraps every
+ *   instrumented body in branches on its state (normal when a thread starts: checked at run time with
+ *   `asyncify_get_state` before reuse), a reset is a set that comes first, in code order, among the
+ *   entry's uses of that global (a leaf callee's uses counted where it is called). Asyncify's own two globals are allowed: they are back at rest when the
+ *   thread's entry returned in the normal state;
  * - any table mutation (`table.set/grow/fill/copy/init`, `elem.drop`): per-instance tables would diverge;
  * - `data.drop` outside the start function (a later `memory.init` would find the segment gone);
  * - an instruction this scanner does not know (GC, future proposals): no reuse, a fresh instance.
@@ -61,14 +65,30 @@ class Cursor {
 
 interface FuncFacts {
   sets: Set<number>;
+  gets: Set<number>;
   calls: Set<number>;
   tableMutation: boolean;
   dataDrop: boolean;
+  /** Where the body's instructions are (for a second, recording walk of the entry). */
+  body: [start: number, end: number];
+  /** Every global read/write and direct call in code order: only when asked (`record`). */
+  events?: [kind: 'g' | 's' | 'c', index: number][];
+  /**
+   * The straight-line start of the body, up to its first branch, loop, `if`, indirect call or return:
+   * global reads ('g'), global writes ('s') and direct calls ('c'), in order; then 'end' if it stopped early.
+   */
+  start: [kind: 'g' | 's' | 'c' | 'end', index: number][];
 }
 
 /** Walks one function body's instructions, recording what concerns instance state. */
-function scanBody(c: Cursor, end: number): FuncFacts {
-  const f: FuncFacts = { sets: new Set(), calls: new Set(), tableMutation: false, dataDrop: false };
+function scanBody(c: Cursor, end: number, record = false): FuncFacts {
+  const f: FuncFacts = { sets: new Set(), gets: new Set(), calls: new Set(), tableMutation: false, dataDrop: false, start: [], body: [c.pos, end] };
+  const events: FuncFacts['events'] = record ? (f.events = []) : undefined;
+  let straight = true;
+  const stop = (): void => {
+    if (straight) f.start.push(['end', 0]);
+    straight = false;
+  };
   // locals: vec of (count, valtype)
   const groups = c.leb();
   for (let i = 0; i < groups; i++) {
@@ -80,6 +100,9 @@ function scanBody(c: Cursor, end: number): FuncFacts {
     const op = c.u8();
     if (op >= 0x45 && op <= 0xc4) continue; // numeric, no immediates
     if (op >= 0x28 && op <= 0x3e) { c.memarg(); continue; }
+    // control flow ends the straight-line start (a `block` and its `end` do not: no branch leaves it yet)
+    if (straight && op !== 0x02 && op !== 0x0b && ((op >= 0x03 && op <= 0x0f) || op === 0x11 || op === 0x13 || op === 0x12
+      || (op >= 0x14 && op <= 0x19) || op === 0x1f || op === 0xd4 || op === 0xd6 || op === 0x00)) stop();
     switch (op) {
       case 0x00: case 0x01: case 0x05: case 0x0a: case 0x0b: case 0x0f: case 0x19: case 0x1a: case 0x1b:
       case 0xd1: case 0xd3: case 0xd5:
@@ -88,12 +111,23 @@ function scanBody(c: Cursor, end: number): FuncFacts {
         c.blockType();
         continue;
       case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x14: case 0x15: case 0x18:
-      case 0x20: case 0x21: case 0x22: case 0x23: case 0x25: case 0xd4: case 0xd6:
+      case 0x20: case 0x21: case 0x22: case 0x25: case 0xd4: case 0xd6:
         c.skipLeb();
         continue;
-      case 0x10: case 0x12: case 0xd2:
-        f.calls.add(c.leb());
+      case 0x23: {
+        const g = c.leb();
+        f.gets.add(g);
+        if (straight) f.start.push(['g', g]);
+        events?.push(['g', g]);
         continue;
+      }
+      case 0x10: case 0x12: case 0xd2: {
+        const callee = c.leb();
+        f.calls.add(callee);
+        if (straight && op === 0x10) f.start.push(['c', callee]);
+        if (events && op === 0x10) events.push(['c', callee]);
+        continue;
+      }
       case 0x11: case 0x13:
         c.skipLeb();
         c.skipLeb();
@@ -121,9 +155,13 @@ function scanBody(c: Cursor, end: number): FuncFacts {
         }
         continue;
       }
-      case 0x24:
-        f.sets.add(c.leb());
+      case 0x24: {
+        const g = c.leb();
+        f.sets.add(g);
+        if (straight) f.start.push(['s', g]);
+        events?.push(['s', g]);
         continue;
+      }
       case 0x26:
         c.skipLeb();
         f.tableMutation = true;
@@ -263,14 +301,13 @@ export function threadReuse(bytes: Uint8Array): ThreadReuse {
       index === undefined || index < importedFuncs ? undefined : funcs[index - importedFuncs];
     const entry = facts(exportFunc.get('wasi_thread_start'));
     if (!entry) return { ok: false, asyncify, why: 'no wasi_thread_start body' };
-    // Globals the entry resets for every thread: its own sets, and those of leaf functions it calls.
-    const reset = new Set(entry.sets);
-    for (const callee of entry.calls) {
-      const f = facts(callee);
-      if (f && f.calls.size === 0) for (const g of f.sets) reset.add(g);
-    }
     const asyncifyGlobals = new Set<number>();
     if (asyncify) for (const n of ASYNCIFY_EXPORTS) for (const g of facts(exportFunc.get(n))?.sets ?? []) asyncifyGlobals.add(g);
+    const recorded = (f: FuncFacts): FuncFacts => scanBody(new Cursor(bytes, f.body[0]), f.body[1], true);
+    const reset = asyncify ? resetFirstInEntry(recorded(entry), (i) => {
+      const f = facts(i);
+      return f && f.calls.size === 0 ? recorded(f) : undefined;
+    }) : resetByEntry(entry, facts);
     for (let i = 0; i < funcs.length; i++) {
       const f = funcs[i]!;
       if (f.tableMutation) return { ok: false, asyncify, why: `function ${i + importedFuncs} changes a table` };
@@ -285,6 +322,44 @@ export function threadReuse(bytes: Uint8Array): ThreadReuse {
     if (e instanceof Bail) return { ok: false, asyncify, why: e.message };
     throw e;
   }
+}
+
+/**
+ * Globals the thread entry resets before anything reads them: set in its straight-line start (leaf callees'
+ * straight-line starts inlined) with no read of the same global before.
+ */
+function resetByEntry(entry: FuncFacts, facts: (index: number) => FuncFacts | undefined): Set<number> {
+  const reset = new Set<number>(), read = new Set<number>();
+  const walk = (f: FuncFacts, inlined: boolean): boolean => {
+    for (const [kind, i] of f.start) {
+      if (kind === 'g') { if (!reset.has(i)) read.add(i); }
+      else if (kind === 's') { if (!read.has(i)) reset.add(i); }
+      else if (kind === 'c') {
+        const callee = facts(i);
+        if (inlined || !callee || callee.calls.size > 0 || !walk(callee, true)) return false;
+      } else return false;
+    }
+    return true;
+  };
+  walk(entry, false);
+  return reset;
+}
+
+/**
+ * In an asyncified module: globals whose first use in the entry, in code order (a leaf callee's uses where it
+ * is called), is a set.
+ */
+function resetFirstInEntry(entry: FuncFacts, leaf: (index: number) => FuncFacts | undefined): Set<number> {
+  const reset = new Set<number>(), seen = new Set<number>();
+  const use = (kind: 'g' | 's', g: number): void => {
+    if (!seen.has(g) && kind === 's') reset.add(g);
+    seen.add(g);
+  };
+  for (const [kind, i] of entry.events ?? []) {
+    if (kind !== 'c') use(kind, i);
+    else for (const [k2, g] of leaf(i)?.events ?? []) if (k2 !== 'c') use(k2, g);
+  }
+  return reset;
 }
 
 function limits(c: Cursor): void {
