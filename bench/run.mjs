@@ -4,7 +4,7 @@
 // all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
 // spread (the noise), and the ratio of medians against a reference row.
 //
-//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,browser] [--json FILE]
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,pool,browser] [--json FILE]
 // (browser: weft/browser in Chromium via test/helpers/browser-bench.mjs, after the process cases; skipped
 // with a note when Chromium is missing)
 import { spawn } from 'node:child_process';
@@ -17,6 +17,8 @@ import { FS, FS_TAG } from './programs/fs.mjs';
 import { defineWasix } from './wasix/group.mjs';
 import { defineProc } from './wasix/proc.mjs';
 import { defineNet } from './net/group.mjs';
+import { definePool } from './pool/group.mjs';
+import { buildC } from './wasix/build.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -26,7 +28,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const REPEATS = Number(opt('--repeats', 5));
-const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,browser').split(',');
+const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,pool,browser').split(',');
 const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
 const TIMEOUT_MS = 60_000;
 
@@ -66,6 +68,11 @@ if (ONLY.includes('spawn')) {
   def('spawn', 'weft', 'weft run()', node([], child, 'weft', prog['spawn-shared']), spawnMetrics);
   def('spawn', 'emnapi', '@emnapi/wasi-threads, pool of 4, main wasm thread in a worker', node(EMNAPI, child, 'emnapi', prog['spawn-shared'], '-', 'precise'), spawnMetrics);
   def('spawn', 'emnapi-readme', `@emnapi/wasi-threads, README set-up (Worker per thread; ${config.spawnFew} pairs)`, node(EMNAPI, child, 'emnapi-readme', prog['spawn10-shared'], '-', 'precise'), spawnMetrics, { repeats: Math.min(REPEATS, 3) });
+  // The limit: native pthreads (bench/programs/c/pthread_bench.c's spawn part, gcc -O2 -pthread), same run.
+  const { native } = buildC('pthread_bench');
+  const nat = (tag) => (l) => l[tag]?.[0] / 1e3;
+  def('spawn', 'native', 'native: pthread_create+join, gcc -O2 -pthread (glibc)', [native, 'spawn', '300', '1000', '400'],
+    (l) => ({ cold: nat(60)(l), warm: nat(61)(l), call: nat(68)(l), entry: nat(69)(l) }));
 }
 if (ONLY.includes('spawn')) {
   const m = (l) => ({ first: l[TAG.spawnFirst]?.[0] / 1e3, second: l[TAG.spawnSecond]?.[0] / 1e3 });
@@ -135,6 +142,8 @@ const wasixGroups = ONLY.includes('wasix') ? defineWasix({ def, node, weftCli, m
 const procGroups = ONLY.includes('proc') ? defineProc({ def, node, weftCli }) : {};
 // Loopback TCP: net_bench.c under weft and natively, see net/group.mjs.
 const netGroups = ONLY.includes('net') ? defineNet({ def, node, weftCli }) : {};
+// The Worker pool: bursts of spawns, the end of a program with many idle workers, RSS over many spawns.
+const poolGroups = ONLY.includes('pool') ? definePool({ def, node }) : {};
 
 // Filesystem: the programs of programs/fs.mjs on a prepared host directory (preopen /sandbox = fd 3), weft
 // against node:wasi on the same plain module, and weft's shared module on its main and a spawned thread.
@@ -235,10 +244,10 @@ machine.seconds = (Date.now() - started) / 1000;
 // name, unit, how to print, and which (case id, metric) each ratio is against
 const groups = {
   spawn: { title: 'Thread spawn+join (wasi-threads, shared module)', unit: 'µs', metrics: {
-    cold: ['cold: first spawn+join of the process', 'weft'],
-    warm: [`warm: median of ${config.spawnWarm} sequential spawn+join pairs (per process)`, 'weft'],
-    call: ['warm: thread-spawn call returns', 'weft'],
-    entry: ['warm: child starts running', 'weft'],
+    cold: ['cold: first spawn+join of the process', 'native'],
+    warm: [`warm: median of ${config.spawnWarm} sequential spawn+join pairs (per process; native: 300)`, 'native'],
+    call: ['warm: thread-spawn call returns', 'native'],
+    entry: ['warm: child starts running', 'native'],
   } },
   spawn2: { title: 'First and second spawn of a process: two thread-spawns back to back at the start of _start; time until each child runs', unit: 'µs', metrics: {
     first: ['first child running', 'weft'], second: ['second child running', 'weft'],
@@ -268,7 +277,7 @@ const groups = {
     compile: ['WebAssembly.compile', 'liftoff'], firstCalls: ['instantiate + first call of every function', 'liftoff'],
   } },
 };
-Object.assign(groups, wasixGroups, netGroups, procGroups);
+Object.assign(groups, wasixGroups, netGroups, procGroups, poolGroups);
 
 const summary = [];
 const fmt = (x) => (!Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));

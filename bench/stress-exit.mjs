@@ -5,7 +5,7 @@
 // is killed and counted as a hang. Bounded: at most --runs runs per case, one --timeout per run.
 //
 //   node bench/stress-exit.mjs [--runs 200] [--concurrency 2] [--busy 0] [--only exit-main,trap-thread,...]
-//                              [--json FILE]
+//                              [--json FILE] [--cli path/to/dist/cli/main.js]
 // --busy K starts K busy loops (sh -c 'while :; do :; done') beside the runs and kills them at the end.
 // Prints, per case: runs, hangs, wrong exit codes, and the end-after-event time (median, p99, max).
 import { spawn } from 'node:child_process';
@@ -19,12 +19,13 @@ import { buildC } from './wasix/build.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
-const cli = path.join(root, 'dist', 'cli', 'main.js');
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : dflt;
 };
+// --cli: another build of weft's CLI (e.g. a copy of dist/ kept aside while the tree is rebuilt)
+const cli = opt('--cli', path.join(root, 'dist', 'cli', 'main.js'));
 const RUNS = Number(opt('--runs', 200));
 const CONCURRENCY = Number(opt('--concurrency', 2));
 const BUSY = Number(opt('--busy', 0));
@@ -91,6 +92,7 @@ for (let i = 0; i < BUSY; i++) busy.push(spawn('sh', ['-c', 'while :; do :; done
 const stopBusy = () => busy.forEach((b) => b.kill('SIGKILL'));
 process.on('exit', stopBusy);
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 const pct = (a, p) => {
   const s = [...a].sort((x, y) => x - y);
