@@ -145,6 +145,11 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       // Ends the handle's use by this process: once parked (within a grace period), the worker becomes a
       // standby if there is room, else it is terminated.
       release: () => new Promise<void>((resolve) => {
+        // No room for it (a run that is no process tree keeps no standby): no need to wait for it to park.
+        if (this.disposed || (this.standby.length >= this.capacity && this.standby.every((w) => w.ready))) {
+          void terminate().then(() => resolve());
+          return;
+        }
         let timer: ReturnType<typeof setTimeout> | undefined;
         const adopt = (): void => {
           if (timer !== undefined) clearTimeout(timer);
