@@ -107,7 +107,9 @@ for (const c of cases) {
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < RUNS) {
       next++;
-      res.push(await once(c));
+      const r = await once(c);
+      res.push(r);
+      if (res.length % 50 === 0) process.stderr.write(`  ${c.name}: ${res.length} runs, ${res.filter((x) => x.hung).length} hung\n`);
     }
   }));
   const lat = res.map((r) => r.latency).filter((x) => x !== undefined);
