@@ -119,6 +119,8 @@ for (const c of cases) {
     load: os.loadavg()[0],
   };
   report.push(row);
+  // written after every case, so that a run stopped early keeps what it measured
+  if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, concurrency: CONCURRENCY, busy: BUSY, cpus: os.availableParallelism(), report }, null, 1) + '\n');
   const firstBad = res.find((r) => !r.ok);
   console.log(`${c.name.padEnd(26)} runs ${row.runs} hangs ${row.hangs} bad ${row.bad} end-after-event ms: median ${row.median?.toFixed(0)} p99 ${row.p99?.toFixed(0)} max ${row.max.toFixed(0)} (>1 s: ${row.over1s}) load ${row.load.toFixed(1)}`
     + (firstBad ? `\n    first bad: ${firstBad.hung ? 'hung' : `exit ${firstBad.code ?? firstBad.signal}`}: ${firstBad.detail.replace(/\n/g, '\n    ')}` : ''));
