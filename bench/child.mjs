@@ -16,7 +16,7 @@ async function main() {
   switch (host) {
     case 'weft': {
       const { run } = await import('../dist/index.js');
-      return run(bytes, { stdout: stdoutFd, stderr: 2, preopens });
+      return (await run(bytes, { stdout: stdoutFd, stderr: 2, preopens })).exitCode;
     }
     case 'weft-wasi': {
       // weft's node:wasi-compatible class, single-threaded, in this thread

@@ -7,7 +7,9 @@
 export { run, type RunOptions, type RunResult, type WasmSource, type OutputCallback } from './host/browser/run.js';
 export { lines, type LineSink } from './host/browser/lines.js';
 export { prewarm } from './host/browser/warm-pool.js';
-export type { StdinCallback, StdinChunk, StdinOption } from './host/browser/stdin.js';
+export type { StdinCallback, StdinChunk, StdinOption, ByteStream } from './host/common/stdin-types.js';
+export type { UserImports, UserImportContext, InvokeOptions } from './host/browser/run.js';
+export { InvokeError, NotACommandError, UnknownImportsError } from './process/errors.js';
 export type { ConnectHook, RemoteStream } from './host/browser/remote-sockets.js';
 export { WeftEnvironmentError } from './host/browser/environment.js';
 export { MemoryFS, MemoryFsBackend, type MemoryDescriptor, type MemoryFSOptions } from './fs/memfs.js';

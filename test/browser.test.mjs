@@ -35,6 +35,25 @@ const cat = `(module
         (br $more))))
     (call $exit (i32.const 0))))`;
 
+/** Imports env.get_answer (provided by the page) and exits with it after writing "asked\n". */
+const asksAnswer = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (import "env" "get_answer" (func $answer (param i64) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 32) "asked\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 32)) (i32.store (i32.const 4) (i32.const 6))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $exit (call $answer (i64.const 41)))))`;
+
+/** A reactor: _initialize sets the base add() adds to. */
+const reactor = `(module
+  (memory (export "memory") 1)
+  (global $base (mut i32) (i32.const 0))
+  (func (export "_initialize") (global.set $base (i32.const 1000)))
+  (func (export "add") (param i32 i64) (result i32 i64) (i32.add (global.get $base) (local.get 0)) (local.get 1)))`;
+
 /**
  * A spawned thread blocks in fd_read on stdin while main keeps printing "." every 20 ms; when the
  * data arrives the thread hands it over and main prints it: only the reading thread was blocked.
@@ -126,6 +145,7 @@ describe('weft/browser in Chromium', { skip }, () => {
     const fixtures = {
       spawn: P.spawnCheck, three: P.threeLive, counter: P.atomicCounter, sequential: P.sequential,
       trap: P.trapNonMain, nostart: P.noThreadStart, max: P.maxThreads, cat, readInThread, fileRoundTrip,
+      asksAnswer, reactor,
     };
     for (const state of Object.keys(P.blockers)) {
       fixtures[`exit-main-${state}`] = P.exitMain(state);
@@ -271,18 +291,46 @@ describe('weft/browser in Chromium', { skip }, () => {
     assert.deepEqual(r.viaHelper, ['a', 'b', 'last without newline']);
   });
 
-  test('aborting a run ends every thread promptly with exit code 130', async () => {
+  test("run()'s result as in Node: capture, a WebAssembly.Module, page functions as imports, invoke, unknown imports", async () => {
+    const r = await page.evaluate(async () => {
+      const { run, UnknownImportsError } = window.weft;
+      const dec = new TextDecoder();
+      const module = await WebAssembly.compileStreaming(fetch('/fx/asksAnswer.wasm'));
+      const asked = [];
+      const a = await run(module, {
+        stdout: 'capture', stderr: 'capture',
+        imports: { env: { get_answer: async (x) => { asked.push(typeof x); await new Promise((res) => setTimeout(res, 10)); return Number(x) + 1; } } },
+      });
+      const unknown = await run(module).then(() => null, (e) => ({ is: e instanceof UnknownImportsError, code: e.code, imports: e.imports }));
+      const inv = await run(fetch('/fx/reactor.wasm'), { invoke: { name: 'add', args: [5, 7n] } });
+      return {
+        exitCode: a.exitCode, stdout: dec.decode(a.stdout), stderr: dec.decode(a.stderr), asked, unknown,
+        inv: { exitCode: inv.exitCode, results: inv.results.map(String) },
+      };
+    });
+    assert.deepEqual(r, {
+      exitCode: 42, stdout: 'asked\n', stderr: '', asked: ['bigint'],
+      unknown: { is: true, code: 'ERR_WEFT_UNKNOWN_IMPORTS', imports: ['env.get_answer'] },
+      inv: { exitCode: 0, results: ['1005', '7'] },
+    });
+  });
+
+  test('aborting a run ends every thread promptly; run() rejects with the signal\'s reason', async () => {
     const r = await page.evaluate(async () => {
       const ctl = new AbortController();
       setTimeout(() => ctl.abort(), 300);
       const t0 = performance.now();
-      const { exitCode } = await window.weft.run(fetch('/fx/readInThread.wasm'), {
+      const err = await window.weft.run(fetch('/fx/readInThread.wasm'), {
         signal: ctl.signal, stdin: () => new Promise(() => {}), stdout: 'ignore',
-      });
-      return { exitCode, ms: performance.now() - t0 };
+      }).then(() => null, (e) => `${e.name}: ${e.message}`);
+      const ms = performance.now() - t0;
+      const early = await window.weft.run(fetch('/fx/readInThread.wasm'), { signal: AbortSignal.abort('stop') })
+        .then(() => null, (e) => String(e));
+      return { err, ms, early };
     });
-    assert.equal(r.exitCode, 130);
+    assert.match(r.err, /^AbortError: /);
     assert.ok(r.ms < PROMPT_MS, `took ${r.ms} ms`);
+    assert.equal(r.early, 'stop');
   });
 
   test('clear errors: a page that is not cross-origin isolated names the missing headers', async () => {
@@ -368,6 +416,27 @@ describe('weft/browser in Chromium', { skip }, () => {
       assert.match(done.text, /^pi = 3\.14159265\d+$/m);
       fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
       await p.screenshot({ path: path.join(root, 'test-results', 'demo.png'), fullPage: true });
+    } finally {
+      await p.close();
+    }
+  });
+
+  test("the demo's Stop button aborts a long run (run()'s signal): the page is usable again at once", async () => {
+    const p = await browser.newPage();
+    try {
+      await p.goto(server.url + '/examples/browser/?threads=2&steps=100000');
+      await p.waitForFunction(() => /computing pi/.test(document.getElementById('out').textContent), null, { timeout: 20000 });
+      const t0 = Date.now();
+      await p.click('#stopBtn');
+      await p.waitForFunction(() => window.demoDone, null, { timeout: PROMPT_MS });
+      assert.ok(Date.now() - t0 < PROMPT_MS);
+      const r = await p.evaluate(() => ({
+        aborted: window.demoDone.aborted, status: document.getElementById('status').textContent,
+        runDisabled: document.getElementById('runBtn').disabled, stopDisabled: document.getElementById('stopBtn').disabled,
+      }));
+      assert.equal(r.aborted, true);
+      assert.match(r.status, /^stopped after \d+ ms$/);
+      assert.deepEqual([r.runDisabled, r.stopDisabled], [false, true]);
     } finally {
       await p.close();
     }

@@ -1,7 +1,8 @@
 // Folders mean what they say: walks the import graph of src/ (every `import`/`export ... from`, type-only
 // ones included) and fails when
 //  - abi/, fs/, kernel/ or process/ import node:* or anything under host/ (host code lives in host/*);
-//  - host/browser/ (or the browser entry) reaches node:* or host/node/;
+//  - host/browser/ (or the browser entry) reaches node:* or host/node/; host/common/ (what both hosts
+//    share) reaches node:*, host/node/ or host/browser/;
 //  - a folder imports a folder above it in abi <- fs <- kernel <- process <- host/* <- cli (so no cycle
 //    between folders, e.g. kernel <-> process);
 //  - any module imports itself in a cycle of files.
@@ -15,7 +16,7 @@ const src = fileURLToPath(new URL('../src/', import.meta.url));
 
 /** Layer of a src-relative file; files of one layer may import each other, lower layers, never higher. */
 const LAYERS = [
-  ['abi/', 0], ['fs/', 1], ['kernel/', 2], ['process/', 3], ['host/node/', 4], ['host/browser/', 4],
+  ['abi/', 0], ['fs/', 1], ['kernel/', 2], ['process/', 3], ['host/node/', 4], ['host/browser/', 4], ['host/common/', 4],
   ['cli/', 5], ['index.ts', 5], ['browser.ts', 5], ['napi.ts', 5], ['napi-register.ts', 5],
 ];
 const layerOf = (rel) => LAYERS.find(([p]) => rel.startsWith(p));
@@ -65,7 +66,7 @@ function graph() {
 function violations(g) {
   const out = [];
   const platformFree = (rel) => /^(abi|fs|kernel|process)\//.test(rel);
-  const browserSide = (rel) => rel.startsWith('host/browser/') || rel === 'browser.ts';
+  const browserSide = (rel) => rel.startsWith('host/browser/') || rel.startsWith('host/common/') || rel === 'browser.ts';
   for (const [rel, { node, local, other }] of g) {
     const from = layerOf(rel);
     if (!from) out.push(`${rel}: outside the known folders`);
@@ -76,6 +77,7 @@ function violations(g) {
       if (platformFree(rel) && dep.startsWith('host/')) out.push(`${rel} imports ${dep}`);
       if (browserSide(rel) && dep.startsWith('host/node/')) out.push(`${rel} imports ${dep}`);
       if (rel.startsWith('host/node/') && dep.startsWith('host/browser/')) out.push(`${rel} imports ${dep}`);
+      if (rel.startsWith('host/common/') && /^host\/(node|browser)\//.test(dep)) out.push(`${rel} imports ${dep}`);
       const to = layerOf(dep);
       if (from && to && to[1] > from[1]) out.push(`${rel} imports ${dep} (${to[0]} is above ${from[0]})`);
     }
@@ -111,6 +113,7 @@ test('the import-graph check catches each kind of violation', () => {
     ['host/node/x.ts', { node: ['node:fs'], local: [], other: [] }],
     ['host/browser/y.ts', { node: [], local: ['host/node/x.ts'], other: ['left-pad'] }],
     ['fs/hostfs.ts', { node: ['node:fs'], local: [], other: [] }],
+    ['host/common/z.ts', { node: ['node:os'], local: ['host/browser/y.ts'], other: [] }],
   ]);
   const v = violations(g);
   for (const want of [
@@ -120,6 +123,8 @@ test('the import-graph check catches each kind of violation', () => {
     'host/browser/y.ts imports host/node/x.ts',
     'host/browser/y.ts imports package left-pad (weft has no runtime dependencies)',
     'fs/hostfs.ts imports node:fs',
+    'host/common/z.ts imports node:os',
+    'host/common/z.ts imports host/browser/y.ts',
     'cycle: kernel/a.ts -> process/t.ts -> kernel/a.ts',
   ]) assert.ok(v.includes(want), `missing: ${want}\n${v.join('\n')}`);
 });
@@ -147,7 +152,9 @@ test("import 'weft' (the WASI class) statically reaches none of run()'s coordina
   for (const entry of ['index.ts', 'napi.ts']) {
     const reached = [...staticClosure(g, entry)];
     assert.ok(reached.includes('kernel/preview1.ts') && reached.includes('kernel/boundary.ts'), `${entry}: ${reached}`);
-    const heavy = reached.filter((f) => f === 'host/node/run.ts' || f === 'kernel/imports.ts' || f.startsWith('process/') ||
+    // (process/errors.ts: only the error classes run() rejects with, which the entry exports)
+    const heavy = reached.filter((f) => f === 'host/node/run.ts' || f === 'kernel/imports.ts' ||
+      (f.startsWith('process/') && f !== 'process/errors.ts') ||
       /^kernel\/syscalls\/wasix-/.test(f) || f === 'host/node/host-sockets.ts');
     assert.deepEqual(heavy, [], `${entry} loads these at import time`);
   }

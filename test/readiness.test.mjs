@@ -1,6 +1,7 @@
 // One readiness engine for poll_oneoff and epoll_wait (kernel/readiness.ts): a poll that watches stdin
 // (served by the coordinator) together with an fd in shared memory (a socket, a pipe) reports whichever
-// becomes ready first. stdin is a pipe the test writes to after a delay and keeps open.
+// becomes ready first. stdin is a pipe the test writes to after a delay and keeps open; the event reported
+// says which fired (no time is asserted: a start-up slowed by load takes seconds).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -8,7 +9,7 @@ import { cli } from './helpers/run.mjs';
 import { watFile } from './helpers/wat.mjs';
 
 /**
- * poll_oneoff over [stdin (userdata 1), fd $other (userdata 2), a 30 s monotonic clock (userdata 3)], then
+ * poll_oneoff over [stdin (userdata 1), fd $other (userdata 2), a 5 s monotonic clock (userdata 3)], then
  * prints the userdata digit of every event and a newline. $setup may create $other.
  */
 const pollmix = (imports, setup, other, memory = '') => `(module
@@ -23,7 +24,7 @@ const pollmix = (imports, setup, other, memory = '') => `(module
     (i64.store (i32.const 256) (i64.const 1)) (i32.store8 (i32.const 264) (i32.const 1)) (i32.store (i32.const 272) (i32.const 0))
     (i64.store (i32.const 304) (i64.const 2)) (i32.store8 (i32.const 312) (i32.const 1)) (i32.store (i32.const 320) ${other})
     (i64.store (i32.const 352) (i64.const 3)) (i32.store8 (i32.const 360) (i32.const 0)) (i32.store (i32.const 368) (i32.const 1))
-    (i64.store (i32.const 376) (i64.const 30000000000))
+    (i64.store (i32.const 376) (i64.const 5000000000))
     (if (call $poll (i32.const 256) (i32.const 512) (i32.const 3) (i32.const 640)) (then (call $exit (i32.const 10))))
     (local.set $n (i32.load (i32.const 640)))
     ;; events at 512 (32 bytes each): userdata @0
@@ -60,30 +61,24 @@ test('poll_oneoff on stdin and a listening socket (--tcp-listen) reports stdin w
   const wasm = await watFile(pollmix('', '', '(i32.const 3)', '(memory (export "memory") 1)'), 'pollmix-sock');
   const r = await runWithLateStdin(['--tcp-listen', '127.0.0.1:0', wasm], 300);
   assert.equal(r.code, 0, r.err);
-  assert.equal(r.out, '1\n', `events by userdata (1 stdin, 3 the 30 s clock): ${r.err}`);
-  // (the clock is long so that a slow start on a loaded machine cannot pass for it)
-  assert.ok(r.ms < 20_000, `took ${r.ms} ms: the poll waited for its clock`);
+  assert.equal(r.out, '1\n', `events by userdata (1 stdin, 3 the 5 s clock): ${r.err}`);
 });
 
+/** pollmix over the read end of a WASIX pipe nobody writes to. */
+const pipeMix = pollmix(`(import "env" "memory" (memory 1 1 shared))
+  (import "wasix_32v1" "fd_pipe" (func $pipe (param i32 i32) (result i32)))`,
+'(if (call $pipe (i32.const 900) (i32.const 904)) (then (call $exit (i32.const 11))))', '(i32.load (i32.const 900))');
+
 test('poll_oneoff on stdin and a WASIX pipe reports stdin when it becomes readable', async () => {
-  const imports = `(import "env" "memory" (memory 1 1 shared))
-  (import "wasix_32v1" "fd_pipe" (func $pipe (param i32 i32) (result i32)))`;
-  const setup = '(if (call $pipe (i32.const 900) (i32.const 904)) (then (call $exit (i32.const 11))))';
-  const wasm = await watFile(pollmix(imports, setup, '(i32.load (i32.const 900))'), 'pollmix-pipe');
+  const wasm = await watFile(pipeMix, 'pollmix-pipe');
   const r = await runWithLateStdin([wasm], 300);
   assert.equal(r.code, 0, r.err);
-  assert.equal(r.out, '1\n', `events by userdata (1 stdin, 3 the 30 s clock): ${r.err}`);
-  // (the clock is long so that a slow start on a loaded machine cannot pass for it)
-  assert.ok(r.ms < 20_000, `took ${r.ms} ms: the poll waited for its clock`);
+  assert.equal(r.out, '1\n', `events by userdata (1 stdin, 3 the 5 s clock): ${r.err}`);
 });
 
 test('poll_oneoff on stdin and a pipe still times out on its clock when neither is readable', async () => {
-  const imports = `(import "env" "memory" (memory 1 1 shared))
-  (import "wasix_32v1" "fd_pipe" (func $pipe (param i32 i32) (result i32)))`;
-  const setup = '(if (call $pipe (i32.const 900) (i32.const 904)) (then (call $exit (i32.const 11))))';
-  // a 30 s clock would slow the suite: the same program with a 400 ms one
-  const src = pollmix(imports, setup, '(i32.load (i32.const 900))').replace('30000000000', '400000000');
-  const wasm = await watFile(src, 'pollmix-pipe-timeout');
+  // a 5 s clock would slow the suite: the same program with a 400 ms one
+  const wasm = await watFile(pipeMix.replace('5000000000', '400000000'), 'pollmix-pipe-timeout');
   const r = await runWithLateStdin([wasm], 20_000);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, '3\n', r.err);

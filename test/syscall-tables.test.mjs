@@ -1,6 +1,7 @@
 // The syscall tables against the spec lists (src/abi/syscall-names.ts, from the preview1 and WASIX witx):
 // every name we serve exists in its module's list, its declared kind fits the signature, and its body
-// takes no more parameters than the import passes. An unknown import still instantiates (ENOSYS at run time).
+// takes exactly the parameters the import passes (the compiler checks their types: typed-seam.test.mjs).
+// A name no list has is an unknown import (see imports.test.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SYSCALL_SPEC, syscallSignature } from '../dist/abi/syscalls.js';
@@ -20,7 +21,7 @@ const host = {
   randomFill() {}, cpuCount: () => 1, processCpuTimeNs: () => 0, threadCpuTimeNs: () => 0, log() {},
 };
 
-function kernel(wasix) {
+function kernel(wasix, threadHost = host) {
   const stdio = [{ kind: 'null' }, { kind: 'null' }, { kind: 'null' }];
   const fds = createFdTable(stdio, [], () => undefined);
   const cfg = {
@@ -28,7 +29,7 @@ function kernel(wasix) {
     clockBaseMs: performance.timeOrigin, trace: false, hasThreadStart: false, usesWasix: wasix,
     wasixSab: wasix ? WasixState.create().sab : undefined,
   };
-  return new Kernel(cfg, host, 0, createChannel());
+  return new Kernel(cfg, threadHost, 0, createChannel());
 }
 
 /** Problems of a set of tables against the spec lists (empty when all is well). */
@@ -47,7 +48,8 @@ function problems(tables) {
       if (kind === undefined) out.push(`${mod}.${name}: declares no kind`);
       if (sig.result === 'none' && kind !== 'void' && kind !== 'ends') out.push(`${mod}.${name}: no result but kind ${kind}`);
       if (sig.result !== 'none' && (kind === 'void' || kind === 'ends')) out.push(`${mod}.${name}: returns ${sig.result} but kind ${kind}`);
-      if (fn.length > sig.params.length) out.push(`${mod}.${name}: body takes ${fn.length} params, import passes ${sig.params.length}`);
+      if (fn.length !== sig.params.length) out.push(`${mod}.${name}: body takes ${fn.length} params, import passes ${sig.params.length}`);
+      if (kind !== undefined && entry.arity !== fn.length) out.push(`${mod}.${name}: arity ${entry.arity}, body takes ${fn.length}`);
     }
   }
   return out;
@@ -75,26 +77,19 @@ test('the check catches a misspelt name, an undeclared kind and a wrong kind', (
   assert.deepEqual(problems(bad), [
     'wasi_snapshot_preview1.fd_wirte: not in the witx lists',
     'wasi_snapshot_preview1.fd_close: declares no kind',
+    'wasi_snapshot_preview1.fd_close: body takes 0 params, import passes 1',
     'wasi_snapshot_preview1.proc_exit: no result but kind errno',
+    'wasi_snapshot_preview1.proc_exit: body takes 0 params, import passes 1',
     'wasix_32v1.thread_spawn_v3: not in the witx lists',
   ]);
 });
 
-test('the boundary: thrown errors become errnos, old-style bodies keep working, exits unwind', () => {
+test('the boundary: thrown errors become errnos, exits unwind', () => {
   const k = kernel(false);
   const thrower = bindSyscall(k, 'wasi_snapshot_preview1', 'fd_close', errno((fd) => {
     throw Object.assign(new Error('gone'), { code: 'EBADF', fd });
   }));
   assert.equal(thrower(3), 8); // EBADF
-  // Old style: a bare function with its own try/catch returning k.fail(e).
-  const old = bindSyscall(k, 'wasi_snapshot_preview1', 'fd_sync', (fd) => {
-    try {
-      throw Object.assign(new Error('x'), { code: 'EINVAL', fd });
-    } catch (e) {
-      return k.fail(e);
-    }
-  });
-  assert.equal(old(1), 28);
   assert.equal(thrower.length, 1);
   // wasi.thread-spawn reports failures as negated errnos.
   const spawn = bindSyscall(k, 'wasi', 'thread-spawn', errno(() => {
@@ -112,7 +107,36 @@ test('the boundary: thrown errors become errnos, old-style bodies keep working, 
   assert.equal(ran, false);
 });
 
-test('a module importing names nobody defines still instantiates; the calls return ENOSYS', async () => {
+test('the boundary: an unexpected exception is EIO, reported with its syscall; only a guest fault is EFAULT', () => {
+  const lines = [];
+  const k = kernel(false, { ...host, log: (line) => lines.push(line) });
+  k.setMemory(new WebAssembly.Memory({ initial: 1 }));
+  const reports = () => lines.filter((l) => /unexpected exception/.test(l));
+  const bug = bindSyscall(k, 'wasi_snapshot_preview1', 'fd_sync', errno(() => {
+    throw new TypeError('a bug in weft');
+  }));
+  assert.equal(bug(1), 29); // EIO
+  assert.equal(reports().length, 1);
+  assert.match(reports()[0], /unexpected exception in wasi_snapshot_preview1\.fd_sync, returned EIO.*TypeError: a bug in weft/s);
+  assert.equal(bug(1), 29);
+  assert.equal(reports().length, 1, 'only the first is reported without --trace');
+  // A JS stack overflow, or any RangeError of host code, is no guest fault.
+  const deep = (n) => deep(n + 1) + 1;
+  assert.equal(bindSyscall(k, 'wasi_snapshot_preview1', 'fd_datasync', errno(() => deep(0)))(1), 29);
+  assert.equal(bindSyscall(k, 'wasi_snapshot_preview1', 'fd_advise', errno(() => new ArrayBuffer(-1).byteLength))(1, 0n, 0n, 0), 29);
+  // A guest pointer out of bounds is EFAULT (GuestMemory's check), and nothing to report.
+  const p1 = namespaces(k).wasi_snapshot_preview1;
+  assert.equal(bindSyscall(k, 'wasi_snapshot_preview1', 'fd_fdstat_get', p1.fd_fdstat_get)(1, 65536 - 8), 21);
+  assert.equal(bindSyscall(k, 'wasi_snapshot_preview1', 'clock_time_get', p1.clock_time_get)(1, 0n, -4), 21);
+  assert.equal(reports().length, 1);
+  // Under --trace every unexpected exception is logged, with its stack.
+  k.cfg.trace = true;
+  assert.equal(bug(1), 29);
+  assert.equal(reports().length, 2);
+  assert.match(reports()[1], /\n\s+at /);
+});
+
+test('names no spec defines, even in the WASI/WASIX namespaces, are unknown imports (named before _start)', async () => {
   const file = await watFile(`(module
     (import "wasi_snapshot_preview1" "fd_wirte" (func $bad (param i32) (result i32)))
     (import "wasix_32v1" "no_such_call" (func $bad2 (result i32)))
@@ -123,7 +147,11 @@ test('a module importing names nobody defines still instantiates; the calls retu
       (if (i32.ne (call $bad2) (i32.const 52)) (then (call $exit (i32.const 2))))
       (call $exit (i32.const 7))))`, 'enosys');
   const r = await weft(['run', file]);
-  assert.equal(r.code, 7, r.stderr);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /unknown imports: wasi_snapshot_preview1\.fd_wirte, wasix_32v1\.no_such_call \(/);
+  const allowed = await weft(['run', '--allow-unknown-imports', file]);
+  assert.equal(allowed.code, 134, allowed.stderr);
+  assert.match(allowed.stderr, /trap: unknown import wasi_snapshot_preview1\.fd_wirte was called/);
 });
 
 test('descriptions are released (slots reusable) after closes, a failed fd_pipe and a renumber', () => {

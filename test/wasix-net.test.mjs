@@ -171,9 +171,9 @@ test('library: run() with net: true (and without) — and the host process exits
     const wasm = ${JSON.stringify(fixture('wasix', 'tcp_echo'))};
     let out = '';
     const stdout = (b) => (out += Buffer.from(b).toString());
-    const on = await run(wasm, { args: ['tcp_echo', 'threads', '2'], net: true, stdout });
-    const allowed = await run(wasm, { args: ['tcp_echo', 'main', '1'], net: ['localhost:*'], stdout });
-    const off = await run(wasm, { args: ['tcp_echo', 'threads', '1'], stdout });
+    const { exitCode: on } = await run(wasm, { args: ['tcp_echo', 'threads', '2'], net: true, stdout });
+    const { exitCode: allowed } = await run(wasm, { args: ['tcp_echo', 'main', '1'], net: ['localhost:*'], stdout });
+    const { exitCode: off } = await run(wasm, { args: ['tcp_echo', 'threads', '1'], stdout });
     console.log(JSON.stringify({ on, allowed, off, out }));
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,7 +2,8 @@
 //   dist/index.js (+ dist/chunks/*.js: run()'s coordinator, loaded on first use), dist/cli/main.js, dist/browser.js, dist/napi.js, dist/napi-register.js   each replaced by a one-file bundle of its graph
 //   dist/host/node/worker.bundle.js, dist/host/browser/worker.bundle.js   the thread workers, one file each
 // Loading ~40 separate ES modules costs ~70 ms per Node worker and 50-100 ms for `import 'weft'`; one file
-// loads in a few ms. The unbundled modules tsc wrote stay in dist/ (for the .d.ts files and deep imports).
+// loads in a few ms. The unbundled modules tsc wrote stay in dist/ for the tests; the package ships only the
+// bundles, chunks and .d.ts files (package.json `files`).
 //
 // The coordinators name their worker with a literal `new URL('./worker….js', import.meta.url)` (so users'
 // bundlers see it); in a bundle import.meta.url is the bundle's, so those literals are rewritten to the

@@ -60,13 +60,14 @@ if (what === 'burst') {
   const marks = [];
   let buf = '';
   const t0 = performance.now();
-  const code = await run(fs.readFileSync(program), {
+  const result = await run(fs.readFileSync(program), {
     args: ['spawn_loop', 'seq', ...rest],
     stdout: (d) => {
       buf += Buffer.from(d).toString();
       for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) if (buf.startsWith('mark ')) marks.push(process.memoryUsage().rss / 1024);
     },
   });
+  const code = typeof result === 'object' ? result.exitCode : result; // run() resolves with { exitCode }
   if (code !== 0 || marks.length < 3) throw new Error(`exit ${code}, ${marks.length} marks`);
   emit(93, Math.max(...marks.slice(1)) - marks[1]);
   emit(94, ((performance.now() - t0) * 1000) / Number(rest[0]));

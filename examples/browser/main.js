@@ -4,6 +4,10 @@ import { run } from '../../dist/browser.js';
 const out = document.getElementById('out');
 const status = document.getElementById('status');
 const button = document.getElementById('runBtn');
+const stop = document.getElementById('stopBtn');
+/** Aborts the run in progress (Stop): every thread's Worker is terminated and run() rejects. */
+let running;
+stop.addEventListener('click', () => running?.abort());
 
 function append(text, cls) {
   const span = document.createElement('span');
@@ -18,6 +22,8 @@ async function go() {
   const steps = Math.max(1, Number(document.getElementById('steps').value) || 400);
   out.textContent = '';
   button.disabled = true;
+  stop.disabled = false;
+  running = new AbortController();
   status.textContent = 'running…';
   window.demoDone = undefined;
   const t0 = performance.now();
@@ -30,16 +36,23 @@ async function go() {
         append(line, m ? `t${Number(m[1]) % 8}` : /^(pi|error|done)/.test(line) ? 'result' : undefined);
       },
       stderrLine: (line) => append(line, 'err'),
+      signal: running.signal,
     });
     status.textContent = `exit code ${exitCode} after ${Math.round(performance.now() - t0)} ms ` +
       `(${navigator.hardwareConcurrency} logical CPUs)`;
     window.demoDone = { exitCode, text: out.textContent };
   } catch (e) {
+    if (e.name === 'AbortError') {
+      status.textContent = `stopped after ${Math.round(performance.now() - t0)} ms`;
+      window.demoDone = { aborted: true, text: out.textContent };
+      return;
+    }
     append(String(e.message ?? e), 'err');
     status.textContent = 'failed';
     window.demoDone = { error: String(e.message ?? e), text: out.textContent };
   } finally {
     button.disabled = false;
+    stop.disabled = true;
   }
 }
 

@@ -27,9 +27,6 @@ export const PreopenType = { DIR: 0 } as const;
 
 export const Advice = { NORMAL: 0, SEQUENTIAL: 1, RANDOM: 2, WILLNEED: 3, DONTNEED: 4, NOREUSE: 5 } as const;
 
-export const RiFlags = { RECV_PEEK: 1, RECV_WAITALL: 2 } as const;
-export const SdFlags = { RD: 1, WR: 2 } as const;
-
 /** Rights bits (u64); all fit below 2^29 so plain numbers work. */
 export const Rights = {
   FD_DATASYNC: 1 << 0, FD_READ: 1 << 1, FD_SEEK: 1 << 2, FD_FDSTAT_SET_FLAGS: 1 << 3, FD_SYNC: 1 << 4,
@@ -41,7 +38,6 @@ export const Rights = {
   PATH_SYMLINK: 1 << 24, PATH_REMOVE_DIRECTORY: 1 << 25, PATH_UNLINK_FILE: 1 << 26, POLL_FD_READWRITE: 1 << 27,
   SOCK_SHUTDOWN: 1 << 28, SOCK_ACCEPT: 1 << 29,
 } as const;
-export const RIGHTS_ALL = (1 << 30) - 1;
 
 /** preview1 signal numbers (WASIX uses Linux numbering from 16 on; see abi/wasix.ts). */
 export const Signal = {

@@ -45,11 +45,18 @@ const hostCodes: Record<string, number> = {
   ESRCH: Errno.SRCH, ETIMEDOUT: Errno.TIMEDOUT, ETXTBSY: Errno.TXTBSY, EXDEV: Errno.XDEV, EILSEQ: Errno.ILSEQ,
 };
 
-/** Map anything thrown by kernel or host code to a WASI errno (unknown host failures become EIO). */
-export function toErrno(e: unknown): number {
+/**
+ * The errno of an expected failure: a WasiError (guest faults included: GuestMemory throws EFAULT for
+ * every out-of-bounds pointer), or a host error with a Node `code` weft knows. Undefined for anything else,
+ * which is a bug or a host surprise (a TypeError, a JS stack overflow, an unknown code), never the guest's.
+ */
+export function knownErrno(e: unknown): number | undefined {
   if (e instanceof WasiError) return e.errno;
   const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && code in hostCodes) return hostCodes[code]!;
-  if (e instanceof RangeError) return Errno.FAULT; // a view past the end of guest memory
-  return Errno.IO;
+  return typeof code === 'string' && code in hostCodes ? hostCodes[code]! : undefined;
+}
+
+/** Map anything thrown by kernel or host code to a WASI errno (anything unexpected becomes EIO). */
+export function toErrno(e: unknown): number {
+  return knownErrno(e) ?? Errno.IO;
 }

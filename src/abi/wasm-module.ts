@@ -14,6 +14,14 @@ export interface MemoryImport {
   shared: boolean;
 }
 
+/** The descriptor that creates a memory with these limits (a maximum only when the module gives one). */
+export function memoryDescriptor(l: { initial: number; maximum: number | undefined }, shared: boolean): WebAssembly.MemoryDescriptor {
+  const d: WebAssembly.MemoryDescriptor = { initial: l.initial };
+  if (l.maximum !== undefined) d.maximum = l.maximum;
+  if (shared) d.shared = true;
+  return d;
+}
+
 export interface ModuleInfo {
   memoryImport: MemoryImport | undefined;
   exportsMemory: boolean;
@@ -104,20 +112,136 @@ export function scanBinary(bytes: Uint8Array): { memoryImport: MemoryImport | un
   return { memoryImport, hasActiveData };
 }
 
-export function inspectModule(bytes: Uint8Array, module: WebAssembly.Module): ModuleInfo {
-  const { memoryImport, hasActiveData } = scanBinary(bytes);
-  const exports = WebAssembly.Module.exports(module).map((e) => e.name);
-  const functionImports = WebAssembly.Module.imports(module)
-    .filter((i) => i.kind === 'function')
-    .map((i) => `${i.module}.${i.name}`);
+/**
+ * What the runtime needs to know about a compiled module. Without its bytes (a precompiled module given
+ * alone) the JS API tells everything but a memory import's limits (so such a module must not import its
+ * memory) and its data segments (assumed active: pooled workers then do not instantiate ahead).
+ */
+export function inspectModule(bytes: Uint8Array | undefined, module: WebAssembly.Module): ModuleInfo {
+  const imports = WebAssembly.Module.imports(module);
+  let scanned: ReturnType<typeof scanBinary>;
+  if (bytes) scanned = scanBinary(bytes);
+  else {
+    const mem = imports.find((i) => i.kind === 'memory');
+    if (mem) {
+      throw new TypeError(`weft: the module imports its memory (${mem.module}.${mem.name}): pass its bytes too, ` +
+        'as { module, bytes } (the memory limits are only in the binary)');
+    }
+    scanned = { memoryImport: undefined, hasActiveData: true };
+  }
+  const { memoryImport, hasActiveData } = scanned;
+  const moduleExports = WebAssembly.Module.exports(module);
+  const exports = moduleExports.map((e) => e.name);
+  const functionImports = imports.filter((i) => i.kind === 'function').map((i) => `${i.module}.${i.name}`);
   return {
     memoryImport,
-    exportsMemory: WebAssembly.Module.exports(module).some((e) => e.kind === 'memory'),
+    exportsMemory: moduleExports.some((e) => e.kind === 'memory'),
     hasActiveData,
     functionImports,
     exports,
     usesWasix: functionImports.some((n) => n.startsWith('wasix_32v1.') || n.startsWith('wasix_64v1.')),
     usesWasiThreads: functionImports.some((n) => /^(wasi|wasi_snapshot_preview1)\.thread[-_]spawn$/.test(n)),
-    threadReuse: memoryImport?.shared && exports.includes('wasi_thread_start') ? threadReuse(bytes) : undefined,
+    threadReuse: bytes && memoryImport?.shared && exports.includes('wasi_thread_start') ? threadReuse(bytes) : undefined,
   };
+}
+
+import type { FuncType, FunctionSignatures, ValType } from './wasm-types.js';
+
+export type { FuncType, FunctionSignatures, ValType } from './wasm-types.js';
+
+const NUMERIC: Record<number, ValType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
+
+function valType(r: Reader): ValType {
+  const b = r.u8();
+  const t = NUMERIC[b];
+  if (t) return t;
+  if (b === 0x63 || b === 0x64) r.leb(); // (ref null? heaptype): a type index or an abstract heap type
+  else if (b < 0x69 || b > 0x74) throw new Error(`unknown value type 0x${b.toString(16)}`);
+  return 'ref';
+}
+
+/** One entry of the type section (after any rec/sub wrapper); undefined for struct/array types. */
+function compositeType(r: Reader): FuncType | undefined {
+  const form = r.u8();
+  if (form === 0x60) {
+    const params = Array.from({ length: r.leb() }, () => valType(r));
+    const results = Array.from({ length: r.leb() }, () => valType(r));
+    return { params, results };
+  }
+  if (form === 0x5f || form === 0x5e) {
+    const fields = form === 0x5f ? r.leb() : 1;
+    for (let i = 0; i < fields; i++) {
+      const b = r.b[r.pos];
+      if (b === 0x78 || b === 0x77) r.pos++; // packed i8/i16
+      else valType(r);
+      r.u8(); // mutability
+    }
+    return undefined;
+  }
+  throw new Error(`unknown type form 0x${form.toString(16)}`);
+}
+
+function subType(r: Reader): FuncType | undefined {
+  const b = r.b[r.pos];
+  if (b === 0x50 || b === 0x4f) {
+    r.pos++;
+    for (let n = r.leb(); n > 0; n--) r.leb(); // supertypes
+  }
+  return compositeType(r);
+}
+
+/**
+ * The signatures of a module's function imports and function exports, read from its binary: the JS API
+ * (without the type-reflection proposal) has no types, and the runtime needs them to give a stub the
+ * result type its import declares (an i64 result must be a BigInt), and to parse --invoke's arguments.
+ */
+export function functionSignatures(bytes: Uint8Array): FunctionSignatures {
+  scanBinary(bytes); // validates the header
+  const r = new Reader(bytes);
+  r.pos = 8;
+  const types: (FuncType | undefined)[] = [];
+  const funcs: (FuncType | undefined)[] = [];
+  const out: FunctionSignatures = { imports: [], exports: {} };
+  while (r.pos < bytes.length) {
+    const id = r.u8();
+    const size = r.leb();
+    const end = r.pos + size;
+    if (id === 1) {
+      for (let n = r.leb(); n > 0; n--) {
+        if (r.b[r.pos] === 0x4e) {
+          r.pos++;
+          for (let m = r.leb(); m > 0; m--) types.push(subType(r));
+        } else {
+          types.push(subType(r));
+        }
+      }
+    } else if (id === 2) {
+      for (let n = r.leb(); n > 0; n--) {
+        const module = r.name();
+        const name = r.name();
+        const kind = r.u8();
+        if (kind === 0) {
+          const type = types[r.leb()] ?? { params: [], results: [] };
+          funcs.push(type);
+          out.imports.push({ module, name, type });
+        } else if (kind === 1) { valType(r); r.limits(); }
+        else if (kind === 2) r.limits();
+        else if (kind === 3) { valType(r); r.u8(); }
+        else if (kind === 4) { r.u8(); r.leb(); }
+        else throw new Error(`unknown import kind ${kind}`);
+      }
+    } else if (id === 3) {
+      for (let n = r.leb(); n > 0; n--) funcs.push(types[r.leb()]);
+    } else if (id === 7) {
+      for (let n = r.leb(); n > 0; n--) {
+        const name = r.name();
+        const kind = r.u8();
+        const index = r.leb();
+        const type = kind === 0 ? funcs[index] : undefined;
+        if (type) out.exports[name] = type;
+      }
+    }
+    r.pos = end;
+  }
+  return out;
 }

@@ -52,10 +52,6 @@ export class MemoryFS {
     return new MemoryFS(sab);
   }
 
-  static fromDescriptor(d: MemoryDescriptor): MemoryFS {
-    return new MemoryFS(d.sab);
-  }
-
   get sab(): SharedArrayBuffer {
     return this.b.s.sab;
   }

@@ -20,7 +20,7 @@ export function splitPath(path: string): string[] {
 }
 
 /**
- * True when `path` has the canonical backend-relative shape (what resolvePath returns): no leading or
+ * True when `path` has the canonical backend-relative shape (the `path` resolve() returns): no leading or
  * trailing '/', no empty, '.' or '..' components, no NUL.
  */
 export function isCanonicalPath(path: string): boolean {

@@ -17,8 +17,7 @@
  *    path that starts with '/', or whose '..' / symlink steps leave the base directory, or that
  *    reaches a symlink to an absolute path, fails with error-code::not-permitted (= EPERM).
  *  - The boundary is the *base directory* (the dirfd the guest passed), as in cap-std/wasi-filesystem
- *    where every directory descriptor is its own sandbox. Pass `{ boundary: 'root' }` to allow '..'
- *    up to the preopen root instead (uvwasi-like, more permissive).
+ *    where every directory descriptor is its own sandbox.
  *  - Empty path => ENOENT (POSIX open("") and openat(fd, "") without AT_EMPTY_PATH; what cap-std
  *    gets from the host).
  *  - Symlink expansions: more than 40 (MAXSYMLINKS on Linux, cap-std's MAX_SYMLINK_EXPANSIONS) => ELOOP
@@ -46,15 +45,9 @@ export type LookupBackend = Pick<FsBackend, 'lstat' | 'readlink'>;
 
 export interface ResolveOptions {
   /**
-   * How far '..' (and relative symlink targets) may climb: 'base' (default, Wasmtime/cap-std and the
-   * wasi-filesystem spec) confines the walk to the directory passed as `base`; 'root' allows climbing
-   * up to the backend root ('' — the preopen).
-   */
-  boundary?: 'base' | 'root';
-  /**
    * The preopen is mounted at the guest's '/': an absolute path (or absolute symlink target) names a
    * path from the backend root instead of escaping, and '..' at that root stays there (POSIX '/..').
-   * Relative paths keep the `boundary` rule.
+   * Relative paths keep the boundary rule ('..' and relative symlink targets stay inside `base`).
    */
   rootMount?: boolean;
 }
@@ -94,7 +87,8 @@ export function resolve(
   if (guestPath.startsWith('/') && !rootMount) throw new WasiError(ESCAPE_ERRNO, `absolute path ${guestPath}`);
 
   let cur: string[] = base === '' || guestPath.startsWith('/') ? [] : base.split('/');
-  let floor = opts.boundary === 'root' ? 0 : cur.length;
+  // How far '..' may climb: the base directory (Wasmtime/cap-std and the wasi-filesystem spec).
+  let floor = cur.length;
   // Once the walk has restarted at the mount's root, '..' there is '/..' = '/' rather than an escape.
   let rooted = guestPath.startsWith('/');
   // Pending components, next one last (a stack, so symlink targets can be pushed in front).
@@ -156,21 +150,6 @@ export function resolve(
   // we already know exists; lstat it anyway so `stat` is always filled for existing targets.
   const path = cur.join('/');
   return { path, stat: backend.lstat(path), trailingSlash, endsInDot };
-}
-
-/**
- * Resolve a guest path to a backend-relative canonical path ('' = root, 'a/b'). When the final
- * component is missing the path is still returned (so create can proceed); when it exists and
- * `followFinal` is false it may name a symlink.
- */
-export function resolvePath(
-  backend: LookupBackend,
-  base: string,
-  guestPath: string,
-  followFinal: boolean,
-  opts?: ResolveOptions,
-): string {
-  return resolve(backend, base, guestPath, followFinal, opts).path;
 }
 
 let utf8: TextDecoder | undefined;

@@ -3,25 +3,29 @@ import { syscallSignature } from '../abi/syscalls.js';
 import type { Kernel } from './kernel.js';
 import { Ctl } from './shared/control-block.js';
 import { ThreadKilled } from './exits.js';
-import { bodyOf, type Syscall, type SyscallFn, type SyscallKind } from './syscalls/types.js';
+import type { AnySyscall, SyscallBody, SyscallKind } from './syscalls/types.js';
 import { traced } from './trace.js';
 
 /**
  * The syscall boundary: wraps a table entry once, by its kind, into the function wasm calls.
  *  - liveness: a call made while the process is exiting unwinds the thread (ThreadKilled) instead of
  *    running; a 'blocking' call checks again when it returns;
- *  - errors: whatever the body throws becomes its errno (Kernel.fail); exit sentinels keep unwinding;
+ *  - errors: whatever the body throws becomes its errno (Kernel.fail: an unexpected exception is EIO and
+ *    reported with the syscall's name); exit sentinels keep unwinding;
  *  - WASIX signals pending for the thread are delivered when the call returns (not for 'void'/'ends');
  *  - tracing (WEFT_LOG=debug / --trace) wraps the result, and only when enabled.
  * The wrapper has the import's own arity (from its witx signature), so neither the wasm-to-JS call nor
  * the call to the body goes through an arguments adaptation or a rest array.
  */
-export function bindSyscall(k: Kernel, module: string, name: string, entry: Syscall | SyscallFn): SyscallFn {
+export function bindSyscall(k: Kernel, module: string, name: string, entry: AnySyscall): SyscallBody {
   const sig = syscallSignature(module, name);
-  const fn = bodyOf(entry);
-  const kind: SyscallKind = typeof entry === 'function' ? (sig?.result === 'none' ? 'void' : 'errno') : entry.kind;
-  let bound = kind === 'ends' ? fn : wrap(fn, sig ? sig.params.length : fn.length, boundaryFor(k, kind, sig?.result === 'i32'));
-  if (k.cfg.trace) bound = traced(k, `${module}.${name}`, bound, kind, sig?.result ?? 'errno');
+  if (!sig) throw new Error(`weft: no witx signature for ${module}.${name}`);
+  // The table's type checked the body against this signature (kernel/syscalls/types.ts).
+  const fn = entry.fn as SyscallBody;
+  let bound = entry.kind === 'ends'
+    ? fn
+    : wrap(fn, sig.params.length, boundaryFor(k, entry.kind, sig.result === 'i32'), `${module}.${name}`);
+  if (k.cfg.trace) bound = traced(k, `${module}.${name}`, bound, entry.kind, sig.result);
   return bound;
 }
 
@@ -33,7 +37,8 @@ interface Boundary {
   /** The control block: word Ctl.EXITING is non-zero once the process is exiting. */
   readonly live: Int32Array;
   killed(): never;
-  fail(e: unknown): number;
+  /** The errno of what the body threw (Kernel.fail); `syscall` names the call in a report. */
+  fail(e: unknown, syscall: string): number;
   /** After the body (blocking calls, WASIX signals); only the POST wrappers call it. */
   leave(r: number): number;
 }
@@ -52,7 +57,7 @@ function boundaryFor(k: Kernel, kind: SyscallKind, negativeErrno: boolean): { b:
     killed(): never {
       throw new ThreadKilled();
     },
-    fail: negativeErrno ? (e) => -k.fail(e) : (e) => k.fail(e),
+    fail: negativeErrno ? (e, syscall) => -k.fail(e, syscall) : (e, syscall) => k.fail(e, syscall),
     leave(r) {
       if (blocks && live[Ctl.EXITING] !== 0) throw new ThreadKilled();
       if (signals && signals.pending()) signals.deliver();
@@ -62,89 +67,106 @@ function boundaryFor(k: Kernel, kind: SyscallKind, negativeErrno: boolean): { b:
   return { b, post: blocks || signals !== undefined };
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Wrapper = (fn: any, b: Boundary) => SyscallFn;
+/** The values wasm passes a JS import: numbers for i32, bigints for i64. */
+type V = number | bigint;
+/** A body with a result (the POST wrappers serve only those: 'void' calls neither block nor deliver signals). */
+type NumberBody = (...args: V[]) => number;
+type Wrapper<F> = (fn: F, b: Boundary, name: string) => SyscallBody;
 
 /*
  * Fixed-arity wrappers (the largest witx signature has 10 parameters): DIRECT for calls with nothing to do
  * after the body, POST for the others. In POST, leave() runs outside the try: a trap in a guest signal
- * handler must stay a trap, not become an errno. (Ctl.EXITING is word 0.)
+ * handler must stay a trap, not become an errno. (Ctl.EXITING is word 0.) `name` is only read when the
+ * body threw something unexpected (Kernel.fail reports it).
  */
-const DIRECT: Wrapper[] = [
-  (fn, b) => function () { try { if (b.live[0] !== 0) b.killed(); return fn(); } catch (x) { return b.fail(x); } },
-  (fn, b) => function (a: any) { try { if (b.live[0] !== 0) b.killed(); return fn(a); } catch (x) { return b.fail(x); } },
-  (fn, b) => function (a: any, c: any) {
-    try { if (b.live[0] !== 0) b.killed(); return fn(a, c); } catch (x) { return b.fail(x); }
+const DIRECT: Wrapper<SyscallBody>[] = [
+  (fn, b, name) => function () {
+    try { if (b.live[0] !== 0) b.killed(); return fn(); } catch (x) { return b.fail(x, name); }
   },
-  (fn, b) => function (a: any, c: any, d: any) {
-    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d); } catch (x) { return b.fail(x); }
+  (fn, b, name) => function (a: V) {
+    try { if (b.live[0] !== 0) b.killed(); return fn(a); } catch (x) { return b.fail(x, name); }
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any) {
-    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e); } catch (x) { return b.fail(x); }
+  (fn, b, name) => function (a: V, c: V) {
+    try { if (b.live[0] !== 0) b.killed(); return fn(a, c); } catch (x) { return b.fail(x, name); }
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any) {
-    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f); } catch (x) { return b.fail(x); }
+  (fn, b, name) => function (a: V, c: V, d: V) {
+    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d); } catch (x) { return b.fail(x, name); }
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any, g: any) {
-    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f, g); } catch (x) { return b.fail(x); }
+  (fn, b, name) => function (a: V, c: V, d: V, e: V) {
+    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e); } catch (x) { return b.fail(x, name); }
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any, g: any, h: any) {
-    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f, g, h); } catch (x) { return b.fail(x); }
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V) {
+    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f); } catch (x) { return b.fail(x, name); }
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any, g: any, h: any, i: any) {
-    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f, g, h, i); } catch (x) { return b.fail(x); }
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V, g: V) {
+    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f, g); } catch (x) { return b.fail(x, name); }
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any, g: any, h: any, i: any, j: any) {
-    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f, g, h, i, j); } catch (x) { return b.fail(x); }
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V, g: V, h: V) {
+    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f, g, h); } catch (x) { return b.fail(x, name); }
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any, g: any, h: any, i: any, j: any, l: any) {
-    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f, g, h, i, j, l); } catch (x) { return b.fail(x); }
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V, g: V, h: V, i: V) {
+    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f, g, h, i); } catch (x) { return b.fail(x, name); }
+  },
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V, g: V, h: V, i: V, j: V) {
+    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f, g, h, i, j); } catch (x) { return b.fail(x, name); }
+  },
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V, g: V, h: V, i: V, j: V, l: V) {
+    try { if (b.live[0] !== 0) b.killed(); return fn(a, c, d, e, f, g, h, i, j, l); } catch (x) { return b.fail(x, name); }
   },
 ];
 
-const POST: Wrapper[] = [
-  (fn, b) => function () {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(); } catch (x) { r = b.fail(x); } return b.leave(r);
+const POST: Wrapper<NumberBody>[] = [
+  (fn, b, name) => function () {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(); } catch (x) { r = b.fail(x, name); } return b.leave(r);
   },
-  (fn, b) => function (a: any) {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a); } catch (x) { r = b.fail(x); } return b.leave(r);
+  (fn, b, name) => function (a: V) {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a); } catch (x) { r = b.fail(x, name); } return b.leave(r);
   },
-  (fn, b) => function (a: any, c: any) {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c); } catch (x) { r = b.fail(x); } return b.leave(r);
+  (fn, b, name) => function (a: V, c: V) {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c); } catch (x) { r = b.fail(x, name); } return b.leave(r);
   },
-  (fn, b) => function (a: any, c: any, d: any) {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d); } catch (x) { r = b.fail(x); } return b.leave(r);
+  (fn, b, name) => function (a: V, c: V, d: V) {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d); } catch (x) { r = b.fail(x, name); } return b.leave(r);
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any) {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e); } catch (x) { r = b.fail(x); } return b.leave(r);
+  (fn, b, name) => function (a: V, c: V, d: V, e: V) {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e); } catch (x) { r = b.fail(x, name); }
+    return b.leave(r);
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any) {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f); } catch (x) { r = b.fail(x); } return b.leave(r);
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V) {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f); } catch (x) { r = b.fail(x, name); }
+    return b.leave(r);
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any, g: any) {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f, g); } catch (x) { r = b.fail(x); } return b.leave(r);
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V, g: V) {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f, g); } catch (x) { r = b.fail(x, name); }
+    return b.leave(r);
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any, g: any, h: any) {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f, g, h); } catch (x) { r = b.fail(x); } return b.leave(r);
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V, g: V, h: V) {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f, g, h); } catch (x) { r = b.fail(x, name); }
+    return b.leave(r);
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any, g: any, h: any, i: any) {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f, g, h, i); } catch (x) { r = b.fail(x); } return b.leave(r);
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V, g: V, h: V, i: V) {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f, g, h, i); } catch (x) { r = b.fail(x, name); }
+    return b.leave(r);
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any, g: any, h: any, i: any, j: any) {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f, g, h, i, j); } catch (x) { r = b.fail(x); } return b.leave(r);
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V, g: V, h: V, i: V, j: V) {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f, g, h, i, j); } catch (x) { r = b.fail(x, name); }
+    return b.leave(r);
   },
-  (fn, b) => function (a: any, c: any, d: any, e: any, f: any, g: any, h: any, i: any, j: any, l: any) {
-    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f, g, h, i, j, l); } catch (x) { r = b.fail(x); }
+  (fn, b, name) => function (a: V, c: V, d: V, e: V, f: V, g: V, h: V, i: V, j: V, l: V) {
+    let r; try { if (b.live[0] !== 0) b.killed(); r = fn(a, c, d, e, f, g, h, i, j, l); } catch (x) { r = b.fail(x, name); }
     return b.leave(r);
   },
 ];
 
-/** Bare functions of names no witx signature covers, with more parameters than any that does. */
-const wrapAny: Wrapper = (fn, b) => function (...args: any[]) {
-  let r; try { if (b.live[0] !== 0) b.killed(); r = fn(...args); } catch (x) { r = b.fail(x); } return b.leave(r);
+/** Signatures longer than the fixed wrappers (proc_spawn: 13 parameters, proc_spawn2: 14): a rest parameter. */
+const directAny: Wrapper<SyscallBody> = (fn, b, name) => function (...args: V[]) {
+  try { if (b.live[0] !== 0) b.killed(); return fn(...args); } catch (x) { return b.fail(x, name); }
 };
-/* eslint-enable @typescript-eslint/no-explicit-any */
+const postAny: Wrapper<NumberBody> = (fn, b, name) => function (...args: V[]) {
+  let r; try { if (b.live[0] !== 0) b.killed(); r = fn(...args); } catch (x) { r = b.fail(x, name); } return b.leave(r);
+};
 
-function wrap(fn: SyscallFn, arity: number, bp: { b: Boundary; post: boolean }): SyscallFn {
-  return ((bp.post ? POST : DIRECT)[arity] ?? wrapAny)(fn, bp.b);
+function wrap(fn: SyscallBody, arity: number, bp: { b: Boundary; post: boolean }, name: string): SyscallBody {
+  if (bp.post) return (POST[arity] ?? postAny)(fn as NumberBody, bp.b, name);
+  return (DIRECT[arity] ?? directAny)(fn, bp.b, name);
 }

@@ -1,4 +1,5 @@
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
+import type { ValType } from '../abi/wasm-types.js';
 
 /** How one of fds 0-2 reaches the host. */
 export type StdioTarget =
@@ -39,15 +40,15 @@ export interface KernelConfig {
   hasThreadStart: boolean;
   usesWasix: boolean;
   /** Process-wide WASIX state (kernel/shared/wasix-state.ts), present when the module imports wasix_32v1. */
-  wasixSab?: SharedArrayBuffer;
+  wasixSab?: SharedArrayBuffer | undefined;
   /** The process tree's pipe/eventfd object table (shared by every process of the tree). */
-  objSab?: SharedArrayBuffer;
+  objSab?: SharedArrayBuffer | undefined;
   /** This process in the tree's process table (WASIX modules); its row is also its fd region of fdSab. */
-  proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number };
+  proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number | undefined };
   /** Signals the parent asked to start ignored (posix_spawn's signal dispositions). */
-  ignoredSignals?: number[];
+  ignoredSignals?: number[] | undefined;
   /** Process-wide network state (kernel/shared/net-state.ts), present for WASIX modules. */
-  netSab?: SharedArrayBuffer;
+  netSab?: SharedArrayBuffer | undefined;
   /** Is there a host network (an owner of host sockets, Node)? Without it only in-process loopback works. */
   netHost?: boolean;
   /**
@@ -56,7 +57,21 @@ export interface KernelConfig {
    */
   netRemote?: boolean;
   /** Network permission; undefined or { all: false, allow: [] } means no network at all. */
-  net?: NetPolicy;
+  net?: NetPolicy | undefined;
+  /** Imports beyond the syscalls; without it, known names weft lacks are ENOSYS and others trap. */
+  imports?: ImportPlan | undefined;
+  /** The main thread calls this export with these arguments instead of `_start` (after `_initialize`). */
+  invoke?: { name: string; args: (number | bigint)[] } | undefined;
+}
+
+/** How a thread links the module's imports beyond the syscalls (process/link.ts decides it before start). */
+export interface ImportPlan {
+  /** Result types of the function imports, in import order (undefined without the module's bytes). */
+  importResults: ValType[][] | undefined;
+  /** Imports the user's `imports` option provides (called on the coordinator), as "module.field". */
+  userImports: string[];
+  /** Unknown functions trap when called (instead of failing the run before it starts). */
+  allowUnknownImports: boolean;
 }
 
 /** Which addresses a program may bind, connect or send to. */
@@ -70,7 +85,7 @@ export interface NetPolicy {
 /** What the kernel needs from its host inside one thread. Implemented by host/node and host/browser. */
 export interface ThreadHost {
   /** Sends a message to the coordinator; never blocks. */
-  post(msg: unknown, transfer?: Transferable[]): void;
+  post(msg: unknown, transfer?: ArrayBufferLike[]): void;
   /** Writes all of data to a stdio target synchronously (retrying partial writes); returns bytes written. */
   writeStdio(target: StdioTarget, fdNum: number, data: Uint8Array[]): number;
   /** Reads from a stdio target that never blocks indefinitely (a regular file). */

@@ -114,7 +114,7 @@ export function createFileOps(k: Kernel): FileOps {
     return done;
   }
 
-  function read(base: number, db: number, iovs: Uint8Array[], position: number | undefined): number {
+  function read(_base: number, db: number, iovs: Uint8Array[], position: number | undefined): number {
     if (position !== undefined) return preadv(fileOf(db), iovs, position);
     fds.lockDesc(db);
     try {

@@ -1,4 +1,4 @@
-import { Errno, toErrno } from '../abi/errno.js';
+import { Errno, knownErrno } from '../abi/errno.js';
 import type { FsBackend } from '../fs/backend.js';
 import { ChannelClient } from './shared/channel.js';
 import { Control, Ctl } from './shared/control-block.js';
@@ -12,6 +12,7 @@ import { Resumable } from './resume.js';
 import type { ProcRequest } from './proc-request.js';
 import type { NetRequest } from './net-request.js';
 import type { NetState } from './shared/net-state.js';
+import type { ImportCall } from './user-imports.js';
 
 /** Messages a thread sends to the coordinator. */
 export type ToCoordinator =
@@ -22,6 +23,10 @@ export type ToCoordinator =
   | { t: 'stdout'; fd: number; data: Uint8Array }
   | { t: 'retired'; slot: number }
   | { t: 'ready'; slot: number }
+  /** The function run() invoked returned these (before the main thread's 'exit'). */
+  | { t: 'results'; values: (number | bigint)[] }
+  /** A call of a user import (run()'s `imports`), answered on the thread's channel. */
+  | ImportCall
   /** WASIX proc_raise_interval: raise `sig` on the main thread after `ms`, every `ms` when repeating (0 cancels). */
   | { t: 'itimer'; sig: number; ms: number; repeat: boolean }
   | ProcRequest
@@ -48,9 +53,11 @@ export class Kernel {
   net: NetState | undefined;
   /** Signal delivery (WASIX modules only). */
   signals: SignalDelivery | undefined;
-  /** The syscall boundary's per-kind helpers (kernel/imports.ts), built once per thread. */
+  /** The syscall boundary's per-kind wrappers (kernel/boundary.ts), built once per thread. */
   boundaries: Record<string, unknown> | undefined;
   private monoOffset: number | undefined;
+  /** An unexpected exception was reported (only the first one is, without --trace). */
+  private reportedUnexpected = false;
   /** Asyncify stack capture (fork, setjmp/longjmp) of this thread. */
   readonly resumable = new Resumable(() => this.instance, () => this.mem?.memory);
 
@@ -103,12 +110,26 @@ export class Kernel {
     throw new ThreadKilled();
   }
 
-  /** Converts a failure inside a syscall to its errno; sentinels keep unwinding. */
-  fail(e: unknown): number {
+  /**
+   * Converts a failure inside a syscall to its errno; sentinels keep unwinding. An unexpected exception
+   * (not a WasiError, not a known host error code) becomes EIO, and the first one of the thread is
+   * reported with the syscall's name on the diagnostics stream (stderr), every one under --trace.
+   */
+  fail(e: unknown, syscall?: string): number {
     if (isSentinel(e)) throw e;
-    const errno = toErrno(e);
-    if (errno === Errno.IO && this.cfg.trace) this.host.log(`weft: [tid ${this.tid}] host error: ${String(e)}`);
-    return errno;
+    const errno = knownErrno(e);
+    if (errno !== undefined) return errno;
+    if (!this.reportedUnexpected || this.cfg.trace) this.reportUnexpected(e, syscall);
+    return Errno.IO;
+  }
+
+  private reportUnexpected(e: unknown, syscall: string | undefined): void {
+    const first = !this.reportedUnexpected;
+    this.reportedUnexpected = true;
+    const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+    const what = text.split('\n').slice(0, this.cfg.trace ? 20 : 3).join('\n');
+    this.host.log(`weft: [tid ${this.tid}] unexpected exception in ${syscall ?? 'a syscall'}, returned EIO` +
+      `${first && !this.cfg.trace ? ' (later ones are logged with --trace)' : ''}: ${what}`);
   }
 
   /**

@@ -36,9 +36,14 @@ export class GuestMemory {
     return this.u8.byteLength;
   }
 
+  /**
+   * The offset of [ptr, ptr + len) in guest memory; EFAULT unless it fits. `len` is a guest u32 (an i32 from
+   * wasm, possibly negative) or a product of one, which can exceed 2^32 and is taken whole.
+   */
   check(ptr: number, len: number): number {
     const p = ptr >>> 0;
-    if (p + (len >>> 0) > this.u8.byteLength && !this.grownElsewhere(p + (len >>> 0))) throw new WasiError(Errno.FAULT);
+    const end = p + (len < 0 ? len >>> 0 : len);
+    if (end > this.u8.byteLength && !this.grownElsewhere(end)) throw new WasiError(Errno.FAULT);
     return p;
   }
 
@@ -109,7 +114,7 @@ export class GuestMemory {
   iovecs(iovsPtr: number, iovsLen: number): Uint8Array[] {
     const n = iovsLen >>> 0;
     const base = this.check(iovsPtr, n * Iovec.size); // an array that does not fit is EFAULT, not a huge loop
-    const out: Uint8Array[] = new Array(n);
+    const out = new Array<Uint8Array>(n);
     for (let i = 0; i < n; i++) {
       const buf = this.dv.getUint32(base + i * Iovec.size + Iovec.buf, true);
       const len = this.dv.getUint32(base + i * Iovec.size + Iovec.len, true);

@@ -5,11 +5,11 @@ import { coreSyscalls } from './syscalls/core.js';
 import { fdSyscalls } from './syscalls/fd.js';
 import { fsSyscalls } from './syscalls/fs.js';
 import { pollSyscalls } from './syscalls/poll.js';
-import type { SyscallTable } from './syscalls/types.js';
+import type { Preview1Table } from './syscalls/types.js';
 import { createFileOps } from './files.js';
 
 /** The wasi_snapshot_preview1 functions, as one table. */
-export function preview1Table(k: Kernel): SyscallTable {
+export function preview1Table(k: Kernel): Preview1Table {
   const files = createFileOps(k);
   return {
     ...coreSyscalls(k),

@@ -17,10 +17,10 @@ export interface AsyncifyExports {
   asyncify_get_state(): number;
 }
 
-export const AsyncifyState = { NORMAL: 0, UNWINDING: 1, REWINDING: 2 } as const;
+const AsyncifyState = { NORMAL: 0, UNWINDING: 1, REWINDING: 2 } as const;
 
 /** Bytes of the asyncify buffer (its own 8-byte header included): one wasm page. */
-export const ASYNCIFY_BUF_BYTES = 65536;
+const ASYNCIFY_BUF_BYTES = 65536;
 
 /** Work to do once the stack is unwound; returns what finishes the import when it is called again. */
 export type AfterUnwind = (r: Resumable) => () => number;

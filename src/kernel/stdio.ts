@@ -9,17 +9,27 @@ import { concatIovecs, iovBytes, scatter } from './iovec.js';
 const STDIN_RIGHTS = Rights.FD_READ | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 const STDOUT_RIGHTS = Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 
+/**
+ * A character device that is not a terminal (/dev/null, 'ignore') also has the seek and tell rights, as
+ * under node:wasi: wasi-libc's isatty() is "a character device without them", so it says 0 there.
+ */
+const NOT_A_TTY = Rights.FD_SEEK | Rights.FD_TELL;
+
 export function stdioFiletype(t: StdioTarget): number {
   if (t.kind === 'fd') return t.tty || t.chardev ? Filetype.CHARACTER_DEVICE : t.file ? Filetype.REGULAR_FILE : Filetype.UNKNOWN;
   if (t.kind === 'null') return Filetype.CHARACTER_DEVICE;
   return Filetype.UNKNOWN;
 }
 
+function nonTtyDevice(t: StdioTarget): boolean {
+  return t.kind === 'null' || (t.kind === 'fd' && t.chardev && !t.tty);
+}
+
 /** The fd table entry for fd 0, 1 or 2. HANDLE is the index into KernelConfig.stdio. */
 export function stdioEntry(index: number, t: StdioTarget): FdEntry {
   return {
     kind: FdKind.STDIO, filetype: stdioFiletype(t), flags: 0, handle: index, backend: -1,
-    rightsBase: index === 0 ? STDIN_RIGHTS : STDOUT_RIGHTS, rightsInheriting: 0,
+    rightsBase: (index === 0 ? STDIN_RIGHTS : STDOUT_RIGHTS) | (nonTtyDevice(t) ? NOT_A_TTY : 0), rightsInheriting: 0,
   };
 }
 

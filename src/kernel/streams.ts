@@ -8,7 +8,7 @@ import { gather, iovBytes, scatter } from './iovec.js';
 import { StreamObject, RING_BYTES, type WasixState } from './shared/wasix-state.js';
 
 /** Writes up to this size are atomic on a pipe (never interleaved with other writers), as POSIX's PIPE_BUF. */
-export const PIPE_BUF = 4096;
+const PIPE_BUF = 4096;
 
 /**
  * In-kernel streams: operations of fd kinds that are not files (pipes, eventfds). fd_read/fd_write and

@@ -1,7 +1,7 @@
 import { errnoName } from '../abi/errno.js';
 import { ProcExit, ThreadExit, ThreadKilled } from './exits.js';
 import type { Kernel } from './kernel.js';
-import type { SyscallFn, SyscallKind } from './syscalls/types.js';
+import type { SyscallBody, SyscallKind } from './syscalls/types.js';
 
 /**
  * Syscall tracing (WEFT_LOG=debug / --trace). Only applied when enabled: wrapping happens when the
@@ -27,22 +27,22 @@ const ENDING: Record<string, (args: unknown[]) => string> = {
  * Wraps an import (already behind the syscall boundary) with a log line per call. `kind` and `resultKind`
  * (from the table entry and the witx signature) say how to show the outcome.
  */
-export function traced(k: Kernel, name: string, fn: SyscallFn, kind: SyscallKind, resultKind: 'errno' | 'none' | 'i32'): SyscallFn {
+export function traced(k: Kernel, name: string, fn: SyscallBody, kind: SyscallKind, resultKind: 'errno' | 'none' | 'i32'): SyscallBody {
   const short = name.slice(name.indexOf('.') + 1);
   if (kind === 'ends') {
     const ending = ENDING[short] ?? (() => 'ends');
-    return function (...args: unknown[]) {
+    return function (...args: (number | bigint)[]) {
       k.host.log(`weft[tid ${k.tid}] ${name}(${args.map(fmt).join(', ')}) -> ${ending(args)}`);
       return fn(...args);
     };
   }
   const returnsErrno = kind !== 'void' && resultKind === 'errno';
-  return function (...args: unknown[]) {
+  return function (...args: (number | bigint)[]) {
     const t0 = performance.now();
-    let result: unknown;
+    let result: number | string | void = undefined;
     try {
       result = fn(...args);
-      return result as number;
+      return result;
     } catch (e) {
       result = e instanceof ProcExit ? `exit(${e.code})` : e instanceof ThreadExit ? 'thread exit'
         : e instanceof ThreadKilled ? 'killed (process exiting)' : `threw ${String(e)}`;
@@ -51,7 +51,7 @@ export function traced(k: Kernel, name: string, fn: SyscallFn, kind: SyscallKind
       const us = ((performance.now() - t0) * 1000).toFixed(1);
       const decoded = argFormatters[short]?.(k, args);
       const shown = typeof result === 'number' && returnsErrno ? `${result} (${errnoName(result)})`
-        : result === undefined ? 'void' : String(result);
+        : result === undefined ? 'void' : fmt(result);
       k.host.log(`weft[tid ${k.tid}] ${name}(${args.map(fmt).join(', ')})${decoded ? ' ' + decoded : ''} -> ${shown} ${us}us`);
     }
   };

@@ -1,4 +1,4 @@
-import type { ModuleInfo } from '../abi/wasm-module.js';
+import { memoryDescriptor, type ModuleInfo } from '../abi/wasm-module.js';
 import type { KernelConfig } from '../kernel/config.js';
 import { TRAP_EXIT_CODE } from '../kernel/exits.js';
 import type { ToCoordinator } from '../kernel/kernel.js';
@@ -17,6 +17,8 @@ import { Filetype } from '../abi/constants.js';
 import { SOCKET_RIGHTS } from '../kernel/rights.js';
 import type { NetOwner, NetOwnerFactory } from './net-owner.js';
 import { Errno, errnoName } from '../abi/errno.js';
+import { encodeImportError, encodeImportResult, type ImportCall } from '../kernel/user-imports.js';
+import type { UserImports } from './link.js';
 
 export interface WorkerHandle {
   terminate(): Promise<unknown> | void;
@@ -53,30 +55,36 @@ export interface ProcessOptions {
   info: ModuleInfo;
   kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab' | 'netSab'>;
   /** Builds the owner of host sockets (WASIX modules); without it every network request fails. */
-  net?: NetOwnerFactory;
+  net?: NetOwnerFactory | undefined;
   /** The owner only connects outward (a browser page's connect hook); bind/listen/UDP stay in-process. */
-  netRemoteOnly?: boolean;
+  netRemoteOnly?: boolean | undefined;
   /**
    * The process tree's network state and owner of host sockets (process/process-tree.ts): every process of a
    * tree uses these, so sockets and epolls cross fork/spawn/exec; the tree, not the process, stops the owner.
    */
-  netShared?: { sab: SharedArrayBuffer; owner: NetOwner | undefined };
+  netShared?: { sab: SharedArrayBuffer; owner: NetOwner | undefined } | undefined;
   /** Listening sockets to create before the program starts (--tcp-listen), at these fds. */
-  listeners?: { fd: number; addr: SockAddr }[];
+  listeners?: { fd: number; addr: SockAddr }[] | undefined;
   maxThreads: number;
-  stdin?: StdinSource;
+  stdin?: StdinSource | undefined;
   /** A process of a tree: stdin is served by the tree's (shared) server, which this process does not own. */
-  stdinServer?: StdinServer;
+  stdinServer?: StdinServer | undefined;
   /** WASIX process state to start from (a forked child's copy); a fresh one when omitted. */
-  wasixSab?: SharedArrayBuffer;
+  wasixSab?: SharedArrayBuffer | undefined;
   /** A forked child: the copy of the parent's memory, and where its main thread resumes. */
-  memory?: WebAssembly.Memory;
-  resume?: ForkResume;
+  memory?: WebAssembly.Memory | undefined;
+  resume?: ForkResume | undefined;
   /** Process requests (spawn, exec, fork, kill) from this process's threads (process/process-tree.ts). */
-  onRequest?: (m: ProcRequest) => void;
+  onRequest?: ((m: ProcRequest) => void) | undefined;
+  /** The directory a WASIX program starts in (default '/'), when no wasixSab is given. */
+  cwd?: string | undefined;
+  /** run()'s `imports`: functions threads call through the coordinator (kernel/user-imports.ts). */
+  userImports?: UserImports | undefined;
+  /** Receives what the function run() invoked returned (KernelConfig.invoke). */
+  onResults?: ((values: (number | bigint)[]) => void) | undefined;
   /** Pooled workers kept ready beyond current demand. */
-  spareWorkers?: number;
-  idleTimeoutMs?: number;
+  spareWorkers?: number | undefined;
+  idleTimeoutMs?: number | undefined;
 }
 
 /**
@@ -131,7 +139,7 @@ export class WeftProcess {
     // A shared memory is created here and handed to every worker; a non-shared one cannot cross to a
     // worker, so the (single) main thread creates it from the same limits.
     this.memory = opts.memory ?? (mi?.shared
-      ? new WebAssembly.Memory({ initial: mi.initial, maximum: mi.maximum, shared: true } as WebAssembly.MemoryDescriptor)
+      ? new WebAssembly.Memory(memoryDescriptor(mi, true))
       : undefined);
     // The pipe/eventfd objects: the tree's (opts.kernel.objSab), or this process's own.
     const objSab = opts.kernel.objSab ?? (opts.info.usesWasix ? WasixState.createObjects() : undefined);
@@ -141,7 +149,7 @@ export class WeftProcess {
       maxThreads,
       hasThreadStart: this.threaded,
       usesWasix: opts.info.usesWasix,
-      wasixSab: opts.wasixSab ?? (objSab ? WasixState.create(objSab).sab : undefined),
+      wasixSab: opts.wasixSab ?? (objSab ? WasixState.create(objSab, opts.cwd).sab : undefined),
       objSab,
       // 16 MiB of rings (committed only as touched): only for programs that can open sockets or epolls.
       netSab: opts.netShared?.sab ?? (needsNet(opts) ? NetState.create().sab : undefined),
@@ -289,8 +297,8 @@ export class WeftProcess {
         this.topUp();
         return;
       case 'ready':
-        if (this.workers[slot] && !this.workers[slot]!.ready) {
-          this.workers[slot]!.ready = true;
+        if (this.workers[slot] && !this.workers[slot].ready) {
+          this.workers[slot].ready = true;
           this.booting--;
         }
         this.topUp();
@@ -311,6 +319,12 @@ export class WeftProcess {
         return;
       case 'stdout':
         this.host.output(m.fd, m.data);
+        return;
+      case 'results':
+        this.opts.onResults?.(m.values);
+        return;
+      case 'import':
+        this.callImport(slot, m);
         return;
       case 'itimer':
         this.setIntervalTimer(m.sig, m.ms, m.repeat);
@@ -333,6 +347,28 @@ export class WeftProcess {
         else reply?.(-Errno.NETUNREACH);
         return;
       }
+    }
+  }
+
+  /**
+   * Calls a user import for a thread and answers on its channel. The function runs here, on the thread
+   * that called run(); a promise it returns is awaited (the wasm thread waits either way).
+   */
+  private callImport(slot: number, m: ImportCall): void {
+    const channel = this.workers[slot]?.channel;
+    if (!channel) return;
+    const reply = (r: { result: number; data: Uint8Array }): void => void replyChannel(channel, m.seq, r.result, r.data);
+    try {
+      const fn = this.opts.userImports?.[m.module]?.[m.field];
+      if (typeof fn !== 'function') throw new Error('not provided');
+      const v = fn.apply({ memory: this.memory }, m.args);
+      if (v !== null && typeof (v as PromiseLike<unknown>)?.then === 'function') {
+        (v as PromiseLike<unknown>).then((x) => reply(encodeImportResult(x)), (e: unknown) => reply(encodeImportError(e)));
+      } else {
+        reply(encodeImportResult(v));
+      }
+    } catch (e) {
+      reply(encodeImportError(e));
     }
   }
 
@@ -412,7 +448,8 @@ export class WeftProcess {
         if (free && w.handle.release) return w.handle.release();
         ending.add(w.handle);
         try {
-          await w.handle.terminate();
+          // (terminate() returns nothing on browsers)
+          await Promise.resolve(w.handle.terminate());
         } finally {
           ending.delete(w.handle);
         }

@@ -1,4 +1,7 @@
-import type { ModuleInfo } from '../abi/wasm-module.js';
+import type { FunctionSignatures, ModuleInfo } from '../abi/wasm-module.js';
+import type { ImportPlan } from '../kernel/config.js';
+import { planImports } from './link.js';
+import { UnknownImportsError } from './errors.js';
 import { WASIX_IGNORED_BY_DEFAULT, WasixSignal } from '../abi/wasix.js';
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
 import { Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
@@ -14,7 +17,7 @@ import type { NetOwner } from './net-owner.js';
 /** What the process tree needs from its host beyond a coordinator host. */
 export interface SystemHost {
   /** Compiles a program another process asked to run (the host prepares the engine for threads). */
-  compile(bytes: Uint8Array): Promise<{ module: WebAssembly.Module; info: ModuleInfo }>;
+  compile(bytes: Uint8Array): Promise<{ module: WebAssembly.Module; info: ModuleInfo; sigs: FunctionSignatures | undefined }>;
   /** A backend of a preopen, on the coordinator's thread (closing a dead process's files). */
   openBackend(d: BackendDescriptor): FsBackend;
 }
@@ -49,8 +52,8 @@ interface Entry {
 export class WeftSystem {
   readonly table: ProcTable | undefined;
   private readonly entries = new Map<number, Entry>();
-  private readonly cache = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo }>>();
-  private readonly byFile = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo }>>();
+  private readonly cache = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }>>();
+  private readonly byFile = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }>>();
   private readonly backends: (FsBackend | undefined)[] = [];
   private objects: WasixState | undefined;
   /** The tree's network state and owner of host sockets, created when the first process needs them. */
@@ -136,34 +139,42 @@ export class WeftSystem {
   }
 
   /** Options of a new process in the tree, inheriting the root's host setup. */
-  private childOptions(row: number, pid: number, module: WebAssembly.Module, info: ModuleInfo,
+  private childOptions(row: number, pid: number, module: WebAssembly.Module, info: ModuleInfo, imports: ImportPlan | undefined,
     over: Partial<ProcessOptions['kernel']>, extra: Partial<ProcessOptions> = {}): ProcessOptions {
     const rootCfg = this.top.cfg;
     return {
       ...this.base, module, info, stdin: undefined, stdinServer: this.top.stdin, listeners: undefined, wasixSab: undefined, memory: undefined,
+      // what the root program's invoke returned is not a child's to report
+      onResults: undefined,
       // no spare pool worker up front: most children never start a thread, and a Worker boot is the cost
       // of a spawn (a pool worker is booted on the first thread_spawn, as usual)
       resume: undefined, spareWorkers: 0, netShared: this.treeNet(needsNet({ info })), ...extra,
       kernel: {
-        ...this.base.kernel, objSab: rootCfg.objSab, ignoredSignals: undefined, ...over,
+        ...this.base.kernel, objSab: rootCfg.objSab, ignoredSignals: undefined, invoke: undefined, imports, ...over,
         proc: { tableSab: this.table!.sab, row, pid, memMax: info.memoryImport?.maximum },
       },
     };
   }
 
   /**
-   * The compiled Module of a program, once per tree: by the file's identity when the request has one (a
-   * shell running the same program again: no hashing of its bytes), else by content.
+   * Compiles a program another process starts, and links it as run() links the root: the same user
+   * imports and unknown-import rule. A program that cannot be linked is not started (127), with a line
+   * on stderr naming its unknown imports. Once per tree: found by the file's identity when the request has
+   * one (a shell running the same program again: no hashing of its bytes), else by content.
    */
-  private compile(bytes: Uint8Array, file?: string): Promise<{ module: WebAssembly.Module; info: ModuleInfo }> {
+  private compile(bytes: Uint8Array, file?: string): Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }> {
     const known = file !== undefined ? this.byFile.get(file) : undefined;
     if (known) return known;
     const key = `${bytes.length}:${contentHash(bytes)}`;
     let p = this.cache.get(key);
     if (!p) {
-      p = this.host.compile(bytes);
+      const allow = !!this.base.kernel.imports?.allowUnknownImports;
+      p = this.host.compile(bytes).then((c) => ({ ...c, imports: planImports(c.module, c.sigs, this.base.userImports, allow) }));
       this.cache.set(key, p);
-      p.catch(() => this.cache.delete(key));
+      p.catch((e: unknown) => {
+        this.cache.delete(key);
+        if (e instanceof UnknownImportsError) this.coordinator.log(`weft: cannot start a program: ${e.message}`);
+      });
     }
     if (file !== undefined) {
       if (this.byFile.size >= 256) this.byFile.clear();
@@ -180,10 +191,10 @@ export class WeftSystem {
     switch (m.t) {
       case 'spawn':
         void this.compile(m.bytes, m.file).then(
-          ({ module, info }) => {
+          ({ module, info, imports }) => {
             if (this.rootDone) return this.abandon(m.row, 127);
             const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
-            this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, module, info,
+            this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, module, info, imports,
               { args: m.args, env: m.env, ignoredSignals: m.ignored }, { wasixSab }));
           },
           () => this.abandon(m.row, 127),
@@ -193,7 +204,7 @@ export class WeftSystem {
         const parent = this.entries.get(row);
         if (!parent) return this.abandon(m.row, 127);
         const p = parent.proc;
-        this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, p.opts.module, p.opts.info,
+        this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, p.opts.module, p.opts.info, p.cfg.imports,
           { args: p.cfg.args, env: p.cfg.env, ignoredSignals: p.cfg.ignoredSignals },
           { memory: m.memory, wasixSab: m.wasixSab, resume: m.resume }));
         return;
@@ -205,10 +216,10 @@ export class WeftSystem {
         e.proc.ownsStdin = false; // the new program keeps reading the same stdin
         const finished = e.proc.finish().then(() => this.dropPins(e.proc.ctl));
         void Promise.all([finished, this.compile(m.bytes, m.file)]).then(
-          ([, { module, info }]) => {
+          ([, { module, info, imports }]) => {
             if (this.rootDone) return this.abandon(row, 127);
             const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
-            const opts = this.childOptions(row, e.pid, module, info, { args: m.args, env: m.env }, { wasixSab });
+            const opts = this.childOptions(row, e.pid, module, info, imports, { args: m.args, env: m.env }, { wasixSab });
             if (row === 0) {
               opts.stdin = undefined;
               opts.stdinServer = this.top.stdin;

@@ -8,6 +8,8 @@ export interface StdinSource {
   start(onData: (chunk: Uint8Array) => void, onEnd: () => void, onError: (e: unknown) => void): void;
   /** Stops reading and releases the handle so the host can exit. */
   stop(): void;
+  /** A thread waits for input (max bytes; 0 for a readiness poll): a source that pulls on demand pulls now. */
+  demand?(max: number): void;
 }
 
 interface Pending {
@@ -35,6 +37,7 @@ export class StdinServer {
   read(channel: SharedArrayBuffer, seq: number, max: number): void {
     this.reads.push({ channel, seq, max: Math.max(1, Math.min(max, Chan.DATA_BYTES)) });
     this.pump();
+    this.source.demand?.(max);
   }
 
   poll(channel: SharedArrayBuffer, seq: number): void {
@@ -43,6 +46,7 @@ export class StdinServer {
     this.polls = this.polls.filter((p) => p.channel !== channel);
     this.polls.push({ channel, seq, max: 0 });
     this.pump();
+    this.source.demand?.(0);
   }
 
   stop(): void {

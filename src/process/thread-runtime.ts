@@ -1,9 +1,10 @@
+import { memoryDescriptor } from '../abi/wasm-module.js';
 import type { KernelConfig, ThreadHost } from '../kernel/config.js';
 import { ProcExit, ThreadExit, ThreadKilled, TRAP_EXIT_CODE } from '../kernel/exits.js';
 import { buildImports, namespaces } from '../kernel/imports.js';
 import { Kernel, type ToCoordinator } from '../kernel/kernel.js';
 import { Ctl, MAIN_TID, RETIRE_TID, Slot } from '../kernel/shared/control-block.js';
-import { AsyncifyState, type ForkResume } from '../kernel/resume.js';
+import type { ForkResume } from '../kernel/resume.js';
 import type { ThreadReuse } from '../abi/thread-reuse.js';
 
 /** What the coordinator hands a worker when it starts it. Structured-cloneable. */
@@ -22,9 +23,9 @@ export interface BootData {
   /** A pooled worker with no work for this long retires (ms). */
   idleTimeoutMs: number;
   /** A forked child's main thread: resume the parent's forking thread where proc_fork returns 0. */
-  resume?: ForkResume;
+  resume?: ForkResume | undefined;
   /** A pooled worker may run its next thread on the same instance (abi/thread-reuse.ts). */
-  reuse?: ThreadReuse;
+  reuse?: ThreadReuse | undefined;
 }
 
 
@@ -41,7 +42,7 @@ export function runThread(boot: BootData, host: ThreadHost): void {
   const k = new Kernel(boot.kernel, host, boot.slot, boot.channel);
   let memory = boot.memory;
   if (!memory && boot.memoryLimits) {
-    memory = new WebAssembly.Memory({ initial: boot.memoryLimits.initial, maximum: boot.memoryLimits.maximum });
+    memory = new WebAssembly.Memory(memoryDescriptor(boot.memoryLimits, false));
   }
   if (memory) k.setMemory(memory);
   const tables = namespaces(k);
@@ -94,12 +95,20 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       Atomics.store(i32, Ctl.MAIN_READY, 1);
       Atomics.notify(i32, Ctl.MAIN_READY);
       const r = boot.resume;
-      const start = instance.exports[r ? r.entry.name : '_start'];
-      if (typeof start !== 'function') throw new Error('module does not export _start (not a WASI command)');
+      const invoke = r ? undefined : k.cfg.invoke;
+      // --invoke: a reactor is initialised first, as Wasmtime does.
+      if (invoke && typeof instance.exports['_initialize'] === 'function') (instance.exports['_initialize'] as () => void)();
+      const entry = r ? r.entry : invoke ? { name: invoke.name, args: invoke.args as number[] } : { name: '_start', args: [] };
+      const start = instance.exports[entry.name];
+      if (typeof start !== 'function') throw new Error(`module does not export ${entry.name} (not a WASI command)`);
       if (r) resumeForked(instance, k, r);
-      const args = r ? r.entry.args : [];
-      k.resumable.entry = r ? r.entry : { name: '_start', args: [] };
-      k.resumable.run(() => (start as (...a: number[]) => void)(...args));
+      k.resumable.entry = entry;
+      let returned: unknown;
+      k.resumable.run(() => (returned = (start as (...a: unknown[]) => unknown)(...entry.args)));
+      if (invoke) {
+        const results = (returned === undefined ? [] : Array.isArray(returned) ? returned : [returned]) as (number | bigint)[];
+        host.post({ t: 'results', values: results } satisfies ToCoordinator);
+      }
     });
     if (outcome === 'returned') {
       // Returning from _start ends the process with 0, even while other threads run.
@@ -186,7 +195,7 @@ export function runThread(boot: BootData, host: ThreadHost): void {
     if (!r?.ok) return false;
     if (!r.asyncify) return true;
     const state = inst.exports['asyncify_get_state'] as (() => number) | undefined;
-    return typeof state === 'function' && state() === AsyncifyState.NORMAL && !k.resumable.pending;
+    return typeof state === 'function' && state() === 0 /* normal: no unwind or rewind under way */ && !k.resumable.pending;
   }
 
   function tryInstantiate(): WebAssembly.Instance | undefined | null {
@@ -212,7 +221,7 @@ function resumeForked(instance: WebAssembly.Instance, k: Kernel, r: ForkResume):
   });
 }
 
-export function describeTrap(e: unknown, tid: number): string {
+function describeTrap(e: unknown, tid: number): string {
   const err = e as { name?: string; message?: string; stack?: string } | null;
   const kind = err?.name === 'RuntimeError' ? 'trap' : err?.name === 'RangeError' ? 'trap (stack overflow)' : 'error';
   const stack = (err?.stack ?? String(e)).split('\n').filter((l) => l.includes('wasm')).slice(0, 16).join('\n');

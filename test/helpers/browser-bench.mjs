@@ -114,7 +114,7 @@ async function nodeRound(bytes) {
   const file = path.join(os.tmpdir(), `weft-bench-${process.pid}.err`);
   const fd = fs.openSync(file, 'w+');
   try {
-    const exitCode = await run(bytes, { stdout: 'ignore', stderr: fd });
+    const { exitCode } = await run(bytes, { stdout: 'ignore', stderr: fd });
     return { exitCode, stderr: fs.readFileSync(file, 'utf8') };
   } finally {
     fs.closeSync(fd);

@@ -9,9 +9,9 @@ const result = {};
 try {
   const mfs = new MemoryFS(spec.files);
   for (const [p, target] of Object.entries(spec.symlinks)) mfs.symlink(target, p);
-  result.code = await run(spec.wasm, {
+  ({ exitCode: result.code } = await run(spec.wasm, {
     args: spec.args, env: spec.env, preopens: { [spec.mount ?? '/sandbox']: mfs.dir(spec.root) },
-  });
+  }));
   result.tree = snapshot(mfs);
   result.fsck = mfs.fsck();
 } catch (e) {

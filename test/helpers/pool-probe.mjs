@@ -72,7 +72,7 @@ function echoOnce(port) {
   });
 }
 let clients = Promise.resolve();
-const code = await run(fs.readFileSync(file), {
+const result = await run(fs.readFileSync(file), {
   args: ['prog', ...argv], preopens, stderr: 2, net: echoClients > 0 || undefined,
   stdout: (d) => {
     buf += Buffer.from(d).toString();
@@ -92,5 +92,6 @@ const code = await run(fs.readFileSync(file), {
   },
 });
 await clients;
+const code = typeof result === 'object' ? result.exitCode : result; // run() resolves with { exitCode }
 console.log(JSON.stringify({ code, workers, lines, lost, end: performance.now() - t0 }));
 process.exit(0);

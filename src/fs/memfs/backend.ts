@@ -125,10 +125,6 @@ export class MemoryFsBackend implements FsBackend {
     });
   }
 
-  static fromDescriptor(descriptor: MemoryDescriptor, options?: MemoryBackendOptions): MemoryFsBackend {
-    return new MemoryFsBackend(descriptor, options);
-  }
-
   describe(): BackendDescriptor {
     return { kind: 'memory', sab: this.s.sab, root: this.root, readOnly: this.readOnly };
   }

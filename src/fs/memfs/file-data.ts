@@ -101,6 +101,8 @@ export abstract class FileData extends InodeTable {
       else dst.set(u8.subarray(a, a + n));
       return n;
     }
+    // The chunk walk is written out again in fileWrite on purpose: this is the data path of every read and
+    // write, and a shared walker would cost a call per chunk.
     const mw = d >>> 2;
     let p = pos;
     let s = 0;
@@ -134,6 +136,7 @@ export abstract class FileData extends InodeTable {
       return n;
     }
     this.ensureMap(r, Math.ceil(end / CHUNK));
+    // Deliberately the same chunk walk as fileRead's (hot path, see there).
     const mw = u32[r + Inode.DATA]! >>> 2;
     let p = pos;
     let s = 0;

@@ -12,7 +12,7 @@ function probeCanBlock(i32: Int32Array): boolean {
 }
 
 /** How long a thread waits for the lock before concluding its holder died (see Store.recover). */
-export const LOCK_TIMEOUT_MS = 10_000;
+const LOCK_TIMEOUT_MS = 10_000;
 
 /**
  * A formatted filesystem buffer (views and geometry from its header), its mutex and its undo journal:

@@ -20,7 +20,7 @@
 
 export const MAGIC = 0x74666577; // "weft"
 export const VERSION = 1;
-export const HEADER_BYTES = 4096;
+const HEADER_BYTES = 4096;
 
 /** Header word indices. */
 export const Superblock = {
@@ -56,7 +56,7 @@ export const Superblock = {
 } as const;
 
 export const INODE_WORDS = 32;
-export const INODE_BYTES = INODE_WORDS * 4;
+const INODE_BYTES = INODE_WORDS * 4;
 
 /** Inode record word offsets. */
 export const Inode = {
@@ -85,19 +85,19 @@ export const Inode = {
 } as const;
 
 export const MIN_SHIFT = 6;
-export const MIN_BLOCK = 1 << MIN_SHIFT;
-export const MAX_ORDERS = 27; // 64 B << 26 = 4 GiB
+const MIN_BLOCK = 1 << MIN_SHIFT;
+const MAX_ORDERS = 27; // 64 B << 26 = 4 GiB
 export const SIZES: readonly number[] = Array.from({ length: MAX_ORDERS }, (_, k) => MIN_BLOCK * 2 ** k);
 export const TAG_ALLOC = 0x40;
 export const TAG_FREE = 0x80;
 export const TAG_ORDER = 0x3f;
 
 /** Files larger than one chunk store their data in CHUNK-sized blocks listed in a chunk map. */
-export const CHUNK_SHIFT = 16;
+const CHUNK_SHIFT = 16;
 export const CHUNK = 1 << CHUNK_SHIFT;
 export const MAX_FILE_SIZE = 2 ** 36;
 
-export const MAX_INODES = (1 << 22) - 1;
+const MAX_INODES = (1 << 22) - 1;
 export const INO_MASK = (1 << 22) - 1;
 export const GEN_SHIFT = 22;
 export const GEN_MASK = 0x1ff;
@@ -113,11 +113,11 @@ export const T_DIR = 3;
 export const T_FILE = 4;
 export const T_LINK = 7;
 
-export const JOURNAL_ENTRIES = 8192;
+const JOURNAL_ENTRIES = 8192;
 
-export const DEFAULT_CAPACITY = 256 * 1024 * 1024;
-export const MIN_CAPACITY = 64 * 1024;
-export const MAX_CAPACITY = 0xffff0000;
+const DEFAULT_CAPACITY = 256 * 1024 * 1024;
+const MIN_CAPACITY = 64 * 1024;
+const MAX_CAPACITY = 0xffff0000;
 
 export function orderFor(n: number): number {
   return n <= MIN_BLOCK ? 0 : 32 - Math.clz32(n - 1) - MIN_SHIFT;

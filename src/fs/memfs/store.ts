@@ -1,8 +1,6 @@
 import { Superblock, Inode, T_FILE, T_FREE } from './layout.js';
 import { DirectoryIndex } from './dir-index.js';
 
-export { LOCK_TIMEOUT_MS } from './journal.js';
-
 /**
  * Low-level access to a formatted filesystem buffer, in layers, each in a file of its own:
  *   journal.ts     views and geometry, the mutex and the undo journal (set(), checkpoint(), rollback())

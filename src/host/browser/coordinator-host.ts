@@ -13,8 +13,6 @@ export interface BrowserCoordinatorOptions {
   output(fd: number, data: Uint8Array): void;
   /** Diagnostics: trap reports, trace lines, worker failures. */
   log(line: string): void;
-  /** A thread is waiting for stdin (max bytes wanted; 0 for a readiness poll). */
-  stdinDemand?: ((max: number) => void) | undefined;
   /** Bytes of the output ring shared by the process's threads (power of two, default 1 MiB). */
   ringBytes?: number;
 }
@@ -94,11 +92,6 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
           } else {
             worker.terminate();
           }
-          return;
-        case 'stdin-read':
-        case 'stdin-poll':
-          events.message(m);
-          this.opts.stdinDemand?.(m.t === 'stdin-read' ? m.max : 0);
           return;
         default:
           events.message(m);

@@ -27,10 +27,6 @@ interface Remote {
   shut: boolean;
 }
 
-interface AtomicsWithWaitAsync {
-  waitAsync(i32: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}
-
 /**
  * The owner of remote sockets in a browser page: connects through the page's hook and moves bytes
  * between the hook's streams and the sockets' rings (the same shared state and doorbell as on Node).
@@ -156,32 +152,28 @@ export function browserNetOwner(hook: ConnectHook): NetOwnerFactory {
 
     function serve(): void {
       if (stopped) return;
-      Atomics.store(i32, NetHeader.DOORBELL, 0);
-      for (let o = 0; o < MAX_SOCKETS; o++) {
-        if (Atomics.load(i32, w(o, Sock.WANT)) === 0) continue;
-        const bits = Atomics.exchange(i32, w(o, Sock.WANT), 0);
-        const r = remotes[o];
-        if (!r) continue; // in-process sockets: nothing for the owner to do
-        if (bits & Want.CLOSE) {
-          release(o);
-          continue;
-        }
-        if (bits & Want.SHUT_WR) r.shut = true;
-        if (bits & (Want.TX | Want.SHUT_WR)) void drainTx(o, r);
-        if (bits & Want.RX) {
-          const room = r.room;
-          r.room = undefined;
-          room?.();
-        }
-      }
+      st.takeWants(serveSocket);
       arm();
     }
 
+    function serveSocket(o: number, bits: number): void {
+      const r = remotes[o];
+      if (!r) return; // in-process sockets: nothing for the owner to do
+      if (bits & Want.CLOSE) {
+        release(o);
+        return;
+      }
+      if (bits & Want.SHUT_WR) r.shut = true;
+      if (bits & (Want.TX | Want.SHUT_WR)) void drainTx(o, r);
+      if (bits & Want.RX) {
+        const room = r.room;
+        r.room = undefined;
+        room?.();
+      }
+    }
+
     function arm(): void {
-      if (stopped) return;
-      const res = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, NetHeader.DOORBELL, 0);
-      if (res.async) void res.value.then(serve);
-      else setTimeout(serve, 0);
+      if (!stopped) st.onDoorbell(serve, (f) => setTimeout(f, 0));
     }
     arm();
 

@@ -10,7 +10,7 @@ import { spinLock, spinUnlock } from '../../kernel/shared/lock.js';
  * backpressure instead of an unbounded message queue. Records are [u32 fd << 24 | length][bytes, padded
  * to 4], so a header never wraps.
  */
-export const Ring = {
+const Ring = {
   LOCK: 0,
   /** Bytes consumed by the page (wrapping int32). */
   HEAD: 1,

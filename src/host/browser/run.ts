@@ -1,4 +1,4 @@
-import { inspectModule } from '../../abi/wasm-module.js';
+import { functionSignatures, inspectModule, type FunctionSignatures, type ModuleInfo } from '../../abi/wasm-module.js';
 import type { BackendDescriptor } from '../../fs/backend.js';
 import { lockedMemoryFilesystems, recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import type { PreopenConfig, StdioTarget } from '../../kernel/config.js';
@@ -11,9 +11,19 @@ import { BrowserCoordinatorHost } from './coordinator-host.js';
 import { refillWarmPool } from './warm-pool.js';
 import { checkEnvironment, compileError } from './environment.js';
 import { lines } from './lines.js';
-import { stdinSource, type StdinOption } from './stdin.js';
+import { stdinSource, type StdinOption } from '../common/stdin.js';
+import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, type RunResult, throwIfAborted } from '../common/run-result.js';
+import { checkEntry, type InvokeOptions, planImports, type UserImports } from '../../process/link.js';
+import type { WasmModule } from '../../abi/wasm-types.js';
 
-/** A wasm program: a fetch() response (or its promise), bytes, a URL to fetch, or a compiled module with its bytes. */
+export type { RunResult } from '../common/run-result.js';
+export type { InvokeOptions, UserImportContext, UserImports } from '../../process/link.js';
+
+/**
+ * A wasm program: a fetch() response (or its promise), bytes, a URL to fetch, a compiled WebAssembly.Module
+ * (alone when it defines its own memory; one importing its memory needs its bytes for the limits), or
+ * both as `{ module, bytes }`.
+ */
 export type WasmSource =
   | Response
   | Promise<Response>
@@ -21,7 +31,8 @@ export type WasmSource =
   | ArrayBufferView
   | URL
   | string
-  | { module: WebAssembly.Module; bytes: ArrayBuffer | ArrayBufferView };
+  | WasmModule
+  | { module: WasmModule; bytes: ArrayBuffer | ArrayBufferView };
 
 /** Receives each write to stdout/stderr as bytes (see `lines()` to get decoded lines). */
 export type OutputCallback = (data: Uint8Array) => void;
@@ -38,10 +49,13 @@ export interface RunOptions {
    * input (null = end of input), a ReadableStream, fixed text/bytes, or 'ignore' (the default: empty).
    */
   stdin?: StdinOption | undefined;
-  /** stdout bytes callback, or 'ignore'. Without stdout or stdoutLine, lines go to console.log. */
-  stdout?: OutputCallback | 'ignore' | undefined;
-  /** stderr bytes callback, or 'ignore'. Without stderr or stderrLine, lines go to console.error. */
-  stderr?: OutputCallback | 'ignore' | undefined;
+  /**
+   * stdout: a bytes callback, 'ignore', or 'capture' (RunResult.stdout). Without stdout or stdoutLine,
+   * lines go to console.log.
+   */
+  stdout?: OutputCallback | 'ignore' | 'capture' | undefined;
+  /** stderr: as stdout (RunResult.stderr; trap reports included). Without it or stderrLine, lines go to console.error. */
+  stderr?: OutputCallback | 'ignore' | 'capture' | undefined;
   /** Called with each decoded line of stdout (without '\n'). */
   stdoutLine?: ((line: string) => void) | undefined;
   /** Called with each decoded line of stderr (without '\n'). */
@@ -69,15 +83,26 @@ export interface RunOptions {
    * byte stream ({ readable, writable }, e.g. bridged to a WebSocket relay) or rejects (ECONNREFUSED).
    */
   netConnect?: ConnectHook | undefined;
-  /** Aborting ends the program (every thread) with exit code 130. */
+  /**
+   * Aborting ends the program: every thread's worker is terminated, then run() rejects with the signal's
+   * reason (an AbortError DOMException unless abort() was given one). Already aborted: rejects at once.
+   */
   signal?: AbortSignal | undefined;
+  /** Functions for imports weft does not serve (see UserImports): `{ env: { get_answer: () => 42 } }`. */
+  imports?: UserImports | undefined;
+  /**
+   * Run a module that imports functions neither weft nor `imports` provides: they trap, naming
+   * themselves, when called. Without it run() rejects with UnknownImportsError before anything starts.
+   */
+  allowUnknownImports?: boolean | undefined;
+  /** The directory a WASIX program starts in (default '/'); preview1 has no kernel cwd. */
+  cwd?: string | undefined;
+  /**
+   * Call this exported function instead of `_start`, after `_initialize` when the module exports it (a
+   * reactor), as `wasmtime run --invoke`; RunResult.results has what it returned.
+   */
+  invoke?: InvokeOptions | undefined;
 }
-
-export interface RunResult {
-  exitCode: number;
-}
-
-const ABORT_EXIT_CODE = 130;
 
 function isView(x: unknown): x is ArrayBufferView {
   return ArrayBuffer.isView(x);
@@ -89,11 +114,9 @@ function viewBytes(v: ArrayBuffer | ArrayBufferView): Uint8Array {
   return typeof SharedArrayBuffer !== 'undefined' && u8.buffer instanceof SharedArrayBuffer ? u8.slice() : u8;
 }
 
-async function load(src: WasmSource): Promise<{ bytes: Uint8Array; module?: WebAssembly.Module }> {
-  if (src instanceof WebAssembly.Module) {
-    throw new TypeError('weft: pass a compiled module together with its bytes: run({ module, bytes }, options)');
-  }
-  if (typeof src === 'string' || src instanceof URL) src = fetch(src);
+async function load(src: WasmSource, signal: AbortSignal | undefined): Promise<{ bytes: Uint8Array | undefined; module?: WebAssembly.Module }> {
+  if (src instanceof WebAssembly.Module) return { bytes: undefined, module: src };
+  if (typeof src === 'string' || src instanceof URL) src = fetch(src, signal ? { signal } : {});
   if (src instanceof Promise || src instanceof Response) {
     const r = await src;
     if (!r.ok) throw new Error(`weft: fetching ${r.url || 'the module'} failed: HTTP ${r.status} ${r.statusText}`);
@@ -103,7 +126,7 @@ async function load(src: WasmSource): Promise<{ bytes: Uint8Array; module?: WebA
   if (src && typeof src === 'object' && 'module' in src && src.module instanceof WebAssembly.Module) {
     return { bytes: viewBytes(src.bytes), module: src.module };
   }
-  throw new TypeError('weft: unsupported wasm source (expected a Response, bytes, a URL, or { module, bytes })');
+  throw new TypeError('weft: unsupported wasm source (expected a Response, bytes, a URL, a WebAssembly.Module, or { module, bytes })');
 }
 
 function envList(env: RunOptions['env']): string[] {
@@ -126,6 +149,7 @@ function preopenList(preopens: RunOptions['preopens']): PreopenConfig[] {
 
 interface Sink {
   target: StdioTarget;
+  capture?: Capture | undefined;
   write?: (data: Uint8Array) => void;
   flush(): void;
   /** Output goes to the console only (diagnostics need not be logged there twice). */
@@ -133,13 +157,15 @@ interface Sink {
 }
 
 function outputSink(
-  cb: OutputCallback | 'ignore' | undefined,
+  cb: OutputCallback | 'ignore' | 'capture' | undefined,
   lineCb: ((line: string) => void) | undefined,
   fallback: (line: string) => void,
 ): Sink {
   if (cb === 'ignore' && !lineCb) return { target: { kind: 'null' }, flush() {}, consoleOnly: false };
   const parts: ((data: Uint8Array) => void)[] = [];
   const flushes: (() => void)[] = [];
+  const capture = cb === 'capture' ? new Capture() : undefined;
+  if (capture) parts.push(capture.write);
   if (typeof cb === 'function') {
     parts.push(cb);
     const f = (cb as { flush?: () => void }).flush;
@@ -157,6 +183,7 @@ function outputSink(
     write: parts.length === 1 ? parts[0]! : (d) => parts.forEach((p) => p(d)),
     flush: () => flushes.forEach((f) => f()),
     consoleOnly,
+    capture,
   };
 }
 
@@ -175,11 +202,15 @@ async function recoverFilesystems(preopens: PreopenConfig[]): Promise<void> {
 /**
  * Runs a WASI command (preview1, wasi-threads or WASIX) in this page with real threads: every wasm
  * thread in its own Web Worker over one shared memory, fd table and in-memory filesystem. The page
- * never blocks. Resolves once every worker is gone.
+ * never blocks. Resolves once every worker is gone. Rejects before anything runs with NotACommandError,
+ * UnknownImportsError or InvokeError (see ../errors.ts).
  */
 export async function run(source: WasmSource, options: RunOptions = {}): Promise<RunResult> {
+  const signal = options.signal;
+  throwIfAborted(signal);
+  checkCwd(options.cwd);
   await checkEnvironment();
-  const loaded = await load(source);
+  const loaded = await load(source, signal);
   const bytes = loaded.bytes;
   let module = loaded.module;
   if (!module) {
@@ -190,6 +221,10 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     }
   }
   const info = inspectModule(bytes, module);
+  const sigs = bytes ? functionSignatures(bytes) : undefined;
+  const invoke = checkEntry(info.exports, sigs, options.invoke);
+  const imports = planImports(module, sigs, options.imports, !!options.allowUnknownImports);
+  throwIfAborted(signal);
 
   const out = outputSink(options.stdout, options.stdoutLine, (l) => console.log(l));
   const err = outputSink(options.stderr, options.stderrLine, (l) => console.error(l));
@@ -208,13 +243,13 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
       if (!err.consoleOnly) console.error(line);
       err.write?.(enc.encode(line + '\n'));
     },
-    stdinDemand: stdin?.pull ? (max) => stdin.pull!.demand(max) : undefined,
   });
   // Programs started by fork/posix_spawn/exec: read from the MemoryFS by the calling thread, compiled here.
-  const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ReturnType<typeof inspectModule> }> => {
+  const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ModuleInfo; sigs: FunctionSignatures }> => {
     const m = await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
-    return { module: m, info: inspectModule(b, m) };
+    return { module: m, info: inspectModule(b, m), sigs: functionSignatures(b) };
   };
+  let results: (number | bigint)[] | undefined;
   const proc = new WeftSystem(host, { compile, openBackend: (d) => new MemoryFsBackend(d as Extract<BackendDescriptor, { kind: 'memory' }>, { canBlock: false }) }, {
     module, info, maxThreads: options.maxThreads ?? 256, stdin: stdin?.source, spareWorkers: options.spareWorkers ?? 2,
     net: options.netConnect && options.net !== false ? browserNetOwner(options.netConnect) : undefined,
@@ -222,18 +257,29 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     kernel: {
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: !!options.trace,
-      ...(options.net === false ? {} : { net: { all: true, allow: [] } }),
+      net: options.net === false ? undefined : { all: true, allow: [] }, imports, invoke,
     },
+    cwd: options.cwd, userImports: options.imports, onResults: (r) => (results = r),
   }, { maxProcesses });
-  const onAbort = (): void => void proc.kill(ABORT_EXIT_CODE);
-  if (options.signal?.aborted) throw new DOMException('weft: run() aborted before it started', 'AbortError');
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let aborted = false;
+  const onAbort = (): void => {
+    if (aborted) return;
+    aborted = true;
+    void proc.kill(ABORT_EXIT_CODE);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const exitCode = await proc.start();
     await recoverFilesystems(preopens);
-    return { exitCode };
+    if (aborted) throw abortReason(signal!);
+    return {
+      exitCode,
+      ...(out.capture && { stdout: out.capture.bytes() }),
+      ...(err.capture && { stderr: err.capture.bytes() }),
+      ...(results && { results }),
+    };
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
     out.flush();
     err.flush();
     refillWarmPool();

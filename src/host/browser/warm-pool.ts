@@ -13,7 +13,7 @@ const idle: Warm[] = [];
 let target = 0;
 
 /** A new thread Worker. Written literally, with static options, so bundlers pick the entry up. */
-export function newThreadWorker(): Worker {
+function newThreadWorker(): Worker {
   return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'weft thread' });
 }
 

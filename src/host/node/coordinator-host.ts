@@ -219,11 +219,18 @@ export function nodeStdinSource(fd: number): StdinSource {
   };
 }
 
-/** What a host fd is, to pick how the kernel reaches it. */
+/**
+ * What a host fd is, to pick how the kernel reaches it. Without `detectTty` (which loads node:tty, ~5 ms)
+ * a character device counts as a terminal unless it is one of Linux's memory devices (/dev/null, /dev/zero,
+ * major 1): isatty() must say 0 for those, as under node:wasi, and needs no exact answer otherwise.
+ */
 export function describeHostFd(fd: number, detectTty = true): { file: boolean; tty: boolean; chardev: boolean } {
   try {
     const st = fs.fstatSync(fd);
-    return { file: st.isFile(), tty: detectTty && st.isCharacterDevice() && builtin('tty').isatty(fd), chardev: st.isCharacterDevice() };
+    const chardev = st.isCharacterDevice();
+    const memDevice = process.platform === 'linux' && ((st.rdev >>> 8) & 0xfff) === 1;
+    const tty = chardev && (detectTty ? builtin('tty').isatty(fd) : !memDevice);
+    return { file: st.isFile(), tty, chardev };
   } catch {
     return { file: false, tty: false, chardev: false };
   }

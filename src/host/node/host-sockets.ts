@@ -10,11 +10,6 @@ import {
 } from '../../kernel/shared/net-state.js';
 import type { NetOwner, NetReply, NetRequest } from '../../process/net-owner.js';
 
-/** Atomics.waitAsync (ES2024; in Node since 16), typed here because the project's lib is older. */
-interface AtomicsWithWaitAsync {
-  waitAsync(i32: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}
-
 /** Received bytes queued on the owner beyond the RX ring before the host socket is paused. */
 const RX_HIGH_WATER = 1024 * 1024;
 
@@ -398,44 +393,40 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
 
   function serve(): void {
     if (stopped) return;
-    Atomics.store(i32, NetHeader.DOORBELL, 0);
-    for (let o = 0; o < MAX_SOCKETS; o++) {
-      if (Atomics.load(i32, w(o, Sock.WANT)) === 0) continue;
-      const bits = Atomics.exchange(i32, w(o, Sock.WANT), 0);
-      try {
-        if (bits & Want.CLOSE) {
-          release(o);
-          continue;
-        }
-        const h = hosted[o];
-        if (!h) continue;
-        if (bits & Want.SHUT_WR) {
-          h.shutPending = true;
-          Atomics.store(i32, w(o, Sock.DIRECT), 0);
-        }
-        if (bits & (Want.TX | Want.SHUT_WR)) drainTx(o, h);
-        if (bits & Want.RX && h.tcp && h.pending.length > 0) {
-          Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
-          if (!flushRx(o, h)) {
-            Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.PAUSED);
-            if (flushRx(o, h)) Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
-          }
-          if (h.pendingBytes <= RX_HIGH_WATER / 4 && h.tcp.isPaused()) h.tcp.resume();
-        }
-        if (bits & Want.ACCEPT) queueAccepted(o, h);
-        if (bits & Want.OPTS && h.tcp) h.tcp.setKeepAlive(opt(o, SockOption.KEEP_ALIVE) !== 0);
-      } catch (e) {
-        log(`weft: network owner: socket ${o}: ${String(e)}`);
-      }
-    }
+    st.takeWants(serveSocket);
     arm();
   }
 
+  function serveSocket(o: number, bits: number): void {
+    try {
+      if (bits & Want.CLOSE) {
+        release(o);
+        return;
+      }
+      const h = hosted[o];
+      if (!h) return;
+      if (bits & Want.SHUT_WR) {
+        h.shutPending = true;
+        Atomics.store(i32, w(o, Sock.DIRECT), 0);
+      }
+      if (bits & (Want.TX | Want.SHUT_WR)) drainTx(o, h);
+      if (bits & Want.RX && h.tcp && h.pending.length > 0) {
+        Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
+        if (!flushRx(o, h)) {
+          Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.PAUSED);
+          if (flushRx(o, h)) Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
+        }
+        if (h.pendingBytes <= RX_HIGH_WATER / 4 && h.tcp.isPaused()) h.tcp.resume();
+      }
+      if (bits & Want.ACCEPT) queueAccepted(o, h);
+      if (bits & Want.OPTS && h.tcp) h.tcp.setKeepAlive(opt(o, SockOption.KEEP_ALIVE) !== 0);
+    } catch (e) {
+      log(`weft: network owner: socket ${o}: ${String(e)}`);
+    }
+  }
+
   function arm(): void {
-    if (stopped) return;
-    const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, NetHeader.DOORBELL, 0);
-    if (r.async) void r.value.then(serve);
-    else setImmediate(serve);
+    if (!stopped) st.onDoorbell(serve, setImmediate);
   }
   arm();
 

@@ -21,7 +21,7 @@ const byLoader = new Map<string, KernelConfig>();
 const ownFile = import.meta.url;
 
 /** The first file in a stack trace that is not weft's own (nor Node's): who called `new WASI`/`new Worker`. */
-export function callerFile(stack: string | undefined, skip: readonly string[] = []): string | undefined {
+function callerFile(stack: string | undefined, skip: readonly string[] = []): string | undefined {
   for (const line of (stack ?? '').split('\n').slice(1)) {
     const m = /\(?([^()\s]+):\d+:\d+\)?$/.exec(line.trim());
     const file = m?.[1];

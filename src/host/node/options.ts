@@ -3,6 +3,12 @@
  * published types reach nothing of the kernel and need no DOM lib (WebAssembly's types live there).
  */
 import type { BackendDescriptor } from '../../fs/backend.js';
+import type { WasmModule } from '../../abi/wasm-types.js';
+import type { StdinOption } from '../common/stdin-types.js';
+import type { InvokeOptions, UserImports } from '../../process/link-types.js';
+
+export type { RunResult } from '../common/run-result.js';
+export type { InvokeOptions, UserImportContext, UserImports } from '../../process/link-types.js';
 
 /** Options shared by `run()` and the `WASI` class. */
 export interface CommonOptions {
@@ -30,17 +36,22 @@ export interface WASIOptions extends CommonOptions {
 
 /** An entry of a WASI object's import object. */
 export type ImportFn = (...args: never[]) => unknown;
-/** A module to run: bytes, or a path or URL of a .wasm file. */
-export type WasmSource = Uint8Array | ArrayBuffer | string | URL;
+/**
+ * A program: a file path, a URL (file:, http(s):, data:), its bytes, a compiled WebAssembly.Module (alone
+ * when it defines its own memory; one importing its memory needs its bytes for the limits), or both
+ * as `{ module, bytes }`.
+ */
+export type WasmSource = Uint8Array | ArrayBuffer | string | URL | WasmModule | { module: WasmModule; bytes: Uint8Array | ArrayBuffer };
 
-export type OutputOption = number | 'ignore' | ((data: Uint8Array) => void);
+/** Where stdout/stderr go: a host fd (default 1/2), 'ignore', 'capture' (RunResult.stdout/stderr), or a callback per write. */
+export type OutputOption = number | 'ignore' | 'capture' | ((data: Uint8Array) => void);
 
 export interface RunOptions extends CommonOptions {
-  /** Host fd to read (default 0), 'ignore' for an empty stdin, or a string/bytes to feed. */
-  // 'ignore' is a string too, named for whoever reads the type.
-  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
-  stdin?: number | 'ignore' | string | Uint8Array | undefined;
-  /** Host fd (default 1/2), 'ignore', or a callback receiving each write. */
+  /**
+   * A host fd to read (default 0), 'ignore' (end of input), text or bytes to feed, a Node Readable or any
+   * async iterable of chunks, a web ReadableStream, or a callback `(max) => chunk | null | Promise<...>`.
+   */
+  stdin?: number | StdinOption | undefined;
   stdout?: OutputOption | undefined;
   stderr?: OutputOption | undefined;
   /** Most wasm threads alive at once, the main thread included (default 256). */
@@ -54,8 +65,8 @@ export interface RunOptions extends CommonOptions {
   spareWorkers?: number | undefined;
   /**
    * Run a single-threaded preview1 command on the calling thread instead of a Worker when nothing needs
-   * one (no threads, no WASIX, stdin a file/host fd/'ignore'). Faster to start, but it blocks the event
-   * loop until the program ends. Default false; the CLI sets it.
+   * one (no threads, no WASIX, stdin a file/host fd/'ignore', no `imports`, no `signal`). Faster to
+   * start, but it blocks the event loop until the program ends. Default false; the CLI sets it.
    */
   sameThread?: boolean | undefined;
   /**
@@ -68,4 +79,23 @@ export interface RunOptions extends CommonOptions {
    * the fds after the preopened directories (accept them with sock_accept).
    */
   tcpListen?: string[] | undefined;
+  /**
+   * Aborting ends the program: every thread's worker is terminated, then run() rejects with the signal's
+   * reason (an AbortError DOMException unless abort() was given one). Already aborted: rejects at once.
+   */
+  signal?: AbortSignal | undefined;
+  /** Functions for imports weft does not serve (see UserImports): `{ env: { get_answer: () => 42 } }`. */
+  imports?: UserImports | undefined;
+  /**
+   * Run a module that imports functions neither weft nor `imports` provides: they trap, naming
+   * themselves, when called. Without it run() rejects with UnknownImportsError before anything starts.
+   */
+  allowUnknownImports?: boolean | undefined;
+  /** The directory (a guest path) a WASIX program starts in (default '/'); preview1 has no kernel cwd. */
+  cwd?: string | undefined;
+  /**
+   * Call this exported function instead of `_start`, after `_initialize` when the module exports it (a
+   * reactor), as `wasmtime run --invoke`; RunResult.results has what it returned.
+   */
+  invoke?: InvokeOptions | undefined;
 }

@@ -23,6 +23,9 @@ export function canRunHere(info: ModuleInfo, stdin: StdioTarget): boolean {
 
 /** A thread host for the calling thread: messages meant for a coordinator are handled in place. */
 class HereHost extends NodeThreadHost {
+  /** What an invoked function returned (KernelConfig.invoke). */
+  results: (number | bigint)[] | undefined;
+
   constructor(logFd: number, private readonly output: (fd: number, data: Uint8Array) => void) {
     super(undefined, logFd);
   }
@@ -31,6 +34,7 @@ class HereHost extends NodeThreadHost {
     const m = msg as ToCoordinator;
     // 'exit' needs no action: the exit code is in the control block when runThread returns.
     if (m.t === 'stdout') this.output(m.fd, m.data);
+    else if (m.t === 'results') this.results = m.values;
   }
 }
 
@@ -45,17 +49,18 @@ export function runHere(
   kernel: Omit<KernelConfig, 'ctlSab' | 'maxThreads' | 'hasThreadStart' | 'usesWasix' | 'wasixSab'>,
   logFd: number,
   output: (fd: number, data: Uint8Array) => void,
-): number {
+): { exitCode: number; results: (number | bigint)[] | undefined } {
   const ctl = Control.create(1);
   Atomics.store(ctl.i32, Ctl.LIVE, 1);
   const stdio = kernel.stdio.map((t) => (t.kind === 'fd' ? { ...t, direct: true } : t)) as KernelConfig['stdio'];
+  const host = new HereHost(logFd, output);
   runThread(
     {
       role: 'main', slot: 0, module, memory: undefined, memoryLimits: info.memoryImport, channel: createChannel(),
       kernel: { ...kernel, stdio, ctlSab: ctl.sab, maxThreads: 1, hasThreadStart: false, usesWasix: false },
       preinstantiate: false, idleTimeoutMs: 0,
     },
-    new HereHost(logFd, output),
+    host,
   );
-  return Atomics.load(ctl.i32, Ctl.EXIT_CODE);
+  return { exitCode: Atomics.load(ctl.i32, Ctl.EXIT_CODE), results: host.results };
 }

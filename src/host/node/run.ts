@@ -1,35 +1,31 @@
 import { fs } from './builtins.js';
-import { inspectModule, scanBinary } from '../../abi/wasm-module.js';
+import { functionSignatures, inspectModule, scanBinary, type FunctionSignatures, type ModuleInfo } from '../../abi/wasm-module.js';
 import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
 import { nodeNetOwner } from './host-sockets.js';
 import { parseIp } from '../../kernel/net-addr.js';
+import { parseHostPort } from './host-port.js';
 import { createFdTable } from '../../kernel/setup.js';
 import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../process/process-tree.js';
 import type { StdinSource } from '../../process/stdin-server.js';
 import { openNodeBackend } from './backends.js';
 import { recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import { NodeCoordinatorHost, nodeStdinSource } from './coordinator-host.js';
-import { prepareEngineForThreads } from './engine.js';
+import { engineReadyForThreads, prepareEngineForThreads } from './engine.js';
 import { canRunHere, runHere } from './run-here.js';
 import { envList, fdTarget, preopenList, traceSetup } from './kernel-config.js';
 import type { OutputOption, RunOptions, WasmSource } from './options.js';
 
 export type { OutputOption, RunOptions, WasmSource } from './options.js';
 import { writeAllSync } from './thread-host.js';
-import { NotACommandError } from './errors.js';
+import { stdinSource } from '../common/stdin.js';
+import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, type RunResult, throwIfAborted } from '../common/run-result.js';
+import { checkEntry, planImports } from '../../process/link.js';
+
+export type { RunResult } from '../common/run-result.js';
+export type { InvokeOptions, UserImportContext, UserImports } from '../../process/link.js';
 
 // Declared on its own so the package entry can export it without loading run()'s coordinator.
-export { NotACommandError } from './errors.js';
-
-function parseHostPort(spec: string): { host: string; port: number } {
-  const i = spec.lastIndexOf(':');
-  if (i <= 0) throw new Error(`expected HOST:PORT, got '${spec}'`);
-  const host = spec.slice(0, i).replace(/^\[|\]$/g, '');
-  const p = spec.slice(i + 1);
-  const port = p === '*' ? 0 : Number(p);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad port in '${spec}'`);
-  return { host, port };
-}
+export { InvokeError, NotACommandError, UnknownImportsError } from '../../process/errors.js';
 
 /** The kernel's network policy from the `net` option. */
 export function netPolicy(o: RunOptions['net']): NetPolicy | undefined {
@@ -37,35 +33,68 @@ export function netPolicy(o: RunOptions['net']): NetPolicy | undefined {
   if (o === true) return { all: true, allow: [] };
   return {
     all: false,
-    allow: o.map((spec) => parseHostPort(spec)),
+    allow: o.map((spec) => parseHostPort(spec, true)),
   };
 }
 
-function bytesOf(src: WasmSource): Uint8Array {
-  if (typeof src === 'string' || src instanceof URL) return new Uint8Array(fs.readFileSync(src));
-  return src instanceof Uint8Array ? src : new Uint8Array(src);
+async function load(src: WasmSource, signal: AbortSignal | undefined): Promise<{ bytes: Uint8Array | undefined; module?: WebAssembly.Module }> {
+  if (typeof src === 'string' && /^(file|https?|data):/i.test(src)) src = new URL(src);
+  if (typeof src === 'string') return { bytes: new Uint8Array(fs.readFileSync(src)) };
+  if (src instanceof URL) {
+    if (src.protocol === 'file:') return { bytes: new Uint8Array(fs.readFileSync(src)) };
+    const r = await fetch(src, signal ? { signal } : {});
+    if (!r.ok) throw new Error(`weft: fetching ${src.href} failed: HTTP ${r.status} ${r.statusText}`);
+    return { bytes: new Uint8Array(await r.arrayBuffer()) };
+  }
+  if (src instanceof Uint8Array) return { bytes: src };
+  if (src instanceof ArrayBuffer) return { bytes: new Uint8Array(src) };
+  if (src instanceof WebAssembly.Module) return { bytes: undefined, module: src };
+  const pair = src as { module?: unknown; bytes?: Uint8Array | ArrayBuffer };
+  if (pair && pair.module instanceof WebAssembly.Module && pair.bytes) {
+    return { bytes: pair.bytes instanceof Uint8Array ? pair.bytes : new Uint8Array(pair.bytes), module: pair.module };
+  }
+  throw new TypeError('weft: unsupported wasm source (expected a path, a URL, bytes, a WebAssembly.Module, or { module, bytes })');
 }
 
-function outputTarget(o: OutputOption | undefined, fd: number): StdioTarget {
-  if (o === undefined) return fdTarget(fd, false);
-  if (o === 'ignore') return { kind: 'null' };
-  if (typeof o === 'number') return fdTarget(o, false);
-  return { kind: 'callback' };
+/** Compiles (or takes) the module; a threaded one only after the engine is prepared for threads. */
+function compiled(bytes: Uint8Array | undefined, given: WebAssembly.Module | undefined): Promise<WebAssembly.Module> {
+  const shared = bytes ? !!scanBinary(bytes).memoryImport?.shared : false;
+  if (shared && !engineReadyForThreads()) {
+    prepareEngineForThreads();
+    // A module compiled before the engine was prepared may hold Node 20's Liftoff miscompilation of atomic
+    // waits (see engine.ts): compile it again from its bytes.
+    given = undefined;
+  }
+  return given ? Promise.resolve(given) : WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+}
+
+interface OutputSetup {
+  target: StdioTarget;
+  write?: (data: Uint8Array) => void;
+  capture?: Capture;
+}
+
+function outputSetup(o: OutputOption | undefined, fd: number): OutputSetup {
+  if (o === undefined) return { target: fdTarget(fd, false) };
+  if (o === 'ignore') return { target: { kind: 'null' } };
+  if (o === 'capture') {
+    const capture = new Capture();
+    return { target: { kind: 'callback' }, write: capture.write, capture };
+  }
+  if (typeof o === 'number') return { target: fdTarget(o, false) };
+  if (typeof o === 'function') return { target: { kind: 'callback' }, write: o };
+  throw new TypeError(`weft: ${fd === 1 ? 'stdout' : 'stderr'} must be a host fd, 'ignore', 'capture' or a callback`);
 }
 
 function stdinSetup(o: RunOptions['stdin']): { target: StdioTarget; source?: StdinSource } {
-  if (o === 'ignore') return { target: { kind: 'null' } };
-  if (typeof o === 'string' || o instanceof Uint8Array) {
-    const data = typeof o === 'string' ? new TextEncoder().encode(o) : o;
-    return {
-      target: { kind: 'served' },
-      source: { start: (onData, onEnd) => queueMicrotask(() => { onData(data); onEnd(); }), stop: () => {} },
-    };
+  if (o === undefined || typeof o === 'number') {
+    const fd = o ?? 0;
+    const t = fdTarget(fd, false);
+    if (t.kind === 'fd' && t.direct) return { target: t };
+    return { target: { kind: 'served' }, source: nodeStdinSource(fd) };
   }
-  const fd = o ?? 0;
-  const t = fdTarget(fd, false);
-  if (t.kind === 'fd' && t.direct) return { target: t };
-  return { target: { kind: 'served' }, source: nodeStdinSource(fd) };
+  const s = stdinSource(o);
+  return s ? { target: { kind: 'served' }, source: s.source } : { target: { kind: 'null' } };
 }
 
 /** The host fd behind a stdin option, for a direct read; undefined when it is not a host fd. */
@@ -76,68 +105,96 @@ function hostStdin(o: RunOptions['stdin']): StdioTarget | undefined {
 
 /**
  * Runs a WASI command (preview1, wasi-threads or WASIX) with real threads: every wasm thread in its own
- * worker over one shared memory, fd table and filesystem view. Resolves to the exit code once every
- * worker is gone.
+ * worker over one shared memory, fd table and filesystem view. Resolves once every worker is gone.
+ * Rejects before anything runs with NotACommandError, UnknownImportsError or InvokeError (see ../errors.ts).
  */
-export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<number> {
-  const bytes = bytesOf(wasm);
+export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<RunResult> {
+  const signal = options.signal;
+  throwIfAborted(signal);
+  checkCwd(options.cwd);
+  const loaded = await load(wasm, signal);
+  const bytes = loaded.bytes;
   const trace = traceSetup(options.trace);
   try {
-    // Threads need the engine prepared before the module is compiled.
-    if (scanBinary(bytes).memoryImport?.shared) prepareEngineForThreads();
-    const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    const module = await compiled(bytes, loaded.module);
     const info = inspectModule(bytes, module);
-    if (!info.exports.includes('_start')) {
-      const kind = info.exports.includes('_initialize') ? 'a reactor (it exports _initialize, no _start)' : 'not a command (it exports no _start)';
-      throw new NotACommandError(`the module is ${kind}; load it as a library instead (e.g. the WASI class and initialize())`);
-    }
+    const sigs = bytes ? functionSignatures(bytes) : undefined;
+    const invoke = checkEntry(info.exports, sigs, options.invoke);
+    const imports = planImports(module, sigs, options.imports, !!options.allowUnknownImports);
+    throwIfAborted(signal);
     const stdin = stdinSetup(options.stdin);
+    const out = outputSetup(options.stdout, 1);
+    const err = outputSetup(options.stderr, 2);
     // A pipe/TTY stdin is 'served' to workers; on this thread it is the host fd, read directly.
     const stdinHere = stdin.source ? hostStdin(options.stdin) : stdin.target;
-    // Listening sockets are opened by the coordinator (WeftProcess.openListeners): such runs keep workers.
-    const here = !!options.sameThread && !options.tcpListen?.length && !!stdinHere && canRunHere(info, stdinHere);
-    const stdio: [StdioTarget, StdioTarget, StdioTarget] = [
-      here ? stdinHere : stdin.target, outputTarget(options.stdout, 1), outputTarget(options.stderr, 2),
-    ];
+    // Listening sockets are opened by the coordinator (WeftProcess.openListeners), imports are called on
+    // this thread while the calling wasm thread waits, and an abort needs this thread free: such runs
+    // keep workers.
+    const here = !!options.sameThread && !options.tcpListen?.length && imports.userImports.length === 0 && !signal &&
+      !!stdinHere && canRunHere(info, stdinHere);
+    const stdio: [StdioTarget, StdioTarget, StdioTarget] = [here && stdinHere ? stdinHere : stdin.target, out.target, err.target];
     const preopens = preopenList(options.preopens);
     const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
     const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses));
-    const callbacks = [undefined, options.stdout, options.stderr];
+    const writers = [undefined, out.write, err.write];
     const output = (fd: number, data: Uint8Array): void => {
-      const cb = callbacks[fd];
-      if (typeof cb === 'function') cb(data);
+      const w = writers[fd];
+      if (w) w(data);
       else writeAllSync(fd, [data]);
     };
-    const net = netPolicy(options.net);
     const kernel = {
-      ...(net ? { net } : {}),
+      net: netPolicy(options.net),
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
-      clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled,
+      clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled, imports, invoke,
     };
-    if (here) return runHere(module, info, kernel, trace.fd, output);
+    const result = (exitCode: number, results: (number | bigint)[] | undefined): RunResult => ({
+      exitCode,
+      ...(out.capture && { stdout: out.capture.bytes() }),
+      ...(err.capture && { stderr: err.capture.bytes() }),
+      ...(results && { results }),
+    });
+    if (here) {
+      const r = runHere(module, info, kernel, trace.fd, output);
+      return result(r.exitCode, r.results);
+    }
     const host = new NodeCoordinatorHost({ logFd: trace.fd, output });
-    const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ReturnType<typeof inspectModule> }> => {
+    const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ModuleInfo; sigs: FunctionSignatures }> => {
       if (scanBinary(b).memoryImport?.shared) prepareEngineForThreads();
       const m = await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
-      return { module: m, info: inspectModule(b, m) };
+      return { module: m, info: inspectModule(b, m), sigs: functionSignatures(b) };
     };
+    let results: (number | bigint)[] | undefined;
     const proc = new WeftSystem(host, { compile, openBackend: openNodeBackend }, {
       module, info, maxThreads: options.maxThreads ?? 256, spareWorkers: options.spareWorkers, stdin: stdin.source,
       net: nodeNetOwner,
       listeners: (options.tcpListen ?? []).map((spec, i) => {
-        const { host, port } = parseHostPort(spec);
-        const ip = parseIp(host === 'localhost' ? '127.0.0.1' : host);
-        if (!ip) throw new Error(`--tcp-listen: '${host}' is not an IP address`);
+        const { host, port } = parseHostPort(spec, false);
+        const ip = parseIp(host === 'localhost' ? '127.0.0.1' : host)!;
         return { fd: 3 + preopens.length + i, addr: { ...ip, port } };
       }),
-      kernel,
+      kernel, cwd: options.cwd, userImports: options.imports, onResults: (r) => (results = r),
     }, { maxProcesses });
     await proc.openListeners();
-    const code = await proc.start();
+    let aborted = false;
+    const onAbort = (): void => {
+      if (aborted) return;
+      aborted = true;
+      void proc.kill(ABORT_EXIT_CODE);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let code: number;
+    try {
+      const exited = proc.start();
+      // Aborted while the listeners were being opened: the event has fired already.
+      if (signal?.aborted) onAbort();
+      code = await exited;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
     recoverMemoryFilesystems(preopens.map((p) => p.backend));
-    return code;
+    if (aborted) throw abortReason(signal!);
+    return result(code, results);
   } finally {
     trace.close();
   }
 }
-

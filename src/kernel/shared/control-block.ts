@@ -69,7 +69,7 @@ export interface ControlLayout {
   words: number;
 }
 
-export function controlLayout(maxThreads: number): ControlLayout {
+function controlLayout(maxThreads: number): ControlLayout {
   let queueCap = 1;
   while (queueCap < maxThreads) queueCap <<= 1;
   const slots = maxThreads + 1;

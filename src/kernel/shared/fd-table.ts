@@ -80,7 +80,7 @@ export const DescFlags = {
 } as const;
 
 export const MAX_FDS = 1024;
-export const PATH_BYTES = 1024;
+const PATH_BYTES = 1024;
 const TABLE_LOCK = 0;
 /** Header word: how many fd regions (processes) the buffer holds. */
 const REGIONS = 1;
@@ -368,7 +368,7 @@ export class FdTable {
    * dup: a new fd (lowest free >= minFd, or exactly `at`) sharing fd's description (cursor included).
    * With `at`, what it held is closed and returned for release.
    */
-  dup(fd: number, opts: { minFd?: number; at?: number } = {}): { fd: number; closed?: FdEntry & { last: boolean } } {
+  dup(fd: number, opts: { minFd?: number; at?: number } = {}): { fd: number; closed?: (FdEntry & { last: boolean }) | undefined } {
     this.lockTable();
     try {
       if (this.kind(fd) === FdKind.FREE) throw new WasiError(Errno.BADF);

@@ -26,6 +26,11 @@ export const NetHeader = {
   HEADER_WORDS: 16,
 } as const;
 
+/** Atomics.waitAsync (ES2024; in Node since 16, Chromium since 87), typed here because the project's lib is older. */
+interface AtomicsWithWaitAsync {
+  waitAsync(i32: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
 /** Words of one socket object. */
 export const Sock = {
   /** SockKind (0 = free). */
@@ -76,8 +81,6 @@ export const Sock = {
   WORDS: 96,
 } as const;
 export const ACC_SLOTS = 32;
-/** Words of an address record (family, port, 4 words of bytes). */
-export const ADDR_WORDS = 6;
 
 export const SockKind = { FREE: 0, STREAM: 1, DGRAM: 2 } as const;
 
@@ -120,7 +123,7 @@ export const MAX_SOCKETS = 64;
 export const NET_RING_BYTES = 128 * 1024;
 
 /** Epoll interest lists: MAX_EPOLLS lists of EPOLL_ENTRIES entries. */
-export const MAX_EPOLLS = 32;
+const MAX_EPOLLS = 32;
 export const EPOLL_ENTRIES = 256;
 export const EpollEntry = {
   /** fd + 1 (0 = free entry). */
@@ -337,6 +340,28 @@ export class NetState {
   want(o: number, bits: number): void {
     Atomics.or(this.i32, this.s(o, Sock.WANT), bits);
     if (Atomics.exchange(this.i32, NetHeader.DOORBELL, 1) === 0) Atomics.notify(this.i32, NetHeader.DOORBELL);
+  }
+
+  /**
+   * The owner's side of the doorbell: clears it, then hands every socket's queued Want bits to `serve`
+   * (taken with an exchange, so each request is served once; one rung meanwhile rings again).
+   */
+  takeWants(serve: (o: number, bits: number) => void): void {
+    Atomics.store(this.i32, NetHeader.DOORBELL, 0);
+    for (let o = 0; o < MAX_SOCKETS; o++) {
+      if (Atomics.load(this.i32, this.s(o, Sock.WANT)) === 0) continue;
+      serve(o, Atomics.exchange(this.i32, this.s(o, Sock.WANT), 0));
+    }
+  }
+
+  /**
+   * Calls `ring` once the doorbell rings, without blocking (Atomics.waitAsync, for an owner on an event
+   * loop); when it has rung already, `soon` schedules the call.
+   */
+  onDoorbell(ring: () => void, soon: (f: () => void) => void): void {
+    const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.i32, NetHeader.DOORBELL, 0);
+    if (r.async) void r.value.then(ring);
+    else soon(ring);
   }
 
   setAddr(o: number, field: number, a: SockAddr): void {

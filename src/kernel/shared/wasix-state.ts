@@ -48,7 +48,7 @@ export const StreamObject = {
 
 export const ObjType = { FREE: 0, PIPE: 1, EVENT: 2 } as const;
 
-export const MAX_OBJECTS = 64;
+const MAX_OBJECTS = 64;
 /** Bytes per pipe direction (Linux gives 64 KiB; 16 KiB keeps the whole table at 2 MiB). */
 export const RING_BYTES = 16384;
 

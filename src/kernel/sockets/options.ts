@@ -3,7 +3,7 @@ import { SockOption, SockProto, SockType } from '../../abi/net.js';
 import { OptionTimestamp } from '../../abi/wasix.js';
 import type { Kernel } from '../kernel.js';
 import { NET_RING_BYTES, type NetState, Sock, SockKind, SockState, Want } from '../shared/net-state.js';
-import { errno, type SyscallTable } from '../syscalls/types.js';
+import { errno, type WasixTable } from '../syscalls/types.js';
 import type { RingTransport } from './ring-transport.js';
 
 /** Word of a socket option's value (Sock.OPTS + option). */
@@ -33,7 +33,7 @@ const SIZE_DEFAULTS: Record<number, number> = {
  * sock_{set,get}_opt_{flag,time,size}: option values live in the socket object (the ring transport reads
  * the timeouts, the owner of host sockets applies no-delay and keep-alive when Want.OPTS is rung).
  */
-export function socketOptionSyscalls(k: Kernel, t: RingTransport, objectOf: (fd: number) => { o: number }): SyscallTable {
+export function socketOptionSyscalls(k: Kernel, t: RingTransport, objectOf: (fd: number) => { o: number }): WasixTable {
   const net = t.net;
   const i32 = net.i32;
   return {

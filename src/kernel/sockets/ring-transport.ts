@@ -16,7 +16,7 @@ export interface TransportHost {
   /** Is the fd (its fd-table entry `base`) non-blocking? Read only when a call would wait. */
   nonblocking(base: number): boolean;
   /** Writes to a host socket fd from this thread (Node: the owner lets threads write when nothing is queued). */
-  directWrite?: (fd: number, data: Uint8Array) => number;
+  directWrite?: ((fd: number, data: Uint8Array) => number) | undefined;
 }
 
 /** Readiness of one direction of a socket, as poll and epoll report it. */

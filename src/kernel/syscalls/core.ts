@@ -1,7 +1,7 @@
 import { Errno, WasiError } from '../../abi/errno.js';
 import { Clock, Signal } from '../../abi/constants.js';
 import type { Kernel } from '../kernel.js';
-import { ends, errno, type Syscall, type SyscallTable } from './types.js';
+import { ends, errno, type Preview1Table } from './types.js';
 
 /** NUL-terminated strings packed end to end, as args_get/environ_get lay them out. */
 function pack(strings: string[]): { offsets: number[]; bytes: Uint8Array } {
@@ -18,7 +18,8 @@ function pack(strings: string[]): { offsets: number[]; bytes: Uint8Array } {
   return { offsets, bytes };
 }
 
-function stringList(k: Kernel, list: string[]): { get: Syscall; sizes: Syscall } {
+/** args_get/args_sizes_get (or environ_*) over one list. */
+function stringList(k: Kernel, list: string[]) {
   const { offsets, bytes } = pack(list);
   return {
     get: errno(function get(ptrs: number, buf: number) {
@@ -44,7 +45,7 @@ const TERMINATING = new Set<number>([
   Signal.USR1, Signal.SEGV, Signal.USR2, Signal.PIPE, Signal.ALRM, Signal.TERM,
 ]);
 
-export function coreSyscalls(k: Kernel): SyscallTable {
+export function coreSyscalls(k: Kernel): Preview1Table {
   const args = stringList(k, k.cfg.args);
   const env = stringList(k, k.cfg.env);
   const host = k.host;

@@ -5,13 +5,13 @@ import { FdSlot, FdKind } from '../shared/fd-table.js';
 import type { Kernel } from '../kernel.js';
 import { stdioRead, stdioWrite } from '../stdio.js';
 import { isFileKind, pinDesc, releaseEntry, unpinDesc, type FileOps } from '../files.js';
-import { blocking, errno, type SyscallTable } from './types.js';
+import { blocking, errno, type Preview1Table } from './types.js';
 
 /**
  * Descriptor calls that apply to every kind of fd. Each dispatches on the entry's kind: stdio here,
  * files and directories to FileOps, pipes and eventfds to their own objects.
  */
-export function fdSyscalls(k: Kernel, files: FileOps): SyscallTable {
+export function fdSyscalls(k: Kernel, files: FileOps): Preview1Table {
   const fds = k.fds;
 
   function write(fd: number, iovsPtr: number, iovsLen: number, position: number | undefined): number {

@@ -8,13 +8,13 @@ import { Desc, FdSlot, FdKind } from '../shared/fd-table.js';
 import { withDesc, writeFilestat } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { dirRef as dirRefIn, lookup, openPath, type DirRef } from '../path-open.js';
-import { errno, type SyscallTable } from './types.js';
+import { errno, type Preview1Table } from './types.js';
 
 /**
  * Filesystem calls: path_* (resolved in the sandbox of the directory fd, see fs/resolve.ts) and the
  * fd_* calls specific to files and directories. Everything runs in the calling thread.
  */
-export function fsSyscalls(k: Kernel): SyscallTable {
+export function fsSyscalls(k: Kernel): Preview1Table {
   const fds = k.fds;
   const i32 = fds.i32;
   /** Directory listings per open description, so fd_readdir with a cookie does not re-list. */
@@ -257,10 +257,19 @@ export function fsSyscalls(k: Kernel): SyscallTable {
     }),
 
     // Sockets: preview1 has no way to create one, so every fd here is not a socket.
-    sock_accept: errno(notSock),
-    sock_recv: errno(notSock),
-    sock_send: errno(notSock),
-    sock_shutdown: errno(notSock),
+    sock_accept: errno(function sock_accept(fd: number, _flags: number, _retFd: number) {
+      return notSock(fd);
+    }),
+    sock_recv: errno(function sock_recv(fd: number, _iovs: number, _iovsLen: number, _flags: number, _retN: number,
+      _retFlags: number) {
+      return notSock(fd);
+    }),
+    sock_send: errno(function sock_send(fd: number, _iovs: number, _iovsLen: number, _flags: number, _retN: number) {
+      return notSock(fd);
+    }),
+    sock_shutdown: errno(function sock_shutdown(fd: number, _how: number) {
+      return notSock(fd);
+    }),
   };
 
   function sync(fd: number, right: number, dataOnly: boolean): number {

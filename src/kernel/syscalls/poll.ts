@@ -4,7 +4,7 @@ import { Event, Subscription } from '../../abi/layouts.js';
 import { FdKind } from '../shared/fd-table.js';
 import type { Kernel } from '../kernel.js';
 import { readReadiness, Scan, STDIN_EOF_BIT, waitReady, writeReadiness } from '../readiness.js';
-import { blocking, type SyscallTable } from './types.js';
+import { blocking, type Preview1Table } from './types.js';
 
 interface Ready {
   sub: number;
@@ -18,7 +18,7 @@ interface Ready {
  * poll_oneoff: clocks, fd_read and fd_write subscriptions, over the readiness engine epoll_wait uses too
  * (../readiness.ts), so any mix of stdin, pipes, eventfds, sockets and files waits for whichever is first.
  */
-export function pollSyscalls(k: Kernel): SyscallTable {
+export function pollSyscalls(k: Kernel): Preview1Table {
   return {
     poll_oneoff: blocking(function poll_oneoff(inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) {
       const m = k.mem.sync();
@@ -31,7 +31,7 @@ export function pollSyscalls(k: Kernel): SyscallTable {
       const dv = m.dv;
       const nowMono = k.monotonicMs();
       const ready: Ready[] = [];
-      const deadlines: (number | undefined)[] = new Array(n);
+      const deadlines = new Array<number | undefined>(n);
       let earliest = Infinity;
       const fdSubs: { s: number; base: number; type: number }[] = [];
       for (let s = 0; s < n; s++) {

@@ -1,7 +1,7 @@
 import { Errno } from '../../abi/errno.js';
 import type { Kernel, ToCoordinator } from '../kernel.js';
 import { Ctl, TID_LIMIT } from '../shared/control-block.js';
-import { errno, type SyscallTable } from './types.js';
+import { errno, type WasiTable } from './types.js';
 
 /**
  * Spawns a wasm thread that will run wasi_thread_start(tid, arg). Synchronous and cheap: the tid comes
@@ -27,7 +27,7 @@ export function spawnThread(k: Kernel, arg: number): number {
 }
 
 /** wasi.thread-spawn (and its older spelling): the tid, or a negated errno (the boundary negates failures too). */
-export function wasiThreadSyscalls(k: Kernel): SyscallTable {
+export function wasiThreadSyscalls(k: Kernel): WasiTable {
   const spawn = errno((arg: number): number => spawnThread(k, arg));
   return { 'thread-spawn': spawn, thread_spawn: spawn };
 }

@@ -6,7 +6,7 @@ import { Desc, FdSlot, FdKind, type FdEntry } from '../shared/fd-table.js';
 import type { Kernel } from '../kernel.js';
 import { EPOLL_ENTRIES, EpollEntry, NetState } from '../shared/net-state.js';
 import { readReadiness, Scan, waitReady, writeReadiness } from '../readiness.js';
-import { blocking, errno, type SyscallTable } from './types.js';
+import { blocking, errno, type WasixTable } from './types.js';
 
 const EPOLL_RIGHTS = Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET;
 /** Events a caller may ask for (ERR and HUP are always reported). */
@@ -26,7 +26,7 @@ interface Entry {
  * thread with nothing ready waits on the shared readiness word that every pipe, eventfd and socket
  * change bumps — so a write in one thread wakes an epoll_wait in another at once.
  */
-export function wasixEpollSyscalls(k: Kernel, net: NetState): SyscallTable {
+export function wasixEpollSyscalls(k: Kernel, net: NetState): WasixTable {
   const fds = k.fds;
   const i32 = net.i32;
 

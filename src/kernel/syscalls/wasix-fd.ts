@@ -8,7 +8,7 @@ import { releaseEntry } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { StreamObject, ObjType, type WasixState } from '../shared/wasix-state.js';
 import { openPath } from '../path-open.js';
-import { errno, type SyscallTable } from './types.js';
+import { errno, type Provides, type WasixTable } from './types.js';
 
 const STREAM_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS |
   Rights.FD_FILESTAT_GET;
@@ -18,7 +18,7 @@ const STREAM_RIGHTS = Rights.FD_READ | Rights.FD_WRITE | Rights.POLL_FD_READWRIT
  * process working directory (getcwd/chdir). wasix-libc resolves relative paths itself against the cwd it
  * reads with getcwd, so the kernel only keeps the cwd and checks it names a directory.
  */
-export function wasixFdSyscalls(k: Kernel, st: WasixState): SyscallTable {
+export function wasixFdSyscalls(k: Kernel, st: WasixState): Provides<WasixTable, 'fd_renumber'> {
   const fds = k.fds;
 
   function newStreamPair(type: number, ends: number): { o: number } {

@@ -3,7 +3,7 @@ import { StackSnapshot, WasixSignal } from '../../abi/wasix.js';
 import type { Kernel } from '../kernel.js';
 import type { Resumable, Snapshot } from '../resume.js';
 import type { WasixState } from '../shared/wasix-state.js';
-import { errno, voidCall, type SyscallTable } from './types.js';
+import { errno, voidCall, type WasixTable } from './types.js';
 import type { ProcessTree } from './wasix-tree.js';
 
 /**
@@ -11,7 +11,7 @@ import type { ProcessTree } from './wasix-tree.js';
  * this process's memory, fds and WASIX state copied, resumed in a new process by the coordinator) and
  * setjmp/longjmp (stack_checkpoint/stack_restore).
  */
-export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree): SyscallTable {
+export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree): WasixTable {
   const proc = k.cfg.proc;
 
   /** Runs after proc_fork's unwind: the stack is in the asyncify buffer, so memory now holds all of it. */
@@ -28,7 +28,7 @@ export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree):
     let memory: WebAssembly.Memory;
     try {
       const pages = buf.byteLength / 65536;
-      memory = new WebAssembly.Memory({ initial: pages, maximum: Math.max(pages, proc.memMax ?? pages), shared: true } as WebAssembly.MemoryDescriptor);
+      memory = new WebAssembly.Memory({ initial: pages, maximum: Math.max(pages, proc.memMax ?? pages), shared: true });
     } catch {
       table.release(alloc.row);
       return fail(Errno.NOMEM);
@@ -123,7 +123,7 @@ export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree):
           };
         });
       } catch (e) {
-        k.fail(e);
+        k.fail(e, 'wasix_32v1.stack_restore');
         k.host.log(`weft: thread ${k.tid}: longjmp needs a module built with wasm-opt --asyncify`);
         k.exit(128 + WasixSignal.ABRT);
       }

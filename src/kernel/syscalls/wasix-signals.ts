@@ -4,14 +4,14 @@ import { MAIN_TID } from '../shared/control-block.js';
 import type { Kernel, ToCoordinator } from '../kernel.js';
 import { validSignal } from '../signals.js';
 import type { WasixState } from '../shared/wasix-state.js';
-import { errno, voidCall, type SyscallTable } from './types.js';
+import { errno, voidCall, type Provides, type WasixTable } from './types.js';
 
 /**
  * wasix_32v1 signals within a process: raising one for a thread or the process, registering the callback
  * that delivers them, interval timers. Everything runs in the calling thread; only proc_raise_interval
  * needs the coordinator (it owns timers). Signals between processes (proc_signal) are in wasix-wait.ts.
  */
-export function wasixSignalSyscalls(k: Kernel, st: WasixState): SyscallTable {
+export function wasixSignalSyscalls(k: Kernel, st: WasixState): Provides<WasixTable, 'proc_raise'> {
   /** Live slot of a tid the guest named (the libc's main-thread sentinel included), or -1. */
   function slotOfTid(tid: number): number {
     return k.ctl.findTid(tid === LIBC_MAIN_TID ? MAIN_TID : tid);

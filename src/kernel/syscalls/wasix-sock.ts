@@ -14,12 +14,13 @@ import { bindLocal, connectLocal, linkPair, localListener } from '../sockets/loo
 import { backlogWord, socketOptionSyscalls } from '../sockets/options.js';
 import { deny, netAllowed } from '../sockets/policy.js';
 import { RingTransport } from '../sockets/ring-transport.js';
-import { blocking, errno, type SyscallTable } from './types.js';
+import { blocking, errno, type Provides, type WasixTable } from './types.js';
 import { argFormatters } from '../trace.js';
 
 /** Socket calls as seen by a guest thread: shared-state work here, host socket work in the owner. */
 export interface SocketLayer {
-  table: SyscallTable;
+  /** The sock_* calls; the preview1 namespace takes sock_recv, sock_send and sock_shutdown from it. */
+  table: Provides<WasixTable, 'sock_recv' | 'sock_send' | 'sock_shutdown'>;
   accept(fd: number, fdflags: number): { fd: number; peer: SockAddr };
 }
 
@@ -160,7 +161,7 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
     }
   }
 
-  const table: SyscallTable = {
+  const table: SocketLayer['table'] = {
     ...socketOptionSyscalls(k, tr, objectOf),
 
     sock_open: errno(function sock_open(af: number, type: number, proto: number, retFd: number) {
@@ -376,10 +377,19 @@ export function socketLayer(k: Kernel, net: NetState): SocketLayer {
       return 0;
     }),
 
-    sock_join_multicast_v4: () => Errno.NOTSUP,
-    sock_leave_multicast_v4: () => Errno.NOTSUP,
-    sock_join_multicast_v6: () => Errno.NOTSUP,
-    sock_leave_multicast_v6: () => Errno.NOTSUP,
+    // No multicast: sockets are TCP streams and unicast datagrams.
+    sock_join_multicast_v4: errno(function sock_join_multicast_v4(_fd: number, _group: number, _iface: number) {
+      return Errno.NOTSUP;
+    }),
+    sock_leave_multicast_v4: errno(function sock_leave_multicast_v4(_fd: number, _group: number, _iface: number) {
+      return Errno.NOTSUP;
+    }),
+    sock_join_multicast_v6: errno(function sock_join_multicast_v6(_fd: number, _group: number, _iface: number) {
+      return Errno.NOTSUP;
+    }),
+    sock_leave_multicast_v6: errno(function sock_leave_multicast_v6(_fd: number, _group: number, _iface: number) {
+      return Errno.NOTSUP;
+    }),
 
     resolve: blocking(function resolve(hostPtr: number, hostLen: number, port: number, addrsPtr: number, naddrs: number, retN: number) {
       const m = k.mem.sync();

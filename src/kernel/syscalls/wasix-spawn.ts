@@ -12,7 +12,7 @@ import type { ProcTable } from '../shared/process-table.js';
 import type { WasixState } from '../shared/wasix-state.js';
 import { validSignal } from '../signals.js';
 import { argFormatters } from '../trace.js';
-import { ends, errno, type SyscallTable } from './types.js';
+import { ends, errno, type WasixTable } from './types.js';
 import type { ProcessTree } from './wasix-tree.js';
 
 const MAX_STRING = 1 << 20;
@@ -33,7 +33,7 @@ interface Program { bytes: Uint8Array; file: string }
  * here) and exec. Reading the program and filling the child's fds run in the calling thread; compiling and
  * booting it is the coordinator's (see ./wasix-tree.ts).
  */
-export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree): SyscallTable {
+export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree): WasixTable {
   /** A witx string (pointer, length); a trailing NUL, if the libc counted one, is dropped. */
   function str(ptr: number, len: number): string {
     if (len >>> 0 > MAX_STRING) throw new WasiError(Errno.INVAL);
@@ -225,8 +225,6 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
       k.mem.sync().setU32(retPid, alloc.pid);
       alloc = undefined;
       return 0;
-    } catch (e) {
-      return k.fail(e);
     } finally {
       if (alloc && table) table.release(alloc.row);
     }
@@ -259,7 +257,7 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
       try {
         err = exec(str(namePtr, nameLen), list(argsPtr, argsLen), list(envsPtr, envsLen), false, '');
       } catch (e) {
-        err = k.fail(e);
+        err = k.fail(e, 'wasix_32v1.proc_exec2');
       }
       // No way to return an error: "the process will fail and terminate".
       k.host.log(`weft: exec failed (errno ${err})`);
@@ -271,7 +269,7 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
       try {
         err = exec(str(namePtr, nameLen), list(argsPtr, argsLen), undefined, false, '');
       } catch (e) {
-        err = k.fail(e);
+        err = k.fail(e, 'wasix_32v1.proc_exec');
       }
       k.host.log(`weft: exec failed (errno ${err})`);
       k.exit(127);
@@ -288,5 +286,5 @@ function guestText(k: Kernel, ptr: number, len: number): string {
     return '?';
   }
 }
-argFormatters['proc_spawn2'] = (k, a) => `{name=${guestText(k, a[0] as number, a[1] as number)} argv=${guestText(k, a[2] as number, a[3] as number)} fd_ops=${a[7]}}`;
+argFormatters['proc_spawn2'] = (k, a) => `{name=${guestText(k, a[0] as number, a[1] as number)} argv=${guestText(k, a[2] as number, a[3] as number)} fd_ops=${String(a[7])}}`;
 argFormatters['proc_exec3'] = (k, a) => `{name=${guestText(k, a[0] as number, a[1] as number)} argv=${guestText(k, a[2] as number, a[3] as number)}}`;

@@ -5,16 +5,13 @@ import { spawnThread } from './wasi-threads.js';
 import { ThreadExit } from '../exits.js';
 import type { Kernel } from '../kernel.js';
 import { argFormatters } from '../trace.js';
-import { blocking, ends, errno, type SyscallTable } from './types.js';
+import { blocking, ends, errno, type WasixTable } from './types.js';
 
 /** Longest a futex_wait sleeps between checks for a signal raised for its thread. */
 const SIGNAL_SLICE_MS = 100;
 
-/** Our pid: the main thread's tid, as in Wasmer (and Linux). */
-export const PID = MAIN_TID;
-
 /** wasix_32v1 threads and futexes. Everything runs in the calling thread. */
-export function wasixThreadSyscalls(k: Kernel): SyscallTable {
+export function wasixThreadSyscalls(k: Kernel): WasixTable {
   const ctl = k.ctl;
 
   const spawnV2 = errno(function thread_spawn_v2(startPtr: number, retTid: number): number {

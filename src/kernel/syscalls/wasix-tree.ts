@@ -15,9 +15,9 @@ export interface ProcessTree {
   /** This process's pid (ROOT_PID outside a tree). */
   pid: number;
   /** Asks the coordinator to start, replace or signal a process. */
-  post(m: ProcRequest): void;
+  post: (m: ProcRequest) => void;
   /** The table and this process's row; ENOTSUP outside a tree. */
-  require(): { table: ProcTable; row: number };
+  require: () => { table: ProcTable; row: number };
 }
 
 export function processTree(k: Kernel): ProcessTree {
@@ -27,7 +27,7 @@ export function processTree(k: Kernel): ProcessTree {
     table,
     pid: proc?.pid ?? ROOT_PID,
     post: (m) => k.host.post(m),
-    require() {
+    require: () => {
       if (!table || !proc) throw new WasiError(Errno.NOTSUP);
       return { table, row: proc.row };
     },

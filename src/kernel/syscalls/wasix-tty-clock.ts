@@ -3,13 +3,13 @@ import { Clock } from '../../abi/constants.js';
 import { Tty } from '../../abi/wasix.js';
 import type { Kernel } from '../kernel.js';
 import { WasixHeader, type WasixState } from '../shared/wasix-state.js';
-import { errno, type SyscallTable } from './types.js';
+import { errno, type WasixTable } from './types.js';
 
 /**
  * wasix_32v1 settings of the host a guest may ask about or change: the terminal modes (recorded, the host
  * terminal itself is left alone) and the clocks (never set from a sandbox).
  */
-export function wasixTtyClockSyscalls(k: Kernel, st: WasixState): SyscallTable {
+export function wasixTtyClockSyscalls(k: Kernel, st: WasixState): WasixTable {
   return {
     clock_time_set: errno(function clock_time_set(id: number, _ts: bigint) {
       if (id >>> 0 > Clock.THREAD_CPUTIME_ID) return Errno.INVAL;

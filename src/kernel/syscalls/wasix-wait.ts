@@ -4,7 +4,7 @@ import type { Kernel } from '../kernel.js';
 import { ProcRow, ProcState, ProcTableHeader } from '../shared/process-table.js';
 import { processSignalSlot, validSignal } from '../signals.js';
 import { argFormatters } from '../trace.js';
-import { blocking, ends, errno, type SyscallTable } from './types.js';
+import { blocking, ends, errno, type WasixTable } from './types.js';
 import type { ProcessTree } from './wasix-tree.js';
 
 /** Longest a blocked waitpid sleeps between checks for signals and process teardown. */
@@ -15,7 +15,7 @@ const WAIT_SLICE_MS = 100;
  * zombie child in the shared process table), kill between processes, process identity, and the signal
  * dispositions a spawned child inherits.
  */
-export function wasixWaitSyscalls(k: Kernel, tree: ProcessTree): SyscallTable {
+export function wasixWaitSyscalls(k: Kernel, tree: ProcessTree): WasixTable {
   const { table, pid, post } = tree;
 
   return {

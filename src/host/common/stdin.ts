@@ -1,19 +1,11 @@
-import type { StdinSource } from '../../process/stdin-server.js';
-
-export type StdinChunk = Uint8Array | ArrayBuffer | string | null | undefined;
-
 /**
- * Supplies stdin on demand: called when a thread reads stdin and nothing is buffered, with the most
- * bytes the read wants. Return bytes or text (more is fine: it is buffered), null/undefined at end of
- * input, or a promise of either; the reading thread (only it) blocks until the promise settles. An
- * empty chunk means "nothing yet": the callback is asked again shortly.
+ * run()'s stdin option as a StdinSource served by the coordinator, in both hosts: a pull callback, a web
+ * ReadableStream, an async iterable (a Node Readable), or fixed bytes.
  */
-export type StdinCallback = (max: number) => StdinChunk | Promise<StdinChunk>;
+import type { StdinSource } from '../../process/stdin-server.js';
+import type { ByteStream, StdinChunk, StdinOption } from './stdin-types.js';
 
-/** What `run()` takes as stdin. */
-// 'ignore' is a string too, named for whoever reads the type.
-// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
-export type StdinOption = StdinCallback | ReadableStream<Uint8Array | string> | string | Uint8Array | 'ignore';
+export type { ByteStream, StdinCallback, StdinChunk, StdinOption } from './stdin-types.js';
 
 const enc = new TextEncoder();
 const DEFAULT_PULL = 65536;
@@ -27,7 +19,7 @@ function toBytes(c: Exclude<StdinChunk, null | undefined>): Uint8Array {
 
 /**
  * A StdinSource that pulls from the page only when a thread is waiting: one pull per read or poll
- * request (demand() is called by the coordinator host for each), so read-ahead stays bounded.
+ * request (the stdin server calls demand() for each), so read-ahead stays bounded.
  */
 export class PullStdinSource implements StdinSource {
   private onData: ((chunk: Uint8Array) => void) | undefined;
@@ -104,7 +96,7 @@ export class PullStdinSource implements StdinSource {
 }
 
 /** A source that delivers fixed bytes, then end of input. */
-export function fixedStdin(data: Uint8Array): StdinSource {
+function fixedStdin(data: Uint8Array): StdinSource {
   let stopped = false;
   return {
     start(onData, onEnd) {
@@ -130,23 +122,38 @@ export function stdinSource(o: StdinOption | undefined): { source: StdinSource; 
     const pull = new PullStdinSource(o);
     return { source: pull, pull };
   }
-  if (typeof (o as ReadableStream).getReader === 'function') {
-    const stream = o as ReadableStream<Uint8Array | string>;
-    let reader: ReadableStreamDefaultReader<Uint8Array | string> | undefined;
-    const pull = new PullStdinSource(
-      async () => {
-        reader ??= stream.getReader();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return null;
-          const b = toBytes(value);
-          if (b.length > 0) return b;
-        }
-      },
-      // The program is done with stdin: cancel the stream (locked only if it was read at all).
-      () => void reader?.cancel().catch(() => {}),
-    );
-    return { source: pull, pull };
+  if (typeof (o as ByteStream).getReader === 'function') {
+    const stream = o as ByteStream;
+    let reader: ReturnType<ByteStream['getReader']> | undefined;
+    return pulling(async () => {
+      reader ??= stream.getReader();
+      const { value, done } = await reader.read();
+      return done ? null : value;
+    }, () => void reader?.cancel().catch(() => {}));
   }
-  throw new TypeError('weft: stdin must be a callback, a ReadableStream, a string, a Uint8Array or "ignore"');
+  if (o && typeof (o as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    let it: AsyncIterator<Uint8Array | string> | undefined;
+    return pulling(async () => {
+      it ??= (o as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]();
+      const r = await it.next();
+      return r.done ? null : r.value;
+    }, () => void it?.return?.()?.catch(() => {}));
+  }
+  throw new TypeError('weft: stdin must be a callback, a ReadableStream, an async iterable (e.g. a Node Readable), a string, a Uint8Array or "ignore"');
+}
+
+/**
+ * A source pulling chunks from `next` (null at the end), skipping empty ones; `cancel` runs when the
+ * program is done with stdin (the stream is cancelled only if it was read at all).
+ */
+function pulling(next: () => Promise<StdinChunk>, cancel: () => void): { source: StdinSource; pull: PullStdinSource } {
+  const pull = new PullStdinSource(async () => {
+    for (;;) {
+      const chunk = await next();
+      if (chunk === null || chunk === undefined) return null;
+      const b = toBytes(chunk);
+      if (b.length > 0) return b;
+    }
+  }, cancel);
+  return { source: pull, pull };
 }
