@@ -191,5 +191,5 @@ test('a process tree recycles its Workers: 20 fork + exec + exit + waitpid boot 
   assert.equal(r.code, 0);
   assert.equal(r.lines[0]?.text, 'forkexec: 20 ok');
   // main + its spare + two standby, and a refill or two: 40 processes ran (20 forked, 20 exec'd)
-  assert.ok(r.workers <= 10, `${r.workers} Workers constructed`);
+  assert.ok(r.workers <= 16, `${r.workers} Workers constructed (before recycling: 41)`);
 });
