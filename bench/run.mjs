@@ -4,7 +4,8 @@
 // all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
 // spread (the noise), and the ratio of medians against a reference row.
 //
-//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,pool,browser] [--json FILE]
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,napi,build,yield,wasix,net,proc,pool,browser] [--json FILE]
+// (fs and napi take their parts one by one too: --only fsopen,fspstat,napilzma,...)
 // (browser: weft/browser in Chromium via test/helpers/browser-bench.mjs, after the process cases; skipped
 // with a note when Chromium is missing)
 import { spawn } from 'node:child_process';
@@ -12,11 +13,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { config, generate, TAG } from './programs/gen.mjs';
-import { FS, FS_TAG } from './programs/fs.mjs';
+import { config, CPU_TAG, generate, TAG } from './programs/gen.mjs';
+import { DEEP, FS, FS_TAG } from './programs/fs.mjs';
+import { YIELD, YIELD_TAG } from './programs/yield.mjs';
 import { defineWasix } from './wasix/group.mjs';
 import { defineProc } from './wasix/proc.mjs';
 import { defineNet } from './net/group.mjs';
+import { checkNapiOutputs, defineNapi } from './napi/group.mjs';
+import { benchTmp } from './data-dir.mjs';
+import { defineBuild } from './build/group.mjs';
 import { definePool } from './pool/group.mjs';
 import { buildC } from './wasix/build.mjs';
 
@@ -28,8 +33,11 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const REPEATS = Number(opt('--repeats', 5));
-const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,wasix,net,proc,pool,browser').split(',');
+const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,napi,build,wasix,net,proc,pool,browser').split(',');
 const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
+// --ab DIR: every weft case runs a second time with the weft built in DIR (a checkout of another commit,
+// with its dist/ built), as '<id>@ab', interleaved with the rest: before/after in one run
+const AB = opt('--ab', undefined);
 const TIMEOUT_MS = 60_000;
 
 const prog = await generate();
@@ -51,7 +59,7 @@ const QUIET = ['--no-warnings'];
 const cases = [];
 // a program's total(s) for `tag` -> per-call time (median of its timed loops)
 const perCall = (tag, n, unit) => (l) => (l[tag]?.length ? { v: median(l[tag]) / n / unit } : {});
-const def = (group, id, label, cmd, metrics, o = {}) => cases.push({ group, id, label, cmd, metrics, repeats: o.repeats ?? REPEATS, env: o.env });
+const def = (group, id, label, cmd, metrics, o = {}) => cases.push({ group, id, label, cmd, metrics, repeats: o.repeats ?? REPEATS, env: o.env, timeoutMs: o.timeoutMs });
 const node = (flags, ...args) => [process.execPath, ...flags, ...args];
 function median(a) {
   const s = [...a].sort((x, y) => x - y);
@@ -89,18 +97,21 @@ for (const [key, kind, n, unit] of [['fd', 'fdwrite', config.fdWrite, 1e3], ['cl
   if (!ONLY.includes(key)) continue;
   const [tm, tt] = key === 'fd' ? [TAG.fdMain, TAG.fdThread] : [TAG.clockMain, TAG.clockThread];
   const main = perCall(tm, n, unit);
-  const both = (l) => ({ main: main(l).v, thread: perCall(tt, n, unit)(l).v });
+  // *Cpu: the same loops in process CPU time (clock PROCESS_CPUTIME_ID), for node:wasi and weft; the other
+  // peers' CPU clock is not one (wasm-util's is its wall clock)
+  const mainCpu = (l) => ({ main: main(l).v, mainCpu: perCall(tm + CPU_TAG, n, unit)(l).v });
+  const both = (l) => ({ ...mainCpu(l), thread: perCall(tt, n, unit)(l).v, threadCpu: perCall(tt + CPU_TAG, n, unit)(l).v });
   const out = key === 'fd' ? 'null' : '-';
   // wasm-util's own clock is only ms-resolution; for fd_write its clock just times the loop, so it is swapped
   // for a ns one. For the clock benchmark it is the thing measured (loops long enough for 1 ms to be ~1%).
   const clk = key === 'fd' ? 'precise' : '-';
   const plain = prog[`${kind}-plain`], shared = prog[`${kind}-shared`];
-  def(key, 'node-wasi', 'node:wasi, main thread (plain module)', node(QUIET, child, 'node-wasi', plain, out), (l) => ({ main: main(l).v }));
-  def(key, 'weft-plain', 'weft run(), main thread (plain module)', node([], child, 'weft', plain, out), (l) => ({ main: main(l).v }));
-  def(key, 'weft-wasi', 'weft WASI class, main thread (plain module)', node([], child, 'weft-wasi', plain, out), (l) => ({ main: main(l).v }));
+  def(key, 'node-wasi', 'node:wasi, main thread (plain module)', node(QUIET, child, 'node-wasi', plain, out), mainCpu);
+  def(key, 'weft-plain', 'weft run(), main thread (plain module)', node([], child, 'weft', plain, out), mainCpu);
+  def(key, 'weft-wasi', 'weft WASI class, main thread (plain module)', node([], child, 'weft-wasi', plain, out), mainCpu);
   def(key, 'wasm-util', '@tybys/wasm-util WASI, main thread (plain module)', node([], child, 'wasm-util', plain, out, clk), (l) => ({ main: main(l).v }));
   def(key, 'weft', 'weft run() (shared module)', node([], child, 'weft', shared, out), both);
-  def(key, 'emnapi', 'emnapi + wasm-util (shared module)', node(EMNAPI, child, 'emnapi', shared, out, clk), both);
+  def(key, 'emnapi', 'emnapi + wasm-util (shared module)', node(EMNAPI, child, 'emnapi', shared, out, clk), (l) => ({ main: main(l).v, thread: perCall(tt, n, unit)(l).v }));
 }
 if (ONLY.includes('startup')) {
   const wall = (_l, ms) => ({ v: ms });
@@ -128,6 +139,14 @@ if (ONLY.includes('startup')) {
     def('napi', 'napi-weft', 'napi-rs addon (oxc-resolver), --import weft/napi/register', node(['--import', path.join(root, 'dist', 'napi-register.js')], ...app), wall, { repeats: r });
   }
 }
+if (ONLY.includes('yield')) {
+  const one = (tag, scale = 1e6) => (l) => (l[tag]?.length ? l[tag][0] / scale : undefined);
+  def('yieldspin', 'weft', 'weft run()', node([], child, 'weft', prog['yieldspin-shared']), (l) => ({
+    alone: one(YIELD_TAG.alone)(l), spun: one(YIELD_TAG.spun)(l), ratio: one(YIELD_TAG.spun)(l) / one(YIELD_TAG.alone)(l) }));
+  def('yieldping', 'weft', 'weft run()', node([], child, 'weft', prog['yieldping-shared']), (l) => ({ v: one(YIELD_TAG.ping, YIELD.pingRounds * 1e3)(l) }));
+  def('yieldrare', 'weft', 'weft run()', node([], child, 'weft', prog['yieldrare-shared']), (l) => ({
+    without: one(YIELD_TAG.rareWithout)(l), with: one(YIELD_TAG.rareWith)(l), ratio: one(YIELD_TAG.rareWith)(l) / one(YIELD_TAG.rareWithout)(l) }));
+}
 if (ONLY.includes('liftoff')) {
   const m = (l) => ({ compile: l[40]?.[0] / 1e6, firstCalls: l[41]?.[0] / 1e6 });
   const probe = path.join(here, 'peers', 'compile.mjs');
@@ -144,27 +163,35 @@ const procGroups = ONLY.includes('proc') ? defineProc({ def, node, weftCli }) : 
 const netGroups = ONLY.includes('net') ? defineNet({ def, node, weftCli }) : {};
 // The Worker pool: bursts of spawns, the end of a program with many idle workers, RSS over many spawns.
 const poolGroups = ONLY.includes('pool') ? definePool({ def, node }) : {};
+// Real napi-rs packages (tar, rolldown, lzma) under weft/napi/register against node:wasi, see napi/group.mjs.
+const napi = ONLY.some((o) => o.startsWith('napi')) ? defineNapi({ def, node, repeats: REPEATS, only: ONLY }) : undefined;
+// A make-like C workload over 5,000 files: node:wasi, weft (WASI class, run(), CLI) and native, see build/group.mjs.
+const build = ONLY.includes('build') ? defineBuild({ def, node, child, weftCli }) : undefined;
 
 // Filesystem: the programs of programs/fs.mjs on a prepared host directory (preopen /sandbox = fd 3), weft
 // against node:wasi on the same plain module, and weft's shared module on its main and a spawned thread.
+// (`--only fs` runs every kind; `--only fsopen,fspstat` only those)
 let fsDir;
-if (ONLY.includes('fs')) {
+const FS_KINDS = [['write', 1e3], ['read', 0], ['open', 1e3], ['readdir', 1e6], ['pstat', 1e3], ['pstat7', 1e3],
+  ['fstat', 1e3], ['seek', 1e3], ['readlink', 1e3], ['mkdir', 1e3]].filter(([k]) => ONLY.includes('fs') || ONLY.includes(`fs${k}`));
+if (FS_KINDS.length) {
   fsDir = prepareFsData();
   const env = { ...process.env, WEFT_BENCH_DIR: fsDir };
-  for (const [kind, unit] of [['write', 1e3], ['read', 0], ['open', 1e3], ['readdir', 1e6]]) {
+  for (const [kind, unit] of FS_KINDS) {
     const tm = FS_TAG[`${kind}Main`], tt = FS_TAG[`${kind}Thread`];
     // read: GB/s (bytes per ns) of one pass over the file; the others: time per call (or per listing)
     const metric = (tag) => (l) => (unit ? perCall(tag, FS[kind], unit)(l).v : l[tag]?.length ? FS.readBytes / (median(l[tag]) / FS.read) : undefined);
     const plain = prog[`fs${kind}-plain`], shared = prog[`fs${kind}-shared`];
-    def(`fs${kind}`, 'node-wasi', 'node:wasi, main thread (plain module)', node(QUIET, child, 'node-wasi', plain), (l) => ({ main: metric(tm)(l) }), { env });
-    def(`fs${kind}`, 'weft-plain', 'weft run(), main thread (plain module)', node([], child, 'weft', plain), (l) => ({ main: metric(tm)(l) }), { env });
-    def(`fs${kind}`, 'weft', 'weft run() (shared module)', node([], child, 'weft', shared), (l) => ({ main: metric(tm)(l), thread: metric(tt)(l) }), { env });
+    const main = (l) => ({ main: metric(tm)(l), mainCpu: metric(tm + CPU_TAG)(l) });
+    def(`fs${kind}`, 'node-wasi', 'node:wasi, main thread (plain module)', node(QUIET, child, 'node-wasi', plain), main, { env });
+    def(`fs${kind}`, 'weft-plain', 'weft run(), main thread (plain module)', node([], child, 'weft', plain), main, { env });
+    def(`fs${kind}`, 'weft', 'weft run() (shared module)', node([], child, 'weft', shared), (l) => ({ ...main(l), thread: metric(tt)(l), threadCpu: metric(tt + CPU_TAG)(l) }), { env });
   }
 }
 
 /** big.bin (FS.readBytes of pseudo-random bytes), small.txt, d10k/ with FS.dirEntries empty files. */
 function prepareFsData() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-bench-fs-'));
+  const dir = fs.mkdtempSync(path.join(benchTmp(), 'weft-bench-fs-'));
   const chunk = Buffer.alloc(1 << 20);
   let x = 0x9e3779b9;
   for (let i = 0; i < chunk.length; i += 4) {
@@ -177,18 +204,21 @@ function prepareFsData() {
   fs.writeFileSync(path.join(dir, 'small.txt'), 'small\n');
   fs.mkdirSync(path.join(dir, 'd10k'));
   for (let i = 0; i < FS.dirEntries; i++) fs.writeFileSync(path.join(dir, 'd10k', `entry-${String(i).padStart(5, '0')}`), '');
+  fs.symlinkSync('small.txt', path.join(dir, 'link'));
+  fs.mkdirSync(path.join(dir, path.dirname(DEEP)), { recursive: true });
+  fs.writeFileSync(path.join(dir, DEEP), 'small\n');
   return dir;
 }
 
 // The child's stderr (where the programs print) is a file: a pipe could fill up, or be non-blocking and
 // give the writers EAGAIN, and reading it would cost this process CPU while the child runs.
 const errFile = path.join(os.tmpdir(), `weft-bench-${process.pid}.err`);
-function runOnce(cmd, env) {
+function runOnce(cmd, env, timeoutMs = TIMEOUT_MS) {
   return new Promise((resolve) => {
     const errFd = fs.openSync(errFile, 'w+');
     const t0 = process.hrtime.bigint();
     const p = spawn(cmd[0], cmd.slice(1), { cwd: root, stdio: ['ignore', 'ignore', errFd], env });
-    const timer = setTimeout(() => p.kill('SIGKILL'), TIMEOUT_MS);
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.on('exit', (code, signal) => {
       clearTimeout(timer);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -204,6 +234,18 @@ function runOnce(cmd, env) {
       resolve({ code, signal, ms, lines, other });
     });
   });
+}
+
+if (AB) {
+  const abDist = path.join(path.resolve(AB), 'dist');
+  if (!fs.existsSync(path.join(abDist, 'index.js'))) throw new Error(`--ab ${AB}: no dist/index.js there (build it first)`);
+  const ours = path.join(root, 'dist');
+  for (const c of [...cases]) {
+    if (!c.id.startsWith('weft')) continue;
+    const cmd = c.cmd.map((a) => (a.startsWith(ours + path.sep) ? abDist + a.slice(ours.length) : a));
+    const i = cases.indexOf(c);
+    cases.splice(i + 1, 0, { ...c, id: `${c.id}@ab`, label: `${c.label} [base: ${AB}]`, cmd, env: { ...(c.env ?? process.env), WEFT_DIST: abDist } });
+  }
 }
 
 const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
@@ -226,7 +268,7 @@ const maxRepeats = Math.max(...cases.map((c) => c.repeats));
 for (let r = 0; r < maxRepeats; r++) {
   for (const c of cases) {
     if (r >= c.repeats) continue;
-    const res = await runOnce(c.cmd, c.env);
+    const res = await runOnce(c.cmd, c.env, c.timeoutMs);
     c.seconds = (c.seconds ?? 0) + res.ms / 1000;
     if (res.code !== 0) {
       failures.push(`${c.group}/${c.id} #${r}: exit ${res.code ?? res.signal}\n    ${res.other.slice(-5).join('\n    ')}`);
@@ -238,6 +280,8 @@ for (let r = 0; r < maxRepeats; r++) {
 }
 fs.rmSync(errFile, { force: true });
 if (fsDir) fs.rmSync(fsDir, { recursive: true, force: true });
+napi?.cleanup();
+build?.cleanup();
 machine.loadavgEnd = os.loadavg();
 machine.seconds = (Date.now() - started) / 1000;
 
@@ -255,29 +299,68 @@ const groups = {
   ping: { title: `Futex ping-pong, per round trip (${config.pingRounds} rounds after ${config.pingWarmupMs} ms of warm-up rounds)`, unit: 'µs', metrics: { v: ['round trip', 'floor'] } },
   fd: { title: `fd_write of 1 byte to /dev/null, per call (median of ${config.syscallReps} loops of ${config.fdWrite} calls, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   clock: { title: `clock_time_get(monotonic), per call (median of ${config.syscallReps} loops of ${config.clock} calls, after one warm-up loop)`, unit: 'ns', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   startup: { title: 'Start-up: process start to exit (wall time from the parent)', unit: 'ms', metrics: { v: ['end to end', 'node-wasi'] } },
   napi: { title: 'A napi-rs wasm32-wasi addon: load @oxc-resolver/binding-wasm32-wasi, resolve 3 specifiers in the main thread and 3 in its workers (process wall time)', unit: 'ms', metrics: { v: ['end to end', 'napi-node'] } },
   fswrite: { title: `fd_write of 1 byte to a host file, per call (median of ${FS.reps} loops of ${FS.write} calls, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fsread: { title: `Sequential read of a ${FS.readBytes >> 20} MiB file in ${FS.readChunk >> 10} KiB fd_reads (page cache), throughput of one pass (median of ${FS.reps} passes, after one warm-up pass)`, unit: 'GB/s', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fsopen: { title: `path_open + fd_close of an existing file, per pair (median of ${FS.reps} loops of ${FS.open}, after one warm-up loop)`, unit: 'µs', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
   } },
   fsreaddir: { title: `fd_readdir: a whole listing of a ${FS.dirEntries}-entry directory (64 KiB buffer), per listing (median of ${FS.reps} loops of ${FS.readdir}, after one warm-up loop)`, unit: 'ms', metrics: {
     main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
+  } },
+  fspstat: { title: `path_filestat_get of a file in the preopen, per call (median of ${FS.reps} loops of ${FS.pstat}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
+  } },
+  fspstat7: { title: `path_filestat_get of ${DEEP} (7 components), per call (median of ${FS.reps} loops of ${FS.pstat7}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
+  } },
+  fsfstat: { title: `fd_filestat_get of an open file, per call (median of ${FS.reps} loops of ${FS.fstat}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
+  } },
+  fsseek: { title: `fd_seek(3, SET) of an open file, per call (median of ${FS.reps} loops of ${FS.seek}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
+  } },
+  fsreadlink: { title: `path_readlink of a symlink, per call (median of ${FS.reps} loops of ${FS.readlink}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
+  } },
+  fsmkdir: { title: `path_create_directory + path_remove_directory, per pair (median of ${FS.reps} loops of ${FS.mkdir}, after one warm-up loop)`, unit: 'µs', metrics: {
+    main: ['main thread', 'node-wasi'], thread: ['spawned thread', 'node-wasi:main'],
+    mainCpu: ['main thread, process CPU time', 'node-wasi'], threadCpu: ['spawned thread, process CPU time', 'node-wasi:mainCpu'],
+  } },
+  yieldspin: { title: `sched_yield spinners: a computation on the main thread alone, then while ${YIELD.spinners} threads spin on sched_yield`, unit: 'ms', metrics: {
+    alone: ['computation alone', 'weft'], spun: ['the same with the spinners', 'weft'], ratio: ['with spinners / alone (x)', 'weft'],
+  } },
+  yieldping: { title: `Ping-pong between two threads that wait by spinning on sched_yield, per round trip (${YIELD.pingRounds} rounds)`, unit: 'µs', metrics: {
+    v: ['round trip', 'weft'],
+  } },
+  yieldrare: { title: `A computation in ${YIELD.rareChunks} chunks of ${YIELD.rareChunk} iterations, without and with a sched_yield after each chunk`, unit: 'ms', metrics: {
+    without: ['without yields', 'weft'], with: ['with a yield per chunk', 'weft'], ratio: ['with / without (x)', 'weft'],
   } },
   liftoff: { title: `Compile a ${config.bigFunctions}-function module (${(fs.statSync(prog['big-shared']).size / 1024).toFixed(0)} KiB, shared memory)`, unit: 'ms', metrics: {
     compile: ['WebAssembly.compile', 'liftoff'], firstCalls: ['instantiate + first call of every function', 'liftoff'],
   } },
 };
-Object.assign(groups, wasixGroups, netGroups, procGroups, poolGroups);
+Object.assign(groups, wasixGroups, netGroups, procGroups, napi?.groups, build?.groups, poolGroups);
 
 const summary = [];
 const fmt = (x) => (!Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -307,6 +390,12 @@ for (const [gname, g] of Object.entries(groups)) {
   }
 }
 console.log(md);
+if (napi) {
+  const { problems, groups: checked } = checkNapiOutputs(results);
+  failures.push(...problems);
+  if (!problems.length) console.log(`napi: every process's output identical within each group (${checked.join(', ')})\n`);
+}
+if (build) failures.push(...build.check(results));
 if (failures.length) console.log(`failures:\n  ${failures.join('\n  ')}\n`);
 const slow = [...cases].sort((a, b) => b.seconds - a.seconds).slice(0, 4).map((c) => `${c.group}/${c.id} ${c.seconds.toFixed(0)} s`);
 console.log(`load average at end: ${machine.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}; took ${machine.seconds.toFixed(0)} s (slowest: ${slow.join(', ')})`);

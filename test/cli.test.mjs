@@ -9,6 +9,7 @@ import path from 'node:path';
 import { OPTIONS } from '../dist/cli/args.js';
 import { watFile } from './helpers/wat.mjs';
 import { cli, weft } from './helpers/run.mjs';
+import { catWat } from './fixtures/wat-cat.mjs';
 
 const W = '"wasi_snapshot_preview1"';
 
@@ -25,20 +26,7 @@ const printArgs = `(module
     (drop (call $w (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))))`;
 
 // Copies stdin to stdout until end of input, then exits 7.
-const cat = `(module
-  (import ${W} "fd_read" (func $r (param i32 i32 i32 i32) (result i32)))
-  (import ${W} "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
-  (import ${W} "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "_start")
-    (loop $l
-      (i32.store (i32.const 0) (i32.const 1024)) (i32.store (i32.const 4) (i32.const 4096))
-      (if (call $r (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)) (then (call $exit (i32.const 5))))
-      (if (i32.load (i32.const 8)) (then
-        (i32.store (i32.const 4) (i32.load (i32.const 8)))
-        (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 12)))
-        (br $l))))
-    (call $exit (i32.const 7))))`;
+const cat = catWat();
 
 const reactor = `(module
   (memory (export "memory") 1)

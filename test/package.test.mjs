@@ -99,8 +99,8 @@ test('the packed tarball installs and works: import weft and weft/napi, types wi
   await check('node-types', ['ES2022'], ['node'], `
     import { run, WASI, MemoryFS, Errno, NotACommandError, type RunOptions } from 'weft';
     import { WASI as NapiWASI, WASIExitError } from 'weft/napi';
-    const o: RunOptions = { args: ['p'], maxThreads: undefined, preopens: { '/d': new MemoryFS().dir('/') } };
-    const code: Promise<number> = run('p.wasm', o);
+    const o: RunOptions = { args: ['p'], maxThreads: undefined, preopens: { '/d': new MemoryFS().dir('/') }, stdout: 'capture' };
+    const code: Promise<number> = run('p.wasm', o).then((r) => r.exitCode);
     const w = new WASI({ version: 'preview1' });
     const start: (i: object) => number = w.start.bind(w);
     const n = new NapiWASI({}); const c: number | undefined = n.exitCode;

@@ -10,28 +10,11 @@ import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { MemoryFS, run } from '../dist/index.js';
 import { wat2wasm, watFile } from './helpers/wat.mjs';
+import { catWat } from './fixtures/wat-cat.mjs';
 import { ensureFixtures, fixture, repo } from './helpers/fixtures.mjs';
 
-const W = '"wasi_snapshot_preview1"';
-
 // Copies stdin to stdout, writes "err\n" to stderr, exits 7.
-const cat = `(module
-  (import ${W} "fd_read" (func $r (param i32 i32 i32 i32) (result i32)))
-  (import ${W} "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
-  (import ${W} "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 64) "err\\n")
-  (func (export "_start")
-    (loop $l
-      (i32.store (i32.const 0) (i32.const 1024)) (i32.store (i32.const 4) (i32.const 4096))
-      (if (call $r (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)) (then (call $exit (i32.const 5))))
-      (if (i32.load (i32.const 8)) (then
-        (i32.store (i32.const 4) (i32.load (i32.const 8)))
-        (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 12)))
-        (br $l))))
-    (i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 4))
-    (drop (call $w (i32.const 2) (i32.const 16) (i32.const 1) (i32.const 12)))
-    (call $exit (i32.const 7))))`;
+const cat = catWat({ err: true });
 
 const text = (b) => Buffer.from(b).toString();
 

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { fsPrograms } from './fs.mjs';
+import { yieldPrograms } from './yield.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,6 +35,9 @@ export const config = {
   syscallReps: 3, // timed loops per thread, after a warm-up loop of the same size
   bigFunctions: 5000,
 };
+
+/** Added to a syscall loop's tag for the line with its process CPU time. */
+export const CPU_TAG = 200;
 
 /** Tags of the "@ tag value" lines the programs print on fd 2. */
 export const TAG = {
@@ -57,6 +61,11 @@ export const header = (shared, pages = 1, imports = '') => `
   ;; monotonic clock in ns, through the i64 scratch at $at
   (func $now (param $at i32) (result i64)
     (if (call $clock (i32.const 1) (i64.const 0) (local.get $at)) (then unreachable))
+    (i64.load (local.get $at)))
+  ;; the process's CPU time in ns (all threads), through the i64 scratch at $at: the syscall loops print it
+  ;; beside their wall time (tag + CPU_TAG), which on a loaded machine counts the work, not the waiting
+  (func $cpu (param $at i32) (result i64)
+    (if (call $clock (i32.const 2) (i64.const 0) (local.get $at)) (then unreachable))
     (i64.load (local.get $at)))
   ;; writes the decimal digits of $v at $p, returns the end
   (func $utoa (param $p i32) (param $v i64) (result i32) (local $n i64) (local $len i32) (local $q i32)
@@ -190,13 +199,15 @@ const syscallLoop = (shared, kind) => {
     ${kind === 'fd' ? '(if (i32.ne (i32.load (i32.const 40)) (i32.const 1)) (then unreachable))' : ''})
   ;; warm-up (as many calls as a timed loop: JS syscall layers need the JIT), then ${config.syscallReps} timed loops,
   ;; each printing its total ns
-  (func $bench (param $buf i32) (param $tag i32) (param $scratch i32) (local $t0 i64) (local $r i32)
+  (func $bench (param $buf i32) (param $tag i32) (param $scratch i32) (local $t0 i64) (local $c0 i64) (local $r i32)
     (call $loop (i32.const ${n}) (local.get $scratch))
     (local.set $r (i32.const ${config.syscallReps}))
     (loop $rep
+      (local.set $c0 (call $cpu (local.get $scratch)))
       (local.set $t0 (call $now (local.get $scratch)))
       (call $loop (i32.const ${n}) (local.get $scratch))
       (call $emit (local.get $buf) (local.get $tag) (i64.sub (call $now (local.get $scratch)) (local.get $t0)))
+      (call $emit (local.get $buf) (i32.add (local.get $tag) (i32.const ${CPU_TAG})) (i64.sub (call $cpu (local.get $scratch)) (local.get $c0)))
       (local.set $r (i32.sub (local.get $r) (i32.const 1)))
       (br_if $rep (local.get $r))))
   ${shared ? `(func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
@@ -305,6 +316,7 @@ export const programs = {
   'hello-plain': hello,
   'spawn2-shared': spawnTwo,
   'big-shared': big,
+  ...yieldPrograms, // yield.mjs: sched_yield spinners against work, a yield-spin ping-pong, rare yields
   ...fsPrograms, // fs.mjs: fd_write to a file, 256 MB sequential read, path_open+fd_close, fd_readdir of 10,000
 };
 

@@ -25,8 +25,7 @@ import { syscallSignature } from '../abi/syscalls.js';
 import type { ValType } from '../abi/wasm-types.js';
 import { userImport } from './user-imports.js';
 
-// preview1Table and bindSyscall live in their own modules (so the WASI class loads no WASIX code).
-export { preview1Table } from './preview1.js';
+// bindSyscall lives in its own module (so the WASI class loads no WASIX code); re-exported for the tests.
 export { bindSyscall } from './boundary.js';
 
 /**

@@ -26,14 +26,20 @@ export class GuestMemory {
     this.i32 = typeof SharedArrayBuffer !== 'undefined' && this.buf instanceof SharedArrayBuffer ? new Int32Array(this.buf) : undefined;
   }
 
-  /** Current views, refreshed after memory.grow. Call once per syscall before using u8/dv. */
+  /**
+   * Current views, refreshed after memory.grow. Call once per syscall before using u8/dv. Without reading
+   * `memory.buffer`, an API getter that costs more than a whole clock_time_get body: a grown non-shared
+   * memory detaches its old buffer (its views then have length 0), and a grown shared one keeps it, valid
+   * up to its old length, while check() refreshes the views for any access past that (grownElsewhere).
+   */
   sync(): this {
-    if (this.memory.buffer !== this.buf) this.rebuild();
+    if (this.u8.byteLength === 0 && !this.i32) this.rebuild();
     return this;
   }
 
+  /** The memory's current size (not the views': those of a shared memory catch up on demand). */
   get size(): number {
-    return this.u8.byteLength;
+    return this.memory.buffer.byteLength;
   }
 
   /**
@@ -56,7 +62,7 @@ export class GuestMemory {
   refresh(): void {
     if (!this.i32) return; // not shared: a grow anywhere is a grow here
     this.memory.grow(0);
-    this.sync();
+    if (this.memory.buffer !== this.buf) this.rebuild();
   }
 
   /** Out-of-bounds path of check(): true when the access fits once growth elsewhere is visible. */

@@ -12,7 +12,7 @@ import { refillWarmPool } from './warm-pool.js';
 import { checkEnvironment, compileError } from './environment.js';
 import { lines } from './lines.js';
 import { stdinSource, type StdinOption } from '../common/stdin.js';
-import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, type RunResult, throwIfAborted } from '../common/run-result.js';
+import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, killOnAbort, type RunResult, throwIfAborted } from '../common/run-result.js';
 import { checkEntry, type InvokeOptions, planImports, type UserImports } from '../../process/link.js';
 import type { WasmModule } from '../../abi/wasm-types.js';
 
@@ -261,17 +261,11 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
     },
     cwd: options.cwd, userImports: options.imports, onResults: (r) => (results = r),
   }, { maxProcesses });
-  let aborted = false;
-  const onAbort = (): void => {
-    if (aborted) return;
-    aborted = true;
-    void proc.kill(ABORT_EXIT_CODE);
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const abort = killOnAbort(signal, () => void proc.kill(ABORT_EXIT_CODE));
   try {
     const exitCode = await proc.start();
     await recoverFilesystems(preopens);
-    if (aborted) throw abortReason(signal!);
+    if (abort.aborted()) throw abortReason(signal!);
     return {
       exitCode,
       ...(out.capture && { stdout: out.capture.bytes() }),
@@ -279,7 +273,7 @@ export async function run(source: WasmSource, options: RunOptions = {}): Promise
       ...(results && { results }),
     };
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    abort.dispose();
     out.flush();
     err.flush();
     refillWarmPool();

@@ -44,6 +44,21 @@ export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('weft: run() was aborted', 'AbortError');
 }
 
+/**
+ * Kills the program once when `signal` aborts (or at fire(), for an abort noticed otherwise); aborted()
+ * tells whether it did. dispose() stops listening.
+ */
+export function killOnAbort(signal: AbortSignal | undefined, kill: () => void): { fire(): void; aborted(): boolean; dispose(): void } {
+  let aborted = false;
+  const fire = (): void => {
+    if (aborted) return;
+    aborted = true;
+    kill();
+  };
+  signal?.addEventListener('abort', fire, { once: true });
+  return { fire, aborted: () => aborted, dispose: () => signal?.removeEventListener('abort', fire) };
+}
+
 /** Rejects at once when `signal` is already aborted: nothing has started. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortReason(signal);

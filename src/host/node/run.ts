@@ -18,7 +18,7 @@ import type { OutputOption, RunOptions, WasmSource } from './options.js';
 export type { OutputOption, RunOptions, WasmSource } from './options.js';
 import { writeAllSync } from './thread-host.js';
 import { stdinSource } from '../common/stdin.js';
-import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, type RunResult, throwIfAborted } from '../common/run-result.js';
+import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, killOnAbort, type RunResult, throwIfAborted } from '../common/run-result.js';
 import { checkEntry, planImports } from '../../process/link.js';
 
 export type { RunResult } from '../common/run-result.js';
@@ -175,24 +175,18 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
       kernel, cwd: options.cwd, userImports: options.imports, onResults: (r) => (results = r),
     }, { maxProcesses });
     await proc.openListeners();
-    let aborted = false;
-    const onAbort = (): void => {
-      if (aborted) return;
-      aborted = true;
-      void proc.kill(ABORT_EXIT_CODE);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const abort = killOnAbort(signal, () => void proc.kill(ABORT_EXIT_CODE));
     let code: number;
     try {
       const exited = proc.start();
       // Aborted while the listeners were being opened: the event has fired already.
-      if (signal?.aborted) onAbort();
+      if (signal?.aborted) abort.fire();
       code = await exited;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      abort.dispose();
     }
     recoverMemoryFilesystems(preopens.map((p) => p.backend));
-    if (aborted) throw abortReason(signal!);
+    if (abort.aborted()) throw abortReason(signal!);
     return result(code, results);
   } finally {
     trace.close();

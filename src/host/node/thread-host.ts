@@ -51,6 +51,39 @@ export function writeAllSync(fd: number, data: Uint8Array[]): number {
   return total;
 }
 
+/**
+ * random_get's first calls in a thread read /dev/urandom (open, read, close: ~10 µs) instead of loading
+ * node:crypto, which costs 1.5-26 ms in every Worker (each thread loads it for itself) while Rust programs
+ * call random_get once per thread to seed their HashMaps. Same source: both are the kernel's CSPRNG. A thread
+ * that keeps calling it loads node:crypto after URANDOM_CALLS calls (~1 µs a call from then on); a host
+ * without /dev/urandom uses node:crypto from the start.
+ */
+const URANDOM_CALLS = 16;
+let urandomCalls = 0;
+
+function readUrandom(dst: Uint8Array): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync('/dev/urandom', 'r');
+  } catch {
+    urandomCalls = URANDOM_CALLS;
+    return false;
+  }
+  try {
+    for (let at = 0; at < dst.length;) {
+      const n = fs.readSync(fd, dst, at, dst.length - at, null);
+      if (n <= 0) throw new Error('short read from /dev/urandom');
+      at += n;
+    }
+    return true;
+  } catch {
+    urandomCalls = URANDOM_CALLS;
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** The kernel's view of Node inside a worker (or the calling thread, for the WASI class). */
 export class NodeThreadHost implements ThreadHost {
   constructor(private readonly port: MessagePort | undefined, private readonly logFd: number) {}
@@ -95,7 +128,8 @@ export class NodeThreadHost implements ThreadHost {
   }
 
   randomFill(dst: Uint8Array): void {
-    builtin('crypto').randomFillSync(dst);
+    if (urandomCalls < URANDOM_CALLS && readUrandom(dst)) urandomCalls++;
+    else builtin('crypto').randomFillSync(dst);
   }
 
   cpuCount(): number {

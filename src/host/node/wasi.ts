@@ -1,6 +1,7 @@
 import { ProcExit } from '../../kernel/exits.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { createChannel } from '../../kernel/shared/channel.js';
+import { Ctl } from '../../kernel/shared/control-block.js';
 import { NodeThreadHost } from './thread-host.js';
 import { createProcess, WasiCore } from './wasi-core.js';
 import type { ImportFn, WASIOptions } from './options.js';
@@ -19,7 +20,12 @@ export class WASI {
 
   constructor(options: WASIOptions = {}) {
     this.core = new WasiCore(options, {
-      kernel: (trace) => new Kernel(createProcess(options, trace.enabled), new NodeThreadHost(undefined, trace.fd), 0, createChannel()),
+      kernel: (trace) => {
+        const k = new Kernel(createProcess(options, trace.enabled), new NodeThreadHost(undefined, trace.fd), 0, createChannel());
+        // One thread, ever: sched_yield has nobody in the process to give the CPU to (see Yield in core.ts).
+        Atomics.store(k.ctl.i32, Ctl.LIVE, 1);
+        return k;
+      },
       exitCodeOf: (e) => (e instanceof ProcExit ? e.code : undefined),
     });
     this.wasiImport = this.core.wasiImport;
