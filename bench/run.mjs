@@ -4,7 +4,7 @@
 // all runtimes instead of landing on one. Reports, per case, the median over the processes and the min–max
 // spread (the noise), and the ratio of medians against a reference row.
 //
-//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,napi,build,yield,wasix,net,proc,browser] [--json FILE]
+//   node bench/run.mjs [--repeats N] [--only spawn,ping,fd,clock,startup,liftoff,fs,napi,build,yield,wasix,net,proc,pool,browser] [--json FILE]
 // (fs and napi take their parts one by one too: --only fsopen,fspstat,napilzma,...)
 // (browser: weft/browser in Chromium via test/helpers/browser-bench.mjs, after the process cases; skipped
 // with a note when Chromium is missing)
@@ -23,6 +23,8 @@ import { defineNet } from './net/group.mjs';
 import { checkNapiOutputs, defineNapi } from './napi/group.mjs';
 import { benchTmp } from './data-dir.mjs';
 import { defineBuild } from './build/group.mjs';
+import { definePool } from './pool/group.mjs';
+import { buildC } from './wasix/build.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -32,7 +34,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const REPEATS = Number(opt('--repeats', 5));
-const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,napi,build,wasix,net,proc,browser').split(',');
+const ONLY = opt('--only', 'spawn,ping,fd,clock,startup,liftoff,fs,napi,build,wasix,net,proc,pool,browser').split(',');
 const JSON_OUT = opt('--json', path.join(here, 'results', 'latest.json'));
 // --ab DIR: every weft case runs a second time with the weft built in DIR (a checkout of another commit,
 // with its dist/ built), as '<id>@ab', interleaved with the rest: before/after in one run
@@ -75,6 +77,11 @@ if (ONLY.includes('spawn')) {
   def('spawn', 'weft', 'weft run()', node([], child, 'weft', prog['spawn-shared']), spawnMetrics);
   def('spawn', 'emnapi', '@emnapi/wasi-threads, pool of 4, main wasm thread in a worker', node(EMNAPI, child, 'emnapi', prog['spawn-shared'], '-', 'precise'), spawnMetrics);
   def('spawn', 'emnapi-readme', `@emnapi/wasi-threads, README set-up (Worker per thread; ${config.spawnFew} pairs)`, node(EMNAPI, child, 'emnapi-readme', prog['spawn10-shared'], '-', 'precise'), spawnMetrics, { repeats: Math.min(REPEATS, 3) });
+  // The limit: native pthreads (bench/programs/c/pthread_bench.c's spawn part, gcc -O2 -pthread), same run.
+  const { native } = buildC('pthread_bench');
+  const nat = (tag) => (l) => l[tag]?.[0] / 1e3;
+  def('spawn', 'native', 'native: pthread_create+join, gcc -O2 -pthread (glibc)', [native, 'spawn', '300', '1000', '400'],
+    (l) => ({ cold: nat(60)(l), warm: nat(61)(l), call: nat(68)(l), entry: nat(69)(l) }));
 }
 if (ONLY.includes('spawn')) {
   const m = (l) => ({ first: l[TAG.spawnFirst]?.[0] / 1e3, second: l[TAG.spawnSecond]?.[0] / 1e3 });
@@ -155,6 +162,8 @@ const wasixGroups = ONLY.includes('wasix') ? defineWasix({ def, node, weftCli, m
 const procGroups = ONLY.includes('proc') ? { ...defineProc({ def, node, weftCli }), ...defineShell({ def, node, weftCli }) } : {};
 // Loopback TCP: net_bench.c under weft and natively, see net/group.mjs.
 const netGroups = ONLY.includes('net') ? defineNet({ def, node, weftCli }) : {};
+// The Worker pool: bursts of spawns, the end of a program with many idle workers, RSS over many spawns.
+const poolGroups = ONLY.includes('pool') ? definePool({ def, node }) : {};
 // Real napi-rs packages (tar, rolldown, lzma) under weft/napi/register against node:wasi, see napi/group.mjs.
 const napi = ONLY.some((o) => o.startsWith('napi')) ? defineNapi({ def, node, repeats: REPEATS, only: ONLY }) : undefined;
 // A make-like C workload over 5,000 files: node:wasi, weft (WASI class, run(), CLI) and native, see build/group.mjs.
@@ -280,10 +289,10 @@ machine.seconds = (Date.now() - started) / 1000;
 // name, unit, how to print, and which (case id, metric) each ratio is against
 const groups = {
   spawn: { title: 'Thread spawn+join (wasi-threads, shared module)', unit: 'µs', metrics: {
-    cold: ['cold: first spawn+join of the process', 'weft'],
-    warm: [`warm: median of ${config.spawnWarm} sequential spawn+join pairs (per process)`, 'weft'],
-    call: ['warm: thread-spawn call returns', 'weft'],
-    entry: ['warm: child starts running', 'weft'],
+    cold: ['cold: first spawn+join of the process', 'native'],
+    warm: [`warm: median of ${config.spawnWarm} sequential spawn+join pairs (per process; native: 300)`, 'native'],
+    call: ['warm: thread-spawn call returns', 'native'],
+    entry: ['warm: child starts running', 'native'],
   } },
   spawn2: { title: 'First and second spawn of a process: two thread-spawns back to back at the start of _start; time until each child runs', unit: 'µs', metrics: {
     first: ['first child running', 'weft'], second: ['second child running', 'weft'],
@@ -352,7 +361,7 @@ const groups = {
     compile: ['WebAssembly.compile', 'liftoff'], firstCalls: ['instantiate + first call of every function', 'liftoff'],
   } },
 };
-Object.assign(groups, wasixGroups, netGroups, procGroups, napi?.groups, build?.groups);
+Object.assign(groups, wasixGroups, netGroups, procGroups, napi?.groups, build?.groups, poolGroups);
 
 const summary = [];
 const fmt = (x) => (!Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));

@@ -28,14 +28,14 @@ const mtime = (f) => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : -1);
 
 /**
  * Builds (if stale) and returns { wasm, native } paths of bench/programs/c/<name>.c. Throws on a failed compile.
- * `asyncify`: run the wasm through Debian binaryen's wasm-opt --asyncify (fork), as tools/build-fixtures.sh's
+ * `src`: a source elsewhere (a generated one). `asyncify`: run the wasm through Debian binaryen's wasm-opt --asyncify (fork), as tools/build-fixtures.sh's
  * wasix-async route does.
  */
-export function buildC(name, { asyncify = false } = {}) {
+export function buildC(name, { asyncify = false, src: srcFile } = {}) {
   // The sysroot: fetched on first use (Debian package), instant when cached.
   execFileSync('bash', [path.join(root, 'tools', 'toolchain', 'get-wasix-sysroot.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
   fs.mkdirSync(outDir, { recursive: true });
-  const src = path.join(srcDir, `${name}.c`);
+  const src = srcFile ?? path.join(srcDir, `${name}.c`);
   const deps = [src, fileURLToPath(import.meta.url), path.join(tc, '.stamp')].map(mtime);
   const out = { wasm: path.join(outDir, `${name}${asyncify ? '.async' : ''}.wasm`), native: path.join(outDir, `${name}.native`) };
   for (const [kind, cmd, flags] of [['wasm', 'clang-19', wasixFlags], ['native', 'gcc', nativeFlags]]) {

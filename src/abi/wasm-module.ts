@@ -4,6 +4,8 @@
  * module exports the thread entry point, and whether it has active data segments (which re-initialise
  * memory on every instantiation, so such modules must not be pre-instantiated in pooled workers).
  */
+import { threadReuse, type ThreadReuse } from './thread-reuse.js';
+
 export interface MemoryImport {
   module: string;
   name: string;
@@ -29,6 +31,8 @@ export interface ModuleInfo {
   exports: string[];
   usesWasix: boolean;
   usesWasiThreads: boolean;
+  /** Threaded modules: may a pooled worker keep its instance for its next thread (abi/thread-reuse.ts). */
+  threadReuse: ThreadReuse | undefined;
 }
 
 class Reader {
@@ -137,6 +141,7 @@ export function inspectModule(bytes: Uint8Array | undefined, module: WebAssembly
     exports,
     usesWasix: functionImports.some((n) => n.startsWith('wasix_32v1.') || n.startsWith('wasix_64v1.')),
     usesWasiThreads: functionImports.some((n) => /^(wasi|wasi_snapshot_preview1)\.thread[-_]spawn$/.test(n)),
+    threadReuse: bytes && memoryImport?.shared && exports.includes('wasi_thread_start') ? threadReuse(bytes) : undefined,
   };
 }
 

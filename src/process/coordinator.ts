@@ -6,7 +6,7 @@ import { createChannel, replyChannel } from '../kernel/shared/channel.js';
 import { WASIX_MAX_SIGNAL } from '../abi/wasix.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import { WasixState } from '../kernel/shared/wasix-state.js';
-import { Control, Ctl, Slot } from '../kernel/shared/control-block.js';
+import { Control, Ctl, RETIRE_TID, Slot } from '../kernel/shared/control-block.js';
 import type { BootData } from './thread-runtime.js';
 import type { ForkResume } from '../kernel/resume.js';
 import type { ProcRequest } from '../kernel/proc-request.js';
@@ -95,6 +95,12 @@ export function needsNet(opts: Pick<ProcessOptions, 'info' | 'listeners'>): bool
   return (opts.info.usesWasix && opts.info.functionImports.some((n) => /^wasix_(32|64)v1\.(sock_|epoll_|resolve$)/.test(n))) ||
     !!opts.listeners?.length;
 }
+
+/** Most free workers kept ahead of demand, however many threads live. */
+const MAX_AHEAD = 4;
+/** The pool trimmer's sampling period, and how many samples make its window (ms, count). */
+const POOL_SAMPLE_MS = 500;
+const POOL_TRIM_SAMPLES = 6;
 
 interface WorkerRecord {
   handle: WorkerHandle;
@@ -202,7 +208,7 @@ export class WeftProcess {
       role, slot, module: this.opts.module, memory: this.memory, channel, kernel: this.cfg,
       memoryLimits: this.opts.info.memoryImport,
       preinstantiate: !this.opts.info.hasActiveData && !this.opts.resume, idleTimeoutMs: this.opts.idleTimeoutMs ?? 10_000,
-      resume: role === 'main' ? this.opts.resume : undefined,
+      resume: role === 'main' ? this.opts.resume : undefined, reuse: this.opts.info.threadReuse,
     };
     const rec: WorkerRecord = { handle: undefined!, channel, ready: role === 'main' };
     this.workers[slot] = rec;
@@ -215,12 +221,64 @@ export class WeftProcess {
     return true;
   }
 
-  /** Boots workers so that every queued spawn request has one, plus the spare. */
+  /**
+   * Free workers to keep beyond the queued requests: the configured spare, and more while many threads
+   * live (a program that ran 8 threads at once will likely spawn a burst again).
+   */
+  private ahead(): number {
+    const threads = Atomics.load(this.ctl.i32, Ctl.LIVE) - 1;
+    return Math.max(this.spare, Math.min(MAX_AHEAD, Math.floor(threads / 8)));
+  }
+
+  /** Boots workers (in parallel) so that every queued spawn request has one, plus those kept ahead. */
   private topUp(): void {
     if (this.finished) return;
     const idle = Atomics.load(this.ctl.i32, Ctl.IDLE);
-    let need = this.ctl.pending() + this.spare - idle - this.booting;
+    let need = this.ctl.pending() + this.ahead() - idle - this.booting;
     while (need-- > 0 && this.boot('pool'));
+    this.watchPool();
+  }
+
+  private trimTimer: ReturnType<typeof setInterval> | undefined;
+  private fewestIdle = Infinity;
+  private trimTicks = 0;
+
+  /**
+   * Shrinks a pool that stayed larger than its demand: while workers beyond the spare exist, samples the
+   * free count every POOL_SAMPLE_MS; when the fewest free workers seen over POOL_TRIM_SAMPLES samples
+   * exceeds what is kept ahead, that many workers get a retire request through the spawn queue. (Workers
+   * also retire on their own after idleTimeoutMs without a thread, but wake-ups go to the longest-parked
+   * worker first, so under a trickle of spawns none of them would ever be idle that long.)
+   */
+  private watchPool(): void {
+    if (this.trimTimer !== undefined || this.finished || this.poolSize() <= this.spare) return;
+    this.trimTimer = setInterval(() => {
+      if (this.finished) return this.stopWatchingPool();
+      this.fewestIdle = Math.min(this.fewestIdle, Atomics.load(this.ctl.i32, Ctl.IDLE));
+      if (++this.trimTicks < POOL_TRIM_SAMPLES) return;
+      // (and only what is still free now, with no spawn waiting)
+      const idleNow = this.ctl.pending() === 0 ? Atomics.load(this.ctl.i32, Ctl.IDLE) : 0;
+      const surplus = Math.min(this.fewestIdle, idleNow) - this.ahead();
+      this.fewestIdle = Infinity;
+      this.trimTicks = 0;
+      for (let n = 0; n < surplus; n++) this.ctl.push(RETIRE_TID, 0);
+      if (this.poolSize() - Math.max(0, surplus) <= this.spare) this.stopWatchingPool();
+    }, POOL_SAMPLE_MS);
+    (this.trimTimer as { unref?: () => void }).unref?.();
+  }
+
+  private stopWatchingPool(): void {
+    if (this.trimTimer !== undefined) clearInterval(this.trimTimer);
+    this.trimTimer = undefined;
+    this.fewestIdle = Infinity;
+    this.trimTicks = 0;
+  }
+
+  /** Pooled workers (booted or booting). */
+  private poolSize(): number {
+    let n = 0;
+    for (let s = 1; s < this.workers.length; s++) if (this.workers[s]) n++;
+    return n;
   }
 
   private onMessage(slot: number, m: ToCoordinator): void {
@@ -248,7 +306,9 @@ export class WeftProcess {
       case 'retired': {
         const rec = this.workers[slot];
         this.workers[slot] = undefined;
-        void rec?.handle.terminate();
+        if (rec) void (rec.handle.release ? rec.handle.release() : rec.handle.terminate());
+        // A retire request that met a burst of spawns took a worker they needed: boot one.
+        this.topUp();
         return;
       }
       case 'stdin-read':
@@ -269,8 +329,12 @@ export class WeftProcess {
       case 'itimer':
         this.setIntervalTimer(m.sig, m.ms, m.repeat);
         return;
-      case 'spawn':
       case 'exec':
+        // The main thread replaces the program: its worker comes back free for the next one.
+        if (slot === 0) this.mainExitedCleanly = true;
+        this.opts.onRequest?.(m);
+        return;
+      case 'spawn':
       case 'fork':
       case 'kill':
         this.opts.onRequest?.(m);
@@ -352,6 +416,7 @@ export class WeftProcess {
   async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    this.stopWatchingPool();
     if (this.itimer !== undefined) clearTimeout(this.itimer);
     this.itimer = undefined;
     const live = this.workers.filter((w): w is WorkerRecord => !!w);
@@ -360,14 +425,35 @@ export class WeftProcess {
     if (this.ownsStdin) this.stdin?.stop();
     if (this.ownsNet) this.netOwner?.stop();
     // terminate() interrupts Atomics.wait, except one that starts just after the request lands (it then
-    // sleeps its whole timeout). So also wake every wait the runtime itself makes, until all are gone.
-    const wake = (): void => this.wakeRuntimeWaits(live);
+    // sleeps its whole timeout). So also wake every wait the runtime itself makes, until all are gone; and
+    // ask again for the end of a worker still there after 250 ms, then every second: a guest's own wait
+    // (memory.atomic.wait32, futex_wait; often with no timeout) that began in that window is woken by a
+    // new termination request. Seen as 2 hangs in 200 runs of proc_exit in main while a thread blocked in
+    // memory.atomic.wait32, at load 20-30 (bench/stress-exit.mjs).
+    const ending = new Set<WorkerHandle>();
+    let ticks = 0;
+    const wake = (): void => {
+      this.wakeRuntimeWaits(live);
+      if (ticks++ % 20 === 5) for (const h of ending) void h.terminate();
+    };
     wake();
     const rewake = setInterval(wake, 50);
     try {
-      const main = this.workers[0];
-      // terminate() returns nothing on browsers: Promise.resolve makes each a promise, as Promise.all would.
-      await Promise.all(live.map((w) => Promise.resolve(w === main && this.mainExitedCleanly && w.handle.release ? w.handle.release() : w.handle.terminate())));
+      await Promise.all(this.workers.map(async (w, slot) => {
+        if (!w) return;
+        // A worker that is running no thread (its thread ended by itself, or it is a parked pool worker,
+        // woken above) returns from its run at once: the host may keep it for another process.
+        const free = slot === 0 ? this.mainExitedCleanly
+          : w.ready && Atomics.load(this.ctl.i32, this.ctl.slotIndex(slot, Slot.TID)) === 0;
+        if (free && w.handle.release) return w.handle.release();
+        ending.add(w.handle);
+        try {
+          // (terminate() returns nothing on browsers)
+          await Promise.resolve(w.handle.terminate());
+        } finally {
+          ending.delete(w.handle);
+        }
+      }));
     } finally {
       clearInterval(rewake);
     }

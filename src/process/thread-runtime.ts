@@ -3,8 +3,9 @@ import type { KernelConfig, ThreadHost } from '../kernel/config.js';
 import { ProcExit, ThreadExit, ThreadKilled, TRAP_EXIT_CODE } from '../kernel/exits.js';
 import { buildImports, namespaces } from '../kernel/imports.js';
 import { Kernel, type ToCoordinator } from '../kernel/kernel.js';
-import { Ctl, MAIN_TID, Slot } from '../kernel/shared/control-block.js';
+import { Ctl, MAIN_TID, RETIRE_TID, Slot } from '../kernel/shared/control-block.js';
 import type { ForkResume } from '../kernel/resume.js';
+import type { ThreadReuse } from '../abi/thread-reuse.js';
 
 /** What the coordinator hands a worker when it starts it. Structured-cloneable. */
 export interface BootData {
@@ -23,6 +24,8 @@ export interface BootData {
   idleTimeoutMs: number;
   /** A forked child's main thread: resume the parent's forking thread where proc_fork returns 0. */
   resume?: ForkResume | undefined;
+  /** A pooled worker may run its next thread on the same instance (abi/thread-reuse.ts). */
+  reuse?: ThreadReuse | undefined;
 }
 
 
@@ -30,8 +33,10 @@ type Outcome = 'returned' | 'thread-exit' | 'ended';
 
 /**
  * Runs a wasm thread inside a worker: the main thread (`_start`), or a pooled worker that parks on the
- * spawn queue and runs `wasi_thread_start(tid, arg)` for each request it takes, with a fresh instance
- * per thread (wasi-threads gives every thread its own instance: own globals, own stack pointer).
+ * spawn queue and runs `wasi_thread_start(tid, arg)` for each request it takes. wasi-threads gives every
+ * thread its own instance (own globals, own stack pointer); a worker keeps its instance for its next
+ * thread when the module's code allows it (boot.reuse) and the thread ended at rest, else it makes a
+ * fresh one. Reuse saves the instantiation and the native memory V8 keeps per instance until a full GC.
  */
 export function runThread(boot: BootData, host: ThreadHost): void {
   const k = new Kernel(boot.kernel, host, boot.slot, boot.channel);
@@ -120,24 +125,38 @@ export function runThread(boot: BootData, host: ThreadHost): void {
   if (instance === null) return;
   host.post({ t: 'ready', slot: boot.slot } satisfies ToCoordinator);
   const req = { tid: 0, arg: 0 };
+  // Counted in Ctl.IDLE while free for a spawn: a spawner that finds fewer free workers than queued
+  // requests asks the coordinator for more (spawnThread).
+  let free = false;
   for (;;) {
+    if (!free) {
+      Atomics.add(i32, Ctl.IDLE, 1);
+      free = true;
+    }
     if (!ctl.pop(req)) {
       const signal = Atomics.load(i32, Ctl.QUEUE_SIGNAL);
-      Atomics.add(i32, Ctl.IDLE, 1);
-      const got = ctl.pop(req);
-      if (!got) {
+      if (!ctl.pop(req)) {
         const r = Atomics.wait(i32, Ctl.QUEUE_SIGNAL, signal, boot.idleTimeoutMs);
-        Atomics.sub(i32, Ctl.IDLE, 1);
         if (ctl.exiting) return;
-        if (r === 'timed-out' && ctl.pending() === 0) {
-          host.post({ t: 'retired', slot: boot.slot } satisfies ToCoordinator);
-          return;
+        if (r === 'timed-out') {
+          Atomics.sub(i32, Ctl.IDLE, 1);
+          free = false;
+          if (ctl.pending() === 0) {
+            host.post({ t: 'retired', slot: boot.slot } satisfies ToCoordinator);
+            return;
+          }
         }
         continue;
       }
-      Atomics.sub(i32, Ctl.IDLE, 1);
     }
+    Atomics.sub(i32, Ctl.IDLE, 1);
+    free = false;
     if (ctl.exiting) return;
+    if (req.tid === RETIRE_TID) {
+      // The coordinator trims a pool that stayed larger than its demand.
+      host.post({ t: 'retired', slot: boot.slot } satisfies ToCoordinator);
+      return;
+    }
     k.tid = req.tid;
     Atomics.store(i32, ctl.slotIndex(boot.slot, Slot.SIGNALS), 0); // nothing pending from the slot's last thread
     Atomics.store(i32, tidWord, req.tid);
@@ -154,11 +173,29 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       k.resumable.run(() => entry(tid, arg));
     });
     if (outcome === 'ended') return;
+    if (instance && reusable(instance)) {
+      // Free again before a joiner learns that the thread ended, so that its next spawn finds this
+      // worker counted and asks for no new one.
+      Atomics.add(i32, Ctl.IDLE, 1);
+      free = true;
+      threadEnded();
+      k.tid = 0;
+      continue;
+    }
     threadEnded();
     k.tid = 0;
     // A fresh instance for the next thread, prepared now, off the next spawn's path.
     instance = boot.preinstantiate ? tryInstantiate() : undefined;
     if (instance === null) return;
+  }
+
+  /** May the next thread run on this instance: the module allows it and asyncify (if any) is at rest. */
+  function reusable(inst: WebAssembly.Instance): boolean {
+    const r = boot.reuse;
+    if (!r?.ok) return false;
+    if (!r.asyncify) return true;
+    const state = inst.exports['asyncify_get_state'] as (() => number) | undefined;
+    return typeof state === 'function' && state() === 0 /* normal: no unwind or rewind under way */ && !k.resumable.pending;
   }
 
   function tryInstantiate(): WebAssembly.Instance | undefined | null {

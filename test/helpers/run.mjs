@@ -6,7 +6,7 @@ export const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.u
 
 /**
  * @param {string[]} args arguments after `weft`
- * @param {{stdin?: string|Buffer|'pipe-open', timeoutMs?: number, env?: object}} opts
+ * @param {{stdin?: string|Buffer|'pipe-open', timeoutMs?: number, env?: object}} opts  (timeoutMs: default 60 s)
  */
 export function weft(args, opts = {}) {
   return new Promise((resolve) => {
@@ -16,10 +16,16 @@ export function weft(args, opts = {}) {
       env: { ...process.env, ...opts.env },
     });
     const out = [], err = [];
-    child.stdout.on('data', (b) => out.push(b));
+    let firstOut;
+    child.stdout.on('data', (b) => {
+      firstOut ??= performance.now() - t0;
+      out.push(b);
+    });
     child.stderr.on('data', (b) => err.push(b));
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs ?? 15000);
+    // A generous default: a hang is still caught, and a loaded 2-core machine (worker boots take seconds
+    // at load 10+) does not turn a slow start into a failure.
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs ?? 60000);
     if (opts.stdin === 'pipe-open') {
       // keep stdin open (never write, never end) to prove nothing blocks on it
     } else if (opts.stdin !== undefined) {
@@ -31,7 +37,9 @@ export function weft(args, opts = {}) {
       clearTimeout(timer);
       child.stdin.destroy();
       resolve({
-        code, signal, timedOut, ms: performance.now() - t0,
+        // firstOutMs: when the first stdout bytes arrived (a program's marker before an event: ms - firstOutMs
+        // is how long the process took to end after it)
+        code, signal, timedOut, ms: performance.now() - t0, firstOutMs: firstOut,
         stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(),
       });
     });

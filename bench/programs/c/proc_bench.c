@@ -4,6 +4,8 @@
  * asyncified for fork).
  *
  *   proc_bench fork|spawn N SELF      SELF: this program's own path (spawn runs `SELF exit`)
+ *   proc_bench forkexec N PROG        fork, the child execs `PROG exit`, the parent waits (a shell's
+ *                                     `cmd` of an external program; PROG is large: see bench/wasix/proc.mjs)
  *
  * Machine-readable output on stderr, one "@ <tag> <integer ns>" line per value:
  *   80 first (cold) pair, 81 median pair, 82 fastest pair, 83 90th percentile
@@ -35,7 +37,7 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "exit")) return 0;
     if (argc < 4) return 2;
-    int fork_mode = !strcmp(argv[1], "fork");
+    int fork_mode = !strcmp(argv[1], "fork"), exec_mode = !strcmp(argv[1], "forkexec");
     int n = atoi(argv[2]);
     char *self = argv[3];
     long long *t = calloc(n, sizeof *t);
@@ -45,12 +47,19 @@ int main(int argc, char **argv)
         if (fork_mode) {
             p = fork();
             if (p == 0) _exit(0);
+        } else if (exec_mode) {
+            p = fork();
+            if (p == 0) {
+                char *av[] = { self, (char *)"exit", NULL };
+                execv(self, av);
+                _exit(127);
+            }
         } else {
             char *av[] = { self, (char *)"exit", NULL };
             if (posix_spawn(&p, self, NULL, NULL, av, environ) != 0) return 3;
         }
         int st;
-        if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st)) return 4;
+        if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return 4;
         t[i] = now_ns() - t0;
     }
     fprintf(stderr, "@ 80 %lld\n", t[0]);

@@ -11,41 +11,80 @@ import { writeAllSync } from './thread-host.js';
 const bundledWorker = new URL('./worker.bundle.js', import.meta.url);
 const workerUrl = fs.existsSync(bundledWorker) ? bundledWorker : new URL('./worker.js', import.meta.url);
 
-/** How long a finished process's main worker may take to report itself free before it is terminated (ms). */
-const RECYCLE_GRACE_MS = 100;
-/** Delay before booting a new standby worker after the last one was taken (ms). */
-const PREWARM_DELAY_MS = 40;
+/** How long a worker whose thread is ending may take to report itself free before it is terminated (ms). */
+const RECYCLE_GRACE_MS = 500;
+/**
+ * Delay before booting a standby worker after one was taken while others are left (ms): a short-lived
+ * process gives its worker back first, and a boot costs tens of ms of CPU. With none left: at once.
+ */
+const REFILL_DELAY_MS = 250;
+/** Standby workers a process tree keeps (a pipeline starts several processes at once). */
+const TREE_STANDBY = 2;
 
 export interface NodeCoordinatorOptions {
   logFd: number;
   output: (fd: number, data: Uint8Array) => void;
 }
 
-/** Boots wasm threads as worker_threads; messages come over a private MessagePort so they can be drained. */
+interface NodeWorker {
+  worker: Worker;
+  port1: MessagePort;
+  /** Loaded and listening (a standby says so once; a released worker was). */
+  ready: boolean;
+}
+
+/**
+ * Boots wasm threads as worker_threads; messages come over a private MessagePort so they can be drained.
+ * Every worker can run one thread after another (worker.ts): a worker whose thread ended by itself is
+ * released rather than terminated, and kept as a standby for the next startWorker while fewer than the
+ * standby capacity are kept (process trees ask for it with prewarm(): a Worker boot is most of a fork's or
+ * an exec's cost), else terminated.
+ */
 export class NodeCoordinatorHost implements CoordinatorHost {
-  /** A worker booted ahead (prewarm), waiting for its boot data. */
-  private standby: { worker: Worker; port1: MessagePort } | undefined;
+  /** Workers booted ahead or given back, waiting for boot data (most recent last). */
+  private readonly standby: NodeWorker[] = [];
+  private capacity = 0;
+  private refill: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
 
   constructor(private readonly opts: NodeCoordinatorOptions) {}
 
+  /** A process tree asks for standby workers (on each of its requests: only the first fills the pool). */
   prewarm(): void {
-    if (this.standby || this.disposed) return;
-    this.standby = this.createWorker(undefined);
-    this.standby.worker.unref();
+    if (this.disposed || this.capacity >= TREE_STANDBY) return;
+    this.capacity = TREE_STANDBY;
+    this.fill();
+  }
+
+  /** Boots standby workers up to the capacity (usable at once: boot data waits on the port until it listens). */
+  private fill(): void {
+    while (!this.disposed && this.standby.length < this.capacity) {
+      const w = this.createWorker(undefined);
+      w.worker.unref();
+      w.port1.once('message', () => (w.ready = true));
+      this.standby.push(w);
+    }
+  }
+
+  /** The standby to use: the most recent one that is ready, else the oldest (booting longest). */
+  private takeStandby(): NodeWorker | undefined {
+    for (let i = this.standby.length - 1; i >= 0; i--) {
+      if (this.standby[i]!.ready) return this.standby.splice(i, 1)[0];
+    }
+    return this.standby.shift();
   }
 
   dispose(): void {
     this.disposed = true;
-    const s = this.standby;
-    this.standby = undefined;
-    if (s) {
+    this.capacity = 0;
+    if (this.refill !== undefined) clearTimeout(this.refill);
+    for (const s of this.standby.splice(0)) {
       s.port1.close();
       void s.worker.terminate();
     }
   }
 
-  private createWorker(boot: BootData | undefined): { worker: Worker; port1: MessagePort } {
+  private createWorker(boot: BootData | undefined): NodeWorker {
     const wt = builtin('worker_threads');
     const { port1, port2 } = new wt.MessageChannel();
     const worker = new wt.Worker(workerUrl, {
@@ -60,30 +99,36 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       // Node would otherwise close them when that worker exits.
       trackUnmanagedFds: false,
     });
-    return { worker, port1 };
+    return { worker, port1, ready: false };
   }
 
   startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
-    const fromStandby = this.standby;
-    let w = fromStandby;
+    let w = this.takeStandby();
     if (w) {
-      this.standby = undefined;
+      w.port1.removeAllListeners('message');
       w.worker.ref();
       w.port1.postMessage({ boot });
-      // Boot the next one a little later: a short-lived process gives this worker back first (release).
-      setTimeout(() => this.prewarm(), PREWARM_DELAY_MS).unref();
+      if (this.standby.length === 0) this.fill();
+      else if (this.standby.length < this.capacity && this.refill === undefined) {
+        this.refill = setTimeout(() => {
+          this.refill = undefined;
+          this.fill();
+        }, REFILL_DELAY_MS);
+        this.refill.unref();
+      }
     } else {
       w = this.createWorker(boot);
     }
     const { worker, port1 } = w;
-    // A standby-born worker says 'parked' when its thread has ended cleanly; it can then be reused.
+    // The worker says 'parked' each time its thread has ended by itself: it can then take other boot data.
     let parked = false;
     let onParked: (() => void) | undefined;
-    const deliver = (m: ToCoordinator | { t: 'parked' }): void => {
+    const deliver = (m: ToCoordinator | { t: 'parked' | 'listening' }): void => {
+      if (m.t === 'listening') return; // a standby taken before it said it was loaded
       if (m.t === 'parked') {
         parked = true;
         onParked?.();
-      } else events.message(m);
+      } else events.message(m as ToCoordinator);
     };
     port1.on('message', deliver);
     worker.on('error', (e) => events.error(e));
@@ -97,33 +142,46 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       drain: () => {
         for (let m = builtin('worker_threads').receiveMessageOnPort(port1); m; m = builtin('worker_threads').receiveMessageOnPort(port1)) deliver(m.message as ToCoordinator);
       },
-    };
-    if (!fromStandby) return handle;
-    // Ends the handle's use by this process: the worker becomes the standby again once it is parked
-    // (within a short grace period), else it is terminated.
-    handle.release = () => new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const adopt = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        onParked = undefined;
-        port1.removeAllListeners('message');
-        worker.removeAllListeners('error');
-        worker.removeAllListeners('exit');
-        if (this.disposed || this.standby) {
+      // Ends the handle's use by this process: once parked (within a grace period), the worker becomes a
+      // standby if there is room, else it is terminated.
+      release: () => new Promise<void>((resolve) => {
+        // No room for it (a run that is no process tree keeps no standby): no need to wait for it to park.
+        if (this.disposed || (this.standby.length >= this.capacity && this.standby.every((w) => w.ready))) {
           void terminate().then(() => resolve());
           return;
         }
-        worker.unref();
-        this.standby = { worker, port1 };
-        resolve();
-      };
-      if (parked) return adopt();
-      onParked = adopt;
-      timer = setTimeout(() => {
-        onParked = undefined;
-        void terminate().then(() => resolve());
-      }, RECYCLE_GRACE_MS);
-    });
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const adopt = (): void => {
+          if (timer !== undefined) clearTimeout(timer);
+          onParked = undefined;
+          port1.removeAllListeners('message');
+          worker.removeAllListeners('error');
+          worker.removeAllListeners('exit');
+          if (this.standby.length >= this.capacity && !this.disposed) {
+            // Full: a worker that is ready beats one still booting.
+            const i = this.standby.findIndex((s) => !s.ready);
+            if (i >= 0) {
+              const [booting] = this.standby.splice(i, 1);
+              booting!.port1.close();
+              void booting!.worker.terminate();
+            }
+          }
+          if (this.disposed || this.standby.length >= this.capacity) {
+            void terminate().then(() => resolve());
+            return;
+          }
+          worker.unref();
+          this.standby.push({ worker, port1, ready: true });
+          resolve();
+        };
+        if (parked) return adopt();
+        onParked = adopt;
+        timer = setTimeout(() => {
+          onParked = undefined;
+          void terminate().then(() => resolve());
+        }, RECYCLE_GRACE_MS);
+      }),
+    };
     return handle;
   }
 

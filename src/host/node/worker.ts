@@ -5,16 +5,19 @@ import { builtin } from './builtins.js';
 import { NodeThreadHost } from './thread-host.js';
 
 const { boot, port, logFd } = builtin('worker_threads').workerData as { boot: BootData | undefined; port: MessagePort; logFd: number };
-if (boot) {
-  runThread(boot, new NodeThreadHost(port, logFd));
-  port.close();
-} else {
-  // A standby worker (booted ahead for the next process of a tree) gets its boot data as a message, and
-  // after each run reports that it is free again: the coordinator may hand it the next process's main
-  // thread instead of booting a new Worker, or end it.
-  port.on('message', (m: { boot?: BootData }) => {
-    if (!m.boot) return;
-    runThread(m.boot, new NodeThreadHost(port, logFd));
-    port.postMessage({ t: 'parked' });
-  });
+
+/**
+ * Runs one thread, then reports that the worker is free again ('parked'): the coordinator host may hand it
+ * boot data for another thread (the next process of a tree, a standby) instead of booting a new Worker,
+ * or end it. A standby worker (booted ahead) gets its first boot data as a message too.
+ */
+function runOne(b: BootData): void {
+  runThread(b, new NodeThreadHost(port, logFd));
+  port.postMessage({ t: 'parked' });
 }
+
+port.on('message', (m: { boot?: BootData }) => {
+  if (m.boot) runOne(m.boot);
+});
+if (boot) runOne(boot);
+else port.postMessage({ t: 'listening' }); // a standby: loaded, waiting for boot data

@@ -58,6 +58,8 @@ export const Slot = {
 /** First tid handed to spawned threads; the main thread is tid 1. */
 export const MAIN_TID = 1;
 export const TID_LIMIT = 0x20000000;
+/** A spawn-queue entry that is no thread: the pooled worker taking it retires (the coordinator trims the pool). */
+export const RETIRE_TID = -1;
 
 export interface ControlLayout {
   queueCap: number;

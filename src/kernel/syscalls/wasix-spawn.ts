@@ -19,6 +19,16 @@ const MAX_STRING = 1 << 20;
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 /**
+ * Program files this worker has validated, by identity (preopen, device, inode, size, times): a shell that
+ * runs the same 1 MB program again skips WebAssembly.validate (~10 ms). Workers run one process after
+ * another (the host recycles them), so the set outlives a process; bounded.
+ */
+const validated = new Set<string>();
+const VALIDATED_MAX = 256;
+
+interface Program { bytes: Uint8Array; file: string }
+
+/**
  * wasix_32v1 programs: posix_spawn (proc_spawn2, with its file actions applied to the child's fd region
  * here) and exec. Reading the program and filling the child's fds run in the calling thread; compiling and
  * booting it is the coordinator's (see ./wasix-tree.ts).
@@ -40,7 +50,7 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
   const locate = (abs: string) => locateMount(k.cfg.preopens, abs);
 
   /** Reads a program file from the process's filesystem view; checks it is a wasm module. */
-  function readProgram(abs: string): Uint8Array {
+  function readProgram(abs: string): Program {
     const at = locate(abs);
     if (!at) throw new WasiError(Errno.NOENT);
     const be = k.backend(at.index);
@@ -49,24 +59,30 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
     if (r.stat.filetype === Filetype.DIRECTORY) throw new WasiError(Errno.ACCES);
     const h = be.open(r.path, { read: true, write: false, create: false, exclusive: false, truncate: false, directory: false, append: false });
     try {
-      const size = Number(be.fstat(h).size);
+      const s = be.fstat(h);
+      const size = Number(s.size);
+      const file = `${at.index}:${s.dev}:${s.ino}:${s.size}:${s.mtimNs}:${s.ctimNs}`;
       const out = new Uint8Array(size);
-      for (let got = 0; got < size;) {
+      let got = 0;
+      while (got < size) {
         const n = be.pread(h, out.subarray(got), got);
         if (n <= 0) break;
         got += n;
       }
-      if (size < 8 || WASM_MAGIC.some((b, i) => out[i] !== b) || !WebAssembly.validate(out)) {
-        throw new WasiError(Errno.NOEXEC);
+      if (got !== size || size < 8 || WASM_MAGIC.some((b, i) => out[i] !== b)) throw new WasiError(Errno.NOEXEC);
+      if (!validated.has(file)) {
+        if (!WebAssembly.validate(out)) throw new WasiError(Errno.NOEXEC);
+        if (validated.size >= VALIDATED_MAX) validated.clear();
+        validated.add(file);
       }
-      return out;
+      return { bytes: out, file };
     } finally {
       be.close(h);
     }
   }
 
   /** exec/spawn's program lookup: a name without '/' is searched in PATH when asked. */
-  function findProgram(name: string, searchPath: boolean, pathVar: string, cwd: string): Uint8Array {
+  function findProgram(name: string, searchPath: boolean, pathVar: string, cwd: string): Program {
     if (name === '') throw new WasiError(Errno.NOENT);
     if (!searchPath || name.includes('/')) return readProgram(absolute(name, cwd));
     let err: number = Errno.NOENT;
@@ -197,15 +213,15 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
       if (!alloc) return Errno.AGAIN;
       const child = k.fds.copyInto(alloc.row, { skipCloexec: false });
       let cwd: string;
-      let bytes: Uint8Array;
+      let prog: Program;
       try {
         cwd = applyFdOps(child, opsPtr, opsLen >>> 0, parentCwd);
-        bytes = findProgram(name, searchPath !== 0, pathVar, cwd);
+        prog = findProgram(name, searchPath !== 0, pathVar, cwd);
       } catch (e) {
         for (const x of child.closeAll()) if (x.last) releaseEntry(k, x);
         throw e;
       }
-      tree.post({ t: 'spawn', row: alloc.row, pid: alloc.pid, bytes, args, env, cwd, ignored });
+      tree.post({ t: 'spawn', row: alloc.row, pid: alloc.pid, bytes: prog.bytes, file: prog.file, args, env, cwd, ignored });
       k.mem.sync().setU32(retPid, alloc.pid);
       alloc = undefined;
       return 0;
@@ -218,11 +234,11 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
   function exec(name: string, args: string[], env: string[] | undefined, searchPath: boolean, pathVar: string): number {
     tree.require();
     const cwd = st.cwd();
-    const bytes = findProgram(name, searchPath, pathVar, cwd);
+    const prog = findProgram(name, searchPath, pathVar, cwd);
     for (const e of k.fds.closeAll(true)) if (e.last) releaseEntry(k, e);
     // Old program's threads stop here (first exit wins); the coordinator boots the new one in its place.
     k.ctl.claimExit(0);
-    tree.post({ t: 'exec', bytes, args, env: env ?? k.cfg.env, cwd });
+    tree.post({ t: 'exec', bytes: prog.bytes, file: prog.file, args, env: env ?? k.cfg.env, cwd });
     throw new ThreadKilled();
   }
 

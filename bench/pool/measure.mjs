@@ -1,0 +1,75 @@
+// One case of the "pool" group (bench/pool/group.mjs), in this fresh process; prints "@ <tag> <value>" lines
+// on stderr as the other benchmark programs do. Runs test/fixtures/c/wasix/spawn_loop.c's build:
+//
+//   node bench/pool/measure.mjs burst <weft|native> <spawn_loop.wasm|native> N ROUNDS
+//       per round, the longest time from a pthread_create call to its thread's start; @ 90 cold round (µs),
+//       @ 91 the worst of the warm rounds (from the third on), in µs
+//   node bench/pool/measure.mjs teardown <weft|native> <program> N
+//       N threads alive at once, joined, then the program returns: @ 92 ms from its last line to the end
+//       of the process (weft: the CLI)
+//   node bench/pool/measure.mjs rss weft <program> N
+//       N sequential spawn+join under run() in this process: @ 93 RSS growth (KiB) from the 2,000th spawn to
+//       the largest RSS seen after it, @ 94 µs per spawn+join over the whole run
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = path.join(root, 'dist', 'cli', 'main.js');
+const [what, runtime, program, ...rest] = process.argv.slice(2);
+const emit = (tag, v) => process.stderr.write(`@ ${tag} ${Math.round(v)}\n`);
+
+/** Runs the program (CLI or native), calling onLine(text, msSinceStart) per stdout line; resolves with the close time. */
+function runLines(args, onLine) {
+  return new Promise((resolve, reject) => {
+    const cmd = runtime === 'weft' ? [process.execPath, cli, 'run', program, ...args] : [program, ...args];
+    const t0 = performance.now();
+    const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    // before bench/run.mjs's own 60 s limit kills this process (and would leave the child running)
+    const limit = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    let buf = '';
+    child.stdout.on('data', (b) => {
+      buf += b;
+      for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) onLine(buf.slice(0, i), performance.now() - t0);
+    });
+    child.on('close', (code) => {
+      clearTimeout(limit);
+      if (code === 0) resolve(performance.now() - t0);
+      else reject(new Error(`exit ${code}`));
+    });
+  });
+}
+
+if (what === 'burst') {
+  const rounds = [];
+  await runLines(['burst', ...rest], (l) => {
+    const m = /round (\d+) max_ms ([\d.]+)/.exec(l);
+    if (m) rounds.push(Number(m[2]) * 1000);
+  });
+  emit(90, rounds[0]);
+  emit(91, Math.max(...rounds.slice(2)));
+} else if (what === 'teardown') {
+  let last;
+  const end = await runLines(['idle', ...rest], (l, t) => {
+    if (l.startsWith('idle:')) last = t;
+  });
+  emit(92, end - last);
+} else if (what === 'rss') {
+  const { run } = await import('../../dist/index.js');
+  const marks = [];
+  let buf = '';
+  const t0 = performance.now();
+  const result = await run(fs.readFileSync(program), {
+    args: ['spawn_loop', 'seq', ...rest],
+    stdout: (d) => {
+      buf += Buffer.from(d).toString();
+      for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) if (buf.startsWith('mark ')) marks.push(process.memoryUsage().rss / 1024);
+    },
+  });
+  const code = typeof result === 'object' ? result.exitCode : result; // run() resolves with { exitCode }
+  if (code !== 0 || marks.length < 3) throw new Error(`exit ${code}, ${marks.length} marks`);
+  emit(93, Math.max(...marks.slice(1)) - marks[1]);
+  emit(94, ((performance.now() - t0) * 1000) / Number(rest[0]));
+}
+process.exit(0);
