@@ -1,7 +1,25 @@
+let parkable: boolean | undefined;
+
+/**
+ * Whether this agent may block in Atomics.wait: false on a browser page's main thread, where it throws.
+ * Probed once per agent on a private word (0, so a permitted wait returns "not-equal" at once).
+ */
+export function mayPark(): boolean {
+  if (parkable === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      parkable = true;
+    } catch {
+      parkable = false;
+    }
+  }
+  return parkable;
+}
+
 /**
  * A mutex in shared memory (0 free, 1 held, 2 held with waiters), so unlocking an uncontended lock is
- * one atomic op and no notify. Critical sections are short. Parks with Atomics.wait, so it must not be
- * taken on a browser page's main thread.
+ * one atomic op and no notify. Critical sections are short. Parks with Atomics.wait where the agent may;
+ * a browser page's main thread (the process tree closing a dead process's descriptors) spins instead.
  */
 export function spinLock(i32: Int32Array, index: number): void {
   let c = Atomics.compareExchange(i32, index, 0, 1);
@@ -9,6 +27,10 @@ export function spinLock(i32: Int32Array, index: number): void {
   for (let spins = 0; spins < 64; spins++) {
     c = Atomics.compareExchange(i32, index, 0, 1);
     if (c === 0) return;
+  }
+  if (!mayPark()) {
+    while (Atomics.compareExchange(i32, index, 0, 1) !== 0);
+    return;
   }
   if (c !== 2) c = Atomics.exchange(i32, index, 2);
   while (c !== 0) {

@@ -148,6 +148,9 @@ export class RingTransport {
     let got = 0;
     for (;;) {
       const seq = Atomics.load(i32, net.s(o, Sock.SEQ));
+      // The flags are read before the ring: a peer that writes its last bytes and then sets RX_EOF between
+      // our empty-ring check and a later flag read would otherwise lose those bytes (EOF reported early).
+      const fl = Atomics.load(i32, net.s(o, Sock.FLAGS));
       net.lockSock(o);
       const head = i32[net.s(o, Sock.RX_HEAD)]! >>> 0;
       const avail = net.used(o, 0);
@@ -178,8 +181,6 @@ export class RingTransport {
         if (got >= want || !(flags & RiFlags.WAITALL) || flags & RiFlags.PEEK) return got;
         continue;
       }
-      if (got > 0 && (Atomics.load(i32, net.s(o, Sock.FLAGS)) & SockFlag.RX_EOF)) return got;
-      const fl = Atomics.load(i32, net.s(o, Sock.FLAGS));
       if (fl & (SockFlag.RX_EOF | SockFlag.RX_SHUT)) {
         if (got > 0) return got;
         const err = this.takeError(o);
