@@ -5,7 +5,7 @@ import { UnknownImportsError } from './errors.js';
 import { WASIX_IGNORED_BY_DEFAULT, WasixSignal } from '../abi/wasix.js';
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
 import { Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
-import { ProcRow, ProcTable, ROOT_PID } from '../kernel/shared/process-table.js';
+import { ProcRow, ProcState, ProcTable, ROOT_PID } from '../kernel/shared/process-table.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest } from '../kernel/proc-request.js';
 import { WasixState } from '../kernel/shared/wasix-state.js';
@@ -40,6 +40,8 @@ interface Entry {
   pid: number;
   /** Being replaced by exec: its end is not the process's end. */
   execing: boolean;
+  /** Signals sent while it was being replaced: the new program gets them (pending signals survive exec). */
+  queued?: number[];
 }
 
 /**
@@ -52,6 +54,8 @@ interface Entry {
 export class WeftSystem {
   readonly table: ProcTable | undefined;
   private readonly entries = new Map<number, Entry>();
+  /** Signals for a pid whose fork/spawn request is not launched yet (sent by a parent right after fork). */
+  private readonly early = new Map<number, number[]>();
   private readonly cache = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }>>();
   private readonly byFile = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }>>();
   private readonly backends: (FsBackend | undefined)[] = [];
@@ -130,6 +134,11 @@ export class WeftSystem {
     const entry: Entry = { proc, pid, execing: false };
     this.entries.set(row, entry);
     void proc.start().then((code) => this.ended(row, entry, code));
+    const early = this.early.get(pid);
+    if (early) {
+      this.early.delete(pid);
+      for (const sig of early) this.signal(pid, sig);
+    }
   }
 
   private launch(row: number, pid: number, opts: ProcessOptions): WeftProcess {
@@ -214,7 +223,12 @@ export class WeftSystem {
         if (!e) return;
         e.execing = true;
         e.proc.ownsStdin = false; // the new program keeps reading the same stdin
-        const finished = e.proc.finish().then(() => this.dropPins(e.proc.ctl));
+        const finished = e.proc.finish().then(() => {
+          this.dropPins(e.proc.ctl);
+          // Signals still pending for the old program survive exec (as on Linux): the new one gets them.
+          const bits = Atomics.exchange(e.proc.ctl.i32, e.proc.ctl.slotIndex(processSignalSlot(e.proc.ctl), Slot.SIGNALS), 0);
+          for (let sig = 1; sig < 32; sig++) if (bits & (1 << sig)) (e.queued ??= []).push(sig);
+        });
         void Promise.all([finished, this.compile(m.bytes, m.file)]).then(
           ([, { module, info, imports }]) => {
             if (this.rootDone) return this.abandon(row, 127);
@@ -229,6 +243,7 @@ export class WeftSystem {
               proc.ownsStdin = true;
               this.root = proc;
             }
+            for (const sig of e.queued ?? []) this.signal(e.pid, sig);
           },
           () => this.ended(row, { ...e, execing: false }, 127),
         );
@@ -244,7 +259,16 @@ export class WeftSystem {
   private signal(pid: number, sig: number): void {
     const row = this.table!.rowOf(pid);
     const e = this.entries.get(row);
-    if (!e || e.pid !== pid || e.execing) return;
+    if (row < 0) return;
+    if (!e || e.pid !== pid) {
+      // Allocated by fork/spawn in the sender's thread, launched when its request reaches us: keep it.
+      if (this.table!.get(row, ProcRow.STATE) === ProcState.RUNNING) (this.early.get(pid) ?? this.early.set(pid, []).get(pid)!).push(sig);
+      return;
+    }
+    if (e.execing) {
+      (e.queued ??= []).push(sig);
+      return;
+    }
     const p = e.proc;
     const handler = p.cfg.wasixSab && p.cfg.objSab && p.opts.info.usesWasix
       ? new WasixState(p.cfg.wasixSab, p.cfg.objSab).handlerName() : null;
@@ -260,6 +284,7 @@ export class WeftSystem {
 
   /** A process that could not be started ends at once (its fd region is released). */
   private abandon(row: number, code: number): void {
+    if (this.table) this.early.delete(this.table.get(row, ProcRow.PID));
     this.closeFds(row);
     this.table?.exited(row, code, 0);
   }

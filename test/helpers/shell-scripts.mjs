@@ -121,6 +121,12 @@ sh -c 'kill -USR1 $$; echo not-reached'; echo "usr1 $?"
 kill -0 $$ && echo self-alive`,
   },
   {
+    // A signal sent right after fork reaches the child before its launch, during its exec, or in the new
+    // program: never lost (each lost one would also cost a 5 s sleep).
+    name: 'kill right after fork, around exec',
+    script: `i=0; while [ $i -lt 12 ]; do sleep 5 & kill $!; wait $!; printf "%s " "$?"; i=$((i+1)); done; echo`,
+  },
+  {
     name: '/dev/null',
     script: `echo hidden >/dev/null; echo "status $?"
 cat /dev/null; echo "empty $?"
