@@ -67,6 +67,10 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
       if (want === 0) return 0;
       const hi = st.obj(o, ringHead(end)), ti = st.obj(o, ringTail(end));
       for (;;) {
+        // SEQ before anything else: the other end's last close (releaseObject) changes its count outside
+        // the object lock, so a seq read after the count could already include that close, and the wait
+        // would sleep through it (an EOF seen 200 ms late: every shell pipeline paid it).
+        const seq = Atomics.load(i32, st.obj(o, StreamObject.SEQ));
         lock(o);
         const head = i32[hi]! >>> 0, tail = i32[ti]! >>> 0;
         const avail = (tail - head) >>> 0;
@@ -90,8 +94,7 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
           unlock(o);
           return n;
         }
-        const writers = i32[st.obj(o, refsOf(1 - end))]!;
-        const seq = Atomics.load(i32, st.obj(o, StreamObject.SEQ));
+        const writers = Atomics.load(i32, st.obj(o, refsOf(1 - end)));
         unlock(o);
         if (writers <= 0) return 0; // end of file
         if (nonblocking(base)) throw new WasiError(Errno.AGAIN);
@@ -107,8 +110,9 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
       const hi = st.obj(o, ringHead(r)), ti = st.obj(o, ringTail(r));
       let done = 0;
       while (done < data.length) {
+        const seq = Atomics.load(i32, st.obj(o, StreamObject.SEQ)); // first, as in read
         lock(o);
-        if (i32[st.obj(o, refsOf(r))]! <= 0) {
+        if (Atomics.load(i32, st.obj(o, refsOf(r))) <= 0) {
           unlock(o);
           if (done > 0) return done;
           k.signals?.raiseSelf(WasixSignal.PIPE);
@@ -134,7 +138,6 @@ export function createStreams(k: Kernel, st: WasixState): { pipe: StreamOps; eve
           unlock(o);
           continue;
         }
-        const seq = Atomics.load(i32, st.obj(o, StreamObject.SEQ));
         unlock(o);
         if (nonblocking(base)) {
           if (done > 0) return done;
