@@ -85,6 +85,30 @@ test('a Worker joins the process of the loader that started it, not the last WAS
   assert.equal(r.text, 'opened in a worker\n');
 });
 
+test('without the register hook, a Worker still joins the process of its own loader, not the last WASI created', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-napi-'));
+  fs.writeFileSync(path.join(dir, 'f.txt'), 'opened in a worker\n');
+  const r = await node([helper('napi-threads.mjs'), dir, 'two-loaders'], { WEFT_NAPI_DIRECT: '1' }).then((x) => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(x.code, 0, x.stderr);
+    return JSON.parse(x.stdout);
+  });
+  assert.equal(r.attached, true);
+  assert.equal(r.openErrno, 0, 'the worker saw this loader\'s preopen (the other one is an empty directory)');
+  assert.equal(r.text, 'opened in a worker\n');
+});
+
+test('pickProcess: own file, then most shared leading directories, newest on a tie; newest when unknown', async () => {
+  const { pickProcess } = await import('../dist/host/node/napi.js');
+  const loaders = [['/app/node_modules/@a/tar-wasm32-wasi/tar.wasi.cjs', 'tar'], ['/app/node_modules/@b/lzma-wasm32-wasi/lzma.wasi.cjs', 'lzma'], [undefined, 'anon']];
+  assert.equal(pickProcess(loaders, '/app/node_modules/@a/tar-wasm32-wasi/wasi-worker.mjs'), 'tar');
+  assert.equal(pickProcess(loaders, '/app/node_modules/@b/lzma-wasm32-wasi/wasi-worker.mjs'), 'lzma');
+  assert.equal(pickProcess(loaders, undefined), 'anon');
+  assert.equal(pickProcess(loaders.slice(0, 2), '/app/node_modules/@a/tar-wasm32-wasi/tar.wasi.cjs'), 'tar');
+  assert.equal(pickProcess(loaders.slice(0, 2), '/elsewhere/w.mjs'), 'lzma');
+  assert.equal(pickProcess([], '/x.mjs'), undefined);
+});
+
 test('proc_exit in a Worker marks the process exited; every thread unwinds, Node keeps running', async () => {
   const r = await threadsScenario('exit');
   assert.equal(r.workerThrew, 'WASIExitError: the WebAssembly module called proc_exit(7)');

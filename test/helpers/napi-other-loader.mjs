@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WASI } from 'node:wasi';
+const { WASI } = process.env.WEFT_NAPI_DIRECT ? await import('../../dist/napi.js') : await import('node:wasi');
 
 export function otherLoader() {
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-napi-other-'));

@@ -7,7 +7,8 @@
 //           the Worker (started from this file) must still join this file's process.
 //   exit:   the worker calls proc_exit(7); then the main thread calls into WASI.
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
-import { WASI } from 'node:wasi';
+// WEFT_NAPI_DIRECT=1: weft/napi's WASI imported directly, without the register hook (no Worker wrapper).
+const { WASI } = process.env.WEFT_NAPI_DIRECT ? await import('../../dist/napi.js') : await import('node:wasi');
 import { wat2wasm } from './wat.mjs';
 
 const W = '"wasi_snapshot_preview1"';
@@ -44,6 +45,8 @@ if (isMainThread) {
   const worker = new Worker(new URL(import.meta.url), {
     workerData: { module, memory, scenario },
     ...(scenario === 'fd-tracked' ? { trackUnmanagedFds: true } : {}),
+    // without the hook, a user of weft/napi keeps Node from closing the Worker's fds at its exit
+    ...(process.env.WEFT_NAPI_DIRECT ? { trackUnmanagedFds: false } : {}),
   });
   worker.on('message', (m) => Object.assign(report, m));
   worker.on('error', (e) => (report.workerError = String(e)));

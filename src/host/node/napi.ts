@@ -10,11 +10,51 @@ import { type BoundSyscall, createProcess, WasiCore } from './wasi-core.js';
 import type { ImportFn, WASIOptions } from './options.js';
 
 /**
- * The worker_threads environment-data key under which a main thread's napi WASI publishes its process.
+ * The worker_threads environment-data key under which main-thread napi WASIs publish their processes.
  * Node copies environment data into every Worker started afterwards (and their Workers), so a WASI built
  * in an addon's worker finds the process its main thread created.
  */
 const ENV_KEY = 'weft:napi:process';
+
+/**
+ * What ENV_KEY holds: `pinned`, the process of the loader that started this Worker (set by the register
+ * hook just before it constructs the Worker: exact); else every main-thread process by its loader's file,
+ * newest last, for the Worker's WASI to pick by its own constructor's file.
+ */
+interface Published {
+  pinned?: KernelConfig | undefined;
+  loaders: [file: string | undefined, cfg: KernelConfig][];
+}
+
+const published: Published = { loaders: [] };
+const MAX_PUBLISHED = 16;
+
+/**
+ * Which main-thread process a Worker's WASI joins when no hook pinned one: the loader whose file is the
+ * WASI constructor's own file, else the one sharing the most leading directories with it (an addon's
+ * worker script sits in its package beside its loader: `pkg.wasi.cjs` and `wasi-worker.mjs`), newest on a
+ * tie; the newest process when the constructor's file is unknown.
+ */
+export function pickProcess<T>(loaders: readonly (readonly [string | undefined, T])[], file: string | undefined): T | undefined {
+  let best: T | undefined, bestScore = -1;
+  const dirs = (f: string): string[] => f.split('/').slice(0, -1);
+  const mine = file === undefined ? undefined : dirs(file);
+  for (const [loader, cfg] of loaders) {
+    let score = 0;
+    if (mine && loader !== undefined) {
+      if (loader === file) score = Number.MAX_SAFE_INTEGER;
+      else {
+        const theirs = dirs(loader);
+        while (score < mine.length && score < theirs.length && mine[score] === theirs[score]) score++;
+      }
+    }
+    if (score >= bestScore) {
+      best = cfg;
+      bestScore = score;
+    }
+  }
+  return best;
+}
 
 /** Processes created by main-thread WASI objects, by the file that constructed them (the addon's loader). */
 const byLoader = new Map<string, KernelConfig>();
@@ -38,8 +78,8 @@ function callerFile(stack: string | undefined, skip: readonly string[] = []): st
  */
 export function publishProcessFor(stack: string | undefined, skip: readonly string[]): void {
   const file = callerFile(stack, skip);
-  const cfg = file === undefined ? undefined : byLoader.get(file);
-  if (cfg) builtin('worker_threads').setEnvironmentData(ENV_KEY, cfg);
+  published.pinned = file === undefined ? undefined : byLoader.get(file);
+  builtin('worker_threads').setEnvironmentData(ENV_KEY, published);
 }
 
 /** proc_exit from any thread of a napi process: thrown to the JS caller of the wasm function. */
@@ -67,17 +107,25 @@ export class WASI {
 
   constructor(options: WASIOptions = {}) {
     const wt = builtin('worker_threads');
-    // Who constructs this WASI: the addon's loader, whose Workers join this process (publishProcessFor).
-    const loader = wt.isMainThread ? callerFile(new Error().stack) : undefined;
+    // Who constructs this WASI: in the main thread the addon's loader, whose Workers join this process
+    // (publishProcessFor); in a Worker the addon's worker script (pickProcess).
+    const caller = callerFile(new Error().stack);
     let shared: KernelConfig | undefined;
     this.core = new WasiCore(options, {
       kernel: (trace) => {
-        shared = wt.isMainThread ? undefined : (wt.getEnvironmentData(ENV_KEY) as KernelConfig | undefined);
+        if (!wt.isMainThread) {
+          const env = wt.getEnvironmentData(ENV_KEY) as Published | undefined;
+          shared = env && (env.pinned ?? pickProcess(env.loaders, caller));
+        }
         const cfg = shared ?? createProcess(options, trace.enabled, performance.timeOrigin);
         // The main thread's process is inherited by Workers started from now on.
         if (!shared && wt.isMainThread) {
-          wt.setEnvironmentData(ENV_KEY, cfg);
-          if (loader !== undefined) byLoader.set(loader, cfg);
+          published.pinned = undefined;
+          // A loader that builds a new WASI replaces its last one; at most MAX_PUBLISHED (copied into every Worker).
+          published.loaders = published.loaders.filter(([f]) => f === undefined || f !== caller).slice(-(MAX_PUBLISHED - 1));
+          published.loaders.push([caller, cfg]);
+          wt.setEnvironmentData(ENV_KEY, published);
+          if (caller !== undefined) byLoader.set(caller, cfg);
         }
         const k = new Kernel(cfg, new NodeThreadHost(undefined, trace.fd), 0, createChannel());
         k.tid = wt.threadId + 1;
