@@ -23,6 +23,8 @@ export interface RunCommand {
   maxThreads: number | undefined;
   maxProcesses?: number;
   trace: boolean | string | undefined;
+  /** --trace-summary: strace -c's table at exit; 'threads' for one per thread. */
+  traceSummary?: boolean | 'threads';
   /** Network access for WASIX sockets: true for all, or the allowed HOST:PORT list. */
   net: boolean | string[] | undefined;
   tcpListen: string[];
@@ -150,8 +152,16 @@ export const OPTIONS: OptionDef[] = [
   },
   {
     names: ['--trace'], value: 'FILE', optionalValue: true,
-    help: 'log every syscall (thread, arguments, result, time) to stderr or FILE',
+    help: 'log every syscall (decoded, like strace -f -tt -T) and thread/process events to stderr or FILE',
     apply: (cmd, v) => void (cmd.trace = v ?? true),
+  },
+  {
+    names: ['--trace-summary'], value: 'threads', optionalValue: true,
+    help: 'at exit, print calls, errors and time per syscall (strace -c) to stderr or the --trace FILE; =threads: per thread',
+    apply(cmd, v, flag) {
+      if (v !== undefined && v !== 'threads') throw new Error(`${flag} takes no value or 'threads', got '${v}'`);
+      cmd.traceSummary = v === 'threads' ? 'threads' : true;
+    },
   },
   {
     names: ['-V', '--version'], help: "print weft's version",

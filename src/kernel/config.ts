@@ -35,7 +35,10 @@ export interface KernelConfig {
    * and `performance` (whose first access costs Node 20 2-6 ms) is not touched until a clock is read.
    */
   clockBaseMs?: number;
+  /** Log a line per syscall and thread/process event (--trace). */
   trace: boolean;
+  /** --trace-summary: the counters every thread adds to (kernel/shared/trace-summary.ts). */
+  traceSummary?: SharedArrayBuffer | undefined;
   /** Does the module export wasi_thread_start? */
   hasThreadStart: boolean;
   usesWasix: boolean;

@@ -57,6 +57,12 @@ export class Kernel {
   /** The syscall boundary's per-kind wrappers (kernel/boundary.ts), built once per thread. */
   boundaries: Record<string, unknown> | undefined;
   private monoOffset: number | undefined;
+  /**
+   * The last syscall of this thread that failed, for a trap report ("after fd_write returned EBADF"). Set on
+   * the error path only: errnos a body throws (kernel.fail), and under --trace also those it returns.
+   */
+  lastFailedCall: string | undefined;
+  lastFailedErrno = 0;
   /** An unexpected exception was reported (only the first one is, without --trace). */
   private reportedUnexpected = false;
   /** Asyncify stack capture (fork, setjmp/longjmp) of this thread. */
@@ -119,10 +125,14 @@ export class Kernel {
    */
   fail(e: unknown, syscall?: string): number {
     if (isSentinel(e)) throw e;
-    const errno = knownErrno(e);
-    if (errno !== undefined) return errno;
-    if (!this.reportedUnexpected || this.cfg.trace) this.reportUnexpected(e, syscall);
-    return Errno.IO;
+    let errno = knownErrno(e);
+    if (errno === undefined) {
+      if (!this.reportedUnexpected || this.cfg.trace) this.reportUnexpected(e, syscall);
+      errno = Errno.IO;
+    }
+    this.lastFailedCall = syscall;
+    this.lastFailedErrno = errno;
+    return errno;
   }
 
   private reportUnexpected(e: unknown, syscall: string | undefined): void {

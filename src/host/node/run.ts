@@ -18,6 +18,7 @@ import type { OutputOption, RunOptions, WasmSource } from './options.js';
 
 export type { OutputOption, RunOptions, WasmSource } from './options.js';
 import { writeAllSync } from './thread-host.js';
+import { TraceSummary } from '../../kernel/shared/trace-summary.js';
 import { stdinSource } from '../common/stdin.js';
 import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, killOnAbort, type RunResult, throwIfAborted } from '../common/run-result.js';
 import { checkEntry, planImports } from '../../process/link.js';
@@ -116,6 +117,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
   const loaded = await load(wasm, signal);
   const bytes = loaded.bytes;
   const trace = traceSetup(options.trace);
+  const summary = options.traceSummary ? TraceSummary.create(options.traceSummary === 'threads') : undefined;
   try {
     const module = await compiled(bytes, loaded.module);
     const info = inspectModule(bytes, module);
@@ -153,6 +155,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
       net: netPolicy(options.net),
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled, imports, invoke,
+      traceSummary: summary?.sab,
     };
     const result = (exitCode: number, results: (number | bigint)[] | undefined): RunResult => ({
       exitCode,
@@ -196,6 +199,8 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     if (abort.aborted()) throw abortReason(signal!);
     return result(code, results);
   } finally {
+    const table = summary?.report();
+    if (table) writeAllSync(trace.fd, [new TextEncoder().encode(table + '\n')]);
     trace.close();
   }
 }
