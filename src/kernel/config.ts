@@ -39,6 +39,8 @@ export interface KernelConfig {
   trace: boolean;
   /** --trace-summary: the counters every thread adds to (kernel/shared/trace-summary.ts). */
   traceSummary?: SharedArrayBuffer | undefined;
+  /** --trace: one Int32 word shared by the process tree, held while a line is stamped and written. */
+  traceLock?: SharedArrayBuffer | undefined;
   /** Does the module export wasi_thread_start? */
   hasThreadStart: boolean;
   usesWasix: boolean;

@@ -37,10 +37,20 @@ export function enumText(table: Readonly<Record<string, number>>, value: V): str
 
 const ALL_RIGHTS = Object.values(Rights).reduce((a, b) => a + b, 0);
 
+function bits(v: number): number {
+  let n = 0;
+  for (; v > 0; v = Math.floor(v / 2)) n += v % 2;
+  return n;
+}
+
 function rightsText(v: V): string {
   const n = Number(BigInt.asUintN(53, BigInt(v)));
   // wasi-libc asks for every right it may ever need: `ALL` instead of thirty names.
-  return n >= ALL_RIGHTS && n % (ALL_RIGHTS + 1) === ALL_RIGHTS ? 'ALL' : flagsText(Rights, n);
+  const low = n % (ALL_RIGHTS + 1);
+  const missing = ALL_RIGHTS - low;
+  if (missing === 0) return 'ALL';
+  // "ALL&~(...)" when fewer rights are missing than present (wasi-libc's usual masks).
+  return bits(missing) < bits(low) ? `ALL&~(${flagsText(Rights, missing)})` : flagsText(Rights, n);
 }
 
 function text(k: Kernel, ptr: V, len: V): string {

@@ -2,6 +2,7 @@ import { errnoName } from '../abi/errno.js';
 import { SYSCALL_ARGS, type ArgKind } from '../abi/syscall-args.js';
 import { ProcExit, ThreadExit, ThreadKilled } from './exits.js';
 import type { Kernel } from './kernel.js';
+import { mayPark } from './shared/lock.js';
 import { TraceSummary } from './shared/trace-summary.js';
 import type { SyscallBody, SyscallKind } from './syscalls/types.js';
 import { decodeArgs, mayWait } from './trace-decode.js';
@@ -33,6 +34,7 @@ class Tracer {
   readonly lines: boolean;
   readonly summary: TraceSummary | undefined;
   private readonly pid: number;
+  private readonly lock: Int32Array | undefined;
   private rowTid = -1;
   private summaryRow = 0;
 
@@ -40,6 +42,7 @@ class Tracer {
     this.lines = k.cfg.trace;
     this.summary = k.cfg.traceSummary ? new TraceSummary(k.cfg.traceSummary) : undefined;
     this.pid = k.cfg.proc?.pid ?? 1;
+    this.lock = k.cfg.traceLock ? new Int32Array(k.cfg.traceLock) : undefined;
   }
 
   /** Seconds since the process tree started. */
@@ -49,7 +52,13 @@ class Tracer {
 
   line(text: string, thread = true): void {
     const who = thread ? `[pid ${this.pid} tid ${this.k.tid}]` : `[pid ${this.pid}]`;
-    this.k.host.log(`${who} ${this.stamp()} ${text}`);
+    // The time is read and the line written under the tree's trace lock: lines reach the sink in time order.
+    const held = this.lock !== undefined && lockTrace(this.lock);
+    try {
+      this.k.host.log(`${who} ${this.stamp()} ${text}`);
+    } finally {
+      if (held) Atomics.store(this.lock!, 0, 0);
+    }
   }
 
   record(index: number, ms: number, failed: boolean): void {
@@ -60,6 +69,19 @@ class Tracer {
     }
     s.record(this.summaryRow, index, ms, failed);
   }
+}
+
+/**
+ * Takes the trace lock (word 0). A holder is only ever inside one log write, so waits are short; a worker
+ * terminated mid-write (a process of the tree being killed) would hold it forever, so after ~100 ms a
+ * waiter writes anyway (false: it did not take the lock).
+ */
+function lockTrace(lock: Int32Array): boolean {
+  for (let i = 0; i < 200; i++) {
+    if (Atomics.compareExchange(lock, 0, 0, 1) === 0) return true;
+    if (i >= 100 && mayPark()) Atomics.wait(lock, 0, 1, 1);
+  }
+  return false;
 }
 
 function tracerOf(k: Kernel): Tracer {

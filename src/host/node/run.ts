@@ -155,7 +155,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
       net: netPolicy(options.net),
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled, imports, invoke,
-      traceSummary: summary?.sab,
+      traceSummary: summary?.sab, traceLock: trace.enabled ? new SharedArrayBuffer(4) : undefined,
     };
     const result = (exitCode: number, results: (number | bigint)[] | undefined): RunResult => ({
       exitCode,
