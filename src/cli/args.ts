@@ -152,12 +152,12 @@ export const OPTIONS: OptionDef[] = [
   },
   {
     names: ['--trace'], value: 'FILE', optionalValue: true,
-    help: 'log every syscall (decoded, like strace -f -tt -T) and thread/process events to stderr or FILE',
+    help: 'log syscalls (decoded, as strace -f -tt -T) and thread/process events to stderr or FILE',
     apply: (cmd, v) => void (cmd.trace = v ?? true),
   },
   {
     names: ['--trace-summary'], value: 'threads', optionalValue: true,
-    help: 'at exit, print calls, errors and time per syscall (strace -c) to stderr or the --trace FILE; =threads: per thread',
+    help: 'at exit, calls, errors and time per syscall (strace -c); =threads: a table per thread',
     apply(cmd, v, flag) {
       if (v !== undefined && v !== 'threads') throw new Error(`${flag} takes no value or 'threads', got '${v}'`);
       cmd.traceSummary = v === 'threads' ? 'threads' : true;

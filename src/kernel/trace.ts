@@ -53,11 +53,12 @@ class Tracer {
   line(text: string, thread = true): void {
     const who = thread ? `[pid ${this.pid} tid ${this.k.tid}]` : `[pid ${this.pid}]`;
     // The time is read and the line written under the tree's trace lock: lines reach the sink in time order.
-    const held = this.lock !== undefined && lockTrace(this.lock);
+    const lock = this.lock;
+    const held = lock !== undefined && lockTrace(lock);
     try {
       this.k.host.log(`${who} ${this.stamp()} ${text}`);
     } finally {
-      if (held) Atomics.store(this.lock!, 0, 0);
+      if (held) Atomics.store(lock, 0, 0);
     }
   }
 
@@ -101,8 +102,7 @@ function resultText(result: unknown, returnsErrno: boolean, resultKind: string):
     if (resultKind === 'i32' && result < 0) return `${result} E${errnoName(-result)}`;
     return String(result);
   }
-  if (result === undefined) return 'void';
-  return String(result);
+  return result === undefined ? 'void' : '?';
 }
 
 function endedText(e: unknown): string {
