@@ -13,12 +13,20 @@ const MAX_ITEMS = 8;
 const hex = (v: V): string => '0x' + (Number(v) >>> 0).toString(16);
 const num = (v: V): number => (typeof v === 'bigint' ? Number(BigInt.asUintN(64, v)) : v);
 
+const entries = new WeakMap<object, [string, number][]>();
+/** A constant table's entries, listed once. */
+function entriesOf(table: Readonly<Record<string, number>>): [string, number][] {
+  let e = entries.get(table);
+  if (!e) entries.set(table, (e = Object.entries(table)));
+  return e;
+}
+
 /** `A|B|0x40` for a flags value; `0` for none. */
 export function flagsText(table: Readonly<Record<string, number>>, value: V): string {
   let v = typeof value === 'bigint' ? Number(BigInt.asUintN(53, value)) : value >>> 0;
   if (v === 0) return '0';
   const out: string[] = [];
-  for (const [name, bit] of Object.entries(table)) {
+  for (const [name, bit] of entriesOf(table)) {
     if (bit !== 0 && v % (bit * 2) >= bit) {
       out.push(name);
       v -= bit;
@@ -31,7 +39,7 @@ export function flagsText(table: Readonly<Record<string, number>>, value: V): st
 /** The name of an enum value, else the number. */
 export function enumText(table: Readonly<Record<string, number>>, value: V): string {
   const n = num(value);
-  for (const [name, v] of Object.entries(table)) if (v === n) return name;
+  for (const [name, v] of entriesOf(table)) if (v === n) return name;
   return String(n);
 }
 
@@ -135,7 +143,7 @@ const INPUT: Partial<Record<ArgKind, (k: Kernel, a: V[], i: number) => string>> 
   sdflags: (_k, a, i) => flagsText(SdFlags, a[i]!),
   ns: (_k, a, i) => nsText(a[i]!),
   ptr: (_k, a, i) => hex(a[i]!),
-  num: (_k, a, i) => (typeof a[i] === 'bigint' ? String(a[i]) : String(a[i])),
+  num: (_k, a, i) => String(a[i]),
 };
 
 /** Decoders of what the call wrote (shown after it, and only when it succeeded). */
@@ -152,7 +160,7 @@ const OUTPUT: Partial<Record<ArgKind, (k: Kernel, a: V[], i: number) => string>>
  * cannot be read is shown raw.
  */
 export function decodeArgs(k: Kernel, kinds: readonly ArgKind[] | undefined, a: V[], phase: 'in' | 'out' | 'all', ok: boolean): string {
-  if (!kinds) return a.map((v) => (typeof v === 'bigint' ? String(v) : String(v))).join(', ');
+  if (!kinds) return phase === 'out' ? '' : a.map(String).join(', ');
   const parts: string[] = [];
   let i = 0;
   for (const kind of kinds) {
