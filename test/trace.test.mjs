@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { watFile } from './helpers/wat.mjs';
 import { weft } from './helpers/run.mjs';
+import { ensureFixtures, fixture } from './helpers/fixtures.mjs';
 import { catWat } from './fixtures/wat-cat.mjs';
 import { SYSCALL_ARGS, PAIR_KINDS } from '../dist/abi/syscall-args.js';
 import { SYSCALL_SPEC } from '../dist/abi/syscalls.js';
@@ -148,4 +149,30 @@ test('a trap names the function from the name section and the last failed syscal
   const bare = await weft(['run', await watFile(crashAfterWrite, 'trace-crash')]);
   assert.equal(bare.code, 134);
   assert.match(bare.stderr, /trap: unreachable in wasm-function\[1\] after fd_write returned EBADF/);
+});
+
+test('--profile FILE.json: Chrome trace events, a named track per thread, syscalls and waits as slices', async () => {
+  await ensureFixtures('wasix');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-profile-'));
+  const out = path.join(dir, 'p.json');
+  const r = await weft(['run', '--profile', out, fixture('wasix', 'join')]);
+  assert.equal(r.code, 0, r.stderr);
+  const events = JSON.parse(fs.readFileSync(out, 'utf8'));
+  fs.rmSync(dir, { recursive: true });
+  const named = events.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.tid).sort();
+  const slices = events.filter((e) => e.ph === 'X');
+  const tids = [...new Set(slices.map((e) => e.tid))].sort();
+  assert.ok(tids.length >= 3, `main and two threads made calls: ${tids}`);
+  for (const tid of tids) assert.ok(named.includes(tid), `track ${tid} is named`);
+  assert.ok(events.some((e) => e.ph === 'M' && e.name === 'process_name' && e.pid === 1 && /join/.test(e.args.name)));
+  for (const e of slices) {
+    assert.equal(e.pid, 1);
+    assert.ok(e.ts >= 0 && e.dur >= 0 && typeof e.name === 'string', JSON.stringify(e));
+  }
+  const sleeps = slices.filter((e) => e.name === 'thread_sleep');
+  assert.ok(sleeps.length > 0 && sleeps.every((e) => e.cat === 'wait'));
+  const sleep = sleeps.reduce((a, b) => (b.dur > a.dur ? b : a));
+  assert.ok(sleep.dur >= 50_000, `thread_sleep(100ms) lasts ~100 ms: ${sleep.dur} us`);
+  assert.ok(slices.some((e) => e.name === 'thread_join' && e.cat === 'wait'));
+  assert.ok(slices.some((e) => e.name === 'fd_write' && e.cat === 'syscall' && e.args.result === '0'));
 });

@@ -25,6 +25,8 @@ export interface RunCommand {
   trace: boolean | string | undefined;
   /** --trace-summary: strace -c's table at exit; 'threads' for one per thread. */
   traceSummary?: boolean | 'threads';
+  /** --profile FILE: Chrome Trace Event Format. */
+  profile?: string;
   /** Network access for WASIX sockets: true for all, or the allowed HOST:PORT list. */
   net: boolean | string[] | undefined;
   tcpListen: string[];
@@ -162,6 +164,11 @@ export const OPTIONS: OptionDef[] = [
       if (v !== undefined && v !== 'threads') throw new Error(`${flag} takes no value or 'threads', got '${v}'`);
       cmd.traceSummary = v === 'threads' ? 'threads' : true;
     },
+  },
+  {
+    names: ['--profile'], value: 'FILE.json',
+    help: 'write a Chrome trace (chrome://tracing, Perfetto): a track per wasm thread, a slice per syscall',
+    apply: (cmd, v) => void (cmd.profile = v!),
   },
   {
     names: ['-V', '--version'], help: "print weft's version",

@@ -43,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       maxProcesses: cmd.maxProcesses,
       trace: cmd.trace,
       traceSummary: cmd.traceSummary,
+      profile: cmd.profile,
       net: cmd.net,
       tcpListen: cmd.tcpListen,
       allowUnknownImports: !!cmd.allowUnknownImports,

@@ -25,7 +25,7 @@ export function bindSyscall(k: Kernel, module: string, name: string, entry: AnyS
   let bound = entry.kind === 'ends'
     ? fn
     : wrap(fn, sig.params.length, boundaryFor(k, entry.kind, sig.result === 'i32'), `${module}.${name}`);
-  if (k.cfg.trace || k.cfg.traceSummary) bound = traced(k, `${module}.${name}`, bound, entry.kind, sig.result);
+  if (k.cfg.trace || k.cfg.traceSummary || k.cfg.profileFd !== undefined) bound = traced(k, `${module}.${name}`, bound, entry.kind, sig.result);
   return bound;
 }
 

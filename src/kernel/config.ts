@@ -39,6 +39,11 @@ export interface KernelConfig {
   trace: boolean;
   /** --trace-summary: the counters every thread adds to (kernel/shared/trace-summary.ts). */
   traceSummary?: SharedArrayBuffer | undefined;
+  /**
+   * --profile (Node): a host fd opened for appending that every thread writes Chrome Trace Event Format
+   * events to (ThreadHost.appendLine): a slice per syscall, on a track per wasm thread.
+   */
+  profileFd?: number | undefined;
   /** --trace: one Int32 word shared by the process tree, held while a line is stamped and written. */
   traceLock?: SharedArrayBuffer | undefined;
   /** Does the module export wasi_thread_start? */
@@ -109,4 +114,6 @@ export interface ThreadHost {
   socketWrite?(fd: number, data: Uint8Array): number;
   /** Writes a diagnostic line (trace log, trap report). */
   log(line: string): void;
+  /** Appends a line to a host fd in one write (--profile's events). Optional. */
+  appendLine?(fd: number, line: string): void;
 }

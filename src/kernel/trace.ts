@@ -33,7 +33,9 @@ const READS = new Set(['fd_read', 'fd_pread']);
 class Tracer {
   readonly lines: boolean;
   readonly summary: TraceSummary | undefined;
-  private readonly pid: number;
+  /** --profile: the fd Chrome trace events are appended to. */
+  readonly profileFd: number | undefined;
+  readonly pid: number;
   private readonly lock: Int32Array | undefined;
   private rowTid = -1;
   private summaryRow = 0;
@@ -42,6 +44,7 @@ class Tracer {
     this.lines = k.cfg.trace;
     this.summary = k.cfg.traceSummary ? new TraceSummary(k.cfg.traceSummary) : undefined;
     this.pid = k.cfg.proc?.pid ?? 1;
+    this.profileFd = k.cfg.profileFd;
     this.lock = k.cfg.traceLock ? new Int32Array(k.cfg.traceLock) : undefined;
   }
 
@@ -60,6 +63,17 @@ class Tracer {
     } finally {
       if (held) Atomics.store(lock, 0, 0);
     }
+  }
+
+  /** A Chrome trace event (one JSON object; the file is a JSON array whose closing bracket is optional). */
+  event(json: string): void {
+    this.k.host.appendLine?.(this.profileFd!, json + ',');
+  }
+
+  /** A complete ('X') event: a slice from `startMs` (performance.now()) lasting `ms`, on this thread's track. */
+  slice(name: string, cat: string, startMs: number, ms: number, result: string): void {
+    const ts = ((startMs + this.k.monoOffsetMs) * 1000).toFixed(1);
+    this.event(`{"name":"${name}","cat":"${cat}","ph":"X","ts":${ts},"dur":${(ms * 1000).toFixed(1)},"pid":${this.pid},"tid":${this.k.tid},"args":{"result":${JSON.stringify(result)}}}`);
   }
 
   record(index: number, ms: number, failed: boolean): void {
@@ -92,6 +106,19 @@ function tracerOf(k: Kernel): Tracer {
 /** An event line (thread start/exit, process exit) when line tracing is on. */
 export function traceEvent(k: Kernel, text: string, thread = true): void {
   if (k.cfg.trace) tracerOf(k).line(text, thread);
+}
+
+/**
+ * --profile: names this thread's track (and its process's) when the thread starts; `args` is the
+ * process's argv, for its name.
+ */
+export function profileThread(k: Kernel): void {
+  if (k.cfg.profileFd === undefined) return;
+  const t = tracerOf(k);
+  const name = JSON.stringify(`pid ${t.pid}: ${k.cfg.args.join(' ').slice(0, 80)}`);
+  t.event(`{"name":"process_name","ph":"M","pid":${t.pid},"tid":${k.tid},"args":{"name":${name}}}`);
+  t.event(`{"name":"thread_name","ph":"M","pid":${t.pid},"tid":${k.tid},"args":{"name":"tid ${k.tid}"}}`);
+  t.event(`{"name":"thread_sort_index","ph":"M","pid":${t.pid},"tid":${k.tid},"args":{"sort_index":${k.tid}}}`);
 }
 
 const seconds = (ms: number): string => `<${(ms / 1000).toFixed(6)}>`;
@@ -128,6 +155,7 @@ export function traced(k: Kernel, name: string, fn: SyscallBody, kind: SyscallKi
   if (kind === 'ends') {
     return function (...args: (number | bigint)[]) {
       if (t.summary) t.record(index, 0, false);
+      if (t.profileFd !== undefined) t.slice(short, 'syscall', performance.now(), 0, 'ends');
       if (t.lines) t.line(`${short}(${decodeArgs(k, kinds, args, 'all', true)}) = ?`);
       try {
         return fn(...args);
@@ -142,7 +170,8 @@ export function traced(k: Kernel, name: string, fn: SyscallBody, kind: SyscallKi
   const waits = kind === 'blocking' && (WAITS.has(short) || READS.has(short));
   const reads = READS.has(short);
   return function (...args: (number | bigint)[]) {
-    const split = t.lines && waits && (!reads || mayWait(k, args[0] as number));
+    const blocks = waits && (t.lines || t.profileFd !== undefined) && (!reads || mayWait(k, args[0] as number));
+    const split = t.lines && blocks;
     if (split) t.line(`${short}(${decodeArgs(k, kinds, args, 'in', false)})${extra(args)} <unfinished ...>`);
     const t0 = performance.now();
     let result: unknown;
@@ -163,6 +192,9 @@ export function traced(k: Kernel, name: string, fn: SyscallBody, kind: SyscallKi
         k.lastFailedErrno = returnsErrno ? (result as number) : -(result as number);
       }
       if (t.summary) t.record(index, ms, failed);
+      if (t.profileFd !== undefined) {
+        t.slice(short, blocks ? 'wait' : 'syscall', t0, ms, ended !== undefined ? 'unwound' : resultText(result, returnsErrno, resultKind));
+      }
       if (t.lines) {
         const shown = ended !== undefined ? endedText(ended) : resultText(result, returnsErrno, resultKind);
         const ok = ended === undefined && !failed;

@@ -3,7 +3,7 @@ import type { KernelConfig, ThreadHost } from '../kernel/config.js';
 import { ProcExit, ThreadExit, ThreadKilled, TRAP_EXIT_CODE } from '../kernel/exits.js';
 import { buildImports, namespaces } from '../kernel/imports.js';
 import { Kernel, type ToCoordinator } from '../kernel/kernel.js';
-import { traceEvent } from '../kernel/trace.js';
+import { profileThread, traceEvent } from '../kernel/trace.js';
 import { Ctl, MAIN_TID, RETIRE_TID, Slot } from '../kernel/shared/control-block.js';
 import type { ForkResume } from '../kernel/resume.js';
 import type { ThreadReuse } from '../abi/thread-reuse.js';
@@ -101,6 +101,7 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       Atomics.store(i32, Ctl.MAIN_READY, 1);
       Atomics.notify(i32, Ctl.MAIN_READY);
       const r = boot.resume;
+      profileThread(k);
       traceEvent(k, `+++ process started${r ? ' (forked)' : ''}: ${JSON.stringify(k.cfg.args)} +++`);
       const invoke = r ? undefined : k.cfg.invoke;
       // --invoke: a reactor is initialised first, as Wasmtime does.
@@ -181,6 +182,7 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       // still 320 KiB of a real 1.5 MiB, trapping in __wasm_init_tls's memory.init. grow(0) syncs it.
       k.mem.refresh();
       k.resumable.entry = { name: 'wasi_thread_start', args: [tid, arg] };
+      profileThread(k);
       traceEvent(k, `+++ thread started: wasi_thread_start(${tid}, 0x${(arg >>> 0).toString(16)}) +++`);
       k.resumable.run(() => entry(tid, arg));
     });

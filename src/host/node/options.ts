@@ -114,4 +114,9 @@ export interface RunOptions extends CommonOptions {
    * `trace` file when one is given; 'threads' writes one table per thread.
    */
   traceSummary?: boolean | 'threads' | undefined;
+  /**
+   * Write a Chrome Trace Event Format file (open in chrome://tracing or ui.perfetto.dev): one track per
+   * wasm thread, grouped by process; a slice per syscall, blocking waits in category 'wait'.
+   */
+  profile?: string | undefined;
 }

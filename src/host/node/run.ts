@@ -117,6 +117,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
   const loaded = await load(wasm, signal);
   const bytes = loaded.bytes;
   const trace = traceSetup(options.trace);
+  const profile = options.profile ? openProfile(options.profile) : undefined;
   const summary = options.traceSummary ? TraceSummary.create(options.traceSummary === 'threads') : undefined;
   try {
     const module = await compiled(bytes, loaded.module);
@@ -155,7 +156,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
       net: netPolicy(options.net),
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled, imports, invoke,
-      traceSummary: summary?.sab, traceLock: trace.enabled ? new SharedArrayBuffer(4) : undefined,
+      traceSummary: summary?.sab, profileFd: profile?.fd, traceLock: trace.enabled ? new SharedArrayBuffer(4) : undefined,
     };
     const result = (exitCode: number, results: (number | bigint)[] | undefined): RunResult => ({
       exitCode,
@@ -202,5 +203,25 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     const table = summary?.report();
     if (table) writeAllSync(trace.fd, [new TextEncoder().encode(table + '\n')]);
     trace.close();
+    profile?.close();
   }
+}
+
+/**
+ * The --profile file: a JSON array of trace events that every thread appends to (O_APPEND: each event is
+ * one write, whole). Closed with a last metadata event and the bracket (Chrome also reads it without).
+ */
+function openProfile(file: string): { fd: number; close(): void } {
+  fs.writeFileSync(file, '[\n');
+  const fd = fs.openSync(file, 'a');
+  return {
+    fd,
+    close() {
+      try {
+        fs.writeSync(fd, '{"name":"weft","ph":"M","pid":0,"tid":0,"args":{}}\n]\n');
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+  };
 }

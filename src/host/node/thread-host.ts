@@ -150,6 +150,14 @@ export class NodeThreadHost implements ThreadHost {
     return (u.user + u.system) * 1000;
   }
 
+  appendLine(fd: number, line: string): void {
+    try {
+      writeAllSync(fd, [logEncoder.encode(line + '\n')]);
+    } catch {
+      // diagnostics must never take the program down
+    }
+  }
+
   log(line: string): void {
     try {
       writeAllSync(this.logFd, [logEncoder.encode(line + '\n')]);
