@@ -63,6 +63,8 @@ export class Kernel {
    */
   lastFailedCall: string | undefined;
   lastFailedErrno = 0;
+  /** --trace: logs the process exit this thread claimed (kernel/trace.ts sets it). */
+  onExitClaimed: ((code: number) => void) | undefined;
   /** An unexpected exception was reported (only the first one is, without --trace). */
   private reportedUnexpected = false;
   /** Asyncify stack capture (fork, setjmp/longjmp) of this thread. */
@@ -112,6 +114,8 @@ export class Kernel {
   /** proc_exit: first exit wins; every thread is torn down by the coordinator. */
   exit(code: number): never {
     if (this.ctl.claimExit(code)) {
+      // Before the coordinator hears of the exit: it terminates this worker soon after.
+      this.onExitClaimed?.(code);
       this.host.post({ t: 'exit', tid: this.tid } satisfies ToCoordinator);
       throw new ProcExit(code);
     }

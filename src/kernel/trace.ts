@@ -46,6 +46,7 @@ class Tracer {
     this.pid = k.cfg.proc?.pid ?? 1;
     this.profileFd = k.cfg.profileFd;
     this.lock = k.cfg.traceLock ? new Int32Array(k.cfg.traceLock) : undefined;
+    if (this.lines) k.onExitClaimed = (code) => this.line(`+++ exited with ${code} +++`, false);
   }
 
   /** Seconds since the process tree started. */
@@ -157,13 +158,7 @@ export function traced(k: Kernel, name: string, fn: SyscallBody, kind: SyscallKi
       if (t.summary) t.record(index, 0, false);
       if (t.profileFd !== undefined) t.slice(short, 'syscall', performance.now(), 0, 'ends');
       if (t.lines) t.line(`${short}(${decodeArgs(k, kinds, args, 'all', true)}) = ?`);
-      try {
-        return fn(...args);
-      } catch (e) {
-        // ProcExit is thrown only by the thread that claimed the exit.
-        if (t.lines && e instanceof ProcExit) t.line(`+++ exited with ${e.code} +++`, false);
-        throw e;
-      }
+      return fn(...args);
     };
   }
   const returnsErrno = kind !== 'void' && resultKind === 'errno';
