@@ -133,7 +133,8 @@ function resultText(result: unknown, returnsErrno: boolean, resultKind: string):
   return result === undefined ? 'void' : '?';
 }
 
-function endedText(e: unknown): string {
+function endedText(e: unknown, name: string): string {
+  if (e instanceof ThreadKilled && name.startsWith('proc_exec')) return '? +++ replaced by the new program';
   return e instanceof ProcExit ? `? +++ exit(${e.code})` : e instanceof ThreadExit ? '? +++ thread exit'
     : e instanceof ThreadKilled ? '? +++ killed (process exiting)' : `? threw ${String(e)}`;
 }
@@ -191,7 +192,7 @@ export function traced(k: Kernel, name: string, fn: SyscallBody, kind: SyscallKi
         t.slice(short, blocks ? 'wait' : 'syscall', t0, ms, ended !== undefined ? 'unwound' : resultText(result, returnsErrno, resultKind));
       }
       if (t.lines) {
-        const shown = ended !== undefined ? endedText(ended) : resultText(result, returnsErrno, resultKind);
+        const shown = ended !== undefined ? endedText(ended, short) : resultText(result, returnsErrno, resultKind);
         const ok = ended === undefined && !failed;
         if (split) {
           const outs = decodeArgs(k, kinds, args, 'out', ok);
