@@ -176,3 +176,34 @@ test('--profile FILE.json: Chrome trace events, a named track per thread, syscal
   assert.ok(slices.some((e) => e.name === 'thread_join' && e.cat === 'wait'));
   assert.ok(slices.some((e) => e.name === 'fd_write' && e.cat === 'syscall' && e.args.result === '0'));
 });
+
+test('--trace across a process tree: spawned, exec\'d and forked processes have their own pid, start and exit lines', async () => {
+  await ensureFixtures('wasix', 'wasix-async');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-trace-tree-'));
+  try {
+    for (const [route, name] of [['wasix', 'spawn'], ['wasix-async', 'fork']]) fs.copyFileSync(fixture(route, name), path.join(dir, `${name}.wasm`));
+    const log = path.join(dir, 'spawn.log');
+    const r = await weft(['run', `--trace=${log}`, '--dir', `${dir}::/sandbox`, path.join(dir, 'spawn.wasm'), 'main', '/sandbox/spawn.wasm', '/sandbox']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const text = fs.readFileSync(log, 'utf8');
+    // posix_spawn of `spawn.wasm exit 7`: a new pid starts, exits 7, and the parent's waitpid resumes.
+    const child = /^\[pid (\d+) tid 1\] [\d.]+ \+\+\+ process started: \["\/sandbox\/spawn\.wasm","exit","7"\] \+\+\+$/m.exec(text);
+    assert.ok(child && child[1] !== '1', text.slice(0, 4000));
+    assert.match(text, new RegExp(`^\\[pid ${child[1]}\\] [\\d.]+ \\+\\+\\+ exited with 7 \\+\\+\\+$`, 'm'));
+    assert.match(text, /^\[pid 1 tid 1\] [\d.]+ proc_join\(.*<unfinished \.\.\.>$/m);
+    assert.match(text, /^\[pid 1 tid 1\] [\d.]+ <\.\.\. proc_join resumed>.* = 0 </m);
+    // exec: the same pid starts the new program.
+    const exec = /^\[pid (\d+) tid 1\] [\d.]+ proc_exec3\(.* = \? \+\+\+ replaced by the new program <[\d.]+>\n\[pid (\d+) tid 1\] [\d.]+ \+\+\+ process started: /m.exec(text);
+    assert.ok(exec && exec[1] === exec[2], 'exec line then the same pid starting');
+
+    const flog = path.join(dir, 'fork.log');
+    const f = await weft(['run', `--trace=${flog}`, '--dir', `${dir}::/sandbox`, path.join(dir, 'fork.wasm'), 'main', '/sandbox/fork.wasm']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    const ftext = fs.readFileSync(flog, 'utf8');
+    const forked = /^\[pid 1 tid 1\] [\d.]+ proc_fork\(1, \[(\d+)\]\) = 0 </m.exec(ftext.replace(/proc_fork\(1, \[4294967295\]\)[^\n]*\n/g, ''));
+    assert.ok(forked, ftext.slice(0, 3000));
+    assert.match(ftext, new RegExp(`^\\[pid ${forked[1]} tid 1\\] [\\d.]+ \\+\\+\\+ process started \\(forked\\): `, 'm'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
