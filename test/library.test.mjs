@@ -92,8 +92,9 @@ test('--trace and WEFT_LOG=debug log every syscall with thread id, arguments, re
   for (const [args, env] of [[['run', '--trace', file], {}], [['run', file], { WEFT_LOG: 'debug' }]]) {
     const r = await weft(args, { env });
     assert.equal(r.code, 22, r.stderr);
-    assert.match(r.stderr, /weft\[tid 1\] wasi\.thread-spawn\(12345\) -> \d+ [\d.]+us/);
-    assert.match(r.stderr, /weft\[tid 1\] wasi_snapshot_preview1\.proc_exit\(22\) -> exit\(22\)/);
+    assert.match(r.stderr, /^\[pid 1 tid 1\] \d+\.\d{6} thread-spawn\(0x3039\) = \d+ <\d+\.\d{6}>$/m);
+    assert.match(r.stderr, /^\[pid 1 tid 1\] \d+\.\d{6} proc_exit\(22\) = \?$/m);
+    assert.match(r.stderr, /^\[pid 1\] \d+\.\d{6} \+\+\+ exited with 22 \+\+\+$/m);
   }
   const quiet = await weft(['run', file]);
   assert.equal(quiet.stderr, '');

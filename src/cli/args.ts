@@ -23,6 +23,10 @@ export interface RunCommand {
   maxThreads: number | undefined;
   maxProcesses?: number;
   trace: boolean | string | undefined;
+  /** --trace-summary: strace -c's table at exit; 'threads' for one per thread. */
+  traceSummary?: boolean | 'threads';
+  /** --profile FILE: Chrome Trace Event Format. */
+  profile?: string;
   /** Network access for WASIX sockets: true for all, or the allowed HOST:PORT list. */
   net: boolean | string[] | undefined;
   tcpListen: string[];
@@ -150,8 +154,21 @@ export const OPTIONS: OptionDef[] = [
   },
   {
     names: ['--trace'], value: 'FILE', optionalValue: true,
-    help: 'log every syscall (thread, arguments, result, time) to stderr or FILE',
+    help: 'log syscalls (decoded, as strace -f -tt -T) and thread/process events to stderr or FILE',
     apply: (cmd, v) => void (cmd.trace = v ?? true),
+  },
+  {
+    names: ['--trace-summary'], value: 'threads', optionalValue: true,
+    help: 'at exit, calls, errors and time per syscall (strace -c); =threads: a table per thread',
+    apply(cmd, v, flag) {
+      if (v !== undefined && v !== 'threads') throw new Error(`${flag} takes no value or 'threads', got '${v}'`);
+      cmd.traceSummary = v === 'threads' ? 'threads' : true;
+    },
+  },
+  {
+    names: ['--profile'], value: 'FILE.json',
+    help: 'write a Chrome trace (chrome://tracing, Perfetto): a track per wasm thread, a slice per syscall',
+    apply: (cmd, v) => void (cmd.profile = v!),
   },
   {
     names: ['-V', '--version'], help: "print weft's version",

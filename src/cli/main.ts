@@ -42,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       maxThreads: cmd.maxThreads,
       maxProcesses: cmd.maxProcesses,
       trace: cmd.trace,
+      traceSummary: cmd.traceSummary,
+      profile: cmd.profile,
       net: cmd.net,
       tcpListen: cmd.tcpListen,
       allowUnknownImports: !!cmd.allowUnknownImports,

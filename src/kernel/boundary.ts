@@ -13,7 +13,7 @@ import { traced } from './trace.js';
  *  - errors: whatever the body throws becomes its errno (Kernel.fail: an unexpected exception is EIO and
  *    reported with the syscall's name); exit sentinels keep unwinding;
  *  - WASIX signals pending for the thread are delivered when the call returns (not for 'void'/'ends');
- *  - tracing (WEFT_LOG=debug / --trace) wraps the result, and only when enabled.
+ *  - tracing (WEFT_LOG=debug / --trace / --trace-summary) wraps the result, and only when enabled.
  * The wrapper has the import's own arity (from its witx signature), so neither the wasm-to-JS call nor
  * the call to the body goes through an arguments adaptation or a rest array.
  */
@@ -25,7 +25,7 @@ export function bindSyscall(k: Kernel, module: string, name: string, entry: AnyS
   let bound = entry.kind === 'ends'
     ? fn
     : wrap(fn, sig.params.length, boundaryFor(k, entry.kind, sig.result === 'i32'), `${module}.${name}`);
-  if (k.cfg.trace) bound = traced(k, `${module}.${name}`, bound, entry.kind, sig.result);
+  if (k.cfg.trace || k.cfg.traceSummary || k.cfg.profileFd !== undefined) bound = traced(k, `${module}.${name}`, bound, entry.kind, sig.result);
   return bound;
 }
 

@@ -35,7 +35,17 @@ export interface KernelConfig {
    * and `performance` (whose first access costs Node 20 2-6 ms) is not touched until a clock is read.
    */
   clockBaseMs?: number;
+  /** Log a line per syscall and thread/process event (--trace). */
   trace: boolean;
+  /** --trace-summary: the counters every thread adds to (kernel/shared/trace-summary.ts). */
+  traceSummary?: SharedArrayBuffer | undefined;
+  /**
+   * --profile (Node): a host fd opened for appending that every thread writes Chrome Trace Event Format
+   * events to (ThreadHost.appendLine): a slice per syscall, on a track per wasm thread.
+   */
+  profileFd?: number | undefined;
+  /** --trace: one Int32 word shared by the process tree, held while a line is stamped and written. */
+  traceLock?: SharedArrayBuffer | undefined;
   /** Does the module export wasi_thread_start? */
   hasThreadStart: boolean;
   usesWasix: boolean;
@@ -104,4 +114,6 @@ export interface ThreadHost {
   socketWrite?(fd: number, data: Uint8Array): number;
   /** Writes a diagnostic line (trace log, trap report). */
   log(line: string): void;
+  /** Appends a line to a host fd in one write (--profile's events). Optional. */
+  appendLine?(fd: number, line: string): void;
 }

@@ -57,6 +57,14 @@ export class Kernel {
   /** The syscall boundary's per-kind wrappers (kernel/boundary.ts), built once per thread. */
   boundaries: Record<string, unknown> | undefined;
   private monoOffset: number | undefined;
+  /**
+   * The last syscall of this thread that failed, for a trap report ("after fd_write returned EBADF"). Set on
+   * the error path only: errnos a body throws (kernel.fail), and under --trace also those it returns.
+   */
+  lastFailedCall: string | undefined;
+  lastFailedErrno = 0;
+  /** --trace: logs the process exit this thread claimed (kernel/trace.ts sets it). */
+  onExitClaimed: ((code: number) => void) | undefined;
   /** An unexpected exception was reported (only the first one is, without --trace). */
   private reportedUnexpected = false;
   /** Asyncify stack capture (fork, setjmp/longjmp) of this thread. */
@@ -106,6 +114,8 @@ export class Kernel {
   /** proc_exit: first exit wins; every thread is torn down by the coordinator. */
   exit(code: number): never {
     if (this.ctl.claimExit(code)) {
+      // Before the coordinator hears of the exit: it terminates this worker soon after.
+      this.onExitClaimed?.(code);
       this.host.post({ t: 'exit', tid: this.tid } satisfies ToCoordinator);
       throw new ProcExit(code);
     }
@@ -119,10 +129,14 @@ export class Kernel {
    */
   fail(e: unknown, syscall?: string): number {
     if (isSentinel(e)) throw e;
-    const errno = knownErrno(e);
-    if (errno !== undefined) return errno;
-    if (!this.reportedUnexpected || this.cfg.trace) this.reportUnexpected(e, syscall);
-    return Errno.IO;
+    let errno = knownErrno(e);
+    if (errno === undefined) {
+      if (!this.reportedUnexpected || this.cfg.trace) this.reportUnexpected(e, syscall);
+      errno = Errno.IO;
+    }
+    this.lastFailedCall = syscall;
+    this.lastFailedErrno = errno;
+    return errno;
   }
 
   private reportUnexpected(e: unknown, syscall: string | undefined): void {

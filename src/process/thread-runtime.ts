@@ -3,9 +3,11 @@ import type { KernelConfig, ThreadHost } from '../kernel/config.js';
 import { ProcExit, ThreadExit, ThreadKilled, TRAP_EXIT_CODE } from '../kernel/exits.js';
 import { buildImports, namespaces } from '../kernel/imports.js';
 import { Kernel, type ToCoordinator } from '../kernel/kernel.js';
+import { profileThread, traceEvent } from '../kernel/trace.js';
 import { Ctl, MAIN_TID, RETIRE_TID, Slot } from '../kernel/shared/control-block.js';
 import type { ForkResume } from '../kernel/resume.js';
 import type { ThreadReuse } from '../abi/thread-reuse.js';
+import { describeTrap } from './trap-report.js';
 
 /** What the coordinator hands a worker when it starts it. Structured-cloneable. */
 export interface BootData {
@@ -70,7 +72,8 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       if (e instanceof ThreadExit) return 'thread-exit';
       if (e instanceof ProcExit || e instanceof ThreadKilled) return 'ended';
       if (ctl.claimExit(TRAP_EXIT_CODE)) {
-        host.log(describeTrap(e, k.tid));
+        traceEvent(k, `+++ killed by trap, exited with ${TRAP_EXIT_CODE} +++`);
+        host.log(describeTrap(e, { tid: k.tid, module: boot.module, lastFailedCall: k.lastFailedCall, lastFailedErrno: k.lastFailedErrno }));
         host.post({ t: 'exit', tid: k.tid } satisfies ToCoordinator);
       }
       return 'ended';
@@ -82,7 +85,10 @@ export function runThread(boot: BootData, host: ThreadHost): void {
     Atomics.store(i32, tidWord, 0);
     Atomics.notify(i32, tidWord);
     if (Atomics.sub(i32, Ctl.LIVE, 1) === 1 && Atomics.load(i32, Ctl.MAIN_GONE) === 1) {
-      if (ctl.claimExit(0)) host.post({ t: 'exit', tid: k.tid } satisfies ToCoordinator);
+      if (ctl.claimExit(0)) {
+        traceEvent(k, '+++ exited with 0 (last thread ended) +++', false);
+        host.post({ t: 'exit', tid: k.tid } satisfies ToCoordinator);
+      }
     }
   };
 
@@ -95,6 +101,8 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       Atomics.store(i32, Ctl.MAIN_READY, 1);
       Atomics.notify(i32, Ctl.MAIN_READY);
       const r = boot.resume;
+      profileThread(k);
+      traceEvent(k, `+++ process started${r ? ' (forked)' : ''}: ${JSON.stringify(k.cfg.args)} +++`);
       const invoke = r ? undefined : k.cfg.invoke;
       // --invoke: a reactor is initialised first, as Wasmtime does.
       if (invoke && typeof instance.exports['_initialize'] === 'function') (instance.exports['_initialize'] as () => void)();
@@ -112,8 +120,12 @@ export function runThread(boot: BootData, host: ThreadHost): void {
     });
     if (outcome === 'returned') {
       // Returning from _start ends the process with 0, even while other threads run.
-      if (ctl.claimExit(0)) host.post({ t: 'exit', tid: k.tid } satisfies ToCoordinator);
+      if (ctl.claimExit(0)) {
+        traceEvent(k, '+++ exited with 0 +++', false);
+        host.post({ t: 'exit', tid: k.tid } satisfies ToCoordinator);
+      }
     } else if (outcome === 'thread-exit') {
+      traceEvent(k, '+++ thread exited (thread_exit) +++');
       Atomics.store(i32, Ctl.MAIN_GONE, 1);
       threadEnded();
     }
@@ -170,8 +182,11 @@ export function runThread(boot: BootData, host: ThreadHost): void {
       // still 320 KiB of a real 1.5 MiB, trapping in __wasm_init_tls's memory.init. grow(0) syncs it.
       k.mem.refresh();
       k.resumable.entry = { name: 'wasi_thread_start', args: [tid, arg] };
+      profileThread(k);
+      traceEvent(k, `+++ thread started: wasi_thread_start(${tid}, 0x${(arg >>> 0).toString(16)}) +++`);
       k.resumable.run(() => entry(tid, arg));
     });
+    if (outcome !== 'ended') traceEvent(k, `+++ thread exited${outcome === 'thread-exit' ? ' (thread_exit)' : ''} +++`);
     if (outcome === 'ended') return;
     if (instance && reusable(instance)) {
       // Free again before a joiner learns that the thread ended, so that its next spawn finds this
@@ -218,11 +233,4 @@ function resumeForked(instance: WebAssembly.Instance, k: Kernel, r: ForkResume):
     k.mem.sync().setU32(r.retPtr, 0);
     return 0;
   });
-}
-
-function describeTrap(e: unknown, tid: number): string {
-  const err = e as { name?: string; message?: string; stack?: string } | null;
-  const kind = err?.name === 'RuntimeError' ? 'trap' : err?.name === 'RangeError' ? 'trap (stack overflow)' : 'error';
-  const stack = (err?.stack ?? String(e)).split('\n').filter((l) => l.includes('wasm')).slice(0, 16).join('\n');
-  return `weft: thread ${tid} ${kind}: ${err?.message ?? String(e)}${stack ? '\n' + stack : ''}`;
 }

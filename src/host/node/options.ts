@@ -21,7 +21,10 @@ export interface CommonOptions {
    * `{ path, readOnly }`, or a backend descriptor such as `memoryFs.dir('/data')`.
    */
   preopens?: Record<string, string | { path: string; readOnly?: boolean | undefined } | BackendDescriptor> | undefined;
-  /** Log every syscall (thread id, arguments, result, duration): true for stderr, or a file path. */
+  /**
+   * Log every syscall (pid, tid, time, decoded arguments, result, duration; blocking calls when they start
+   * and when they return) and thread/process events: true for stderr, or a file path.
+   */
   trace?: boolean | string | undefined;
 }
 
@@ -106,4 +109,14 @@ export interface RunOptions extends CommonOptions {
    * replaces it.
    */
   dev?: boolean | undefined;
+  /**
+   * At exit, write strace -c's table (calls, errors, total and mean time per syscall) to stderr, or to the
+   * `trace` file when one is given; 'threads' writes one table per thread.
+   */
+  traceSummary?: boolean | 'threads' | undefined;
+  /**
+   * Write a Chrome Trace Event Format file (open in chrome://tracing or ui.perfetto.dev): one track per
+   * wasm thread, grouped by process; a slice per syscall, blocking waits in category 'wait'.
+   */
+  profile?: string | undefined;
 }

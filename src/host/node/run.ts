@@ -18,6 +18,7 @@ import type { OutputOption, RunOptions, WasmSource } from './options.js';
 
 export type { OutputOption, RunOptions, WasmSource } from './options.js';
 import { writeAllSync } from './thread-host.js';
+import { TraceSummary } from '../../kernel/shared/trace-summary.js';
 import { stdinSource } from '../common/stdin.js';
 import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, killOnAbort, type RunResult, throwIfAborted } from '../common/run-result.js';
 import { checkEntry, planImports } from '../../process/link.js';
@@ -116,6 +117,8 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
   const loaded = await load(wasm, signal);
   const bytes = loaded.bytes;
   const trace = traceSetup(options.trace);
+  const profile = options.profile ? openProfile(options.profile) : undefined;
+  const summary = options.traceSummary ? TraceSummary.create(options.traceSummary === 'threads') : undefined;
   try {
     const module = await compiled(bytes, loaded.module);
     const info = inspectModule(bytes, module);
@@ -153,6 +156,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
       net: netPolicy(options.net),
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
       clockBaseMs: performance.timeOrigin + performance.now(), trace: trace.enabled, imports, invoke,
+      traceSummary: summary?.sab, profileFd: profile?.fd, traceLock: trace.enabled ? new SharedArrayBuffer(4) : undefined,
     };
     const result = (exitCode: number, results: (number | bigint)[] | undefined): RunResult => ({
       exitCode,
@@ -196,6 +200,28 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     if (abort.aborted()) throw abortReason(signal!);
     return result(code, results);
   } finally {
+    const table = summary?.report();
+    if (table) writeAllSync(trace.fd, [new TextEncoder().encode(table + '\n')]);
     trace.close();
+    profile?.close();
   }
+}
+
+/**
+ * The --profile file: a JSON array of trace events that every thread appends to (O_APPEND: each event is
+ * one write, whole). Closed with a last metadata event and the bracket (Chrome also reads it without).
+ */
+function openProfile(file: string): { fd: number; close(): void } {
+  fs.writeFileSync(file, '[\n');
+  const fd = fs.openSync(file, 'a');
+  return {
+    fd,
+    close() {
+      try {
+        fs.writeSync(fd, '{"name":"weft","ph":"M","pid":0,"tid":0,"args":{}}\n]\n');
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+  };
 }

@@ -60,6 +60,8 @@ export function writeAllSync(fd: number, data: Uint8Array[]): number {
  */
 const URANDOM_CALLS = 16;
 let urandomCalls = 0;
+/** Encodes the diagnostic lines (trace lines: one per syscall under --trace). */
+const logEncoder = new TextEncoder();
 
 function readUrandom(dst: Uint8Array): boolean {
   let fd: number;
@@ -148,9 +150,17 @@ export class NodeThreadHost implements ThreadHost {
     return (u.user + u.system) * 1000;
   }
 
+  appendLine(fd: number, line: string): void {
+    try {
+      writeAllSync(fd, [logEncoder.encode(line + '\n')]);
+    } catch {
+      // diagnostics must never take the program down
+    }
+  }
+
   log(line: string): void {
     try {
-      writeAllSync(this.logFd, [new TextEncoder().encode(line + '\n')]);
+      writeAllSync(this.logFd, [logEncoder.encode(line + '\n')]);
     } catch {
       // diagnostics must never take the program down
     }
