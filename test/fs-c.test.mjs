@@ -128,7 +128,7 @@ for (const backend of [host, memory]) {
     test('wasi/hello: args, env, stdout and stderr, exit code', async () => {
       const wasm = fixture('wasi', 'hello');
       const r = await backend.run(wasm, ['a b', 'c'], { env: { WEFT_TEST: 'xyz' } });
-      common(r, { ms: 10000 });
+      common(r, { ms: 60000 });
       const out = lines(r.stdout);
       for (const l of ['hello from wasi', 'argc=3', 'argv[1]=a b', 'argv[2]=c', 'env WEFT_TEST=xyz']) {
         assert.ok(out.includes(l), `missing line ${JSON.stringify(l)} in\n${r.stdout}`);
@@ -137,13 +137,13 @@ for (const backend of [host, memory]) {
       assert.match(r.stdout, /^environ count=1$/m);
       assert.equal(r.stderr, 'hello stderr\n');
       const e = await backend.run(wasm, ['exit', '7']);
-      common(e, { code: 7, ms: 10000 });
+      common(e, { code: 7, ms: 60000 });
       assert.match(e.stdout, /^env WEFT_TEST unset$/m);
     });
 
     test('wasi/fileops: every check passes', async () => {
       const r = await backend.run(fixture('wasi', 'fileops'), ['/sandbox'], { timeoutMs: 60000 });
-      const ctx = common(r, { ms: 30000 });
+      const ctx = common(r, { ms: 60000 });
       const out = lines(r.stdout.trimEnd());
       assert.equal(out.filter((l) => l.startsWith('FAIL')).length, 0, ctx);
       assert.equal(out.at(-1), 'fileops done: 148 ok, 0 bad', ctx);
@@ -155,7 +155,7 @@ for (const backend of [host, memory]) {
 
     test('wasi/sandbox with escaping symlinks made outside the guest: nothing escapes', async () => {
       const r = await backend.run(fixture('wasi', 'sandbox'), ['/sandbox'], { hostLinks: true, timeoutMs: 60000 });
-      const ctx = common(r, { ms: 30000 });
+      const ctx = common(r, { ms: 60000 });
       assert.doesNotMatch(r.stdout, /^(ESCAPED|FAIL)/m, ctx);
       assert.match(r.stdout, /^note host-links: present$/m, ctx);
       assert.equal(lines(r.stdout.trimEnd()).at(-1), 'sandbox done: 72 blocked, 0 escaped, 0 bad', ctx);
@@ -166,26 +166,26 @@ for (const backend of [host, memory]) {
 
     test('wasi/poll: clocks, sleeps, poll_oneoff', async () => {
       const r = await backend.run(fixture('wasi', 'poll'), [], { timeoutMs: 30000 });
-      const ctx = common(r, { ms: 15000 });
+      const ctx = common(r, { ms: 60000 });
       assert.doesNotMatch(r.stdout, /^FAIL/m, ctx);
       assert.equal(lines(r.stdout.trimEnd()).at(-1), 'poll done: 25 ok, 0 bad', ctx);
     });
 
     test('wasi/poll with a stdin pipe that stays open and empty', async () => {
       const r = await backend.run(fixture('wasi', 'poll'), [], { stdin: 'pipe-open', timeoutMs: 30000 });
-      const ctx = common(r, { ms: 15000 });
+      const ctx = common(r, { ms: 60000 });
       assert.equal(lines(r.stdout.trimEnd()).at(-1), 'poll done: 25 ok, 0 bad', ctx);
     });
 
     test('threads/counter: 4 threads x 100000 mutex increments', async () => {
       const r = await backend.run(fixture('threads', 'counter'), []);
-      common(r, { ms: 20000 });
+      common(r, { ms: 60000 });
       assert.equal(r.stdout, 'counter: 400000\n');
     });
 
     test('threads/smoke: the toolchain pthread test', async () => {
       const r = await backend.run(fixture('threads', 'smoke'), []);
-      const ctx = common(r, { ms: 20000 });
+      const ctx = common(r, { ms: 60000 });
       const out = lines(r.stdout);
       assert.equal(out.filter((l) => /^ok /.test(l)).length, 8, ctx);
       for (let i = 1; i <= 4; i++) {
@@ -196,7 +196,7 @@ for (const backend of [host, memory]) {
 
     test('threads/fd_share: one fd table for every thread', async () => {
       const r = await backend.run(fixture('threads', 'fd_share'), ['/sandbox']);
-      const ctx = common(r, { ms: 20000 });
+      const ctx = common(r, { ms: 60000 });
       for (const l of ['ok thread A opens', "ok thread B writes through A's fd", 'ok thread C closes it',
         'ok closed for main too (EBADF)', 'ok main reopens', 'ok content']) {
         assert.ok(lines(r.stdout).includes(l), `missing ${JSON.stringify(l)}\n${ctx}`);
@@ -207,14 +207,14 @@ for (const backend of [host, memory]) {
 
     test('threads/fd_churn: concurrent opens/closes never give one fd to two threads', async () => {
       const r = await backend.run(fixture('threads', 'fd_churn'), ['/sandbox']);
-      const ctx = common(r, { ms: 30000 });
+      const ctx = common(r, { ms: 60000 });
       assert.equal(r.stdout, 'fd_churn: 8 threads x 300 opens ok\n', ctx);
       assert.deepEqual(r.inside, {});
     });
 
     test('threads/close_race: fd_close/fd_renumber during pwrite in other threads never lets a write land in another file', async () => {
       const r = await backend.run(fixture('threads', 'close_race'), ['/sandbox', '2000']);
-      const ctx = common(r, { ms: 30000 });
+      const ctx = common(r, { ms: 60000 });
       const m = /^close_race: (\d+) own files ok, (\d+) writes, (\d+) closes\n$/.exec(r.stdout);
       assert.ok(m, ctx);
       assert.ok(Number(m[1]) > 20 && Number(m[2]) > 100 && Number(m[3]) > 20, `the race ran\n${ctx}`);
@@ -223,7 +223,7 @@ for (const backend of [host, memory]) {
 
     test('threads/append16: 16 threads append to one file, nothing lost or torn', async () => {
       const r = await backend.run(fixture('threads', 'append16'), ['/sandbox', 'keep']);
-      const ctx = common(r, { ms: 20000 });
+      const ctx = common(r, { ms: 60000 });
       assert.equal(r.stdout, 'append16: 3200 lines ok\n', ctx);
       assert.deepEqual(r.inside, { 'append16.txt': 'file' });
       checkAppend16(r.read('append16.txt'));
@@ -232,7 +232,7 @@ for (const backend of [host, memory]) {
     for (const stdin of ['', 'pipe-open']) {
       test(`threads/close_while_read (stdin ${stdin === '' ? 'at EOF' : 'an open empty pipe'})`, async () => {
         const r = await backend.run(fixture('threads', 'close_while_read'), ['/sandbox'], { stdin });
-        const ctx = common(r, { ms: 10000 });
+        const ctx = common(r, { ms: 60000 });
         const out = lines(r.stdout.trimEnd());
         assert.equal(out[0], 'file: reader stopped with EBADF after close', ctx);
         assert.match(out[1] ?? '', /^stdin: (read returned \d+ (before|after) close|read failed errno=E[A-Z]+ after close|reader still blocked 500ms after close)$/, ctx);

@@ -51,7 +51,7 @@ test('run() with a thread blocked reading an open stdin pipe: the process still 
   const r = await runInChild(await watFile(P.exitMain('wasi_read'), 'leak-read'), { stdinOpen: true });
   assert.equal(r.exitCode, 99, r.err);
   assert.equal(r.signal, null, 'the process had to be killed: stdin kept it alive');
-  assert.ok(r.total < 5000, `took ${r.total} ms`);
+  assert.ok(r.total < 12000, `took ${r.total} ms`); // (the child is killed at 15 s; 5.7 s seen at load 50)
 });
 
 test('run() delivers output to callbacks and feeds stdin from a string', async () => {

@@ -429,12 +429,13 @@ test('10,000-entry directory: create, lookup, readdir, delete', () => {
   let t = performance.now();
   for (let i = 0; i < N; i++) b.close(b.open(`big/file-${i}`, W({ exclusive: true })));
   const createMs = performance.now() - t;
-  assert.ok(createMs < 1000, `creating ${N} files took ${createMs} ms`);
+  assert.ok(createMs < 10000, `creating ${N} files took ${createMs} ms`);
   const hd = b.open('big', O({ directory: true }));
   t = performance.now();
   const list = b.readdir(hd);
   const readdirMs = performance.now() - t;
-  assert.ok(readdirMs < 200, `readdir took ${readdirMs} ms`);
+  // generous: it catches a quadratic listing (seconds), not a loaded machine (220 ms seen at load 50)
+  assert.ok(readdirMs < 2000, `readdir took ${readdirMs} ms`);
   assert.equal(list.length, N);
   assert.deepEqual(list.slice(0, 3).map((e) => e.name), ['file-0', 'file-1', 'file-2']);
   assert.equal(list[N - 1].name, `file-${N - 1}`);
