@@ -18,8 +18,14 @@ const RECYCLE_GRACE_MS = 500;
  * process gives its worker back first, and a boot costs tens of ms of CPU. With none left: at once.
  */
 const REFILL_DELAY_MS = 250;
-/** Standby workers a process tree keeps (a pipeline starts several processes at once). */
+/** Standby workers a process tree boots ahead (a pipeline starts several processes at once). */
 const TREE_STANDBY = 2;
+/**
+ * Released workers a process tree keeps, beyond those it boots ahead: a shell's `echo $i | cat` inside
+ * `$(...)` has three processes alive at once; keeping only two terminated one worker an iteration and
+ * booted another (tens of ms of CPU each, on the critical path of a 2-core machine). Idle, ~10 MB each.
+ */
+const TREE_KEEP = 4;
 
 export interface NodeCoordinatorOptions {
   logFd: number;
@@ -64,6 +70,11 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       w.port1.once('message', () => (w.ready = true));
       this.standby.push(w);
     }
+  }
+
+  /** How many standby workers to keep when one is given back (none for a run that is no process tree). */
+  private keep(): number {
+    return this.capacity > 0 ? Math.max(this.capacity, TREE_KEEP) : 0;
   }
 
   /** The standby to use: the most recent one that is ready, else the oldest (booting longest). */
@@ -146,7 +157,7 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       // standby if there is room, else it is terminated.
       release: () => new Promise<void>((resolve) => {
         // No room for it (a run that is no process tree keeps no standby): no need to wait for it to park.
-        if (this.disposed || (this.standby.length >= this.capacity && this.standby.every((w) => w.ready))) {
+        if (this.disposed || (this.standby.length >= this.keep() && this.standby.every((w) => w.ready))) {
           void terminate().then(() => resolve());
           return;
         }
@@ -157,7 +168,7 @@ export class NodeCoordinatorHost implements CoordinatorHost {
           port1.removeAllListeners('message');
           worker.removeAllListeners('error');
           worker.removeAllListeners('exit');
-          if (this.standby.length >= this.capacity && !this.disposed) {
+          if (this.standby.length >= this.keep() && !this.disposed) {
             // Full: a worker that is ready beats one still booting.
             const i = this.standby.findIndex((s) => !s.ready);
             if (i >= 0) {
@@ -166,7 +177,7 @@ export class NodeCoordinatorHost implements CoordinatorHost {
               void booting!.worker.terminate();
             }
           }
-          if (this.disposed || this.standby.length >= this.capacity) {
+          if (this.disposed || this.standby.length >= this.keep()) {
             void terminate().then(() => resolve());
             return;
           }
