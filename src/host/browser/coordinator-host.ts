@@ -5,6 +5,9 @@ import type { HostMessage, WorkerStart } from './messages.js';
 import { createRing, LOG_FD, RingReader } from './ring.js';
 import { takeThreadWorker } from './warm-pool.js';
 
+
+/** Workers a process tree keeps for its next processes (see BrowserCoordinatorHost.standby). */
+const KEEP_WORKERS = 4;
 /** How often the page drains the output ring while output is streaming (ms). */
 const POLL_MS = 2;
 
@@ -38,8 +41,12 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
     this.ring = new RingReader(this.ringSab);
   }
 
-  /** A Worker booted ahead (prewarm) for the next startWorker: a process tree starts processes often. */
-  private standby: Worker | undefined;
+  /**
+   * Workers for the next startWorker: one booted ahead (prewarm) and those whose thread ended, up to
+   * KEEP_WORKERS (a shell's `$(echo $i | cat)` has three processes alive at once; keeping fewer terminated
+   * a Worker every iteration and booted another).
+   */
+  private readonly standby: Worker[] = [];
   private disposed = false;
 
   private newWorker(): Worker {
@@ -52,22 +59,19 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
 
   prewarm(): void {
     this.prewarmed = true;
-    if (!this.standby && !this.disposed) this.standby = this.newWorker();
+    if (this.standby.length === 0 && !this.disposed) this.standby.push(this.newWorker());
   }
 
   dispose(): void {
     this.disposed = true;
-    this.standby?.terminate();
-    this.standby = undefined;
+    for (const w of this.standby.splice(0)) w.terminate();
   }
 
   startWorker(boot: BootData, events: WorkerEvents): WorkerHandle {
-    const worker = this.standby ?? this.newWorker();
-    if (this.standby) {
-      this.standby = undefined;
-      // a little later: a short-lived process gives its worker back first
-      setTimeout(() => this.prewarm(), 40);
-    }
+    const kept = this.standby.pop();
+    const worker = kept ?? this.newWorker();
+    // a little later: a short-lived process gives its worker back first
+    if (kept && this.standby.length === 0) setTimeout(() => this.prewarm(), 40);
     let exited = false;
     // Once its thread has ended, the worker may become the standby again (process trees) instead of closing.
     let adopted = false;
@@ -83,12 +87,12 @@ export class BrowserCoordinatorHost implements CoordinatorHost {
             exited = true;
             events.exit();
           }
-          if (this.prewarmed && !this.standby && !this.disposed) {
+          if (this.prewarmed && this.standby.length < KEEP_WORKERS && !this.disposed) {
             adopted = true;
             worker.onmessage = null;
             worker.onerror = null;
             worker.onmessageerror = null;
-            this.standby = worker;
+            this.standby.push(worker);
           } else {
             worker.terminate();
           }
