@@ -41,7 +41,7 @@ export const ESCAPE_ERRNO: number = Errno.PERM;
 export const MAX_SYMLINK_EXPANSIONS = 40;
 
 /** The part of a backend the resolver needs. */
-export type LookupBackend = Pick<FsBackend, 'lstat' | 'readlink'>;
+export type LookupBackend = Pick<FsBackend, 'lstat' | 'readlink' | 'lstatIfExists' | 'verifiedDir' | 'beginLookup'>;
 
 export interface ResolveOptions {
   /**
@@ -96,6 +96,20 @@ export function resolve(
   let trailingSlash = guestPath.endsWith('/');
   let expansions = 0;
   let endsInDot = false;
+  backend.beginLookup?.();
+  // Fast path: the intermediates of a plain path (no '.' or '..') form a directory the backend vouches for
+  // (FsBackend.verifiedDir): start at the final component. The rules below are unchanged for it.
+  if (pending.length > 1 && backend.verifiedDir) {
+    let plain = true;
+    for (let i = 1; i < pending.length; i++) if (pending[i] === '.' || pending[i] === '..') plain = false;
+    if (plain) {
+      const dirParts = cur.concat(pending.slice(1).reverse());
+      if (backend.verifiedDir(dirParts.join('/'))) {
+        cur = dirParts;
+        pending.length = 1;
+      }
+    }
+  }
 
   while (pending.length > 0) {
     const name = pending.pop()!;
@@ -116,12 +130,16 @@ export function resolve(
     }
     endsInDot = false;
     const candidate = joinPath(cur.join('/'), name);
-    let st: Stat;
+    let st: Stat | null;
     try {
-      st = backend.lstat(candidate);
+      st = backend.lstatIfExists ? backend.lstatIfExists(candidate) : backend.lstat(candidate);
     } catch (e) {
-      if (isLast && errnoOf(e) === Errno.NOENT) return { path: candidate, stat: null, trailingSlash, endsInDot };
-      throw e;
+      if (errnoOf(e) !== Errno.NOENT) throw e;
+      st = null;
+    }
+    if (st === null) {
+      if (isLast) return { path: candidate, stat: null, trailingSlash, endsInDot };
+      throw new WasiError(Errno.NOENT, `no such file or directory: ${candidate}`);
     }
     if (st.filetype === Filetype.SYMBOLIC_LINK && (!isLast || followFinal || trailingSlash)) {
       if (++expansions > MAX_SYMLINK_EXPANSIONS) throw new WasiError(Errno.LOOP, `too many symlinks: ${guestPath}`);
