@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HostFsBackend } from '../dist/host/node/hostfs.js';
 import { resolve } from '../dist/fs/resolve.js';
-import { Errno, WasiError } from '../dist/abi/errno.js';
+import { WasiError } from '../dist/abi/errno.js';
 import { WASI } from '../dist/index.js';
 import { wat2wasm } from './helpers/wat.mjs';
 
