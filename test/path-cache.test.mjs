@@ -201,3 +201,37 @@ test('guest calls: readlink of a non-link is EINVAL, of a missing path ENOENT; a
   assert.equal(open(`${DEEP}/file`), E.PERM);
   assert.equal(readlink(`${DEEP}/nope`), E.PERM);
 });
+
+test('the fast path resolves every path form exactly as the walk does (trailing slashes, dots, base dirs, root mounts)', () => {
+  fs.symlinkSync('../t', path.join(root, 'p/q/r/s/rel-up'));
+  fs.symlinkSync('/p/q', path.join(root, 'p/abs'));
+  fs.writeFileSync(path.join(root, 'p/q/plain'), '');
+  const paths = [
+    `${DEEP}/file`, `${DEEP}/file/`, `${DEEP}/`, `${DEEP}//file`, `${DEEP}/./file`, `${DEEP}/../u/file`, `${DEEP}/link`,
+    `${DEEP}/link/`, `${DEEP}/nope`, `${DEEP}/nope/`, `${DEEP}/nope/deeper`, 'p/q/r/s/rel-up/u/file', 'p/abs/r', 'p/abs/r/s',
+    'p/q/plain/x', 'p/q/plain/', 'p//q/r', '/p/q/r/s', '//p/q/r', '/p/q/../q/r/s/t', 'p/q/r/s/t/u/..', 'p/q/r/s/t/u/.', 'r/s/t', 'r/s/../../..',
+    'q/r/s/t/u/file', 's/t/u/link', 'x/y',
+  ];
+  const outcome = (be, base, p, follow, rootMount) => {
+    try {
+      const r = resolve(be, base, p, follow, { rootMount });
+      return { path: r.path, ino: r.stat?.ino ?? null, type: r.stat?.filetype ?? null, trailingSlash: r.trailingSlash, endsInDot: r.endsInDot };
+    } catch (e) {
+      if (!(e instanceof WasiError)) throw e;
+      return { errno: e.errno };
+    }
+  };
+  for (const rootMount of [false, true]) {
+    for (const base of ['', 'p', 'p/q']) {
+      for (const follow of [true, false]) {
+        const warm = new HostFsBackend({ kind: 'host', root, readOnly: false });
+        for (const p of paths) outcome(warm, base, p, follow, rootMount); // walk once: every directory remembered
+        for (const p of paths) {
+          const cold = new HostFsBackend({ kind: 'host', root, readOnly: false });
+          assert.deepEqual(outcome(warm, base, p, follow, rootMount), outcome(cold, base, p, follow, rootMount),
+            `${JSON.stringify(p)} from ${JSON.stringify(base)} (follow ${follow}, rootMount ${rootMount})`);
+        }
+      }
+    }
+  }
+});

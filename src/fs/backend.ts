@@ -54,7 +54,7 @@ export interface FsBackend {
   /** Optional: lstat() that returns null for a missing path instead of throwing ENOENT (cheaper on hosts that throw). */
   lstatIfExists?(path: string): Stat | null;
   /**
-   * Optional fast path of the resolver: true when the backend can vouch, cheaply (at most one host call),
+   * Optional fast path of the resolver: true when `path` is canonical (see above; else false) and the backend can vouch, cheaply (at most one host call),
    * that every component of `path` is still a real directory (no symlink) inside its root, so the resolver
    * may look up a name below it without walking it component by component. false = walk as usual (the walk
    * is what teaches the backend which directories to vouch for). See hostfs.ts for the host backend's proof.

@@ -92,25 +92,33 @@ export function resolve(
   // Once the walk has restarted at the mount's root, '..' there is '/..' = '/' rather than an escape.
   let rooted = guestPath.startsWith('/');
   // Pending components, next one last (a stack, so symlink targets can be pushed in front).
-  const pending: string[] = guestPath.split('/').filter((c) => c !== '').reverse();
+  let pending: string[] | undefined;
   let trailingSlash = guestPath.endsWith('/');
   let expansions = 0;
   let endsInDot = false;
   backend.beginLookup?.();
-  // Fast path: the intermediates of a plain path (no '.' or '..') form a directory the backend vouches for
-  // (FsBackend.verifiedDir): start at the final component. The rules below are unchanged for it.
-  if (pending.length > 1 && backend.verifiedDir) {
-    let plain = true;
-    for (let i = 1; i < pending.length; i++) if (pending[i] === '.' || pending[i] === '..') plain = false;
-    if (plain) {
-      const dirParts = cur.concat(pending.slice(1).reverse());
-      if (backend.verifiedDir(dirParts.join('/'))) {
-        cur = dirParts;
-        pending.length = 1;
+  // Fast path: the intermediates of the path form a directory the backend vouches for (FsBackend.verifiedDir):
+  // start at the final component. The rules below are unchanged for it. A path with '.', '..' or empty
+  // components before the final one is not canonical, so no backend vouches for it (it is walked). String
+  // operations only: deep paths are the common case (napi-rs loaders).
+  if (backend.verifiedDir !== undefined) {
+    let end = guestPath.length;
+    while (end > 0 && guestPath.charCodeAt(end - 1) === 47 /* / */) end--;
+    const start = guestPath.charCodeAt(0) === 47 ? 1 : 0; // a rooted path (rootMount: checked above); cur = []
+    const cut = guestPath.lastIndexOf('/', end - 1);
+    if (cut > start) {
+      const rel = guestPath.slice(start, cut);
+      const name = guestPath.slice(cut + 1, end);
+      if (name !== '.' && name !== '..') {
+        const dir = cur.length === 0 ? rel : `${cur.join('/')}/${rel}`;
+        if (backend.verifiedDir(dir)) {
+          cur = dir.split('/');
+          pending = [name];
+        }
       }
     }
   }
-
+  pending ??= guestPath.split('/').filter((c) => c !== '').reverse();
   while (pending.length > 0) {
     const name = pending.pop()!;
     const isLast = pending.length === 0;

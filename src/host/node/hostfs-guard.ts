@@ -271,7 +271,8 @@ export class DirCache {
   private seen: number;
   /** The generation when the current resolution began (begin()): it remembers nothing if a change came since. */
   private epoch: number;
-  private readonly dirs = new Map<string, { dev: number; ino: number }>();
+  /** path -> identity, and the host path (validated once, when remembered). */
+  private readonly dirs = new Map<string, { dev: number; ino: number; host: string }>();
 
   constructor(private readonly guard: HostSandbox, sab?: SharedArrayBuffer) {
     this.sab = sab ?? new SharedArrayBuffer(4);
@@ -293,8 +294,11 @@ export class DirCache {
     if (path === '' || st.ino > 0x1fffffffffffffn || st.dev > 0x1fffffffffffffn) return;
     this.sync();
     if (this.seen !== this.epoch) return;
+    const dev = Number(st.dev), ino = Number(st.ino);
+    const old = this.dirs.get(path);
+    if (old !== undefined && old.dev === dev && old.ino === ino) return;
     if (this.dirs.size >= DIR_CACHE_MAX) this.dirs.clear();
-    this.dirs.set(path, { dev: Number(st.dev), ino: Number(st.ino) });
+    this.dirs.set(path, { dev, ino, host: this.guard.hostPath(path) });
   }
 
   /** Whether `path` is still the real directory it was remembered as (one lstat; see the class comment). */
@@ -304,7 +308,7 @@ export class DirCache {
     if (want === undefined) return false;
     let st: Fs.Stats | undefined;
     try {
-      st = fs.lstatSync(this.guard.hostPath(path), { throwIfNoEntry: false });
+      st = fs.lstatSync(want.host, { throwIfNoEntry: false });
     } catch {
       st = undefined;
     }
