@@ -58,6 +58,8 @@ test('a deep path is looked up with two host calls once its directory was walked
   let first, again;
   assert.equal(countLstats(() => (first = resolve(be, '', `${DEEP}/file`, true))), 7, 'the first lookup walks every component');
   assert.equal(first.stat?.size, 6n);
+  // the second proves the directory once through an fd (its /proc/self/fd name), then looks up the name
+  assert.equal(countLstats(() => resolve(be, '', `${DEEP}/file`, true)), 1);
   assert.equal(countLstats(() => (again = resolve(be, '', `${DEEP}/file`, true))), 2, 'then one check of the directory, one lstat of the name');
   assert.equal(again.path, `${DEEP}/file`);
   assert.equal(again.stat?.ino, first.stat?.ino);
@@ -66,10 +68,15 @@ test('a deep path is looked up with two host calls once its directory was walked
   // another backend sharing the generation (another thread) has its own cache: it walks once too
   const other = new HostFsBackend(be.describe());
   assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 7);
+  assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 1);
   assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 2);
   // a guest namespace change (here a symlink made elsewhere) empties both: walked again
   be.symlink('x', 'unrelated-link');
   assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 7);
+  // without /proc checks ('walk' mode) nothing is cached: every lookup walks
+  const walk = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  walk.fdCheck = 'walk';
+  for (let i = 0; i < 3; i++) assert.equal(countLstats(() => resolve(walk, '', `${DEEP}/file`, true)), 7);
   // '..' in the path: walked as before (the cache is only for plain paths)
   assert.equal(resolve(be, '', `${DEEP}/../u/file`, true).path, `${DEEP}/file`);
 });
@@ -233,5 +240,18 @@ test('the fast path resolves every path form exactly as the walk does (trailing 
         }
       }
     }
+  }
+});
+
+test('a directory recorded while a host swap redirected the walk (a won race) is never trusted: proven through its fd first', () => {
+  const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  fs.renameSync(path.join(root, 'p'), path.join(root, 'p-away'));
+  fs.symlinkSync(path.join(outside, 'p'), path.join(root, 'p'));
+  // What a walk that lost a race to the swap would do: lstat the deeper prefixes through the new symlink
+  // (the backend records the directories it finds there as candidates).
+  for (const d of ['p/q', 'p/q/r', 'p/q/r/s', 'p/q/r/s/t', DEEP]) assert.equal(be.lstat(d).filetype, 3);
+  for (let i = 0; i < 3; i++) {
+    assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.PERM), 'the walk sees the symlink');
+    assert.throws(() => resolve(be, '', `${DEEP}/new`, false), errno(E.PERM));
   }
 });
