@@ -44,10 +44,11 @@ before(() => {
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('constructor and describe', () => {
-  const { times, ...d } = be.describe();
+  const { times, lookups, ...d } = be.describe();
   assert.deepEqual(d, { kind: 'host', root, readOnly: false });
   assert.ok(times instanceof SharedArrayBuffer); // the record of set times travels with the descriptor
-  assert.deepEqual({ ...robe.describe(), times: undefined }, { kind: 'host', root, readOnly: true, times: undefined });
+  assert.ok(lookups instanceof SharedArrayBuffer); // so does the generation of the verified-directory caches
+  assert.deepEqual({ ...robe.describe(), times: undefined, lookups: undefined }, { kind: 'host', root, readOnly: true, times: undefined, lookups: undefined });
   assert.equal(be.readOnly, false);
   assert.equal(robe.readOnly, true);
   assert.equal(be.realRoot, fs.realpathSync(root));

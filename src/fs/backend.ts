@@ -51,6 +51,17 @@ export interface FsBackend {
 
   /** Does not follow a final symlink. */
   lstat(path: string): Stat;
+  /** Optional: lstat() that returns null for a missing path instead of throwing ENOENT (cheaper on hosts that throw). */
+  lstatIfExists?(path: string): Stat | null;
+  /**
+   * Optional fast path of the resolver: true when `path` is canonical (see above; else false) and the backend can vouch, cheaply (at most one host call),
+   * that every component of `path` is still a real directory (no symlink) inside its root, so the resolver
+   * may look up a name below it without walking it component by component. false = walk as usual (the walk
+   * is what teaches the backend which directories to vouch for). See hostfs.ts for the host backend's proof.
+   */
+  verifiedDir?(path: string): boolean;
+  /** Optional: a resolution starts (with verifiedDir: what it walks counts only if nothing changed since). */
+  beginLookup?(): void;
   /** EINVAL when path is not a symlink. */
   readlink(path: string): string;
   /** Opens a file or directory. A symlink as final component fails with ELOOP (the kernel follows links itself). */
@@ -90,8 +101,11 @@ export interface FsBackend {
 }
 
 export type BackendDescriptor =
-  /** `times`: the process's record of times it set (host/node/set-times.ts), shared by its threads. */
-  | { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer }
+  /**
+   * `times`: the process's record of times it set (host/node/set-times.ts), shared by its threads;
+   * `lookups`: the generation of the verified-directory caches (hostfs.ts), bumped by namespace changes.
+   */
+  | { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer; lookups?: SharedArrayBuffer }
   | { kind: 'memory'; sab: SharedArrayBuffer; root: string; readOnly: boolean }
   /** /dev (fs/devfs.ts): `tty` when stdin is a terminal; `timeMs` its nodes' times (process start). */
   | { kind: 'dev'; tty: boolean; timeMs: number; readOnly?: false };

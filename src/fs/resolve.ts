@@ -41,7 +41,7 @@ export const ESCAPE_ERRNO: number = Errno.PERM;
 export const MAX_SYMLINK_EXPANSIONS = 40;
 
 /** The part of a backend the resolver needs. */
-export type LookupBackend = Pick<FsBackend, 'lstat' | 'readlink'>;
+export type LookupBackend = Pick<FsBackend, 'lstat' | 'readlink' | 'lstatIfExists' | 'verifiedDir' | 'beginLookup'>;
 
 export interface ResolveOptions {
   /**
@@ -92,11 +92,33 @@ export function resolve(
   // Once the walk has restarted at the mount's root, '..' there is '/..' = '/' rather than an escape.
   let rooted = guestPath.startsWith('/');
   // Pending components, next one last (a stack, so symlink targets can be pushed in front).
-  const pending: string[] = guestPath.split('/').filter((c) => c !== '').reverse();
+  let pending: string[] | undefined;
   let trailingSlash = guestPath.endsWith('/');
   let expansions = 0;
   let endsInDot = false;
-
+  backend.beginLookup?.();
+  // Fast path: the intermediates of the path form a directory the backend vouches for (FsBackend.verifiedDir):
+  // start at the final component. The rules below are unchanged for it. A path with '.', '..' or empty
+  // components before the final one is not canonical, so no backend vouches for it (it is walked). String
+  // operations only: deep paths are the common case (napi-rs loaders).
+  if (backend.verifiedDir !== undefined) {
+    let end = guestPath.length;
+    while (end > 0 && guestPath.charCodeAt(end - 1) === 47 /* / */) end--;
+    const start = guestPath.charCodeAt(0) === 47 ? 1 : 0; // a rooted path (rootMount: checked above); cur = []
+    const cut = guestPath.lastIndexOf('/', end - 1);
+    if (cut > start) {
+      const rel = guestPath.slice(start, cut);
+      const name = guestPath.slice(cut + 1, end);
+      if (name !== '.' && name !== '..') {
+        const dir = cur.length === 0 ? rel : `${cur.join('/')}/${rel}`;
+        if (backend.verifiedDir(dir)) {
+          cur = dir.split('/');
+          pending = [name];
+        }
+      }
+    }
+  }
+  pending ??= guestPath.split('/').filter((c) => c !== '').reverse();
   while (pending.length > 0) {
     const name = pending.pop()!;
     const isLast = pending.length === 0;
@@ -116,12 +138,16 @@ export function resolve(
     }
     endsInDot = false;
     const candidate = joinPath(cur.join('/'), name);
-    let st: Stat;
+    let st: Stat | null;
     try {
-      st = backend.lstat(candidate);
+      st = backend.lstatIfExists ? backend.lstatIfExists(candidate) : backend.lstat(candidate);
     } catch (e) {
-      if (isLast && errnoOf(e) === Errno.NOENT) return { path: candidate, stat: null, trailingSlash, endsInDot };
-      throw e;
+      if (errnoOf(e) !== Errno.NOENT) throw e;
+      st = null;
+    }
+    if (st === null) {
+      if (isLast) return { path: candidate, stat: null, trailingSlash, endsInDot };
+      throw new WasiError(Errno.NOENT, `no such file or directory: ${candidate}`);
     }
     if (st.filetype === Filetype.SYMBOLIC_LINK && (!isLast || followFinal || trailingSlash)) {
       if (++expansions > MAX_SYMLINK_EXPANSIONS) throw new WasiError(Errno.LOOP, `too many symlinks: ${guestPath}`);

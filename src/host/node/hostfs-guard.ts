@@ -234,3 +234,127 @@ export class HostSandbox {
     }
   }
 }
+
+/** Largest number of directories a DirCache holds (emptied when full: the walk refills it). */
+const DIR_CACHE_MAX = 4096;
+/** O_PATH (Linux): an fd naming a directory without reading it (no read permission needed, nothing blocks). */
+const O_PATH = process.platform === 'linux' ? 0o10000000 : 0;
+
+/**
+ * Directories whose components the kernel's resolver walked and found to be real directories, by
+ * backend-relative path, with the identity (dev, ino) they had. verified(path) lets the resolver skip the
+ * walk of `path` (one lstat per component: 6-8 host calls for the absolute host paths napi-rs loaders pass)
+ * for one lstat of the whole path: a path costs two host calls however deep it is.
+ *
+ * Why this keeps the sandbox. An entry is trusted only once proven: the walk records a directory as a
+ * candidate; the first time the resolver asks for it, the directory is opened (O_PATH|O_DIRECTORY|O_NOFOLLOW)
+ * and the kernel's own name for that fd (readlink /proc/self/fd/N) must be exactly `<realRoot>/<path>`: that
+ * directory D, of the recorded identity, was at that moment at that path with real directories all the way,
+ * whatever races happened around the walk. (Without /proc nothing is cached.) After that, verified(P)
+ * answers true only when an lstat of `<realRoot>/P` (final component not followed) finds a directory with
+ * D's identity. A directory has one parent (no hard links to directories), so the host lookup of P reached D
+ * either through the same real directories (the walk would find the same), or through a symlink that now
+ * stands where an ancestor of D was moved away from:
+ *  - P itself swapped for a symlink, removed, renamed, or replaced: lstat finds no directory, or another
+ *    identity: false, the resolver walks (and sees the symlink, or ENOENT). A new directory made at P that
+ *    got D's inode number is a real directory at P: the walk would find it too.
+ *  - an ancestor moved and a symlink put in its place by the guest (rename, link, symlink: the only calls
+ *    that can create a symlink where a directory was): each bumps the process-wide generation `sab` once it
+ *    is done, which empties every thread's cache before its next lookup; a walk that overlapped such a
+ *    change records nothing. A lookup racing with such a swap races exactly as the walk itself does.
+ *  - the same done by another host process: D is reached where it now is. If that is inside the root,
+ *    nothing outside is named. If a host process moved D out of the root and linked it back, opens and
+ *    mutations below it still fail with EPERM (checkOpened() and atParent() check the real path of the
+ *    opened fd or parent); lstat/readlink of names in D would read their metadata, the same leak a race with
+ *    the walk already allows (see the top of this file).
+ * Identities are kept as numbers, so a directory whose dev or ino is above 2^53 is never cached.
+ */
+export class DirCache {
+  /** The generation (Int32 0), shared by every thread's cache of the process (the backend descriptor's `lookups`). */
+  readonly sab: SharedArrayBuffer;
+  private readonly gen: Int32Array;
+  private seen: number;
+  /** The generation when the current resolution began (begin()): it remembers nothing if a change came since. */
+  private epoch: number;
+  /** path -> identity, the host path (validated once, when recorded), and whether it was proven (see above). */
+  private readonly dirs = new Map<string, { dev: number; ino: number; host: string; proven: boolean }>();
+
+  constructor(private readonly guard: HostSandbox, sab?: SharedArrayBuffer) {
+    this.sab = sab ?? new SharedArrayBuffer(4);
+    this.gen = new Int32Array(this.sab, 0, 1);
+    this.seen = this.epoch = Atomics.load(this.gen, 0);
+  }
+
+  /** A resolution starts (the kernel's resolver, which then walks or asks verified()). */
+  begin(): void {
+    this.epoch = Atomics.load(this.gen, 0);
+  }
+
+  /**
+   * `st`: an lstat of `path` that found a directory, every component before it walked: a candidate. Not
+   * kept when the guest changed the namespace since the resolution began.
+   */
+  remember(path: string, st: Fs.BigIntStats): void {
+    if (path === '' || st.ino > 0x1fffffffffffffn || st.dev > 0x1fffffffffffffn || !this.guard.namesByProc()) return;
+    this.sync();
+    if (this.seen !== this.epoch) return;
+    const dev = Number(st.dev), ino = Number(st.ino);
+    const old = this.dirs.get(path);
+    if (old !== undefined && old.dev === dev && old.ino === ino) return;
+    if (this.dirs.size >= DIR_CACHE_MAX) this.dirs.clear();
+    this.dirs.set(path, { dev, ino, host: this.guard.hostPath(path), proven: false });
+  }
+
+  /** Whether `path` is still the real directory it was remembered as (one lstat; see the class comment). */
+  verified(path: string): boolean {
+    this.sync();
+    const want = this.dirs.get(path);
+    if (want === undefined) return false;
+    if (!want.proven) {
+      if (this.prove(want)) return (want.proven = true);
+      this.dirs.delete(path);
+      return false;
+    }
+    let st: Fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(want.host, { throwIfNoEntry: false });
+    } catch {
+      st = undefined;
+    }
+    if (st !== undefined && st.isDirectory() && st.ino === want.ino && st.dev === want.dev) return true;
+    this.dirs.delete(path);
+    return false;
+  }
+
+  /** The directory at `want.host`, opened, is named exactly so by the kernel and has the recorded identity. */
+  private prove(want: { dev: number; ino: number; host: string }): boolean {
+    let fd: number;
+    try {
+      fd = fs.openSync(want.host, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    } catch {
+      return false;
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      return st.isDirectory() && st.ino === want.ino && st.dev === want.dev && fs.readlinkSync(`/proc/self/fd/${fd}`) === want.host;
+    } catch {
+      return false;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** A namespace change that may have put a symlink where a directory was: every thread starts over. */
+  changed(): void {
+    Atomics.add(this.gen, 0, 1);
+    this.sync();
+  }
+
+  private sync(): void {
+    const g = Atomics.load(this.gen, 0);
+    if (g !== this.seen) {
+      this.seen = g;
+      this.dirs.clear();
+    }
+  }
+}

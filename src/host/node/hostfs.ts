@@ -35,7 +35,7 @@ import { Errno, WasiError } from '../../abi/errno.js';
 import { Filetype } from '../../abi/constants.js';
 import { createTimesBuffer, SetTimes } from './set-times.js';
 import { hostError } from './host-error.js';
-import { HostSandbox, O_DIRECTORY, O_NOFOLLOW, type FdCheck } from './hostfs-guard.js';
+import { DirCache, HostSandbox, O_DIRECTORY, O_NOFOLLOW, type FdCheck } from './hostfs-guard.js';
 
 export type { FdCheck } from './hostfs-guard.js';
 
@@ -89,13 +89,16 @@ export class HostFsBackend implements FsBackend {
   /** Times this process set, to read them back with ns precision (see set-times.ts). */
   private readonly times: SetTimes;
   private readonly timesSab: SharedArrayBuffer;
+  /** Directories the resolver may skip walking (verifiedDir()), and the shared generation that empties it. */
+  private readonly dirs: DirCache;
 
-  constructor(desc: { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer }) {
+  constructor(desc: { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer; lookups?: SharedArrayBuffer }) {
     this.root = desc.root;
     this.readOnly = desc.readOnly;
     this.timesSab = desc.times ?? createTimesBuffer();
     this.times = new SetTimes(this.timesSab);
     this.guard = new HostSandbox(desc.root);
+    this.dirs = new DirCache(this.guard, desc.lookups);
   }
 
   /** realpath(root): every host path is built from it and every open is checked against it. */
@@ -113,7 +116,7 @@ export class HostFsBackend implements FsBackend {
   }
 
   describe(): BackendDescriptor {
-    return { kind: 'host', root: this.root, readOnly: this.readOnly, times: this.timesSab };
+    return { kind: 'host', root: this.root, readOnly: this.readOnly, times: this.timesSab, lookups: this.dirs.sab };
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -157,12 +160,32 @@ export class HostFsBackend implements FsBackend {
   // ---- path queries ----------------------------------------------------------------------------
 
   lstat(path: string): Stat {
+    const st = this.lstatIfExists(path);
+    if (st === null) throw new WasiError(Errno.NOENT, `no such file or directory: ${path}`);
+    return st;
+  }
+
+  lstatIfExists(path: string): Stat | null {
     const host = this.hostPath(path);
+    let st: Fs.BigIntStats | undefined;
     try {
-      return this.stat(fs.lstatSync(host, { bigint: true }));
+      st = fs.lstatSync(host, { bigint: true, throwIfNoEntry: false });
     } catch (e) {
       throw hostError(e);
     }
+    if (st === undefined) return null;
+    // The kernel only passes paths whose intermediates it walked (or had vouched for): a directory here
+    // is one more the resolver may skip next time (see DirCache).
+    if (st.isDirectory()) this.dirs.remember(path, st);
+    return this.stat(st);
+  }
+
+  verifiedDir(path: string): boolean {
+    return this.dirs.verified(path);
+  }
+
+  beginLookup(): void {
+    this.dirs.begin();
   }
 
   readlink(path: string): string {
@@ -379,18 +402,32 @@ export class HostFsBackend implements FsBackend {
     });
   }
 
+  // rename, link and symlink can put a symlink where a directory was: every thread's DirCache starts over.
+
   rename(from: string, to: string): void {
-    this.atParent(from, false, (src) => this.atParent(to, false, (dst) => fs.renameSync(src, dst)));
+    try {
+      this.atParent(from, false, (src) => this.atParent(to, false, (dst) => fs.renameSync(src, dst)));
+    } finally {
+      this.dirs.changed();
+    }
   }
 
   link(from: string, to: string): void {
     // link(2): a final symlink in `from` is not followed on Linux
-    this.atParent(from, true, (src) => this.atParent(to, true, (dst) => fs.linkSync(src, dst)));
+    try {
+      this.atParent(from, true, (src) => this.atParent(to, true, (dst) => fs.linkSync(src, dst)));
+    } finally {
+      this.dirs.changed();
+    }
   }
 
   symlink(target: string, path: string): void {
     if (target.includes('\0')) throw new WasiError(Errno.INVAL, 'NUL in symlink target');
-    this.atParent(path, true, (host) => fs.symlinkSync(target, host));
+    try {
+      this.atParent(path, true, (host) => fs.symlinkSync(target, host));
+    } finally {
+      this.dirs.changed();
+    }
   }
 
   utimes(path: string, atim: TimeSpec, mtim: TimeSpec): void {

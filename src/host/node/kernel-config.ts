@@ -15,11 +15,12 @@ export function envList(env: CommonOptions['env']): string[] {
 export function preopenList(preopens: CommonOptions['preopens']): PreopenConfig[] {
   const out: PreopenConfig[] = [];
   const times = createTimesBuffer(); // one record of set times for all host preopens of the process
+  const lookups = new SharedArrayBuffer(4); // one generation of the verified-directory caches (hostfs-guard.ts DirCache)
   for (const [guestPath, v] of Object.entries(preopens ?? {})) {
     let backend: BackendDescriptor;
-    if (typeof v === 'string') backend = { kind: 'host', root: path.resolve(v), readOnly: false, times };
-    else if ('kind' in v) backend = v.kind === 'host' ? { ...v, times: v.times ?? times } : v;
-    else backend = { kind: 'host', root: path.resolve(v.path), readOnly: !!v.readOnly, times };
+    if (typeof v === 'string') backend = { kind: 'host', root: path.resolve(v), readOnly: false, times, lookups };
+    else if ('kind' in v) backend = v.kind === 'host' ? { ...v, times: v.times ?? times, lookups: v.lookups ?? lookups } : v;
+    else backend = { kind: 'host', root: path.resolve(v.path), readOnly: !!v.readOnly, times, lookups };
     if (backend.kind === 'host' && !fs.statSync(backend.root, { throwIfNoEntry: false })?.isDirectory()) {
       throw new Error(`preopen ${guestPath}: ${backend.root} is not a directory`);
     }

@@ -1,0 +1,257 @@
+// The verified-directory cache of host backends (hostfs-guard.ts DirCache, issue 19): a deep path costs one
+// lstat of its directory instead of one per component, and no swap of a cached directory (for a symlink, by
+// rename, by rmdir; by the guest or by a host process) makes a path name anything the walk would not.
+import { test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HostFsBackend } from '../dist/host/node/hostfs.js';
+import { resolve } from '../dist/fs/resolve.js';
+import { WasiError } from '../dist/abi/errno.js';
+import { WASI } from '../dist/index.js';
+import { wat2wasm } from './helpers/wat.mjs';
+
+const E = { SUCCESS: 0, INVAL: 28, NOENT: 44, PERM: 63 };
+const R_ALL = 0x1fffffffn;
+const DEEP = 'p/q/r/s/t/u';
+
+let tmp, root, outside;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-pathcache-'));
+  root = fs.realpathSync(tmp) + '/root';
+  outside = fs.realpathSync(tmp) + '/outside';
+  fs.mkdirSync(path.join(root, DEEP), { recursive: true });
+  fs.writeFileSync(path.join(root, DEEP, 'file'), 'inside');
+  fs.symlinkSync('file', path.join(root, DEEP, 'link'));
+  // outside: the same names, other contents
+  fs.mkdirSync(path.join(outside, DEEP), { recursive: true });
+  fs.writeFileSync(path.join(outside, DEEP, 'file'), 'SECRET');
+});
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const errno = (n) => (e) => {
+  assert.ok(e instanceof WasiError, `expected WasiError, got ${e}`);
+  assert.equal(e.errno, n, `expected errno ${n}, got ${e.errno} (${e.message})`);
+  return true;
+};
+const O = { read: true, write: false, create: false, exclusive: false, truncate: false, directory: false, append: false };
+
+/** Runs `fn` counting node:fs lstat calls (the backend gets node:fs through process.getBuiltinModule: the same object). */
+function countLstats(fn) {
+  const real = fs.lstatSync;
+  let n = 0;
+  fs.lstatSync = (...a) => {
+    n++;
+    return real(...a);
+  };
+  try {
+    fn();
+  } finally {
+    fs.lstatSync = real;
+  }
+  return n;
+}
+
+test('a deep path is looked up with two host calls once its directory was walked', () => {
+  const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  let first, again;
+  assert.equal(countLstats(() => (first = resolve(be, '', `${DEEP}/file`, true))), 7, 'the first lookup walks every component');
+  assert.equal(first.stat?.size, 6n);
+  // the second proves the directory once through an fd (its /proc/self/fd name), then looks up the name
+  assert.equal(countLstats(() => resolve(be, '', `${DEEP}/file`, true)), 1);
+  assert.equal(countLstats(() => (again = resolve(be, '', `${DEEP}/file`, true))), 2, 'then one check of the directory, one lstat of the name');
+  assert.equal(again.path, `${DEEP}/file`);
+  assert.equal(again.stat?.ino, first.stat?.ino);
+  // a missing name below a cached directory: stat null (the caller may create it), no exception
+  assert.equal(countLstats(() => assert.equal(resolve(be, '', `${DEEP}/new`, false).stat, null)), 2);
+  // another backend sharing the generation (another thread) has its own cache: it walks once too
+  const other = new HostFsBackend(be.describe());
+  assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 7);
+  assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 1);
+  assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 2);
+  // a guest namespace change (here a symlink made elsewhere) empties both: walked again
+  be.symlink('x', 'unrelated-link');
+  assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 7);
+  // without /proc checks ('walk' mode) nothing is cached: every lookup walks
+  const walk = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  walk.fdCheck = 'walk';
+  for (let i = 0; i < 3; i++) assert.equal(countLstats(() => resolve(walk, '', `${DEEP}/file`, true)), 7);
+  // '..' in the path: walked as before (the cache is only for plain paths)
+  assert.equal(resolve(be, '', `${DEEP}/../u/file`, true).path, `${DEEP}/file`);
+});
+
+test('a cached directory swapped by a host process for a symlink to outside: lookups refuse it, opens do not escape', () => {
+  const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  assert.equal(resolve(be, '', `${DEEP}/file`, true).stat?.size, 6n);
+  // the deepest directory itself, then (after re-walking) an intermediate one
+  fs.renameSync(path.join(root, DEEP), path.join(root, 'moved'));
+  fs.symlinkSync(path.join(outside, DEEP), path.join(root, DEEP));
+  assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.PERM));
+  fs.rmSync(path.join(root, DEEP));
+  fs.renameSync(path.join(root, 'moved'), path.join(root, DEEP));
+  assert.equal(resolve(be, '', `${DEEP}/file`, true).stat?.size, 6n);
+  fs.renameSync(path.join(root, 'p/q'), path.join(root, 'q-moved'));
+  fs.symlinkSync('../../outside/p/q', path.join(root, 'p/q')); // relative, leaving the root
+  assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.PERM));
+  assert.throws(() => be.open(`${DEEP}/file`, O), errno(E.PERM), 'the host path now leads outside');
+  assert.throws(() => be.mkdir(`${DEEP}/made`), errno(E.PERM));
+  assert.ok(!fs.existsSync(path.join(outside, DEEP, 'made')));
+});
+
+test('a cached directory tree moved outside by a host process and linked back: opens and mutations still refused', () => {
+  const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  assert.equal(resolve(be, '', `${DEEP}/file`, true).stat?.size, 6n);
+  fs.rmSync(path.join(outside, 'p'), { recursive: true });
+  fs.renameSync(path.join(root, 'p'), path.join(outside, 'p'));
+  fs.symlinkSync(path.join(outside, 'p'), path.join(root, 'p'));
+  // The directory's identity is unchanged, so the cache may vouch for it (see DirCache): the fd checks hold.
+  assert.throws(() => be.open(`${DEEP}/file`, O), errno(E.PERM));
+  assert.throws(() => be.mkdir(`${DEEP}/made`), errno(E.PERM));
+  assert.throws(() => be.unlink(`${DEEP}/file`), errno(E.PERM));
+  assert.ok(fs.existsSync(path.join(outside, DEEP, 'file')));
+  assert.ok(!fs.existsSync(path.join(outside, DEEP, 'made')));
+});
+
+test('a cached directory renamed or removed: the old path fails with ENOENT; a new directory there is the one used', () => {
+  const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  resolve(be, '', `${DEEP}/file`, true);
+  fs.renameSync(path.join(root, 'p/q/r'), path.join(root, 'p/q/r2')); // by a host process
+  assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.NOENT));
+  assert.throws(() => be.open(`${DEEP}/file`, O), errno(E.NOENT));
+  fs.renameSync(path.join(root, 'p/q/r2'), path.join(root, 'p/q/r'));
+  resolve(be, '', `${DEEP}/file`, true);
+  be.rename('p/q', 'p/q2'); // by the guest
+  assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.NOENT));
+  // a different directory made at the old place: its contents, not the old one's
+  fs.mkdirSync(path.join(root, DEEP), { recursive: true });
+  fs.writeFileSync(path.join(root, DEEP, 'file'), 'new!!!!');
+  assert.equal(resolve(be, '', `${DEEP}/file`, true).stat?.size, 7n);
+  fs.rmSync(path.join(root, DEEP), { recursive: true });
+  assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.NOENT));
+});
+
+test('a guest swap (rename + absolute symlink) empties every thread\'s cache: the symlink is seen, not followed', () => {
+  const a = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  const b = new HostFsBackend(a.describe()); // another thread's copy: shares the generation
+  assert.equal(resolve(a, '', `${DEEP}/file`, true).stat?.size, 6n);
+  assert.equal(resolve(b, '', `${DEEP}/file`, true).stat?.size, 6n);
+  // The directory keeps its identity behind an absolute symlink, which the resolver refuses without a
+  // root mount: only the generation tells the caches that the path now goes through a symlink.
+  b.rename('p', 'p-real');
+  b.symlink(path.join(root, 'p-real'), 'p');
+  for (const be of [a, b]) assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.PERM));
+  // the same with a link created in another thread's backend than the one that looks up
+  const c = new HostFsBackend(a.describe());
+  fs.rmSync(path.join(root, 'p'));
+  fs.renameSync(path.join(root, 'p-real'), path.join(root, 'p'));
+  assert.equal(resolve(a, '', `${DEEP}/file`, true).stat?.size, 6n);
+  c.rename('p', 'p-real');
+  c.symlink(path.join(root, 'p-real'), 'p');
+  assert.throws(() => resolve(a, '', `${DEEP}/file`, true), errno(E.PERM));
+});
+
+async function guest(preopen) {
+  const bytes = await wat2wasm(`(module (memory (export "memory") 1) (func (export "_initialize")))`);
+  const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': preopen } });
+  const { instance } = await WebAssembly.instantiate(bytes, wasi.getImportObject());
+  wasi.initialize(instance);
+  const u8 = new Uint8Array(instance.exports.memory.buffer);
+  const dv = new DataView(instance.exports.memory.buffer);
+  const put = (at, s) => { const b = new TextEncoder().encode(s); u8.set(b, at); return b.length; };
+  return { w: wasi.wasiImport, u8, dv, put };
+}
+
+test('guest calls: readlink of a non-link is EINVAL, of a missing path ENOENT; a swapped deep directory never escapes', async () => {
+  const { w, u8, dv, put } = await guest(root);
+  const readlink = (p) => {
+    const n = put(100, p);
+    const r = w.path_readlink(3, 100, n, 1000, 64, 200);
+    return r === E.SUCCESS ? Buffer.from(u8.subarray(1000, 1000 + dv.getUint32(200, true))).toString() : r;
+  };
+  const stat = (p) => w.path_filestat_get(3, 1, 100, put(100, p), 300) || dv.getBigUint64(300 + 32, true);
+  const open = (p) => {
+    const r = w.path_open(3, 1, 100, put(100, p), 0, R_ALL, R_ALL, 0, 200);
+    if (r !== E.SUCCESS) return r;
+    const fd = dv.getUint32(200, true);
+    const iov = 400;
+    dv.setUint32(iov, 1000, true);
+    dv.setUint32(iov + 4, 64, true);
+    assert.equal(w.fd_read(fd, iov, 1, 208), E.SUCCESS);
+    assert.equal(w.fd_close(fd), E.SUCCESS);
+    return Buffer.from(u8.subarray(1000, 1000 + dv.getUint32(208, true))).toString();
+  };
+  for (let i = 0; i < 2; i++) {
+    // twice: walked, then through the cache
+    assert.equal(readlink(`${DEEP}/link`), 'file');
+    assert.equal(readlink(`${DEEP}/file`), E.INVAL);
+    assert.equal(readlink(`${DEEP}/nope`), E.NOENT);
+    assert.equal(readlink(`${DEEP}`), E.INVAL);
+    assert.equal(stat(`${DEEP}/file`), 6n);
+    assert.equal(open(`${DEEP}/link`), 'inside');
+  }
+  // a host process swaps the cached directory for a symlink to its twin outside
+  fs.renameSync(path.join(root, DEEP), path.join(root, 'moved'));
+  fs.symlinkSync(path.join(outside, DEEP), path.join(root, DEEP));
+  assert.equal(stat(`${DEEP}/file`), E.PERM);
+  assert.equal(open(`${DEEP}/file`), E.PERM);
+  assert.equal(readlink(`${DEEP}/link`), E.PERM);
+  // the guest swaps it back through its own calls (rename + relative symlink leaving the root)
+  fs.rmSync(path.join(root, DEEP));
+  fs.renameSync(path.join(root, 'moved'), path.join(root, DEEP));
+  assert.equal(open(`${DEEP}/file`), 'inside');
+  const src = put(100, 'p/q'), dst = put(150, 'q-away');
+  assert.equal(w.path_rename(3, 100, src, 3, 150, dst), E.SUCCESS);
+  const tgt = put(500, '../../outside/p/q');
+  assert.equal(w.path_symlink(500, tgt, 3, 100, src), E.SUCCESS);
+  assert.equal(stat(`${DEEP}/file`), E.PERM);
+  assert.equal(open(`${DEEP}/file`), E.PERM);
+  assert.equal(readlink(`${DEEP}/nope`), E.PERM);
+});
+
+test('the fast path resolves every path form exactly as the walk does (trailing slashes, dots, base dirs, root mounts)', () => {
+  fs.symlinkSync('../t', path.join(root, 'p/q/r/s/rel-up'));
+  fs.symlinkSync('/p/q', path.join(root, 'p/abs'));
+  fs.writeFileSync(path.join(root, 'p/q/plain'), '');
+  const paths = [
+    `${DEEP}/file`, `${DEEP}/file/`, `${DEEP}/`, `${DEEP}//file`, `${DEEP}/./file`, `${DEEP}/../u/file`, `${DEEP}/link`,
+    `${DEEP}/link/`, `${DEEP}/nope`, `${DEEP}/nope/`, `${DEEP}/nope/deeper`, 'p/q/r/s/rel-up/u/file', 'p/abs/r', 'p/abs/r/s',
+    'p/q/plain/x', 'p/q/plain/', 'p//q/r', '/p/q/r/s', '//p/q/r', '/p/q/../q/r/s/t', 'p/q/r/s/t/u/..', 'p/q/r/s/t/u/.', 'r/s/t', 'r/s/../../..',
+    'q/r/s/t/u/file', 's/t/u/link', 'x/y',
+  ];
+  const outcome = (be, base, p, follow, rootMount) => {
+    try {
+      const r = resolve(be, base, p, follow, { rootMount });
+      return { path: r.path, ino: r.stat?.ino ?? null, type: r.stat?.filetype ?? null, trailingSlash: r.trailingSlash, endsInDot: r.endsInDot };
+    } catch (e) {
+      if (!(e instanceof WasiError)) throw e;
+      return { errno: e.errno };
+    }
+  };
+  for (const rootMount of [false, true]) {
+    for (const base of ['', 'p', 'p/q']) {
+      for (const follow of [true, false]) {
+        const warm = new HostFsBackend({ kind: 'host', root, readOnly: false });
+        for (const p of paths) outcome(warm, base, p, follow, rootMount); // walk once: every directory remembered
+        for (const p of paths) {
+          const cold = new HostFsBackend({ kind: 'host', root, readOnly: false });
+          assert.deepEqual(outcome(warm, base, p, follow, rootMount), outcome(cold, base, p, follow, rootMount),
+            `${JSON.stringify(p)} from ${JSON.stringify(base)} (follow ${follow}, rootMount ${rootMount})`);
+        }
+      }
+    }
+  }
+});
+
+test('a directory recorded while a host swap redirected the walk (a won race) is never trusted: proven through its fd first', () => {
+  const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  fs.renameSync(path.join(root, 'p'), path.join(root, 'p-away'));
+  fs.symlinkSync(path.join(outside, 'p'), path.join(root, 'p'));
+  // What a walk that lost a race to the swap would do: lstat the deeper prefixes through the new symlink
+  // (the backend records the directories it finds there as candidates).
+  for (const d of ['p/q', 'p/q/r', 'p/q/r/s', 'p/q/r/s/t', DEEP]) assert.equal(be.lstat(d).filetype, 3);
+  for (let i = 0; i < 3; i++) {
+    assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.PERM), 'the walk sees the symlink');
+    assert.throws(() => resolve(be, '', `${DEEP}/new`, false), errno(E.PERM));
+  }
+});
