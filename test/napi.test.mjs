@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { napiPackageDir } from './helpers/napi-package.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -181,4 +181,43 @@ test('weft/napi WASI rejects what the standalone WASI class rejects, with the sa
   assert.deepEqual(s['start() of a command calling proc_exit(5)'], { value: 5 });
   assert.deepEqual(s['initialize() of a reactor'], { value: undefined });
   assert.match(s["version 'unstable'"].error, /^TypeError: .*preview1/);
+});
+
+// Node 20's Liftoff miscompiles code around atomic waits (V8 < 12.4; src/host/node/engine.ts): an i32 local
+// holding a call result reads back as 0 after memory.atomic.wait32. An addon's loader compiles its threaded
+// module itself, so weft/napi must have turned Liftoff off before that compile: at --import of the register
+// hook, and when the main thread's WASI is built (the loaders build it before they compile). On V8 >= 12.4
+// the module works either way and these pass without the workaround.
+const liftoffProbe = `(module (import "e" "f" (func $f (param i32) (result i32))) (import "e" "g" (func $g (param i32)))
+  (import "e" "m" (memory 1 1 shared))
+  (func (export "t") (local $x i32) (local.set $x (call $f (i32.const 7)))
+    (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))) (call $g (local.get $x))))`;
+const probeScript = async (before) => {
+  const { wat2wasm } = await import('./helpers/wat.mjs');
+  const b64 = Buffer.from(await wat2wasm(liftoffProbe, 'liftoff-probe')).toString('base64');
+  return `${before}
+    const mod = new WebAssembly.Module(Buffer.from(${JSON.stringify(b64)}, 'base64'));
+    const m = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    new Int32Array(m.buffer)[0] = 1; // the wait finds a value that differs: returns at once
+    let got;
+    new WebAssembly.Instance(mod, { e: { f: () => 43, g: (v) => { got = v; }, m } }).exports.t();
+    console.log('local after wait: ' + got);`;
+};
+
+test('the probe: a module compiled with no workaround shows the miscompilation on V8 < 12.4', async () => {
+  const r = await node(['--input-type=module', '-e', await probeScript('')]);
+  const [major, minor] = process.versions.v8.split('.').map(Number);
+  const affected = major < 12 || (major === 12 && minor < 4);
+  assert.equal(r.stdout.trim(), `local after wait: ${affected ? 0 : 43}`, r.stderr);
+});
+
+test('--import weft/napi/register turns Liftoff off before any module compiles (V8 < 12.4)', async () => {
+  const r = await node(['--import', register, '--input-type=module', '-e', await probeScript('')]);
+  assert.equal(r.stdout.trim(), 'local after wait: 43', r.stderr);
+});
+
+test("weft/napi's WASI, built in the main thread, turns Liftoff off before the loader compiles (V8 < 12.4)", async () => {
+  const napi = JSON.stringify(pathToFileURL(path.join(root, 'dist', 'napi.js')).href);
+  const r = await node(['--input-type=module', '-e', await probeScript(`const { WASI } = await import(${napi}); new WASI({ version: 'preview1' });`)]);
+  assert.equal(r.stdout.trim(), 'local after wait: 43', r.stderr);
 });

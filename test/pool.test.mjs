@@ -185,6 +185,17 @@ test('a program ending with 100 idle pooled workers ends within 10 s of its last
   assert.ok(teardownMs < 10_000, `ended ${teardownMs.toFixed(0)} ms after the program's last line`);
 });
 
+test('exit() with 200 threads blocked (futex waits, sleeps): the CLI ends within 5 s of the last line', { timeout: 180_000 }, async () => {
+  // Quiet: see docs/benchmarks.md (pool group, "poolexit"); the cost is Node's disposal of 200 Worker
+  // isolates, done in parallel (serially, as process.exit() does, it took longer than this bound under load).
+  const r = await weft(['run', fixture('wasix', 'spawn_loop'), 'blocked', '200'], { timeoutMs: 150_000 });
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  const m = /blocked: 200 threads, exiting at (\d+)/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  const teardownMs = Date.now() - Number(BigInt(m[1]) / 1000000n);
+  assert.ok(teardownMs < 5_000, `ended ${teardownMs.toFixed(0)} ms after the program's last line`);
+});
+
 test('a process tree recycles its Workers: 20 fork + exec + exit + waitpid boot a handful, not one per process', { timeout: 120_000 }, async () => {
   const dir = fixture('wasix-async', 'forkexec').replace(/\/[^/]+$/, '');
   const r = await probe([fixture('wasix-async', 'forkexec'), '--dir', `${dir}::/bin`, 'loop', '20', '/bin/forkexec.wasm']);

@@ -79,6 +79,35 @@ test('end of stream: the reader gets what is left, then 0; a shut writer gets EP
   assert.equal(errnoOf(() => t.sendStream(a, BLOCK, bytes('more'), false)), Errno.PIPE);
 });
 
+test("the owner's last bytes and end of file landing while a reader finds its ring empty: the bytes, then 0", () => {
+  // A host socket's owner publishes the last bytes (RX_TAIL) and then RX_EOF. A reader that looks at the
+  // ring, finds it empty, and only then reads the flags would report end of file with those bytes unread
+  // (issue 20.3). The owner's publication is injected right after the reader's ring check.
+  const net = NetState.create();
+  const o = net.alloc(SockKind.STREAM, AddressFamily.INET4);
+  Atomics.store(net.i32, net.s(o, Sock.STATE), SockState.CONNECTED);
+  const t = new RingTransport(net, host());
+  const used = net.used.bind(net);
+  let injected = false;
+  net.used = (so, r) => {
+    const n = used(so, r);
+    if (!injected && so === o && r === 0) {
+      injected = true;
+      const tail = net.i32[net.s(o, Sock.RX_TAIL)] >>> 0;
+      net.copyIn(o, 0, tail, bytes('last'));
+      Atomics.store(net.i32, net.s(o, Sock.RX_TAIL), tail + 4);
+      Atomics.or(net.i32, net.s(o, Sock.FLAGS), SockFlag.RX_EOF);
+      net.changed(o);
+    }
+    return n;
+  };
+  const buf = new Uint8Array(16);
+  assert.equal(t.recvStream(o, BLOCK, [buf], 0), 4, 'end of file reported before the last bytes');
+  assert.equal(new TextDecoder().decode(buf.subarray(0, 4)), 'last');
+  assert.equal(t.recvStream(o, BLOCK, [buf], 0), 0);
+  assert.ok(injected);
+});
+
 test('a pending socket error is reported once, then the socket reads normally', () => {
   const { net, a, b, t } = pair();
   Atomics.store(net.i32, net.s(b, Sock.ERROR), Errno.CONNRESET);

@@ -8,7 +8,7 @@ import { buildC } from '../wasix/build.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const src = path.resolve(here, '..', '..', 'test', 'fixtures', 'c', 'wasix', 'spawn_loop.c');
 export const POOL = { burst: 8, rounds: 6, idle: 200, spawns: 10_000 };
-const T = { cold: 90, warm: 91, teardown: 92, rss: 93, perSpawn: 94 };
+const T = { cold: 90, warm: 91, teardown: 92, rss: 93, perSpawn: 94, blocked: 95 };
 
 export function definePool({ def, node }) {
   const { wasm, native } = buildC('spawn_loop', { src });
@@ -20,6 +20,9 @@ export function definePool({ def, node }) {
   const teardown = (l) => ({ v: first(T.teardown)(l) });
   def('poolend', 'weft', 'weft run (CLI), wasix-libc build', node([], measure, 'teardown', 'weft', wasm, String(POOL.idle)), teardown);
   def('poolend', 'native', 'native: gcc -O2 -pthread (glibc)', node([], measure, 'teardown', 'native', native, String(POOL.idle)), teardown);
+  const blocked = (l) => ({ v: first(T.blocked)(l) });
+  def('poolexit', 'weft', 'weft run (CLI), wasix-libc build', node([], measure, 'blocked', 'weft', wasm, String(POOL.idle)), blocked);
+  def('poolexit', 'native', 'native: gcc -O2 -pthread (glibc)', node([], measure, 'blocked', 'native', native, String(POOL.idle)), blocked);
   def('poolrss', 'weft', 'weft run() (library, RSS of its process)', node([], measure, 'rss', 'weft', wasm, String(POOL.spawns)),
     (l) => ({ growth: first(T.rss, 1024)(l), per: first(T.perSpawn)(l) }));
   return {
@@ -28,6 +31,9 @@ export function definePool({ def, node }) {
       warm: ['worst burst from the third on (pool grown)', 'native'],
     } },
     poolend: { title: `End of a program with ${POOL.idle} idle threads' workers: from its last output line to the end of the process`, unit: 'ms', metrics: {
+      v: ['last line to process end', 'native'],
+    } },
+    poolexit: { title: `exit() with ${POOL.idle} threads blocked (futex waits, sleeps): from its last output line to the end of the process`, unit: 'ms', metrics: {
       v: ['last line to process end', 'native'],
     } },
     poolrss: { title: `${POOL.spawns} sequential pthread_create+join in one program`, unit: 'MiB / µs', metrics: {

@@ -7,6 +7,8 @@
 //   node bench/pool/measure.mjs teardown <weft|native> <program> N
 //       N threads alive at once, joined, then the program returns: @ 92 ms from its last line to the end
 //       of the process (weft: the CLI)
+//   node bench/pool/measure.mjs blocked <weft|native> <program> N
+//       N threads blocked (futex waits, sleeps), then exit(3): @ 95 ms from its last line to the end of the process
 //   node bench/pool/measure.mjs rss weft <program> N
 //       N sequential spawn+join under run() in this process: @ 93 RSS growth (KiB) from the 2,000th spawn to
 //       the largest RSS seen after it, @ 94 µs per spawn+join over the whole run
@@ -21,7 +23,7 @@ const [what, runtime, program, ...rest] = process.argv.slice(2);
 const emit = (tag, v) => process.stderr.write(`@ ${tag} ${Math.round(v)}\n`);
 
 /** Runs the program (CLI or native), calling onLine(text, msSinceStart) per stdout line; resolves with the close time. */
-function runLines(args, onLine) {
+function runLines(args, onLine, okCode = 0) {
   return new Promise((resolve, reject) => {
     const cmd = runtime === 'weft' ? [process.execPath, cli, 'run', program, ...args] : [program, ...args];
     const t0 = performance.now();
@@ -35,7 +37,7 @@ function runLines(args, onLine) {
     });
     child.on('close', (code) => {
       clearTimeout(limit);
-      if (code === 0) resolve(performance.now() - t0);
+      if (code === okCode) resolve(performance.now() - t0);
       else reject(new Error(`exit ${code}`));
     });
   });
@@ -55,6 +57,13 @@ if (what === 'burst') {
     if (l.startsWith('idle:')) last = t;
   });
   emit(92, end - last);
+} else if (what === 'blocked') {
+  // exit() while N threads are blocked (futex waits, sleeps): the program's last line to the end of the process
+  let last;
+  const end = await runLines(['blocked', ...rest], (l, t) => {
+    if (l.startsWith('blocked:')) last = t;
+  }, 3);
+  emit(95, end - last);
 } else if (what === 'rss') {
   const { run } = await import('../../dist/index.js');
   const marks = [];

@@ -214,9 +214,9 @@ export class WeftProcess {
     this.workers[slot] = rec;
     if (role === 'pool') this.booting++;
     rec.handle = this.host.startWorker(boot, {
-      message: (m) => this.onMessage(slot, m),
-      error: (err) => this.onWorkerError(slot, err),
-      exit: () => this.onWorkerExit(slot),
+      message: (m) => this.onMessage(slot, m, rec),
+      error: (err) => this.onWorkerError(slot, err, rec),
+      exit: () => this.onWorkerExit(slot, rec),
     });
     return true;
   }
@@ -281,7 +281,15 @@ export class WeftProcess {
     return n;
   }
 
-  private onMessage(slot: number, m: ToCoordinator): void {
+  /**
+   * Events carry the record of the worker they come from: a slot is reused as soon as its worker retired
+   * (the retire handler boots a replacement at once), and the retired worker's late events (its 'exit'
+   * after release() terminated it) must not act on its successor. Seen as: the stale exit cleared the
+   * successor's record, a third worker was booted into the same slot, and a 'retired' of one of the two
+   * released (terminated) the other in the middle of a guest thread (issue 20.3: connections whose
+   * serving thread vanished mid-recv, 2-6 in 20,000).
+   */
+  private onMessage(slot: number, m: ToCoordinator, rec: WorkerRecord): void {
     // Output drained from workers during teardown still has to reach the host.
     if (this.finished) {
       if (m.t === 'stdout') this.host.output(m.fd, m.data);
@@ -297,25 +305,25 @@ export class WeftProcess {
         this.topUp();
         return;
       case 'ready':
-        if (this.workers[slot] && !this.workers[slot].ready) {
-          this.workers[slot].ready = true;
+        if (this.workers[slot] === rec && !rec.ready) {
+          rec.ready = true;
           this.booting--;
         }
         this.topUp();
         return;
       case 'retired': {
-        const rec = this.workers[slot];
+        if (this.workers[slot] !== rec) return;
         this.workers[slot] = undefined;
-        if (rec) void (rec.handle.release ? rec.handle.release() : rec.handle.terminate());
+        void (rec.handle.release ? rec.handle.release() : rec.handle.terminate());
         // A retire request that met a burst of spawns took a worker they needed: boot one.
         this.topUp();
         return;
       }
       case 'stdin-read':
-        if (this.stdin) this.stdin.read(this.workers[slot]!.channel, m.seq, m.max);
+        if (this.stdin) this.stdin.read(rec.channel, m.seq, m.max);
         return;
       case 'stdin-poll':
-        if (this.stdin) this.stdin.poll(this.workers[slot]!.channel, m.seq);
+        if (this.stdin) this.stdin.poll(rec.channel, m.seq);
         return;
       case 'stdout':
         this.host.output(m.fd, m.data);
@@ -324,7 +332,7 @@ export class WeftProcess {
         this.opts.onResults?.(m.values);
         return;
       case 'import':
-        this.callImport(slot, m);
+        this.callImport(rec, m);
         return;
       case 'itimer':
         this.setIntervalTimer(m.sig, m.ms, m.repeat);
@@ -340,8 +348,8 @@ export class WeftProcess {
         this.opts.onRequest?.(m);
         return;
       case 'net': {
-        const channel = this.workers[slot]?.channel;
-        const reply = m.seq !== undefined && channel
+        const channel = rec.channel;
+        const reply = m.seq !== undefined
           ? (r: number, data?: Uint8Array) => void replyChannel(channel, m.seq!, r, data) : undefined;
         if (this.netOwner) this.netOwner.handle(m, reply);
         else reply?.(-Errno.NETUNREACH);
@@ -354,9 +362,8 @@ export class WeftProcess {
    * Calls a user import for a thread and answers on its channel. The function runs here, on the thread
    * that called run(); a promise it returns is awaited (the wasm thread waits either way).
    */
-  private callImport(slot: number, m: ImportCall): void {
-    const channel = this.workers[slot]?.channel;
-    if (!channel) return;
+  private callImport(rec: WorkerRecord, m: ImportCall): void {
+    const channel = rec.channel;
     const reply = (r: { result: number; data: Uint8Array }): void => void replyChannel(channel, m.seq, r.result, r.data);
     try {
       const fn = this.opts.userImports?.[m.module]?.[m.field];
@@ -388,18 +395,17 @@ export class WeftProcess {
     this.itimer = setTimeout(fire, ms);
   }
 
-  private onWorkerError(slot: number, err: unknown): void {
-    if (this.finished) return;
+  private onWorkerError(slot: number, err: unknown, rec: WorkerRecord): void {
+    if (this.finished || this.workers[slot] !== rec) return; // (a retired worker's end is no guest failure)
     if (this.ctl.claimExit(TRAP_EXIT_CODE)) {
       this.host.log(`weft: thread worker ${slot} failed: ${(err as Error)?.stack ?? String(err)}`);
     }
     void this.finish();
   }
 
-  private onWorkerExit(slot: number): void {
+  private onWorkerExit(slot: number, rec: WorkerRecord): void {
     if (this.finished) return;
-    const rec = this.workers[slot];
-    if (!rec) return; // retired
+    if (this.workers[slot] !== rec) return; // retired (its slot may hold a successor already)
     this.workers[slot] = undefined;
     if (slot === 0 && !this.ctl.exiting) {
       // The main worker ended without an exit being claimed: the main thread left via thread_exit,

@@ -108,6 +108,20 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     s.setNoDelay(true);
     if (opt(o, SockOption.KEEP_ALIVE)) s.setKeepAlive(true);
     const alive = (): boolean => hosted[o] === h;
+    // Node closes the fd inside destroy() (a reset, an error, both sides ended), and 'close' is emitted
+    // an event-loop turn later: a connection accepted meanwhile may get the same fd number. Direct writes
+    // stop first, under the socket lock (a guest holds it while it writes to HOST_FD), so none reaches
+    // the fd's next owner; HOST_FD = 0 keeps drainTx from turning them on again.
+    const destroyImpl = s._destroy.bind(s);
+    s._destroy = (err: Error | null, cb: (error?: Error | null) => void): void => {
+      if (alive()) {
+        st.lockSockSpin(o);
+        Atomics.store(i32, w(o, Sock.DIRECT), 0);
+        i32[w(o, Sock.HOST_FD)] = 0;
+        st.unlockSock(o);
+      }
+      destroyImpl(err, cb);
+    };
     s.on('data', (b: Buffer) => {
       if (!alive()) return;
       h.pending.push(b);
@@ -133,8 +147,8 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
       st.changed(o);
     });
     s.on('close', () => {
+      if (!alive()) return; // (o may be another socket's by now: its DIRECT is not ours to clear)
       Atomics.store(i32, w(o, Sock.DIRECT), 0);
-      if (!alive()) return;
       h.ended = true;
       if (h.pending.length === 0) Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.RX_EOF);
       st.changed(o);
