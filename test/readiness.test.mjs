@@ -84,3 +84,43 @@ test('poll_oneoff on stdin and a pipe still times out on its clock when neither 
   assert.equal(r.out, '3\n', r.err);
   assert.ok(r.ms >= 350, `took ${r.ms} ms`);
 });
+
+/**
+ * Up to 500 rounds: poll_oneoff over [stdin (userdata 1), a 0 s clock (userdata 3)] — a poll that must not
+ * block — then a 10 ms sleep; prints "1" once a round reports stdin readable, "0" if none did.
+ */
+const zeroTimeoutPoll = `(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func $say (param $c i32)
+    (i32.store8 (i32.const 700) (local.get $c)) (i32.store8 (i32.const 701) (i32.const 10))
+    (i32.store (i32.const 800) (i32.const 700)) (i32.store (i32.const 804) (i32.const 2))
+    (drop (call $write (i32.const 1) (i32.const 800) (i32.const 1) (i32.const 808))))
+  (func (export "_start") (local $round i32) (local $n i32) (local $i i32)
+    (i64.store (i32.const 256) (i64.const 1)) (i32.store8 (i32.const 264) (i32.const 1)) (i32.store (i32.const 272) (i32.const 0))
+    (i64.store (i32.const 304) (i64.const 3)) (i32.store8 (i32.const 312) (i32.const 0)) (i32.store (i32.const 320) (i32.const 1))
+    (i64.store (i32.const 328) (i64.const 0))
+    (i64.store (i32.const 400) (i64.const 9)) (i32.store8 (i32.const 408) (i32.const 0)) (i32.store (i32.const 416) (i32.const 1))
+    (i64.store (i32.const 424) (i64.const 10000000))
+    (loop $rounds
+      (drop (call $poll (i32.const 256) (i32.const 512) (i32.const 2) (i32.const 640)))
+      (local.set $n (i32.load (i32.const 640)))
+      (local.set $i (i32.const 0))
+      (block $done (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (if (i64.eq (i64.load (i32.add (i32.const 512) (i32.shl (local.get $i) (i32.const 5)))) (i64.const 1))
+          (then (call $say (i32.const 49)) (return)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+      (drop (call $poll (i32.const 400) (i32.const 512) (i32.const 1) (i32.const 640)))
+      (local.set $round (i32.add (local.get $round) (i32.const 1)))
+      (br_if $rounds (i32.lt_u (local.get $round) (i32.const 500))))
+    (call $say (i32.const 48))))`;
+
+test('poll_oneoff with a zero timeout reports stdin readable once input is there (served stdin)', async () => {
+  const wasm = await watFile(zeroTimeoutPoll, 'poll-zero-stdin');
+  const r = await runWithLateStdin([wasm], 200);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '1\n', `a zero-timeout poll never saw stdin readable: ${r.err}`);
+});

@@ -20,7 +20,8 @@ export type ToCoordinator =
   | { t: 'exit'; tid: number }
   | { t: 'spawn-hint' }
   | { t: 'stdin-read'; slot: number; seq: number; max: number }
-  | { t: 'stdin-poll'; slot: number; seq: number }
+  /** peek: answer at once (STDIN_NOT_READY when nothing is buffered), for a poll that must not block. */
+  | { t: 'stdin-poll'; slot: number; seq: number; peek?: boolean }
   | { t: 'stdout'; fd: number; data: Uint8Array }
   | { t: 'retired'; slot: number }
   | { t: 'ready'; slot: number }

@@ -9,6 +9,8 @@ import { stdioTarget } from './stdio.js';
  * stdin of a pipe or TTY is served by the coordinator, which alone can say when it becomes readable.
  */
 
+/** A peeking stdin-poll's reply when nothing is buffered yet. */
+export const STDIN_NOT_READY = -1;
 /** Result word of a stdin-poll reply: bytes buffered, with this bit set at end of input. */
 export const STDIN_EOF_BIT = 0x40000000;
 
@@ -59,6 +61,8 @@ const STREAM_POLL_MS = 1;
 const READY_SLICE_MS = 200;
 /** With served stdin and other fds in the set: one wait for stdin before the others are probed again (ms). */
 const STDIN_SLICE_MS = 20;
+/** A zero-timeout poll with served stdin: how long the coordinator's answer (given at once) may take (ms). */
+const STDIN_PEEK_MS = 5;
 
 /**
  * The wait poll_oneoff and epoll_wait both run. `scan` computes the readiness of the whole set now (and
@@ -68,12 +72,23 @@ const STDIN_SLICE_MS = 20;
  * stdin and streams both in the set, stdin is waited for in slices and the streams probed between them.
  */
 export function waitReady(k: Kernel, deadline: number, scan: () => number): number | undefined {
+  let peeked = false;
   for (;;) {
     const gen = k.net?.readyGen();
     const found = scan();
     if (found & Scan.DONE) return undefined;
     const left = deadline - k.monotonicMs();
-    if (left <= 0) return undefined;
+    if (left <= 0) {
+      // A zero (or spent) timeout: only the coordinator knows whether served stdin has input, so it is
+      // asked once, for a round trip's time; otherwise a poll that must not block never saw stdin ready.
+      if (found & Scan.STDIN && !peeked) {
+        peeked = true;
+        const r = k.request({ t: 'stdin-poll', peek: true }, STDIN_PEEK_MS);
+        if (r !== undefined && r !== STDIN_NOT_READY) return r;
+      }
+      return undefined;
+    }
+    peeked = true; // a wait below asks the coordinator anyway
     if (found & Scan.STDIN) {
       const r = k.request({ t: 'stdin-poll' }, found & Scan.STREAMS ? Math.min(left, STDIN_SLICE_MS) : left);
       if (r !== undefined) return r;

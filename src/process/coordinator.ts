@@ -323,7 +323,7 @@ export class WeftProcess {
         if (this.stdin) this.stdin.read(rec.channel, m.seq, m.max);
         return;
       case 'stdin-poll':
-        if (this.stdin) this.stdin.poll(rec.channel, m.seq);
+        if (this.stdin) this.stdin.poll(rec.channel, m.seq, m.peek === true);
         return;
       case 'stdout':
         this.host.output(m.fd, m.data);

@@ -1,5 +1,5 @@
 import { Errno } from '../abi/errno.js';
-import { STDIN_EOF_BIT } from '../kernel/readiness.js';
+import { STDIN_EOF_BIT, STDIN_NOT_READY } from '../kernel/readiness.js';
 import { Chan, replyChannel } from '../kernel/shared/channel.js';
 
 /** Where served stdin bytes come from (a pipe or TTY on Node, a callback or stream in browsers). */
@@ -40,13 +40,18 @@ export class StdinServer {
     this.source.demand?.(max);
   }
 
-  poll(channel: SharedArrayBuffer, seq: number): void {
+  poll(channel: SharedArrayBuffer, seq: number, peek = false): void {
     // A channel has one request in flight: an older poll on it timed out (a poll that also waits for
     // pipes or sockets asks again every few ms), so it is dropped rather than kept until stdin has data.
     this.polls = this.polls.filter((p) => p.channel !== channel);
     this.polls.push({ channel, seq, max: 0 });
     this.pump();
     this.source.demand?.(0);
+    if (peek && this.polls.some((p) => p.channel === channel)) {
+      // Nothing yet (the source is started now, so a later poll may find input): say so at once.
+      this.polls = this.polls.filter((p) => p.channel !== channel);
+      replyChannel(channel, seq, STDIN_NOT_READY);
+    }
   }
 
   stop(): void {
