@@ -109,3 +109,40 @@ test('--profile FILE.html renders in Chromium: a row per thread under its proces
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--profile FILE.html of a process tree: a header per process, its threads under it', { skip: browserSkipReason() }, async () => {
+  await ensureFixtures('wasix');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-profile-html-tree-'));
+  const browser = await launchChromium();
+  try {
+    fs.copyFileSync(fixture('wasix', 'spawn'), path.join(dir, 'spawn.wasm'));
+    const out = path.join(dir, 'tree.html');
+    // spawn.c's main role: posix_spawn, a pipeline of three, kill, exec (see test/trace.test.mjs).
+    const r = await weft(['run', '--profile', out, '--dir', `${dir}::/sandbox`, path.join(dir, 'spawn.wasm'), 'main', '/sandbox/spawn.wasm', '/sandbox']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const page = await browser.newPage({ viewport: { width: 1000, height: 400 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(pathToFileURL(out).href);
+    await page.waitForSelector('body[data-rendered]', { timeout: 10000 });
+    assert.deepEqual(errors, []);
+    // The labels in document (= vertical) order: a process header, then that process's threads.
+    const labels = await page.evaluate(() => [...document.querySelectorAll('[data-proc], [data-row]')]
+      .map((e) => (e.hasAttribute('data-proc') ? { proc: +e.getAttribute('data-proc'), text: e.textContent } : { row: e.getAttribute('data-row') })));
+    const procs = labels.filter((l) => l.proc !== undefined);
+    assert.ok(procs.length >= 5, `the parent and its children: ${JSON.stringify(procs)}`);
+    assert.deepEqual(procs.map((p) => p.proc), [...procs.map((p) => p.proc)].sort((a, b) => a - b), 'processes in pid order');
+    assert.equal(procs[0].proc, 1);
+    assert.match(procs[0].text, /^pid 1: spawn\.wasm main /);
+    assert.ok(procs.some((p) => /^pid \d+: \/sandbox\/spawn\.wasm exit 7$/.test(p.text)), JSON.stringify(procs));
+    let current;
+    for (const l of labels) {
+      if (l.proc !== undefined) current = l.proc;
+      else assert.equal(Number(l.row.split('/')[0]), current, `row ${l.row} under pid ${current}`);
+    }
+    assert.equal(new Set(labels.filter((l) => l.row).map((l) => l.row)).size, labels.filter((l) => l.row).length, 'one row per thread');
+  } finally {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
