@@ -155,7 +155,8 @@ const RENDERER = `
     for (var t = Math.ceil(view.v0 / step) * step; t <= view.v1; t += step) {
       var tx = LABEL_W + (t - view.v0) * k;
       ticks.push('<line class="grid" x1="' + tx.toFixed(1) + '" x2="' + tx.toFixed(1) + '" y1="' + (AXIS_H - 4) + '" y2="' + h + '"/>');
-      ticks.push('<text class="tick" x="' + (tx + 3).toFixed(1) + '" y="' + (AXIS_H - 8) + '">' + (t / unit).toFixed(dec) + ' ' + uname + '</text>');
+      // No label that would be cut by the right edge.
+      if (tx + 60 <= LABEL_W + w + PAD) ticks.push('<text class="tick" x="' + (tx + 3).toFixed(1) + '" y="' + (AXIS_H - 8) + '">' + (t / unit).toFixed(dec) + ' ' + uname + '</text>');
     }
     chart.innerHTML = '<svg width="' + (LABEL_W + w + PAD) + '" height="' + h + '">' +
       body.join('') + ticks.join('') + '<line class="grid" x1="0" x2="' + (LABEL_W + w) + '" y1="' + AXIS_H + '" y2="' + AXIS_H + '"/>' +
