@@ -25,7 +25,7 @@ export interface RunCommand {
   trace: boolean | string | undefined;
   /** --trace-summary: strace -c's table at exit; 'threads' for one per thread. */
   traceSummary?: boolean | 'threads';
-  /** --profile FILE: Chrome Trace Event Format. */
+  /** --profile FILE: Chrome Trace Event Format; a FILE.html becomes a self-contained timeline page. */
   profile?: string;
   /** Network access for WASIX sockets: true for all, or the allowed HOST:PORT list. */
   net: boolean | string[] | undefined;
@@ -166,8 +166,8 @@ export const OPTIONS: OptionDef[] = [
     },
   },
   {
-    names: ['--profile'], value: 'FILE.json',
-    help: 'write a Chrome trace (chrome://tracing, Perfetto): a track per wasm thread, a slice per syscall',
+    names: ['--profile'], value: 'FILE.json|FILE.html',
+    help: 'a track per wasm thread, a slice per syscall: a Chrome trace (Perfetto), or for .html an offline timeline page',
     apply: (cmd, v) => void (cmd.profile = v!),
   },
   {

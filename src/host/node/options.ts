@@ -116,7 +116,8 @@ export interface RunOptions extends CommonOptions {
   traceSummary?: boolean | 'threads' | undefined;
   /**
    * Write a Chrome Trace Event Format file (open in chrome://tracing or ui.perfetto.dev): one track per
-   * wasm thread, grouped by process; a slice per syscall, blocking waits in category 'wait'.
+   * wasm thread, grouped by process; a slice per syscall, blocking waits in category 'wait'. A name
+   * ending in .html gets the events as a self-contained timeline page instead (docs/trace.md).
    */
   profile?: string | undefined;
 }

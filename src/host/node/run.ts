@@ -18,6 +18,7 @@ import type { OutputOption, RunOptions, WasmSource } from './options.js';
 
 export type { OutputOption, RunOptions, WasmSource } from './options.js';
 import { writeAllSync } from './thread-host.js';
+import { parseProfileEvents, profileHtml } from './profile-html.js';
 import { TraceSummary } from '../../kernel/shared/trace-summary.js';
 import { stdinSource } from '../common/stdin.js';
 import { ABORT_EXIT_CODE, abortReason, Capture, checkCwd, killOnAbort, type RunResult, throwIfAborted } from '../common/run-result.js';
@@ -117,7 +118,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
   const loaded = await load(wasm, signal);
   const bytes = loaded.bytes;
   const trace = traceSetup(options.trace);
-  const profile = options.profile ? openProfile(options.profile) : undefined;
+  const profile = options.profile ? openProfile(options.profile, (options.args ?? ['main.wasm']).join(' ')) : undefined;
   const summary = options.traceSummary ? TraceSummary.create(options.traceSummary === 'threads') : undefined;
   try {
     const module = await compiled(bytes, loaded.module);
@@ -210,10 +211,14 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
 /**
  * The --profile file: a JSON array of trace events that every thread appends to (O_APPEND: each event is
  * one write, whole). Closed with a last metadata event and the bracket (Chrome also reads it without).
+ * A FILE.html gets the events in a sibling FILE.html.events.json while the tree runs; at exit they become
+ * the page (./profile-html.ts) and the sibling is removed.
  */
-function openProfile(file: string): { fd: number; close(): void } {
-  fs.writeFileSync(file, '[\n');
-  const fd = fs.openSync(file, 'a');
+function openProfile(file: string, title: string): { fd: number; close(): void } {
+  const html = /\.html?$/i.test(file);
+  const events = html ? `${file}.events.json` : file;
+  fs.writeFileSync(events, '[\n');
+  const fd = fs.openSync(events, 'a');
   return {
     fd,
     close() {
@@ -222,6 +227,9 @@ function openProfile(file: string): { fd: number; close(): void } {
       } finally {
         fs.closeSync(fd);
       }
+      if (!html) return;
+      fs.writeFileSync(file, profileHtml(parseProfileEvents(fs.readFileSync(events, 'utf8')), title));
+      fs.rmSync(events, { force: true });
     },
   };
 }
