@@ -82,7 +82,6 @@ export function waitReady(k: Kernel, deadline: number, scan: () => number): numb
       // A zero (or spent) timeout: only the coordinator knows whether served stdin has input, so it is
       // asked once, for a round trip's time; otherwise a poll that must not block never saw stdin ready.
       if (found & Scan.STDIN && !peeked) {
-        peeked = true;
         const r = k.request({ t: 'stdin-poll', peek: true }, STDIN_PEEK_MS);
         if (r !== undefined && r !== STDIN_NOT_READY) return r;
       }
