@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MemoryFS, WASI } from '../dist/index.js';
-import { wat2wasm } from './helpers/wat.mjs';
+import { MemoryFS } from '../dist/index.js';
+import { wasiOnePage } from './helpers/wasi-page.mjs';
 
 const E = { SUCCESS: 0, FAULT: 21, INVAL: 28, ILSEQ: 25, NOENT: 44 };
 const END = 65536;
@@ -24,21 +24,11 @@ const backends = {
   },
 };
 
-async function setup(preopen) {
-  const bytes = await wat2wasm(`(module (memory (export "memory") 1) (func (export "_initialize")))`);
-  const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': preopen } });
-  const { instance } = await WebAssembly.instantiate(bytes, wasi.getImportObject());
-  wasi.initialize(instance);
-  const u8 = new Uint8Array(instance.exports.memory.buffer);
-  const put = (at, s) => { const b = typeof s === 'string' ? new TextEncoder().encode(s) : Uint8Array.from(s); u8.set(b, at); return b.length; };
-  return { w: wasi.wasiImport, u8, put, dv: new DataView(instance.exports.memory.buffer) };
-}
-
 for (const [name, make] of Object.entries(backends)) {
   test(`path_* and fd_* filesystem calls reject bad pointers and bad path bytes (${name})`, async () => {
     const b = make();
     try {
-      const { w, put, dv } = await setup(b.preopen);
+      const { w, put, dv } = await wasiOnePage(b.preopen);
       const f = put(100, 'file.txt');
       // a real file to work on
       assert.equal(w.path_open(3, 0, 100, f, 1, R_ALL, R_ALL, 0, 200), E.SUCCESS);

@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MemoryFS, WASI } from '../dist/index.js';
-import { wat2wasm } from './helpers/wat.mjs';
+import { MemoryFS } from '../dist/index.js';
+import { wasiOnePage } from './helpers/wasi-page.mjs';
 
 const R_ALL = 0x1fffffffn;
 const O = { CREAT: 1, DIRECTORY: 2, EXCL: 4, TRUNC: 8 };
@@ -31,13 +31,7 @@ const backends = {
 
 /** A WASI instance over a 1-page memory; w = the import functions, helpers to place strings and read results. */
 async function setup(preopen) {
-  const bytes = await wat2wasm(`(module (memory (export "memory") 1) (func (export "_initialize")))`);
-  const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': preopen } });
-  const { instance } = await WebAssembly.instantiate(bytes, wasi.getImportObject());
-  wasi.initialize(instance);
-  const u8 = new Uint8Array(instance.exports.memory.buffer);
-  const dv = new DataView(instance.exports.memory.buffer);
-  const w = wasi.wasiImport;
+  const { w, u8, dv } = await wasiOnePage(preopen);
   let at = 1024;
   const str = (s) => {
     const b = new TextEncoder().encode(s);

@@ -9,8 +9,7 @@ import path from 'node:path';
 import { HostFsBackend } from '../dist/host/node/hostfs.js';
 import { resolve } from '../dist/fs/resolve.js';
 import { WasiError } from '../dist/abi/errno.js';
-import { WASI } from '../dist/index.js';
-import { wat2wasm } from './helpers/wat.mjs';
+import { wasiOnePage } from './helpers/wasi-page.mjs';
 
 const E = { SUCCESS: 0, INVAL: 28, NOENT: 44, PERM: 63 };
 const R_ALL = 0x1fffffffn;
@@ -151,19 +150,8 @@ test('a guest swap (rename + absolute symlink) empties every thread\'s cache: th
   assert.throws(() => resolve(a, '', `${DEEP}/file`, true), errno(E.PERM));
 });
 
-async function guest(preopen) {
-  const bytes = await wat2wasm(`(module (memory (export "memory") 1) (func (export "_initialize")))`);
-  const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': preopen } });
-  const { instance } = await WebAssembly.instantiate(bytes, wasi.getImportObject());
-  wasi.initialize(instance);
-  const u8 = new Uint8Array(instance.exports.memory.buffer);
-  const dv = new DataView(instance.exports.memory.buffer);
-  const put = (at, s) => { const b = new TextEncoder().encode(s); u8.set(b, at); return b.length; };
-  return { w: wasi.wasiImport, u8, dv, put };
-}
-
 test('guest calls: readlink of a non-link is EINVAL, of a missing path ENOENT; a swapped deep directory never escapes', async () => {
-  const { w, u8, dv, put } = await guest(root);
+  const { w, u8, dv, put } = await wasiOnePage(root);
   const readlink = (p) => {
     const n = put(100, p);
     const r = w.path_readlink(3, 100, n, 1000, 64, 200);
