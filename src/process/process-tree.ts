@@ -40,8 +40,6 @@ interface Entry {
   pid: number;
   /** Being replaced by exec: its end is not the process's end. */
   execing: boolean;
-  /** Signals sent while it was being replaced: the new program gets them (pending signals survive exec). */
-  queued?: number[];
 }
 
 /**
@@ -54,7 +52,11 @@ interface Entry {
 export class WeftSystem {
   readonly table: ProcTable | undefined;
   private readonly entries = new Map<number, Entry>();
-  /** Signals for a pid whose fork/spawn request is not launched yet (sent by a parent right after fork). */
+  /**
+   * Signals for a pid that runs no program at the moment, delivered when run() launches one: its fork or
+   * spawn request is not launched yet (a parent's kill right after fork), or it is being replaced by exec
+   * (pending signals survive exec).
+   */
   private readonly early = new Map<number, number[]>();
   private readonly cache = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }>>();
   private readonly byFile = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }>>();
@@ -227,7 +229,7 @@ export class WeftSystem {
           this.dropPins(e.proc.ctl);
           // Signals still pending for the old program survive exec (as on Linux): the new one gets them.
           const bits = Atomics.exchange(e.proc.ctl.i32, e.proc.ctl.slotIndex(processSignalSlot(e.proc.ctl), Slot.SIGNALS), 0);
-          for (let sig = 1; sig < 32; sig++) if (bits & (1 << sig)) (e.queued ??= []).push(sig);
+          for (let sig = 1; sig < 32; sig++) if (bits & (1 << sig)) this.keepSignal(e.pid, sig);
         });
         void Promise.all([finished, this.compile(m.bytes, m.file)]).then(
           ([, { module, info, imports }]) => {
@@ -243,9 +245,11 @@ export class WeftSystem {
               proc.ownsStdin = true;
               this.root = proc;
             }
-            for (const sig of e.queued ?? []) this.signal(e.pid, sig);
           },
-          () => this.ended(row, { ...e, execing: false }, 127),
+          () => {
+            this.early.delete(e.pid);
+            this.ended(row, { ...e, execing: false }, 127);
+          },
         );
         return;
       }
@@ -258,15 +262,13 @@ export class WeftSystem {
   /** A process of the tree gets a signal from another one. */
   private signal(pid: number, sig: number): void {
     const row = this.table!.rowOf(pid);
-    const e = this.entries.get(row);
     if (row < 0) return;
-    if (!e || e.pid !== pid) {
-      // Allocated by fork/spawn in the sender's thread, launched when its request reaches us: keep it.
-      if (this.table!.get(row, ProcRow.STATE) === ProcState.RUNNING) (this.early.get(pid) ?? this.early.set(pid, []).get(pid)!).push(sig);
-      return;
-    }
-    if (e.execing) {
-      (e.queued ??= []).push(sig);
+    const e = this.entries.get(row);
+    const ours = e !== undefined && e.pid === pid;
+    if (!ours || e.execing) {
+      // Being replaced by exec, or allocated by fork/spawn in the sender's thread and launched when its
+      // request reaches us: kept for the program run() launches next.
+      if (ours || this.table!.get(row, ProcRow.STATE) === ProcState.RUNNING) this.keepSignal(pid, sig);
       return;
     }
     const p = e.proc;
@@ -280,6 +282,12 @@ export class WeftSystem {
     if (handler === null) return;
     const guest = p.memory ? new Int32Array(p.memory.buffer) : undefined;
     raiseSignal(p.ctl, guest, processSignalSlot(p.ctl), sig);
+  }
+
+  private keepSignal(pid: number, sig: number): void {
+    const kept = this.early.get(pid);
+    if (kept) kept.push(sig);
+    else this.early.set(pid, [sig]);
   }
 
   /** A process that could not be started ends at once (its fd region is released). */

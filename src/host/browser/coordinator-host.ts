@@ -5,7 +5,6 @@ import type { HostMessage, WorkerStart } from './messages.js';
 import { createRing, LOG_FD, RingReader } from './ring.js';
 import { takeThreadWorker } from './warm-pool.js';
 
-
 /** Workers a process tree keeps for its next processes (see BrowserCoordinatorHost.standby). */
 const KEEP_WORKERS = 4;
 /** How often the page drains the output ring while output is streaming (ms). */

@@ -159,10 +159,6 @@ export class NodeThreadHost implements ThreadHost {
   }
 
   log(line: string): void {
-    try {
-      writeAllSync(this.logFd, [logEncoder.encode(line + '\n')]);
-    } catch {
-      // diagnostics must never take the program down
-    }
+    this.appendLine(this.logFd, line);
   }
 }
