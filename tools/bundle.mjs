@@ -1,6 +1,6 @@
 // Bundles weft's entry points with esbuild (a dev dependency), after tsc has written dist/:
 //   dist/index.js (+ dist/chunks/*.js: run()'s coordinator, loaded on first use), dist/cli/main.js, dist/browser.js, dist/napi.js, dist/napi-register.js   each replaced by a one-file bundle of its graph
-//   dist/host/node/worker.bundle.js, dist/host/browser/worker.bundle.js   the thread workers, one file each
+//   dist/host/node/worker.bundle.cjs, dist/host/browser/worker.bundle.js   the thread workers, one file each
 // Loading ~40 separate ES modules costs ~70 ms per Node worker and 50-100 ms for `import 'weft'`; one file
 // loads in a few ms. The unbundled modules tsc wrote stay in dist/ for the tests; the package ships only the
 // bundles, chunks and .d.ts files (package.json `files`).
@@ -54,11 +54,22 @@ async function bundle(opts, entry, out, workerLiterals = {}, plugins = [], split
   }
 }
 
-const nodeWorker = { './worker.bundle.js': 'host/node/worker.bundle.js', './worker.js': 'host/node/worker.bundle.js' };
+/**
+ * The Node thread worker: CommonJS wrapped in one function expression, which host/node/worker-script.ts
+ * compiles with vm.Script and V8's code cache (Node 20 caches no Worker's ES modules). It is called with
+ * (require, the bundle's file URL), the latter standing for import.meta.url.
+ */
+async function nodeWorkerScript() {
+  const r = await build({ ...node, format: 'cjs', entryPoints: [dist + 'host/node/worker.js'], define: { 'import.meta.url': '__weftUrl' } });
+  const body = r.outputFiles[0].text;
+  fs.writeFileSync(dist + 'host/node/worker.bundle.cjs', `(function (require, __weftUrl) {'use strict';\n${body}\n})`);
+}
+
+const nodeWorker = { './worker.bundle.cjs': 'host/node/worker.bundle.cjs', './worker.js': 'host/node/worker.bundle.cjs' };
 const browserWorker = { './worker.js': 'host/browser/worker.bundle.js' };
 fs.rmSync(dist + 'chunks', { recursive: true, force: true }); // stale chunks of an earlier build
 await Promise.all([
-  bundle(node, 'host/node/worker.js', 'host/node/worker.bundle.js'),
+  nodeWorkerScript(),
   bundle(browser, 'host/browser/worker.js', 'host/browser/worker.bundle.js'),
   // esbuild keeps the CLI's leading #! line.
   bundle(node, 'cli/main.js', 'cli/main.js', nodeWorker),

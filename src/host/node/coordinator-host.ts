@@ -5,11 +5,8 @@ import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../process/
 import type { BootData } from '../../process/thread-runtime.js';
 import type { StdinSource } from '../../process/stdin-server.js';
 import { writeAllSync } from './thread-host.js';
+import { bootWorker } from './worker-script.js';
 
-// The worker's module graph bundled into one file (tools/bundle.mjs) boots ~45 ms faster per worker.
-// (Literal URLs: tools/bundle.mjs rewrites them when it bundles this module into an entry point.)
-const bundledWorker = new URL('./worker.bundle.js', import.meta.url);
-const workerUrl = fs.existsSync(bundledWorker) ? bundledWorker : new URL('./worker.js', import.meta.url);
 
 /** How long a worker whose thread is ending may take to report itself free before it is terminated (ms). */
 const RECYCLE_GRACE_MS = 500;
@@ -96,10 +93,8 @@ export class NodeCoordinatorHost implements CoordinatorHost {
   }
 
   private createWorker(boot: BootData | undefined): NodeWorker {
-    const wt = builtin('worker_threads');
-    const { port1, port2 } = new wt.MessageChannel();
-    const worker = new wt.Worker(workerUrl, {
-      workerData: { boot, port: port2, logFd: this.opts.logFd },
+    const { port1, port2 } = new (builtin('worker_threads').MessageChannel)();
+    const worker = bootWorker({ boot, port: port2, logFd: this.opts.logFd }, {
       transferList: [port2],
       // The worker script is plain compiled JS and V8 flags are process-wide already; inheriting the
       // host's execArgv would make Node reject V8 flags such as --max-old-space-size (ERR_WORKER_INVALID_EXEC_ARGV).

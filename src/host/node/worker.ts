@@ -3,8 +3,27 @@ import type { MessagePort } from 'node:worker_threads';
 import { runThread, type BootData } from '../../process/thread-runtime.js';
 import { builtin } from './builtins.js';
 import { NodeThreadHost } from './thread-host.js';
+import type { CacheRequest, ScriptData } from './worker-script.js';
 
-const { boot, port, logFd } = builtin('worker_threads').workerData as { boot: BootData | undefined; port: MessagePort; logFd: number };
+const wt = builtin('worker_threads');
+const { boot, port, logFd, script } = wt.workerData as { boot: BootData | undefined; port: MessagePort; logFd: number; script?: ScriptData };
+
+/** What worker-script.ts's loader left: a way to make the code cache, and whether the given one was used. */
+const codeCache = (globalThis as Record<symbol, unknown>)[Symbol.for('weft.codeCache')] as
+  { make(): Uint8Array; used: boolean | undefined } | undefined;
+
+/** Posts V8's code cache of this worker's script. */
+function postCodeCache(after: CacheRequest): void {
+  let data: Uint8Array | undefined;
+  try {
+    data = codeCache?.make();
+  } catch {
+    data = undefined; // no cache: the next Workers compile as before
+  }
+  wt.parentPort?.postMessage({ t: 'code-cache', after, data });
+}
+
+let cacheAfterRun = script?.request === 'run';
 
 /**
  * Runs one thread, then reports that the worker is free again ('parked'): the coordinator host may hand it
@@ -14,10 +33,17 @@ const { boot, port, logFd } = builtin('worker_threads').workerData as { boot: Bo
 function runOne(b: BootData): void {
   runThread(b, new NodeThreadHost(port, logFd));
   port.postMessage({ t: 'parked' });
+  // After the parked message, so the host can already hand out the next boot data (it waits on the port).
+  if (cacheAfterRun) {
+    cacheAfterRun = false;
+    postCodeCache('run');
+  }
 }
 
+if (script?.request === 'load') postCodeCache('load');
 port.on('message', (m: { boot?: BootData }) => {
   if (m.boot) runOne(m.boot);
 });
 if (boot) runOne(boot);
-else port.postMessage({ t: 'listening' }); // a standby: loaded, waiting for boot data
+// A standby: loaded, waiting for boot data (whether V8 took the code cache: for tests and diagnostics).
+else port.postMessage({ t: 'listening', codeCache: codeCache?.used });

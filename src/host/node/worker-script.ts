@@ -1,0 +1,90 @@
+/**
+ * How a Node thread worker loads its code: the one-file CommonJS bundle of worker.ts compiled with V8's
+ * code cache, shared by every Worker this process boots.
+ *
+ * Node 20 keeps no code cache for a Worker's ES modules: each Worker parsed and compiled the ~350 KB
+ * worker bundle (12-14 ms of CPU), then compiled each kernel function lazily on its first call (the first
+ * syscalls of a thread in a fresh Worker). A `vm.Script` given `cachedData` skips both for what the cache
+ * holds (0.1 ms to load). The cache is made by a Worker, never on the start-up path: the first Worker of a
+ * process is not asked; a later one makes it once loaded ('load': top-level code), and another after its
+ * first thread ended by itself ('run': also every function that thread called). V8 rejects a cache whose
+ * source or flags differ; the script then compiles as before.
+ */
+import type { Worker, WorkerOptions } from 'node:worker_threads';
+import { builtin, fs } from './builtins.js';
+
+// (A literal URL: tools/bundle.mjs rewrites it when it bundles this module into an entry point.)
+const bundledScript = new URL('./worker.bundle.cjs', import.meta.url);
+/** Without the bundle (a build before tools/bundle.mjs ran): the ES module, no cache. */
+const moduleScript = new URL('./worker.js', import.meta.url);
+
+/** Which cache a Worker is asked to post back (on its parentPort) as `{ t: 'code-cache', data, after }`. */
+export type CacheRequest = 'load' | 'run';
+
+/** The loader run as the Worker's script (CommonJS, eval): compiles the bundle with the cache it is given. */
+const LOADER = `'use strict';
+const { workerData } = require('node:worker_threads');
+const { file, cache } = workerData.script;
+const source = require('node:fs').readFileSync(file, 'latin1');
+const script = new (require('node:vm').Script)(source, { filename: file, cachedData: cache });
+globalThis[Symbol.for('weft.codeCache')] = { make: () => script.createCachedData(), used: cache ? !script.cachedDataRejected : undefined };
+script.runInThisContext()(require, require('node:url').pathToFileURL(file).href);`;
+
+let bundlePath: string | null | undefined;
+let cache: Uint8Array | undefined;
+/** What the cache holds: nothing yet (0), top-level code (1), or also a thread's run (2). */
+let cacheLevel = 0;
+/** A Worker was asked for the next level and has not answered (nor exited). */
+let asked = false;
+let booted = 0;
+
+function bundle(): string | null {
+  if (bundlePath === undefined) {
+    const p = bundledScript.protocol === 'file:' ? builtin('url').fileURLToPath(bundledScript) : '';
+    bundlePath = p && fs.existsSync(p) ? p : null;
+  }
+  return bundlePath;
+}
+
+/** What worker.ts finds in `workerData.script` when loaded by the loader. */
+export interface ScriptData {
+  file: string;
+  cache: Uint8Array | undefined;
+  request: CacheRequest | undefined;
+}
+
+/**
+ * Boots a Worker running worker.ts, with `workerData` (plus `script`), through the code cache when the
+ * bundle exists. The first Worker of the process is never asked to make the cache (it runs the program's
+ * start); later ones make the next level, one at a time.
+ */
+export function bootWorker(workerData: Record<string, unknown>, options: WorkerOptions): Worker {
+  const wt = builtin('worker_threads');
+  const file = bundle();
+  booted++;
+  if (file === null) return new wt.Worker(moduleScript, { ...options, workerData });
+  let request: CacheRequest | undefined;
+  if (!asked && cacheLevel < 2 && booted > 1) {
+    request = cacheLevel === 0 ? 'load' : 'run';
+    asked = true;
+  }
+  const script: ScriptData = { file, cache, request };
+  const worker = new wt.Worker(LOADER, { ...options, eval: true, workerData: { ...workerData, script } });
+  if (request) {
+    let answered = false;
+    worker.on('message', (m: { t?: string; data?: Uint8Array; rejected?: boolean }) => {
+      if (m.t !== 'code-cache' || answered) return;
+      answered = true;
+      asked = false;
+      const level = request === 'load' ? 1 : 2;
+      if (m.data && level > cacheLevel) {
+        cache = m.data;
+        cacheLevel = level;
+      }
+    });
+    worker.once('exit', () => {
+      if (!answered) asked = false;
+    });
+  }
+  return worker;
+}
