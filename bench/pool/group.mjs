@@ -7,8 +7,8 @@ import { buildC } from '../wasix/build.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const src = path.resolve(here, '..', '..', 'test', 'fixtures', 'c', 'wasix', 'spawn_loop.c');
-export const POOL = { burst: 8, rounds: 6, idle: 200, spawns: 10_000 };
-const T = { cold: 90, warm: 91, teardown: 92, rss: 93, perSpawn: 94, blocked: 95 };
+export const POOL = { burst: 8, rounds: 6, idle: 200, spawns: 10_000, conns: 2000 };
+const T = { cold: 90, warm: 91, teardown: 92, rss: 93, perSpawn: 94, blocked: 95, connRss: 96, lost: 97 };
 
 export function definePool({ def, node }) {
   const { wasm, native } = buildC('spawn_loop', { src });
@@ -25,7 +25,14 @@ export function definePool({ def, node }) {
   def('poolexit', 'native', 'native: gcc -O2 -pthread (glibc)', node([], measure, 'blocked', 'native', native, String(POOL.idle)), blocked);
   def('poolrss', 'weft', 'weft run() (library, RSS of its process)', node([], measure, 'rss', 'weft', wasm, String(POOL.spawns)),
     (l) => ({ growth: first(T.rss, 1024)(l), per: first(T.perSpawn)(l) }));
+  const conns = (l) => ({ growth: first(T.connRss, 1024)(l), lost: first(T.lost)(l) });
+  def('poolconn', 'weft', 'weft run() (library): spawn_loop echo, a detached thread per connection', node([], measure, 'conns', 'weft', wasm, String(POOL.conns)), conns);
+  def('poolconn', 'node', 'node:net echo server (same process shape)', node([], measure, 'conns', 'node', '-', String(POOL.conns)), conns);
   return {
+    poolconn: { title: `${POOL.conns} sequential short connections (64 bytes echoed) from a client process: the server process's RSS`, unit: 'MiB / count', metrics: {
+      growth: ['RSS growth from the 200th connection to the peak after it (MiB)', 'node'],
+      lost: ['connections lost', 'node'],
+    } },
     poolburst: { title: `Bursts of ${POOL.burst} pthread_creates back to back (${POOL.rounds} rounds per process): the longest wait from a create call to its thread's start`, unit: 'µs', metrics: {
       cold: ['first burst of the process (workers boot)', 'native'],
       warm: ['worst burst from the third on (pool grown)', 'native'],

@@ -12,6 +12,11 @@
 //   node bench/pool/measure.mjs rss weft <program> N
 //       N sequential spawn+join under run() in this process: @ 93 RSS growth (KiB) from the 2,000th spawn to
 //       the largest RSS seen after it, @ 94 µs per spawn+join over the whole run
+//   node bench/pool/measure.mjs conns <weft|node> <program|-> N
+//       an echo server in this process (weft: the program's `echo N` mode under run(), a detached thread per
+//       connection; node: node:net), N sequential connections from a client process
+//       (test/helpers/echo-clients.mjs): @ 96 RSS growth (KiB) from the 200th connection to the largest RSS
+//       seen after it, @ 97 connections lost, @ 98 Workers weft constructed
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -80,5 +85,63 @@ if (what === 'burst') {
   if (code !== 0 || marks.length < 3) throw new Error(`exit ${code}, ${marks.length} marks`);
   emit(93, Math.max(...marks.slice(1)) - marks[1]);
   emit(94, ((performance.now() - t0) * 1000) / Number(rest[0]));
+} else if (what === 'conns') {
+  const n = Number(rest[0]);
+  const clients = path.join(root, 'test', 'helpers', 'echo-clients.mjs');
+  const marks = [];
+  let lost = -1, workers = 0;
+  /** Starts the client process against the port; resolves when it has made its N connections. */
+  const drive = (port) => new Promise((resolve) => {
+    const child = spawn(process.execPath, [clients, String(port), String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b) => {
+      out += b;
+      for (let i; (i = out.indexOf('\n')) >= 0; out = out.slice(i + 1)) {
+        const l = out.slice(0, i);
+        if (l.startsWith('conn ')) marks.push(process.memoryUsage().rss / 1024);
+        else if (l.startsWith('lost ')) lost = Number(l.slice(5));
+      }
+    });
+    child.on('close', resolve);
+  });
+  if (runtime === 'weft') {
+    // Count the Workers weft constructs (it takes worker_threads from process.getBuiltinModule, this object).
+    const wt = await import('node:worker_threads');
+    const Real = wt.default.Worker;
+    wt.default.Worker = class extends Real {
+      constructor(...a) {
+        super(...a);
+        workers++;
+      }
+    };
+    const { run } = await import('../../dist/index.js');
+    let buf = '', done;
+    const result = await run(fs.readFileSync(program), {
+      args: ['spawn_loop', 'echo', String(n)], net: true,
+      stdout: (d) => {
+        buf += Buffer.from(d).toString();
+        for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
+          const port = /^port (\d+)/.exec(buf.slice(0, i))?.[1];
+          if (port) done = drive(Number(port));
+        }
+      },
+    });
+    await done;
+    if (result.exitCode !== 0) throw new Error(`exit ${result.exitCode}`);
+  } else {
+    const net = await import('node:net');
+    const server = net.createServer((s) => {
+      s.on('data', (b) => s.write(b));
+      s.on('end', () => s.end());
+      s.on('error', () => {});
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    await drive(server.address().port);
+    server.close();
+  }
+  if (marks.length < 3) throw new Error(`${marks.length} marks`);
+  emit(96, Math.max(...marks.slice(2)) - marks[1]);
+  emit(97, lost);
+  emit(98, workers);
 }
 process.exit(0);

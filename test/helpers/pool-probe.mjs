@@ -4,12 +4,16 @@
 //
 //   node test/helpers/pool-probe.mjs <program.wasm> [--dir HOST::GUEST] [--echo-clients N] [args...]
 // --echo-clients N: once the program prints "port P" (tcp_echo serve), N sequential loopback connections each
-// send 64 bytes, read the echo back and close; a line "conn I" is recorded every 100 connections. The
+// send 64 bytes, read the echo back and close (echo-clients.mjs, in a child process: the RSS measured is the
+// server's); a line "conn I" is recorded every 100 connections. The
 // program runs with network access (--net).
 // -> {"code":0,"workers":3,"lines":[{"text":"mark 1000","t":812.3,"rss":97.1,"threads":15},...],"end":1234.5}
 import fs from 'node:fs';
-import net from 'node:net';
 import wt from 'node:worker_threads';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const echoScript = fileURLToPath(new URL('./echo-clients.mjs', import.meta.url));
 
 // Count the Workers weft constructs (it takes worker_threads from process.getBuiltinModule, this same object).
 let workers = 0;
@@ -51,26 +55,7 @@ const note = (text) => {
   lines.push({ text, t: performance.now() - t0, rss: m.rss / 1048576, heap: m.heapUsed / 1048576, threads: threads() });
 };
 
-/**
- * One short connection: 64 bytes out, the same 64 back, close. Resolves false when the echo was cut short
- * (issue 20.3's lost connections are counted in the report, not failed here: this probe measures memory).
- */
 let lost = 0;
-function echoOnce(port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(Buffer.alloc(64, 7)));
-    let n = 0;
-    s.on('data', (b) => {
-      n += b.length;
-      if (n >= 64) s.end();
-    });
-    s.on('error', () => {});
-    s.on('close', () => {
-      if (n < 64) lost++;
-      resolve();
-    });
-  });
-}
 let clients = Promise.resolve();
 const result = await run(fs.readFileSync(file), {
   args: ['prog', ...argv], preopens, stderr: 2, net: echoClients > 0 || undefined,
@@ -81,12 +66,20 @@ const result = await run(fs.readFileSync(file), {
       note(text);
       const port = /^port (\d+)/.exec(text)?.[1];
       if (port && echoClients) {
-        clients = (async () => {
-          for (let c = 1; c <= echoClients; c++) {
-            await echoOnce(Number(port));
-            if (c % 100 === 0) note(`conn ${c}`);
-          }
-        })();
+        // The clients run in a process of their own: their sockets' memory is not the server's.
+        clients = new Promise((resolve) => {
+          const child = spawn(process.execPath, [echoScript, port, String(echoClients)], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          child.stdout.on('data', (b) => {
+            out += b;
+            for (let j; (j = out.indexOf('\n')) >= 0; out = out.slice(j + 1)) {
+              const line = out.slice(0, j);
+              if (line.startsWith('conn ')) note(line);
+              else if (line.startsWith('lost ')) lost = Number(line.slice(5));
+            }
+          });
+          child.on('close', resolve);
+        });
       }
     }
   },
