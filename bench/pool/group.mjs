@@ -26,7 +26,8 @@ export function definePool({ def, node }) {
   def('poolrss', 'weft', 'weft run() (library, RSS of its process)', node([], measure, 'rss', 'weft', wasm, String(POOL.spawns)),
     (l) => ({ growth: first(T.rss, 1024)(l), per: first(T.perSpawn)(l) }));
   const conns = (l) => ({ growth: first(T.connRss, 1024)(l), lost: first(T.lost)(l) });
-  def('poolconn', 'weft', 'weft run() (library): spawn_loop echo, a detached thread per connection', node([], measure, 'conns', 'weft', wasm, String(POOL.conns)), conns);
+  const echo = path.resolve(here, '..', '..', '.cache', 'fixtures', 'wasix', 'echo_detached.wasm'); // tools/build-fixtures.sh
+  def('poolconn', 'weft', 'weft run() (library): echo_detached, a detached thread per connection', node([], measure, 'conns', 'weft', echo, String(POOL.conns)), conns);
   def('poolconn', 'node', 'node:net echo server (same process shape)', node([], measure, 'conns', 'node', '-', String(POOL.conns)), conns);
   return {
     poolconn: { title: `${POOL.conns} sequential short connections (64 bytes echoed) from a client process: the server process's RSS`, unit: 'MiB / count', metrics: {

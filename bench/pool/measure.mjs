@@ -13,8 +13,8 @@
 //       N sequential spawn+join under run() in this process: @ 93 RSS growth (KiB) from the 2,000th spawn to
 //       the largest RSS seen after it, @ 94 µs per spawn+join over the whole run
 //   node bench/pool/measure.mjs conns <weft|node> <program|-> N
-//       an echo server in this process (weft: the program's `echo N` mode under run(), a detached thread per
-//       connection; node: node:net), N sequential connections from a client process
+//       an echo server in this process (weft: test/fixtures/c/wasix/echo_detached.c under run(), a detached
+//       thread per connection; node: node:net), N sequential connections from a client process
 //       (test/helpers/echo-clients.mjs): @ 96 RSS growth (KiB) from the 200th connection to the largest RSS
 //       seen after it, @ 97 connections lost, @ 98 Workers weft constructed
 import { spawn } from 'node:child_process';
@@ -117,7 +117,7 @@ if (what === 'burst') {
     const { run } = await import('../../dist/index.js');
     let buf = '', done;
     const result = await run(fs.readFileSync(program), {
-      args: ['spawn_loop', 'echo', String(n)], net: true,
+      args: ['echo_detached', String(n)], net: true,
       stdout: (d) => {
         buf += Buffer.from(d).toString();
         for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {

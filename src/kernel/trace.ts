@@ -2,7 +2,7 @@ import { errnoName } from '../abi/errno.js';
 import { SYSCALL_ARGS, type ArgKind } from '../abi/syscall-args.js';
 import { ProcExit, ThreadExit, ThreadKilled } from './exits.js';
 import type { Kernel } from './kernel.js';
-import { mayPark } from './shared/lock.js';
+import { mayPark } from '../abi/agent.js';
 import { TraceSummary } from './shared/trace-summary.js';
 import type { SyscallBody, SyscallKind } from './syscalls/types.js';
 import { decodeArgs, mayWait } from './trace-decode.js';

@@ -1,15 +1,6 @@
 import { Errno, WasiError } from '../../abi/errno.js';
 import { Superblock, MAGIC, VERSION } from './layout.js';
-
-/** Whether this agent may call Atomics.wait (false on a browser page's main thread). */
-function probeCanBlock(i32: Int32Array): boolean {
-  try {
-    Atomics.wait(i32, Superblock.PROBE, 1, 0); // the word is 0: returns "not-equal" at once where waiting is allowed
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { mayPark } from '../../abi/agent.js';
 
 /** How long a thread waits for the lock before concluding its holder died (see Store.recover). */
 const LOCK_TIMEOUT_MS = 10_000;
@@ -55,7 +46,7 @@ export class JournaledBuffer {
     this.jw = u32[Superblock.JOURNAL]! >>> 2;
     this.jcap = u32[Superblock.JCAP]!;
     this.dev = BigInt(u32[Superblock.DEV]!);
-    this.canBlock = canBlock ?? probeCanBlock(this.i32);
+    this.canBlock = canBlock ?? mayPark();
   }
 
   // ---- mutex ---------------------------------------------------------------------------------------

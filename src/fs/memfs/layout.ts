@@ -28,8 +28,8 @@ export const Superblock = {
   VERSION: 1,
   /** The filesystem mutex: 0 free, 1 held, 2 held with (possible) waiters. */
   LOCK: 2,
-  /** Always 0: target of the Atomics.wait probe that detects whether this thread may block. */
-  PROBE: 3,
+  /** Reserved, always 0 (was the target of a may-this-thread-block probe; abi/agent.ts probes now). */
+  RESERVED: 3,
   CAPACITY: 4,
   NINODES: 5,
   ITAB: 6,

@@ -1,20 +1,4 @@
-let parkable: boolean | undefined;
-
-/**
- * Whether this agent may block in Atomics.wait: false on a browser page's main thread, where it throws.
- * Probed once per agent on a private word (0, so a permitted wait returns "not-equal" at once).
- */
-export function mayPark(): boolean {
-  if (parkable === undefined) {
-    try {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-      parkable = true;
-    } catch {
-      parkable = false;
-    }
-  }
-  return parkable;
-}
+import { mayPark } from '../../abi/agent.js';
 
 /**
  * A mutex in shared memory (0 free, 1 held, 2 held with waiters), so unlocking an uncontended lock is
