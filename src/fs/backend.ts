@@ -62,6 +62,11 @@ export interface FsBackend {
   verifiedDir?(path: string): boolean;
   /** Optional: a resolution starts (with verifiedDir: what it walks counts only if nothing changed since). */
   beginLookup?(): void;
+  /**
+   * Optional: the thread that built this backend is done with it for now (its runtime ended): free what it
+   * holds for itself (the host backend's directory fds). It may be used again afterwards.
+   */
+  release?(): void;
   /** EINVAL when path is not a symlink. */
   readlink(path: string): string;
   /** Opens a file or directory. A symlink as final component fails with ELOOP (the kernel follows links itself). */

@@ -5,6 +5,7 @@ import type { CoordinatorHost, WorkerEvents, WorkerHandle } from '../../process/
 import type { BootData } from '../../process/thread-runtime.js';
 import type { StdinSource } from '../../process/stdin-server.js';
 import { writeAllSync } from './thread-host.js';
+import { heldFdsBuffer, releaseThread } from './held-fds.js';
 
 // The worker's module graph bundled into one file (tools/bundle.mjs) boots ~45 ms faster per worker.
 // (Literal URLs: tools/bundle.mjs rewrites them when it bundles this module into an entry point.)
@@ -99,7 +100,7 @@ export class NodeCoordinatorHost implements CoordinatorHost {
     const wt = builtin('worker_threads');
     const { port1, port2 } = new wt.MessageChannel();
     const worker = new wt.Worker(workerUrl, {
-      workerData: { boot, port: port2, logFd: this.opts.logFd },
+      workerData: { boot, port: port2, logFd: this.opts.logFd, heldFds: heldFdsBuffer() },
       transferList: [port2],
       // The worker script is plain compiled JS and V8 flags are process-wide already; inheriting the
       // host's execArgv would make Node reject V8 flags such as --max-old-space-size (ERR_WORKER_INVALID_EXEC_ARGV).
@@ -110,6 +111,10 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       // Node would otherwise close them when that worker exits.
       trackUnmanagedFds: false,
     });
+    // Whatever the worker still held for itself when it ended (killed mid-guest: no clean-up ran there) is
+    // closed here. Listeners are removed one by one elsewhere (release), so this one stays.
+    const tid = worker.threadId;
+    worker.on('exit', () => releaseThread(tid));
     return { worker, port1, ready: false };
   }
 
@@ -142,8 +147,10 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       } else events.message(m as ToCoordinator);
     };
     port1.on('message', deliver);
-    worker.on('error', (e) => events.error(e));
-    worker.on('exit', () => events.exit());
+    const onError = (e: Error): void => events.error(e);
+    const onExit = (): void => events.exit();
+    worker.on('error', onError);
+    worker.on('exit', onExit);
     const terminate = async (): Promise<void> => {
       port1.close();
       await worker.terminate();
@@ -166,8 +173,8 @@ export class NodeCoordinatorHost implements CoordinatorHost {
           if (timer !== undefined) clearTimeout(timer);
           onParked = undefined;
           port1.removeAllListeners('message');
-          worker.removeAllListeners('error');
-          worker.removeAllListeners('exit');
+          worker.removeListener('error', onError);
+          worker.removeListener('exit', onExit);
           if (this.standby.length >= this.keep() && !this.disposed) {
             // Full: a worker that is ready beats one still booting.
             const i = this.standby.findIndex((s) => !s.ready);

@@ -35,6 +35,7 @@ import { Errno, WasiError } from '../../abi/errno.js';
 import { Filetype } from '../../abi/constants.js';
 import { createTimesBuffer, SetTimes } from './set-times.js';
 import { hostError } from './host-error.js';
+import { parentPath } from '../../fs/path.js';
 import { DirCache, HostSandbox, O_DIRECTORY, O_NOFOLLOW, type FdCheck } from './hostfs-guard.js';
 
 export type { FdCheck } from './hostfs-guard.js';
@@ -132,7 +133,7 @@ export class HostFsBackend implements FsBackend {
   /** A mutation of `path` through its verified parent directory (HostSandbox.atParent). */
   private atParent<T>(path: string, rootOk: boolean, op: (host: string) => T): T {
     this.mutable();
-    return this.guard.atParent(path, rootOk, op);
+    return this.guard.atParent(path, rootOk, op, this.dirs);
   }
 
   /** A host stat as a Stat, with the exact times this process set (see set-times.ts). */
@@ -188,6 +189,10 @@ export class HostFsBackend implements FsBackend {
     this.dirs.begin();
   }
 
+  release(): void {
+    this.dirs.release();
+  }
+
   readlink(path: string): string {
     const host = this.hostPath(path);
     try {
@@ -212,12 +217,18 @@ export class HostFsBackend implements FsBackend {
     if (o.directory) flags |= O_DIRECTORY;
     flags |= O_NOFOLLOW;
     let fd: number;
+    // A held parent directory found inside the root by this very lookup (DirCache.parentFd): the file
+    // opened through it is a direct child of it (O_NOFOLLOW), so it needs no check after the open.
+    const parent = path === '' ? '' : parentPath(path);
+    const held = path === '' ? -1 : this.dirs.parentFd(parent);
     try {
       // An open that creates or truncates must not touch anything outside, even for the moment before
       // checkOpened() would catch it: it goes through the verified parent directory.
-      fd = (o.create || o.truncate) && path !== ''
-        ? this.atParent(path, true, (h) => fs.openSync(h, flags, 0o666))
-        : fs.openSync(host, flags, 0o666);
+      fd = held >= 0
+        ? fs.openSync(`/proc/self/fd/${held}/${path.slice(parent === '' ? 0 : parent.length + 1)}`, flags, 0o666)
+        : (o.create || o.truncate) && path !== ''
+          ? this.atParent(path, true, (h) => fs.openSync(h, flags, 0o666))
+          : fs.openSync(host, flags, 0o666);
     } catch (e) {
       const err = hostError(e);
       // Linux reports ENOTDIR for O_DIRECTORY|O_NOFOLLOW on a symlink; the interface promises ELOOP.
@@ -232,7 +243,7 @@ export class HostFsBackend implements FsBackend {
       }
       throw err;
     }
-    this.guard.checkOpened(fd, path);
+    if (held < 0) this.guard.checkOpened(fd, path);
     if (!this.guard.namesByProc()) this.opened.set(fd, host); // only needed without /proc
     return fd;
   }

@@ -3,8 +3,14 @@ import type { MessagePort } from 'node:worker_threads';
 import { runThread, type BootData } from '../../process/thread-runtime.js';
 import { builtin } from './builtins.js';
 import { NodeThreadHost } from './thread-host.js';
+import { adoptHeldFds } from './held-fds.js';
 
-const { boot, port, logFd } = builtin('worker_threads').workerData as { boot: BootData | undefined; port: MessagePort; logFd: number };
+const { boot, port, logFd, heldFds } = builtin('worker_threads').workerData as {
+  boot: BootData | undefined; port: MessagePort; logFd: number; heldFds: SharedArrayBuffer;
+};
+// The fds this thread holds for itself are listed where the thread that created this Worker closes them
+// when it exits, terminated in the middle of guest code too (held-fds.ts).
+adoptHeldFds(heldFds);
 
 /**
  * Runs one thread, then reports that the worker is free again ('parked'): the coordinator host may hand it
