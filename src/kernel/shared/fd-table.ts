@@ -318,11 +318,19 @@ export class FdTable {
    */
   private drop(fd: number): FdEntry & { last: boolean } {
     const base = this.fdBase + fd * FdSlot.WORDS;
-    const e = this.read(fd);
+    const i = this.i32;
     const db = this.desc(base);
-    const last = Atomics.sub(this.i32, db + Desc.REFS, 1) === 1;
-    Atomics.store(this.i32, base + FdSlot.KIND, FdKind.FREE);
-    return { ...e, last, descBase: db };
+    // Built in one go, without the path (no caller of a closed entry reads it; decoding it from the shared
+    // buffer and spreading read()'s object was ~6% of a path_open + fd_close profile).
+    const e = {
+      kind: i[base + FdSlot.KIND]!, filetype: i[base + FdSlot.FILETYPE]!, flags: i[base + FdSlot.FLAGS]!,
+      rightsBase: i[base + FdSlot.RIGHTS_BASE]!, rightsInheriting: i[base + FdSlot.RIGHTS_INHERITING]!,
+      preopen: i[base + FdSlot.PREOPEN]!, handle: i[db + Desc.HANDLE]!, backend: i[db + Desc.BACKEND]!,
+      openFlags: i[db + Desc.OPEN_FLAGS]!, object: i[db + Desc.OBJECT]!, offset: this.getOffset(db),
+      last: Atomics.sub(i, db + Desc.REFS, 1) === 1, descBase: db,
+    };
+    Atomics.store(i, base + FdSlot.KIND, FdKind.FREE);
+    return e;
   }
 
   /** Word index of description number d. */
