@@ -50,6 +50,8 @@ export interface ResolveOptions {
    * Relative paths keep the boundary rule ('..' and relative symlink targets stay inside `base`).
    */
   rootMount?: boolean;
+  /** The result will be opened or changed (created, removed...) next, not only looked at (FsBackend.verifiedDir). */
+  forUse?: boolean;
 }
 
 export interface Resolved {
@@ -111,7 +113,7 @@ export function resolve(
       const name = guestPath.slice(cut + 1, end);
       if (name !== '.' && name !== '..') {
         const dir = cur.length === 0 ? rel : `${cur.join('/')}/${rel}`;
-        if (backend.verifiedDir(dir)) {
+        if (backend.verifiedDir(dir, opts.forUse === true)) {
           cur = dir.split('/');
           pending = [name];
         }

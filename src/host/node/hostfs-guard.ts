@@ -372,8 +372,12 @@ export class DirCache {
     this.dirs.set(path, { path, dev, ino, host: this.guard.hostPath(path), proven: false, fd: -1, row: -1, proc: '', checked: 0 });
   }
 
-  /** Whether `path` is still the real directory it was remembered as (one host call; see the class comment). */
-  verified(path: string): boolean {
+  /**
+   * Whether `path` is still the real directory it was remembered as (one host call; see the class comment).
+   * `forUse`: an open or mutation below it follows, so a held fd is checked by its name (what parentFd()
+   * then takes); a lookup alone needs only the lstat identity check, which is cheaper than that readlink.
+   */
+  verified(path: string, forUse = false): boolean {
     this.sync();
     const want = this.dirs.get(path);
     if (want === undefined) return false;
@@ -386,7 +390,7 @@ export class DirCache {
       this.dirs.delete(path);
       return false;
     }
-    if (want.fd >= 0) {
+    if (want.fd >= 0 && forUse) {
       if (!this.stillAt(want)) {
         this.forget(path, want);
         return false;
@@ -402,8 +406,14 @@ export class DirCache {
     } catch {
       st = undefined;
     }
-    if (st !== undefined && st.isDirectory() && st.ino === want.ino && st.dev === want.dev) return true;
-    this.dirs.delete(path);
+    if (st !== undefined && st.isDirectory() && st.ino === want.ino && st.dev === want.dev) {
+      if (want.fd >= 0) {
+        this.held.delete(path);
+        this.held.set(path, want);
+      }
+      return true;
+    }
+    this.forget(path, want);
     return false;
   }
 

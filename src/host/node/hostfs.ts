@@ -181,8 +181,8 @@ export class HostFsBackend implements FsBackend {
     return this.stat(st);
   }
 
-  verifiedDir(path: string): boolean {
-    return this.dirs.verified(path);
+  verifiedDir(path: string, forUse = false): boolean {
+    return this.dirs.verified(path, forUse);
   }
 
   beginLookup(): void {

@@ -206,6 +206,7 @@ export class FdTable {
   path(base: number): string {
     const d = this.i32[base + FdSlot.DESC]!;
     const len = this.i32[this.descBase + d * Desc.WORDS + Desc.PATH_LEN]!;
+    if (len === 0) return ''; // files, and a preopen's root: nothing to copy or decode
     // Copy out of the shared buffer first: browsers' TextDecoder refuses shared views.
     return this.dec.decode(this.paths.slice(d * PATH_BYTES, d * PATH_BYTES + len));
   }
@@ -236,10 +237,14 @@ export class FdTable {
     for (let d = 0; d < this.descs; d++) {
       const db = this.descBase + d * Desc.WORDS;
       if (i[db + Desc.REFS] !== 0 || Atomics.load(i, db + Desc.HOLDS) !== 0) continue;
-      const p = this.enc.encode(e.path ?? '');
-      if (p.length > PATH_BYTES) throw new WasiError(Errno.NAMETOOLONG);
-      this.paths.set(p, d * PATH_BYTES);
-      i[db + Desc.PATH_LEN] = p.length;
+      if (e.path) {
+        const p = this.enc.encode(e.path);
+        if (p.length > PATH_BYTES) throw new WasiError(Errno.NAMETOOLONG);
+        this.paths.set(p, d * PATH_BYTES);
+        i[db + Desc.PATH_LEN] = p.length;
+      } else {
+        i[db + Desc.PATH_LEN] = 0;
+      }
       i[db + Desc.HANDLE] = e.handle;
       i[db + Desc.BACKEND] = e.backend;
       i[db + Desc.OPEN_FLAGS] = e.openFlags ?? 0;
