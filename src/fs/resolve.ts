@@ -188,6 +188,19 @@ let utf8: TextDecoder | undefined;
  * TextDecoder rejects SharedArrayBuffer views).
  */
 export function decodeGuestPath(bytes: Uint8Array): string {
+  // Most paths are short and ASCII: built here, without copying shared memory or calling the decoder
+  // (a fatal TextDecoder costs microseconds per call on Node 20, and more until it is warm).
+  const n = bytes.length;
+  if (n <= 256) {
+    let s = '';
+    let i = 0;
+    for (; i < n; i++) {
+      const b = bytes[i]!;
+      if (b === 0 || b > 0x7f) break;
+      s += String.fromCharCode(b);
+    }
+    if (i === n) return s;
+  }
   utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const src =
     typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes;
