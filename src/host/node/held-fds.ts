@@ -6,7 +6,7 @@
  * here with the Node threadId of its holder, and whoever sees a thread end closes what it left:
  *  - the thread itself, when its runtime ends (FsBackend.release, through Kernel.releaseBackends);
  *  - the thread that created a Worker, at its 'exit' event (releaseThread; coordinator-host.ts), which
- *    covers a termination mid-guest.
+ *    covers a termination mid-guest. A Worker weft did not create holds none (holdFd).
  * A row is [holder threadId + 1, fd + 1] (0 = free). A holder writes only its own rows; another thread
  * touches them only once the holder is gone. Rows are cleared before the fd is closed (a thread ended in
  * between leaks that one fd; it never lets a sweep close a number the process reused).
@@ -18,6 +18,8 @@ const ROWS = 4096;
 
 let rows: Int32Array | undefined;
 let me = -1;
+/** Whether a thread that ends is swept here: the main thread (it ends with the process), or a Worker weft created. */
+let swept: boolean | undefined;
 
 function table(): Int32Array {
   if (rows === undefined) rows = new Int32Array(new SharedArrayBuffer(ROWS * 8));
@@ -33,6 +35,7 @@ export function heldFdsBuffer(): SharedArrayBuffer {
 /** In a Worker: use the record of the thread that created it (which sweeps it at the Worker's exit). */
 export function adoptHeldFds(sab: SharedArrayBuffer): void {
   rows = new Int32Array(sab);
+  swept = true;
 }
 
 /**
@@ -40,6 +43,10 @@ export function adoptHeldFds(sab: SharedArrayBuffer): void {
  * closes the fd at once instead of holding it).
  */
 export function holdFd(fd: number): number {
+  // A Worker weft did not create (an addon's, running weft/napi's WASI) may end with no one to sweep it:
+  // it holds nothing (its caches check by lstat, as without held fds).
+  swept ??= builtin('worker_threads').isMainThread;
+  if (!swept) return -1;
   const t = table();
   for (let r = 0; r < ROWS; r++) {
     if (t[2 * r] === 0 && Atomics.compareExchange(t, 2 * r, 0, me) === 0) {
