@@ -332,7 +332,7 @@ export class DirCache {
   /** Resolutions begun (see Dir.checked). */
   private seq = 1;
   private readonly dirs = new Map<string, Dir>();
-  /** Entries holding an fd, least recently used first. */
+  /** Entries holding an fd, least recently used (by opens and mutations: verified(p, true)) first. */
   private readonly held = new Map<string, Dir>();
   /** held-fds.ts row -> fd of everything this cache holds (the finalizer's copy). */
   private readonly holding = new Map<number, number>();
@@ -406,13 +406,7 @@ export class DirCache {
     } catch {
       st = undefined;
     }
-    if (st !== undefined && st.isDirectory() && st.ino === want.ino && st.dev === want.dev) {
-      if (want.fd >= 0) {
-        this.held.delete(path);
-        this.held.set(path, want);
-      }
-      return true;
-    }
+    if (st !== undefined && st.isDirectory() && st.ino === want.ino && st.dev === want.dev) return true;
     this.forget(path, want);
     return false;
   }
