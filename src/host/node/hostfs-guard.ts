@@ -126,9 +126,9 @@ export class HostSandbox {
       return hostCall(() => op(host));
     }
     const parent = parentPath(path);
-    // A held directory fd checked to lie inside the root (DirCache.parentFd) stands for the parent opened here.
-    const held = dirs === undefined ? -1 : dirs.parentFd(parent);
-    if (held >= 0) return hostCall(() => op(`/proc/self/fd/${held}/${path.slice(parent === '' ? 0 : parent.length + 1)}`));
+    // A held directory fd checked to lie inside the root (DirCache.heldChild) stands for the parent opened here.
+    const via = dirs?.heldChild(path, parent);
+    if (via !== undefined) return hostCall(() => op(via));
     if (!this.procUsable()) {
       const real = hostCall(() => fs.realpathSync.native(this.hostPath(parent)));
       if (!this.isInside(real)) throw new WasiError(ESCAPE_ERRNO, `parent of ${path} is outside the root`);
@@ -428,6 +428,16 @@ export class DirCache {
     }
     d.checked = 0;
     return d.fd;
+  }
+
+  /**
+   * `/proc/self/fd/<held>/<name>` for canonical `path` (not the root) whose parent `parent` is a directory
+   * this cache holds, inside the root now (parentFd()): a host path that names a direct child of that
+   * directory whatever happens to any path meanwhile. undefined: no such fd (the caller checks as usual).
+   */
+  heldChild(path: string, parent = parentPath(path)): string | undefined {
+    const fd = this.parentFd(parent);
+    return fd < 0 ? undefined : `/proc/self/fd/${fd}/${path.slice(parent === '' ? 0 : parent.length + 1)}`;
   }
 
   /** The root's held fd (opened and proven on first use), or -1. */

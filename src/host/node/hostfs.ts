@@ -35,7 +35,6 @@ import { Errno, WasiError } from '../../abi/errno.js';
 import { Filetype } from '../../abi/constants.js';
 import { createTimesBuffer, SetTimes } from './set-times.js';
 import { hostError } from './host-error.js';
-import { parentPath } from '../../fs/path.js';
 import { DirCache, HostSandbox, O_DIRECTORY, O_NOFOLLOW, type FdCheck } from './hostfs-guard.js';
 
 export type { FdCheck } from './hostfs-guard.js';
@@ -217,15 +216,14 @@ export class HostFsBackend implements FsBackend {
     if (o.directory) flags |= O_DIRECTORY;
     flags |= O_NOFOLLOW;
     let fd: number;
-    // A held parent directory found inside the root by this very lookup (DirCache.parentFd): the file
+    // A held parent directory found inside the root by this very lookup (DirCache.heldChild): the file
     // opened through it is a direct child of it (O_NOFOLLOW), so it needs no check after the open.
-    const parent = path === '' ? '' : parentPath(path);
-    const held = path === '' ? -1 : this.dirs.parentFd(parent);
+    const via = path === '' ? undefined : this.dirs.heldChild(path);
     try {
       // An open that creates or truncates must not touch anything outside, even for the moment before
       // checkOpened() would catch it: it goes through the verified parent directory.
-      fd = held >= 0
-        ? fs.openSync(`/proc/self/fd/${held}/${path.slice(parent === '' ? 0 : parent.length + 1)}`, flags, 0o666)
+      fd = via !== undefined
+        ? fs.openSync(via, flags, 0o666)
         : (o.create || o.truncate) && path !== ''
           ? this.atParent(path, true, (h) => fs.openSync(h, flags, 0o666))
           : fs.openSync(host, flags, 0o666);
@@ -243,7 +241,7 @@ export class HostFsBackend implements FsBackend {
       }
       throw err;
     }
-    if (held < 0) this.guard.checkOpened(fd, path);
+    if (via === undefined) this.guard.checkOpened(fd, path);
     if (!this.guard.namesByProc()) this.opened.set(fd, host); // only needed without /proc
     return fd;
   }
