@@ -36,18 +36,26 @@ const errno = (n) => (e) => {
 };
 const O = { read: true, write: false, create: false, exclusive: false, truncate: false, directory: false, append: false };
 
-/** Runs `fn` counting node:fs lstat calls (the backend gets node:fs through process.getBuiltinModule: the same object). */
+/**
+ * Runs `fn` counting node:fs lstat and readlink calls, the host lookups (the backend gets node:fs through
+ * process.getBuiltinModule: the same object).
+ */
 function countLstats(fn) {
-  const real = fs.lstatSync;
+  const real = fs.lstatSync, realReadlink = fs.readlinkSync;
   let n = 0;
   fs.lstatSync = (...a) => {
     n++;
     return real(...a);
   };
+  fs.readlinkSync = (...a) => {
+    n++;
+    return realReadlink(...a);
+  };
   try {
     fn();
   } finally {
     fs.lstatSync = real;
+    fs.readlinkSync = realReadlink;
   }
   return n;
 }
@@ -58,8 +66,8 @@ test('a deep path is looked up with two host calls once its directory was walked
   assert.equal(countLstats(() => (first = resolve(be, '', `${DEEP}/file`, true))), 7, 'the first lookup walks every component');
   assert.equal(first.stat?.size, 6n);
   // the second proves the directory once through an fd (its /proc/self/fd name), then looks up the name
-  assert.equal(countLstats(() => resolve(be, '', `${DEEP}/file`, true)), 1);
-  assert.equal(countLstats(() => (again = resolve(be, '', `${DEEP}/file`, true))), 2, 'then one check of the directory, one lstat of the name');
+  assert.equal(countLstats(() => resolve(be, '', `${DEEP}/file`, true)), 2);
+  assert.equal(countLstats(() => (again = resolve(be, '', `${DEEP}/file`, true))), 2, 'then one check of the held directory fd, one lstat of the name');
   assert.equal(again.path, `${DEEP}/file`);
   assert.equal(again.stat?.ino, first.stat?.ino);
   // a missing name below a cached directory: stat null (the caller may create it), no exception
@@ -67,7 +75,7 @@ test('a deep path is looked up with two host calls once its directory was walked
   // another backend sharing the generation (another thread) has its own cache: it walks once too
   const other = new HostFsBackend(be.describe());
   assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 7);
-  assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 1);
+  assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 2);
   assert.equal(countLstats(() => resolve(other, '', `${DEEP}/file`, true)), 2);
   // a guest namespace change (here a symlink made elsewhere) empties both: walked again
   be.symlink('x', 'unrelated-link');
@@ -242,4 +250,172 @@ test('a directory recorded while a host swap redirected the walk (a won race) is
     assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.PERM), 'the walk sees the symlink');
     assert.throws(() => resolve(be, '', `${DEEP}/new`, false), errno(E.PERM));
   }
+});
+
+/** Open fds of this process (every Worker's included). */
+const openFds = () => fs.readdirSync('/proc/self/fd').length;
+const O_W = { ...O, read: false, write: true, create: true, truncate: true };
+
+test('held directory fds: bounded, used for opens and mutations, all closed by release()', { skip: !fs.existsSync('/proc/self/fd') }, () => {
+  const base = openFds();
+  const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  for (let i = 0; i < 3; i++) resolve(be, '', `${DEEP}/file`, true);
+  assert.equal(openFds(), base + 1, 'the proven directory is held');
+  // an open below it, checked by this lookup: no readlink of the new fd (the held parent proves it), and
+  // no open of the parent; a create and a mkdir likewise act through the held fd
+  const calls = { readlink: 0, open: 0 };
+  const real = { readlink: fs.readlinkSync, open: fs.openSync };
+  fs.readlinkSync = (...a) => (calls.readlink++, real.readlink(...a));
+  fs.openSync = (...a) => (calls.open++, real.open(...a));
+  let fd, fd2;
+  try {
+    // a lookup for use checks the held fd's name (no lstat), which the open then takes
+    assert.equal(countLstats(() => resolve(be, '', `${DEEP}/file`, true, { forUse: true })), 2);
+    fd = be.open(`${DEEP}/file`, O);
+    resolve(be, '', `${DEEP}/made`, false, { forUse: true });
+    be.mkdir(`${DEEP}/made`);
+    resolve(be, '', 'top', false, { forUse: true });
+    fd2 = be.open('top', O_W); // the root's fd (opened and proven once here)
+  } finally {
+    fs.readlinkSync = real.readlink;
+    fs.openSync = real.open;
+  }
+  assert.deepEqual(calls, { readlink: 3, open: 3 }, 'one check per lookup of the held directory, the root proven once; no parent opens');
+  // a lookup alone checks the directory by lstat; an open after it checks the held fd's name itself
+  calls.readlink = 0;
+  fs.readlinkSync = (...a) => (calls.readlink++, real.readlink(...a));
+  try {
+    resolve(be, '', `${DEEP}/file`, true);
+    be.close(be.open(`${DEEP}/file`, O));
+  } finally {
+    fs.readlinkSync = real.readlink;
+  }
+  assert.equal(calls.readlink, 1);
+  assert.equal(fs.readFileSync(`/proc/self/fd/${fd}`, 'utf8'), 'inside');
+  assert.ok(fs.statSync(path.join(root, DEEP, 'made')).isDirectory());
+  be.close(fd);
+  be.close(fd2);
+  assert.ok(fs.existsSync(path.join(root, 'top')));
+  assert.equal(openFds(), base + 2, 'the root and the directory');
+  // many directories: at most 16 held (the least recently used closed), every one still answered
+  for (let i = 0; i < 40; i++) fs.mkdirSync(path.join(root, `p/d${i}`));
+  for (let r = 0; r < 3; r++) for (let i = 0; i < 40; i++) assert.equal(resolve(be, '', `p/d${i}/x`, false).stat, null);
+  assert.ok(openFds() <= base + 17, `${openFds() - base} held`);
+  // a guest namespace change closes them all (the cache starts over)
+  be.symlink('x', 'unrelated-link');
+  resolve(be, '', `${DEEP}/file`, true);
+  assert.equal(openFds(), base + 1, 'only the root is left');
+  for (let i = 0; i < 3; i++) resolve(be, '', `${DEEP}/file`, true);
+  be.release();
+  assert.equal(openFds(), base, 'release() closes every held fd');
+  // and the backend still works afterwards (it holds again)
+  for (let i = 0; i < 3; i++) assert.equal(resolve(be, '', `${DEEP}/file`, true).stat?.size, 6n);
+  be.release();
+  assert.equal(openFds(), base);
+});
+
+test('a held directory moved outside by a host process and linked back: refused, nothing reached outside', { skip: !fs.existsSync('/proc/self/fd') }, () => {
+  const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  for (let i = 0; i < 3; i++) resolve(be, '', `${DEEP}/file`, true); // proven, held
+  fs.rmSync(path.join(outside, 'p'), { recursive: true });
+  fs.renameSync(path.join(root, 'p'), path.join(outside, 'p'));
+  fs.symlinkSync(path.join(outside, 'p'), path.join(root, 'p'));
+  // for use, the held fd's name is checked: it names the moved directory outside, so the walk runs and
+  // meets the absolute symlink. (A lookup alone may read the names' metadata: the leak the guard accepts.)
+  assert.throws(() => resolve(be, '', `${DEEP}/file`, true, { forUse: true }), errno(E.PERM));
+  assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.PERM), 'forgotten: walked');
+  // the same again with the directory held anew, calls made with no lookup before them
+  fs.rmSync(path.join(root, 'p'));
+  fs.renameSync(path.join(outside, 'p'), path.join(root, 'p'));
+  for (let i = 0; i < 3; i++) resolve(be, '', `${DEEP}/file`, true);
+  fs.renameSync(path.join(root, 'p'), path.join(outside, 'p'));
+  fs.symlinkSync(path.join(outside, 'p'), path.join(root, 'p'));
+  // direct calls, no lookup first: the held fd (if any) is checked again, else the old fd checks refuse
+  assert.throws(() => be.open(`${DEEP}/file`, O), errno(E.PERM));
+  assert.throws(() => be.open(`${DEEP}/new`, O_W), errno(E.PERM));
+  assert.throws(() => be.mkdir(`${DEEP}/made`), errno(E.PERM));
+  assert.throws(() => be.unlink(`${DEEP}/file`), errno(E.PERM));
+  assert.ok(fs.existsSync(path.join(outside, DEEP, 'file')));
+  assert.ok(!fs.existsSync(path.join(outside, DEEP, 'made')));
+  assert.ok(!fs.existsSync(path.join(outside, DEEP, 'new')));
+  be.release();
+});
+
+test('a held directory renamed inside the root by a host process: the old path is ENOENT, no call lands in it', { skip: !fs.existsSync('/proc/self/fd') }, () => {
+  const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  for (let i = 0; i < 3; i++) resolve(be, '', `${DEEP}/file`, true);
+  fs.renameSync(path.join(root, DEEP), path.join(root, 'elsewhere'));
+  assert.throws(() => resolve(be, '', `${DEEP}/file`, true), errno(E.NOENT));
+  assert.throws(() => be.mkdir(`${DEEP}/made`), errno(E.NOENT));
+  assert.throws(() => be.open(`${DEEP}/new`, O_W), errno(E.NOENT));
+  assert.ok(!fs.existsSync(path.join(root, 'elsewhere', 'made')));
+  assert.ok(!fs.existsSync(path.join(root, 'elsewhere', 'new')));
+  be.release();
+});
+
+// Threads that make path calls (each proves and holds a/b/c and the root), then return (arg 0) or spin in
+// guest code until the process exits and their Worker is terminated (arg 1).
+const THREAD_STATS = (n, spin) => `(module
+  (import "foo" "bar" (memory 1 1 shared))
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (import "wasi_snapshot_preview1" "path_filestat_get" (func $stat (param i32 i32 i32 i32 i32) (result i32)))
+  (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+    (local $i i32)
+    (loop $l
+      (if (call $stat (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 7)
+          (i32.add (i32.const 2000) (i32.shl (i32.and (local.get $tid) (i32.const 255)) (i32.const 6))))
+        (then unreachable))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 4))))
+    (drop (i32.atomic.rmw.add (i32.const 4) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const 4) (i32.const -1)))
+    (if (local.get $arg) (then (loop $spin (br $spin)))))
+  (func (export "_start")
+    (local $i i32) (local $v i32)
+    ${[...'a/b/c/f'].map((c, i) => `(i32.store8 (i32.const ${100 + i}) (i32.const ${c.charCodeAt(0)}))`).join(' ')}
+    (loop $s
+      (if (i32.le_s (call $spawn (i32.const ${spin ? 1 : 0})) (i32.const 0)) (then unreachable))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $s (i32.lt_u (local.get $i) (i32.const ${n}))))
+    (loop $w
+      (local.set $v (i32.atomic.load (i32.const 4)))
+      (if (i32.lt_u (local.get $v) (i32.const ${n}))
+        (then (drop (memory.atomic.wait32 (i32.const 4) (local.get $v) (i64.const -1))) (br $w))))
+    (call $exit (i32.const 0))))`;
+
+test('fds held by threads do not outlive them: many threads spawned and ended (returned or terminated mid-guest)', { skip: !fs.existsSync('/proc/self/fd') }, async () => {
+  const { run } = await import('../dist/index.js');
+  const { wat2wasm } = await import('./helpers/wat.mjs');
+  fs.mkdirSync(path.join(root, 'a/b/c'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'a/b/c/f'), 'x');
+  const progs = [await wat2wasm(THREAD_STATS(6, false), 'held-return'), await wat2wasm(THREAD_STATS(6, true), 'held-spin')];
+  // Held directory fds: O_PATH fds of this process naming the root or a directory in it (the preopen's own
+  // handles are not O_PATH; Node's own fds, e.g. of Workers ended while loading, are elsewhere).
+  const O_PATH = 0o10000000;
+  const held = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (target !== root && !target.startsWith(`${root}/`)) return false;
+      const flags = /^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      return flags !== null && (parseInt(flags[1], 8) & O_PATH) !== 0;
+    } catch {
+      return false; // closed meanwhile
+    }
+  }).length;
+  assert.equal(held(), 0);
+  for (let round = 0; round < 8; round++) {
+    const r = await run(progs[round % 2], { preopens: { '/sandbox': root } });
+    assert.equal(r.exitCode, 0);
+  }
+  // 8 runs x 6 threads x 2 (the root, a/b/c) would be ~96 if they leaked
+  assert.equal(held(), 0, 'held directory fds left open');
+  // and the same backend code does hold them while a thread runs: a WASI class on this thread
+  const { WASI } = await import('../dist/index.js');
+  const wasi = new WASI({ version: 'preview1', args: ['p'], preopens: { '/sandbox': root } });
+  const mem = new WebAssembly.Memory({ initial: 1 });
+  wasi.initialize({ exports: { memory: mem } });
+  new Uint8Array(mem.buffer).set(new TextEncoder().encode('a/b/c/f'), 100);
+  for (let i = 0; i < 3; i++) assert.equal(wasi.wasiImport.path_filestat_get(3, 0, 100, 7, 200), 0);
+  assert.equal(held(), 1, 'a/b/c held');
 });

@@ -58,10 +58,16 @@ export interface FsBackend {
    * that every component of `path` is still a real directory (no symlink) inside its root, so the resolver
    * may look up a name below it without walking it component by component. false = walk as usual (the walk
    * is what teaches the backend which directories to vouch for). See hostfs.ts for the host backend's proof.
+   * `forUse`: the caller will open or change a name in it next (the backend may check what that needs now).
    */
-  verifiedDir?(path: string): boolean;
+  verifiedDir?(path: string, forUse?: boolean): boolean;
   /** Optional: a resolution starts (with verifiedDir: what it walks counts only if nothing changed since). */
   beginLookup?(): void;
+  /**
+   * Optional: the thread that built this backend is done with it for now (its runtime ended): free what it
+   * holds for itself (the host backend's directory fds). It may be used again afterwards.
+   */
+  release?(): void;
   /** EINVAL when path is not a symlink. */
   readlink(path: string): string;
   /** Opens a file or directory. A symlink as final component fails with ELOOP (the kernel follows links itself). */

@@ -50,6 +50,8 @@ export interface ResolveOptions {
    * Relative paths keep the boundary rule ('..' and relative symlink targets stay inside `base`).
    */
   rootMount?: boolean;
+  /** The result will be opened or changed (created, removed...) next, not only looked at (FsBackend.verifiedDir). */
+  forUse?: boolean;
 }
 
 export interface Resolved {
@@ -111,7 +113,7 @@ export function resolve(
       const name = guestPath.slice(cut + 1, end);
       if (name !== '.' && name !== '..') {
         const dir = cur.length === 0 ? rel : `${cur.join('/')}/${rel}`;
-        if (backend.verifiedDir(dir)) {
+        if (backend.verifiedDir(dir, opts.forUse === true)) {
           cur = dir.split('/');
           pending = [name];
         }
@@ -186,6 +188,19 @@ let utf8: TextDecoder | undefined;
  * TextDecoder rejects SharedArrayBuffer views).
  */
 export function decodeGuestPath(bytes: Uint8Array): string {
+  // Most paths are short and ASCII: built here, without copying shared memory or calling the decoder
+  // (a fatal TextDecoder costs microseconds per call on Node 20, and more until it is warm).
+  const n = bytes.length;
+  if (n <= 256) {
+    let s = '';
+    let i = 0;
+    for (; i < n; i++) {
+      const b = bytes[i]!;
+      if (b === 0 || b > 0x7f) break;
+      s += String.fromCharCode(b);
+    }
+    if (i === n) return s;
+  }
   utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const src =
     typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes;

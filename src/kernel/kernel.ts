@@ -102,6 +102,17 @@ export class Kernel {
     return b;
   }
 
+  /** This thread's runtime ends (or pauses): each backend frees what it holds for the thread (FsBackend.release). */
+  releaseBackends(): void {
+    for (const b of this.backends) {
+      try {
+        b?.release?.();
+      } catch {
+        // nothing to free any more
+      }
+    }
+  }
+
   /** Process-wide monotonic time in ms (fractional). */
   monotonicMs(): number {
     return performance.now() + this.monoOffsetMs;

@@ -47,9 +47,12 @@ export function dirRef(k: Kernel, fds: FdTable, fd: number, rights: number): Dir
   };
 }
 
-/** Sandboxed lookup of `path` below `dir`. */
-export function lookup(dir: DirRef, path: string, follow: boolean): Resolved {
-  return resolve(dir.backend, dir.path, path, follow, { rootMount: dir.rootMount });
+/**
+ * Sandboxed lookup of `path` below `dir`. `forUse`: the caller opens, creates, removes or changes the
+ * result next (see ResolveOptions.forUse), rather than only reading its metadata.
+ */
+export function lookup(dir: DirRef, path: string, follow: boolean, forUse = false): Resolved {
+  return resolve(dir.backend, dir.path, path, follow, { rootMount: dir.rootMount, forUse });
 }
 
 const WRITE_INTENT = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
@@ -69,7 +72,7 @@ export function openPath(k: Kernel, fds: FdTable, dirfd: number, path: string, d
   if (oflags & ~(OFlags.CREAT | OFlags.DIRECTORY | OFlags.EXCL | OFlags.TRUNC)) return -Errno.INVAL;
   const exclusive = (oflags & OFlags.CREAT) !== 0 && (oflags & OFlags.EXCL) !== 0;
   const follow = (dirflags & LookupFlags.SYMLINK_FOLLOW) !== 0 && !exclusive;
-  const r = lookup(dir, path, follow);
+  const r = lookup(dir, path, follow, true);
   const wantDir = (oflags & OFlags.DIRECTORY) !== 0 || r.trailingSlash;
   if (r.stat) {
     if (exclusive) return -Errno.EXIST;

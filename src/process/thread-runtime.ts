@@ -42,6 +42,16 @@ type Outcome = 'returned' | 'thread-exit' | 'ended';
  */
 export function runThread(boot: BootData, host: ThreadHost): void {
   const k = new Kernel(boot.kernel, host, boot.slot, boot.channel);
+  try {
+    runOn(k, boot, host);
+  } finally {
+    // What the thread's backends hold for it (host directory fds) must not outlive it: a pooled Worker
+    // takes another process next, or ends.
+    k.releaseBackends();
+  }
+}
+
+function runOn(k: Kernel, boot: BootData, host: ThreadHost): void {
   let memory = boot.memory;
   if (!memory && boot.memoryLimits) {
     memory = new WebAssembly.Memory(memoryDescriptor(boot.memoryLimits, false));

@@ -6,6 +6,7 @@ import type { BootData } from '../../process/thread-runtime.js';
 import type { StdinSource } from '../../process/stdin-server.js';
 import { writeAllSync } from './thread-host.js';
 import { bootWorker } from './worker-script.js';
+import { heldFdsBuffer, releaseThread } from './held-fds.js';
 
 
 /** How long a worker whose thread is ending may take to report itself free before it is terminated (ms). */
@@ -94,7 +95,7 @@ export class NodeCoordinatorHost implements CoordinatorHost {
 
   private createWorker(boot: BootData | undefined): NodeWorker {
     const { port1, port2 } = new (builtin('worker_threads').MessageChannel)();
-    const worker = bootWorker({ boot, port: port2, logFd: this.opts.logFd }, {
+    const worker = bootWorker({ boot, port: port2, logFd: this.opts.logFd, heldFds: heldFdsBuffer() }, {
       transferList: [port2],
       // The worker script is plain compiled JS and V8 flags are process-wide already; inheriting the
       // host's execArgv would make Node reject V8 flags such as --max-old-space-size (ERR_WORKER_INVALID_EXEC_ARGV).
@@ -105,6 +106,10 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       // Node would otherwise close them when that worker exits.
       trackUnmanagedFds: false,
     });
+    // Whatever the worker still held for itself when it ended (killed mid-guest: no clean-up ran there) is
+    // closed here. Listeners are removed one by one elsewhere (release), so this one stays.
+    const tid = worker.threadId;
+    worker.on('exit', () => releaseThread(tid));
     return { worker, port1, ready: false };
   }
 
@@ -137,8 +142,10 @@ export class NodeCoordinatorHost implements CoordinatorHost {
       } else events.message(m as ToCoordinator);
     };
     port1.on('message', deliver);
-    worker.on('error', (e) => events.error(e));
-    worker.on('exit', () => events.exit());
+    const onError = (e: Error): void => events.error(e);
+    const onExit = (): void => events.exit();
+    worker.on('error', onError);
+    worker.on('exit', onExit);
     const terminate = async (): Promise<void> => {
       port1.close();
       await worker.terminate();
@@ -161,8 +168,8 @@ export class NodeCoordinatorHost implements CoordinatorHost {
           if (timer !== undefined) clearTimeout(timer);
           onParked = undefined;
           port1.removeAllListeners('message');
-          worker.removeAllListeners('error');
-          worker.removeAllListeners('exit');
+          worker.removeListener('error', onError);
+          worker.removeListener('exit', onExit);
           if (this.standby.length >= this.keep() && !this.disposed) {
             // Full: a worker that is ready beats one still booting.
             const i = this.standby.findIndex((s) => !s.ready);

@@ -132,7 +132,7 @@ export class HostFsBackend implements FsBackend {
   /** A mutation of `path` through its verified parent directory (HostSandbox.atParent). */
   private atParent<T>(path: string, rootOk: boolean, op: (host: string) => T): T {
     this.mutable();
-    return this.guard.atParent(path, rootOk, op);
+    return this.guard.atParent(path, rootOk, op, this.dirs);
   }
 
   /** A host stat as a Stat, with the exact times this process set (see set-times.ts). */
@@ -180,12 +180,16 @@ export class HostFsBackend implements FsBackend {
     return this.stat(st);
   }
 
-  verifiedDir(path: string): boolean {
-    return this.dirs.verified(path);
+  verifiedDir(path: string, forUse = false): boolean {
+    return this.dirs.verified(path, forUse);
   }
 
   beginLookup(): void {
     this.dirs.begin();
+  }
+
+  release(): void {
+    this.dirs.release();
   }
 
   readlink(path: string): string {
@@ -212,12 +216,17 @@ export class HostFsBackend implements FsBackend {
     if (o.directory) flags |= O_DIRECTORY;
     flags |= O_NOFOLLOW;
     let fd: number;
+    // A held parent directory found inside the root by this very lookup (DirCache.heldChild): the file
+    // opened through it is a direct child of it (O_NOFOLLOW), so it needs no check after the open.
+    const via = path === '' ? undefined : this.dirs.heldChild(path);
     try {
       // An open that creates or truncates must not touch anything outside, even for the moment before
       // checkOpened() would catch it: it goes through the verified parent directory.
-      fd = (o.create || o.truncate) && path !== ''
-        ? this.atParent(path, true, (h) => fs.openSync(h, flags, 0o666))
-        : fs.openSync(host, flags, 0o666);
+      fd = via !== undefined
+        ? fs.openSync(via, flags, 0o666)
+        : (o.create || o.truncate) && path !== ''
+          ? this.atParent(path, true, (h) => fs.openSync(h, flags, 0o666))
+          : fs.openSync(host, flags, 0o666);
     } catch (e) {
       const err = hostError(e);
       // Linux reports ENOTDIR for O_DIRECTORY|O_NOFOLLOW on a symlink; the interface promises ELOOP.
@@ -232,7 +241,7 @@ export class HostFsBackend implements FsBackend {
       }
       throw err;
     }
-    this.guard.checkOpened(fd, path);
+    if (via === undefined) this.guard.checkOpened(fd, path);
     if (!this.guard.namesByProc()) this.opened.set(fd, host); // only needed without /proc
     return fd;
   }

@@ -82,6 +82,9 @@ export class WasiCore {
       }
       if (e instanceof ThreadExit || e instanceof ThreadKilled) return 0;
       throw e;
+    } finally {
+      // The command is over: no directory fd held for its lookups stays open (they reopen if called again).
+      this.kernel.releaseBackends();
     }
   }
 

@@ -4,9 +4,15 @@ import { runThread, type BootData } from '../../process/thread-runtime.js';
 import { builtin } from './builtins.js';
 import { NodeThreadHost } from './thread-host.js';
 import type { CacheRequest, ScriptData } from './worker-script.js';
+import { adoptHeldFds } from './held-fds.js';
 
 const wt = builtin('worker_threads');
-const { boot, port, logFd, script } = wt.workerData as { boot: BootData | undefined; port: MessagePort; logFd: number; script?: ScriptData };
+const { boot, port, logFd, heldFds, script } = wt.workerData as {
+  boot: BootData | undefined; port: MessagePort; logFd: number; heldFds: SharedArrayBuffer; script?: ScriptData;
+};
+// The fds this thread holds for itself are listed where the thread that created this Worker closes them
+// when it exits, terminated in the middle of guest code too (held-fds.ts).
+adoptHeldFds(heldFds);
 
 /** What worker-script.ts's loader left: a way to make the code cache, and whether the given one was used. */
 const codeCache = (globalThis as Record<symbol, unknown>)[Symbol.for('weft.codeCache')] as

@@ -75,7 +75,7 @@ export function fsSyscalls(k: Kernel): Preview1Table {
 
     path_create_directory: errno(function path_create_directory(fd: number, pathPtr: number, pathLen: number) {
       const dir = dirRef(fd, Rights.PATH_CREATE_DIRECTORY);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), false);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false, true);
       if (r.stat) return Errno.EXIST;
       dir.backend.mkdir(r.path);
       return 0;
@@ -83,7 +83,7 @@ export function fsSyscalls(k: Kernel): Preview1Table {
 
     path_remove_directory: errno(function path_remove_directory(fd: number, pathPtr: number, pathLen: number) {
       const dir = dirRef(fd, Rights.PATH_REMOVE_DIRECTORY);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), false);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false, true);
       if (r.endsInDot) return r.path === dir.path ? Errno.INVAL : Errno.NOTEMPTY;
       if (!r.stat) return Errno.NOENT;
       if (r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
@@ -94,7 +94,7 @@ export function fsSyscalls(k: Kernel): Preview1Table {
 
     path_unlink_file: errno(function path_unlink_file(fd: number, pathPtr: number, pathLen: number) {
       const dir = dirRef(fd, Rights.PATH_UNLINK_FILE);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), false);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false, true);
       if (!r.stat) return Errno.NOENT;
       if (r.stat.filetype === Filetype.DIRECTORY) return Errno.ISDIR;
       if (r.trailingSlash) return Errno.NOTDIR;
@@ -116,7 +116,7 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       const dir = dirRef(fd, Rights.PATH_FILESTAT_SET_TIMES);
       const a = timeSpec(atim, FstFlags.ATIM, FstFlags.ATIM_NOW, fst);
       const mt = timeSpec(mtim, FstFlags.MTIM, FstFlags.MTIM_NOW, fst);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), (flags & LookupFlags.SYMLINK_FOLLOW) !== 0);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), (flags & LookupFlags.SYMLINK_FOLLOW) !== 0, true);
       if (!r.stat) return Errno.NOENT;
       dir.backend.utimes(r.path, a, mt);
       return 0;
@@ -126,7 +126,7 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       const src = dirRef(oldFd, Rights.PATH_LINK_SOURCE);
       const dst = dirRef(newFd, Rights.PATH_LINK_TARGET);
       const from = lookup(src, guestPath(oldPtr, oldLen), (oldFlags & LookupFlags.SYMLINK_FOLLOW) !== 0);
-      const to = lookup(dst, guestPath(newPtr, newLen), false);
+      const to = lookup(dst, guestPath(newPtr, newLen), false, true);
       if (!from.stat) return Errno.NOENT;
       if (to.stat) return Errno.EXIST;
       if (from.stat.filetype === Filetype.DIRECTORY) return Errno.PERM;
@@ -155,7 +155,7 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       const src = dirRef(oldFd, Rights.PATH_RENAME_SOURCE);
       const dst = dirRef(newFd, Rights.PATH_RENAME_TARGET);
       const from = lookup(src, guestPath(oldPtr, oldLen), false);
-      const to = lookup(dst, guestPath(newPtr, newLen), false);
+      const to = lookup(dst, guestPath(newPtr, newLen), false, true);
       if (from.endsInDot || to.endsInDot) return Errno.BUSY;
       if (!from.stat) return Errno.NOENT;
       if (src.backendIndex !== dst.backendIndex) return Errno.XDEV;
@@ -171,7 +171,7 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       // An absolute target could never be followed inside the sandbox (as Wasmtime refuses it), except
       // under a preopen mounted at '/', where it resolves from that preopen's root.
       if (target.startsWith('/') && !dir.rootMount) return ESCAPE_ERRNO;
-      const r = lookup(dir, guestPath(newPtr, newLen), false);
+      const r = lookup(dir, guestPath(newPtr, newLen), false, true);
       if (r.stat) return Errno.EXIST;
       if (r.trailingSlash) return Errno.NOENT;
       dir.backend.symlink(target, r.path);
