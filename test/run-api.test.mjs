@@ -149,3 +149,36 @@ test("require('weft') works where Node loads ES modules from require (20.19+)", 
   assert.equal(r.stdout.trim(), 'function function function', r.stderr);
   fs.rmSync(dir, { recursive: true });
 });
+
+// Opens "left-open" in its first preopen (creating it), writes "x" and exits without closing it.
+const leaveOpen = `(module
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "left-open")
+  (data (i32.const 32) "x")
+  (func (export "_start")
+    (if (call $open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 9) (i32.const 1) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 8))
+      (then (call $exit (i32.const 9))))
+    (i32.store (i32.const 40) (i32.const 32))
+    (i32.store (i32.const 44) (i32.const 1))
+    (drop (call $write (i32.load (i32.const 8)) (i32.const 40) (i32.const 1) (i32.const 48)))
+    (call $exit (i32.const 0))))`;
+
+test('run() closes the host fds a program left open, and its preopens, when it ends (workers and sameThread)', { skip: !fs.existsSync('/proc/self/fd') }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-fds-'));
+  try {
+    const bytes = await wat2wasm(leaveOpen, 'leave-open');
+    const count = () => fs.readdirSync('/proc/self/fd').length;
+    for (const sameThread of [false, true]) {
+      assert.equal((await run(bytes, { preopens: { '/': dir }, sameThread })).exitCode, 0); // warm (pools, caches)
+      const before = count();
+      for (let i = 0; i < 8; i++) assert.equal((await run(bytes, { preopens: { '/': dir }, sameThread })).exitCode, 0);
+      assert.equal(count(), before, `host fds after 8 runs (sameThread ${sameThread})`);
+      assert.equal(fs.readFileSync(path.join(dir, 'left-open'), 'utf8'), 'x');
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

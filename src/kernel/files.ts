@@ -3,7 +3,7 @@ import { Errno, WasiError } from '../abi/errno.js';
 import { FdFlags, Whence } from '../abi/constants.js';
 import { Filestat } from '../abi/layouts.js';
 import type { Stat } from '../fs/backend.js';
-import { Desc, DescFlags, FdSlot, FdKind, type FdEntry } from './shared/fd-table.js';
+import { closeDescHandles, Desc, DescFlags, FdSlot, FdKind, type FdEntry } from './shared/fd-table.js';
 import type { Kernel } from './kernel.js';
 import type { GuestMemory } from './memory.js';
 import { gather } from './iovec.js';
@@ -266,10 +266,7 @@ function releaseDesc(k: Kernel, db: number): void {
   const kind = i[db + Desc.KIND]!;
   try {
     if (kind === FdKind.FILE || kind === FdKind.DIR) {
-      const backend = k.backend(i[db + Desc.BACKEND]!);
-      closeQuietly(backend, i[db + Desc.HANDLE]!);
-      const retired = i[db + Desc.RETIRED]!;
-      if (retired) closeQuietly(backend, retired - 1);
+      closeDescHandles(i, db, k.backend(i[db + Desc.BACKEND]!));
     } else {
       k.releaseHooks[kind]?.({
         kind, filetype: 0, flags: 0, rightsBase: 0, rightsInheriting: 0,

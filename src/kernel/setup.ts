@@ -1,7 +1,7 @@
 import { Filetype } from '../abi/constants.js';
 import type { FsBackend } from '../fs/backend.js';
 import type { PreopenConfig, StdioTarget } from './config.js';
-import { FdKind, FdTable, FIRST_PREOPEN_FD } from './shared/fd-table.js';
+import { closeDescHandles, Desc, FdKind, FdTable, FIRST_PREOPEN_FD } from './shared/fd-table.js';
 import { preopenRights } from './preopen-numbers.js';
 import { stdioEntry } from './stdio.js';
 
@@ -32,4 +32,21 @@ export function createFdTable(
     });
   });
   return fds;
+}
+
+/**
+ * Closes every fd of a finished single-process run with no WASIX objects (one region: run() on the
+ * calling thread): the backend handles of the files and directories it left open, its preopens' too,
+ * which would otherwise stay open in a long-lived host process, one set per run.
+ */
+export function closeFdTable(fds: FdTable, backendOf: (index: number) => FsBackend): void {
+  for (const e of fds.closeAll()) {
+    const db = e.descBase;
+    if (!e.last || db === undefined || !fds.unhold(db)) continue;
+    try {
+      if (e.kind === FdKind.FILE || e.kind === FdKind.DIR) closeDescHandles(fds.i32, db, backendOf(fds.i32[db + Desc.BACKEND]!));
+    } finally {
+      fds.freeDesc(db);
+    }
+  }
 }

@@ -4,7 +4,7 @@ import { planImports } from './link.js';
 import { UnknownImportsError } from './errors.js';
 import { WASIX_IGNORED_BY_DEFAULT, WasixSignal } from '../abi/wasix.js';
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
-import { Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
+import { closeDescHandles, Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
 import { ProcRow, ProcState, ProcTable, ROOT_PID } from '../kernel/shared/process-table.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest } from '../kernel/proc-request.js';
@@ -308,6 +308,10 @@ export class WeftSystem {
       // (each one's own end, run before this, closes its fds)
       this.coordinator.dispose?.();
       void Promise.all(rest.map((x) => x.proc.kill(128 + WasixSignal.KILL, WasixSignal.KILL))).then(() => {
+        // The root's own fds last (its children may share descriptions): the host fds of files and
+        // directories it left open, its preopens' included, would otherwise stay open in a long-lived
+        // host process, one set per run().
+        this.closeFds(0, e.proc.ctl);
         this.net?.owner?.stop(); // every host socket of the tree goes with it
         this.resolveExit(code);
       });
@@ -328,7 +332,6 @@ export class WeftSystem {
    * and is released here (backend handle closed, stream object dropped) unless a call still pins it.
    */
   private closeFds(row: number, ctl?: Control): void {
-    if (!this.table) return;
     if (ctl) this.dropPins(ctl);
     const fds = new FdTable(this.base.kernel.fdSab, row);
     for (const e of fds.closeAll()) {
@@ -355,10 +358,7 @@ export class WeftSystem {
     try {
       const kind = i[db + Desc.KIND]!;
       if (kind === FdKind.FILE || kind === FdKind.DIR) {
-        const backend = this.backend(i[db + Desc.BACKEND]!);
-        backend.close(i[db + Desc.HANDLE]!);
-        const retired = i[db + Desc.RETIRED]!;
-        if (retired) backend.close(retired - 1);
+        closeDescHandles(i, db, this.backend(i[db + Desc.BACKEND]!));
       } else if ((kind === FdKind.PIPE || kind === FdKind.EVENT) && this.objects) {
         this.objects.releaseObject(i[db + Desc.OBJECT]!, i[db + Desc.HANDLE]!);
       } else if (kind === FdKind.SOCKET && this.net) {

@@ -4,7 +4,7 @@ import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
 import { nodeNetOwner } from './host-sockets.js';
 import { parseIp } from '../../kernel/net-addr.js';
 import { parseHostPort } from './host-port.js';
-import { createFdTable } from '../../kernel/setup.js';
+import { closeFdTable, createFdTable } from '../../kernel/setup.js';
 import { withDevPreopen } from '../../kernel/devices.js';
 import { DEFAULT_MAX_PROCESSES, treeFdRegions, WeftSystem } from '../../process/process-tree.js';
 import type { StdinSource } from '../../process/stdin-server.js';
@@ -166,7 +166,12 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
       ...(results && { results }),
     });
     if (here) {
-      const r = runHere(module, info, kernel, trace.fd, output);
+      let r: ReturnType<typeof runHere>;
+      try {
+        r = runHere(module, info, kernel, trace.fd, output);
+      } finally {
+        closeFdTable(fds, (i) => openNodeBackend(preopens[i]!.backend));
+      }
       return result(r.exitCode, r.results);
     }
     const host = new NodeCoordinatorHost({ logFd: trace.fd, output });

@@ -482,3 +482,18 @@ export class FdTable {
     return out;
   }
 }
+
+/**
+ * Closes the backend handles a file or directory description holds: its own, and the one a reopen (an
+ * O_APPEND change) retired. Quietly: the handle is gone either way.
+ */
+export function closeDescHandles(i32: Int32Array, db: number, backend: { close(handle: number): void }): void {
+  const retired = i32[db + Desc.RETIRED]!;
+  for (const h of retired ? [i32[db + Desc.HANDLE]!, retired - 1] : [i32[db + Desc.HANDLE]!]) {
+    try {
+      backend.close(h);
+    } catch {
+      // already gone
+    }
+  }
+}
