@@ -54,7 +54,14 @@ export interface KernelConfig {
   /** The process tree's pipe/eventfd object table (shared by every process of the tree). */
   objSab?: SharedArrayBuffer | undefined;
   /** This process in the tree's process table (WASIX modules); its row is also its fd region of fdSab. */
-  proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number | undefined };
+  proc?: {
+    tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number | undefined;
+    /**
+     * Identities (fs/program-file.ts) of program files the tree had compiled when this process started:
+     * exec/spawn of one of them sends the coordinator no bytes (it finds the Module by the identity).
+     */
+    programs?: string[] | undefined;
+  };
   /** Signals the parent asked to start ignored (posix_spawn's signal dispositions). */
   ignoredSignals?: number[] | undefined;
   /** Process-wide network state (kernel/shared/net-state.ts), present for WASIX modules. */

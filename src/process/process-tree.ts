@@ -7,7 +7,8 @@ import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
 import { Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
 import { ProcRow, ProcState, ProcTable, ROOT_PID } from '../kernel/shared/process-table.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
-import type { ProcRequest } from '../kernel/proc-request.js';
+import type { ProcRequest, ProgramAt } from '../kernel/proc-request.js';
+import { openProgram } from '../fs/program-file.js';
 import { WasixState } from '../kernel/shared/wasix-state.js';
 import { type Control, Ctl, Slot } from '../kernel/shared/control-block.js';
 import { type CoordinatorHost, needsNet, type ProcessOptions, WeftProcess } from './coordinator.js';
@@ -35,6 +36,11 @@ export function treeFdRegions(info: ModuleInfo, maxProcesses: number): number {
   return info.usesWasix ? Math.max(1, maxProcesses) : 1;
 }
 
+interface Compiled { module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }
+
+/** Program files the compile cache remembers by identity (then it starts over). */
+const FILES_MAX = 256;
+
 interface Entry {
   proc: WeftProcess;
   pid: number;
@@ -58,8 +64,10 @@ export class WeftSystem {
    * (pending signals survive exec).
    */
   private readonly early = new Map<number, number[]>();
-  private readonly cache = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }>>();
-  private readonly byFile = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }>>();
+  private readonly cache = new Map<string, Promise<Compiled>>();
+  private readonly byFile = new Map<string, Promise<Compiled>>();
+  /** The files of byFile whose compile succeeded: handed to each process started (KernelConfig.proc.programs). */
+  private readonly compiledFiles = new Set<string>();
   private readonly backends: (FsBackend | undefined)[] = [];
   private objects: WasixState | undefined;
   /** The tree's network state and owner of host sockets, created when the first process needs them. */
@@ -162,7 +170,7 @@ export class WeftSystem {
       resume: undefined, spareWorkers: 0, netShared: this.treeNet(needsNet({ info })), ...extra,
       kernel: {
         ...this.base.kernel, objSab: rootCfg.objSab, ignoredSignals: undefined, invoke: undefined, imports, ...over,
-        proc: { tableSab: this.table!.sab, row, pid, memMax: info.memoryImport?.maximum },
+        proc: { tableSab: this.table!.sab, row, pid, memMax: info.memoryImport?.maximum, programs: [...this.compiledFiles] },
       },
     };
   }
@@ -170,28 +178,45 @@ export class WeftSystem {
   /**
    * Compiles a program another process starts, and links it as run() links the root: the same user
    * imports and unknown-import rule. A program that cannot be linked is not started (127), with a line
-   * on stderr naming its unknown imports. Once per tree: found by the file's identity when the request has
-   * one (a shell running the same program again: no hashing of its bytes), else by content.
+   * on stderr naming its unknown imports. Once per tree: found by the file's identity (a shell running the
+   * same program again: the thread sends no bytes, see ProcRequest), else by content. A request without
+   * bytes whose file the cache no longer has (bounded, or its compile failed) reads the file here.
    */
-  private compile(bytes: Uint8Array, file?: string): Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }> {
-    const known = file !== undefined ? this.byFile.get(file) : undefined;
+  private compile(m: { bytes: Uint8Array | undefined; file: string; at: ProgramAt }): Promise<Compiled> {
+    const known = this.byFile.get(m.file);
     if (known) return known;
-    const key = `${bytes.length}:${contentHash(bytes)}`;
+    let bytes = m.bytes, file = m.file;
+    if (!bytes) {
+      try {
+        // (the file may have changed since the thread looked: then this is its new content and identity)
+        ({ bytes, file } = openProgram(this.backend(m.at.preopen), m.at.path, m.at.preopen, () => true));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      const again = this.byFile.get(file);
+      if (again) return again;
+    }
+    const key = `${bytes!.length}:${contentHash(bytes!)}`;
     let p = this.cache.get(key);
     if (!p) {
       const allow = !!this.base.kernel.imports?.allowUnknownImports;
-      p = this.host.compile(bytes).then((c) => ({ ...c, imports: planImports(c.module, c.sigs, this.base.userImports, allow) }));
+      p = this.host.compile(bytes!).then((c) => ({ ...c, imports: planImports(c.module, c.sigs, this.base.userImports, allow) }));
       this.cache.set(key, p);
       p.catch((e: unknown) => {
         this.cache.delete(key);
         if (e instanceof UnknownImportsError) this.coordinator.log(`weft: cannot start a program: ${e.message}`);
       });
     }
-    if (file !== undefined) {
-      if (this.byFile.size >= 256) this.byFile.clear();
-      this.byFile.set(file, p);
-      p.catch(() => this.byFile.delete(file));
+    if (this.byFile.size >= FILES_MAX) {
+      this.byFile.clear();
+      this.compiledFiles.clear();
     }
+    this.byFile.set(file, p);
+    p.then(() => {
+      if (this.byFile.get(file) === p) this.compiledFiles.add(file);
+    }, () => {
+      if (this.byFile.get(file) === p) this.byFile.delete(file);
+    });
     return p;
   }
 
@@ -201,7 +226,7 @@ export class WeftSystem {
     if (m.t !== 'kill') this.coordinator.prewarm?.();
     switch (m.t) {
       case 'spawn':
-        void this.compile(m.bytes, m.file).then(
+        void this.compile(m).then(
           ({ module, info, imports }) => {
             if (this.rootDone) return this.abandon(m.row, 127);
             const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
@@ -231,7 +256,7 @@ export class WeftSystem {
           const bits = Atomics.exchange(e.proc.ctl.i32, e.proc.ctl.slotIndex(processSignalSlot(e.proc.ctl), Slot.SIGNALS), 0);
           for (let sig = 1; sig < 32; sig++) if (bits & (1 << sig)) this.keepSignal(e.pid, sig);
         });
-        void Promise.all([finished, this.compile(m.bytes, m.file)]).then(
+        void Promise.all([finished, this.compile(m)]).then(
           ([, { module, info, imports }]) => {
             if (this.rootDone) return this.abandon(row, 127);
             const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
