@@ -9,6 +9,7 @@ import { ProcRow, ProcState, ProcTable, ROOT_PID } from '../kernel/shared/proces
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest, ProgramAt } from '../kernel/proc-request.js';
 import { openProgram } from '../fs/program-file.js';
+import { MemoryPool } from './memory-pool.js';
 import { WasixState } from '../kernel/shared/wasix-state.js';
 import { type Control, Ctl, Slot } from '../kernel/shared/control-block.js';
 import { type CoordinatorHost, needsNet, type ProcessOptions, WeftProcess } from './coordinator.js';
@@ -69,6 +70,13 @@ export class WeftSystem {
   /** The files of byFile whose compile succeeded: handed to each process started (KernelConfig.proc.programs). */
   private readonly compiledFiles = new Set<string>();
   private readonly backends: (FsBackend | undefined)[] = [];
+  /** Memories of ended processes, for the next exec/spawn of the same size (see recycle()). */
+  private readonly memories = new MemoryPool();
+  /** Spare memories handed to a process's worker for its forks and not used yet, per process. */
+  private readonly spares = new WeakMap<WeftProcess, number>();
+  private readonly given = new WeakSet<WebAssembly.Memory>();
+  /** Memories recycled and not in use again: a process that exec replaced and that then ends must not recycle its memory twice. */
+  private readonly recycled = new WeakSet<WebAssembly.Memory>();
   private objects: WasixState | undefined;
   /** The tree's network state and owner of host sockets, created when the first process needs them. */
   private net: { sab: SharedArrayBuffer; owner: NetOwner | undefined; state: NetState } | undefined;
@@ -231,7 +239,7 @@ export class WeftSystem {
             if (this.rootDone) return this.abandon(m.row, 127);
             const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
             this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, module, info, imports,
-              { args: m.args, env: m.env, ignoredSignals: m.ignored }, { wasixSab }));
+              { args: m.args, env: m.env, ignoredSignals: m.ignored }, { wasixSab, memory: this.newMemory(info) }));
           },
           () => this.abandon(m.row, 127),
         );
@@ -240,6 +248,8 @@ export class WeftSystem {
         const parent = this.entries.get(row);
         if (!parent) return this.abandon(m.row, 127);
         const p = parent.proc;
+        if (this.given.delete(m.memory)) this.spares.set(p, (this.spares.get(p) ?? 1) - 1);
+        this.recycled.delete(m.memory); // (a spare in use again)
         this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, p.opts.module, p.opts.info, p.cfg.imports,
           { args: p.cfg.args, env: p.cfg.env, ignoredSignals: p.cfg.ignoredSignals },
           { memory: m.memory, wasixSab: m.wasixSab, resume: m.resume }));
@@ -252,6 +262,7 @@ export class WeftSystem {
         e.proc.ownsStdin = false; // the new program keeps reading the same stdin
         const finished = e.proc.finish().then(() => {
           this.dropPins(e.proc.ctl);
+          this.recycle(e.proc, this.table!.get(row, ProcRow.PPID));
           // Signals still pending for the old program survive exec (as on Linux): the new one gets them.
           const bits = Atomics.exchange(e.proc.ctl.i32, e.proc.ctl.slotIndex(processSignalSlot(e.proc.ctl), Slot.SIGNALS), 0);
           for (let sig = 1; sig < 32; sig++) if (bits & (1 << sig)) this.keepSignal(e.pid, sig);
@@ -260,7 +271,8 @@ export class WeftSystem {
           ([, { module, info, imports }]) => {
             if (this.rootDone) return this.abandon(row, 127);
             const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
-            const opts = this.childOptions(row, e.pid, module, info, imports, { args: m.args, env: m.env }, { wasixSab });
+            const opts = this.childOptions(row, e.pid, module, info, imports, { args: m.args, env: m.env },
+              { wasixSab, memory: this.newMemory(info) });
             if (row === 0) {
               opts.stdin = undefined;
               opts.stdinServer = this.top.stdin;
@@ -340,12 +352,44 @@ export class WeftSystem {
     }
     if (!this.table) return;
     this.closeFds(row, e.proc.ctl);
+    this.recycle(e.proc, this.table.get(row, ProcRow.PPID));
     const termsig = Atomics.load(e.proc.ctl.i32, Ctl.TERM_SIG);
     const ppid = this.table.get(row, ProcRow.PPID);
     this.table.exited(row, code & 0xff, termsig);
     // SIGCHLD to the parent, after the zombie is there for its waitpid. Its default action (ignore) is
     // the libc's or, before the program installed any handler, the kernel's (kernel/signals.ts).
     if (ppid !== 0) this.signal(ppid, WasixSignal.CHLD);
+  }
+
+  /**
+   * The memory of a process whose workers are all gone (it ended, or exec replaced its program), for
+   * another process: to its parent's worker for the parent's next fork (a shell forks again and again, at
+   * the same size), else to the pool that exec and spawn take from (newMemory). Either way its pages are
+   * faulted in already (see MemoryPool).
+   */
+  private recycle(proc: WeftProcess, ppid: number): void {
+    const mem = proc.memory, mi = proc.opts.info.memoryImport;
+    if (!mem || !mi?.shared || mi.maximum === undefined || this.recycled.has(mem)) return;
+    this.recycled.add(mem);
+    const pages = mem.buffer.byteLength / 65536;
+    const parent = ppid > 0 ? this.entries.get(this.table!.rowOf(ppid)) : undefined;
+    const p = parent && parent.pid === ppid && !parent.execing ? parent.proc : undefined;
+    const held = p ? this.spares.get(p) ?? 0 : 0;
+    if (p && held < 2 && p.opts.info.memoryImport?.maximum === mi.maximum && p.memory?.buffer.byteLength === mem.buffer.byteLength &&
+      p.opts.info.functionImports.some((n) => n.endsWith('.proc_fork')) && p.giveMemory(mem, pages, mi.maximum)) {
+      this.spares.set(p, held + 1);
+      this.given.add(mem);
+      return;
+    }
+    this.memories.put(mem, mi.maximum);
+  }
+
+  /** A recycled memory for a program exec/spawn starts, when one of its size is free (else it gets a new one). */
+  private newMemory(info: ModuleInfo): WebAssembly.Memory | undefined {
+    const mi = info.memoryImport;
+    const mem = mi?.shared && mi.maximum !== undefined ? this.memories.take(mi.initial, mi.maximum) : undefined;
+    if (mem) this.recycled.delete(mem);
+    return mem;
   }
 
   /**

@@ -28,7 +28,9 @@ export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree):
     let memory: WebAssembly.Memory;
     try {
       const pages = buf.byteLength / 65536;
-      memory = new WebAssembly.Memory({ initial: pages, maximum: Math.max(pages, proc.memMax ?? pages), shared: true });
+      const maximum = Math.max(pages, proc.memMax ?? pages);
+      // (every byte is copied over it below: a spare needs no clearing)
+      memory = k.host.takeMemory?.(pages, maximum) ?? new WebAssembly.Memory({ initial: pages, maximum, shared: true });
     } catch {
       table.release(alloc.row);
       return fail(Errno.NOMEM);
