@@ -108,7 +108,7 @@ export interface ThreadHost {
    * worker ahead (the memory of a process of the tree that ended), for fork to copy into instead of a
    * fresh one: a fresh memory pays a page fault per 4 KiB touched (~15 µs each on a busy VM). Optional.
    */
-  takeMemory?(pages: number, maximum: number): WebAssembly.Memory | undefined;
+  takeMemory?(pages: number, maximum: number): { memory: WebAssembly.Memory | undefined; left: number };
   /** Writes all of data to a stdio target synchronously (retrying partial writes); returns bytes written. */
   writeStdio(target: StdioTarget, fdNum: number, data: Uint8Array[]): number;
   /** Reads from a stdio target that never blocks indefinitely (a regular file). */

@@ -13,8 +13,11 @@ export type ProcRequest =
       env: string[]; cwd: string; ignored: number[] }
   /** Replace the calling process's program (same pid, row and fds). */
   | { t: 'exec'; bytes: Uint8Array | undefined; file: string; at: ProgramAt; args: string[]; env: string[]; cwd: string }
-  /** Start a forked child: the same module over a copy of the memory, resuming the forking thread. */
-  | { t: 'fork'; row: number; pid: number; memory: WebAssembly.Memory; wasixSab: SharedArrayBuffer; resume: ForkResume }
+  /**
+   * Start a forked child: the same module over a copy of the memory, resuming the forking thread. `spares`:
+   * how many spare memories the forking worker still holds (ThreadHost.takeMemory).
+   */
+  | { t: 'fork'; row: number; pid: number; memory: WebAssembly.Memory; wasixSab: SharedArrayBuffer; resume: ForkResume; spares: number }
   /** Deliver a signal to another process of the tree. */
   | { t: 'kill'; pid: number; sig: number };
 

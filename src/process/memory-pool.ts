@@ -7,22 +7,30 @@
 export class MemoryPool {
   private readonly free: { memory: WebAssembly.Memory; pages: number; maximum: number }[] = [];
 
-  constructor(private readonly max = 4) {}
+  constructor(private readonly max = 8) {}
 
   put(memory: WebAssembly.Memory, maximum: number): void {
-    this.free.push({ memory, pages: memory.buffer.byteLength / 65536, maximum });
+    this.free.push({ memory, pages: sizeOf(memory), maximum });
     if (this.free.length > this.max) this.free.shift();
   }
 
-  /** A memory of exactly `pages` pages and this maximum, cleared: as a new one would be. */
-  take(pages: number, maximum: number): WebAssembly.Memory | undefined {
+  /** A memory of exactly `pages` pages and this maximum, cleared unless asked not to (a fork copies over all of it). */
+  take(pages: number, maximum: number, clear = true): WebAssembly.Memory | undefined {
     for (let i = this.free.length - 1; i >= 0; i--) {
       const f = this.free[i]!;
-      if (f.pages !== pages || f.maximum !== maximum || f.memory.buffer.byteLength !== pages * 65536) continue;
+      if (f.pages !== pages || f.maximum !== maximum) continue;
       this.free.splice(i, 1);
-      new Uint8Array(f.memory.buffer).fill(0);
+      if (clear) new Uint8Array(f.memory.buffer, 0, pages * 65536).fill(0);
       return f.memory;
     }
     return undefined;
   }
+}
+
+/**
+ * A shared memory's size in pages as its last grow left it: grow(0) returns it, and refreshes `buffer`,
+ * which V8 (Node 20) updates lazily in an agent that did not grow it (seen: 3 pages of a real 4).
+ */
+export function sizeOf(memory: WebAssembly.Memory): number {
+  return memory.grow(0);
 }

@@ -9,7 +9,7 @@ import { ProcRow, ProcState, ProcTable, ROOT_PID } from '../kernel/shared/proces
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest, ProgramAt } from '../kernel/proc-request.js';
 import { openProgram } from '../fs/program-file.js';
-import { MemoryPool } from './memory-pool.js';
+import { MemoryPool, sizeOf } from './memory-pool.js';
 import { WasixState } from '../kernel/shared/wasix-state.js';
 import { type Control, Ctl, Slot } from '../kernel/shared/control-block.js';
 import { type CoordinatorHost, needsNet, type ProcessOptions, WeftProcess } from './coordinator.js';
@@ -38,6 +38,9 @@ export function treeFdRegions(info: ModuleInfo, maxProcesses: number): number {
 }
 
 interface Compiled { module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }
+
+/** Spare memories a process's worker is given ahead of its forks. */
+const MAX_SPARES = 1;
 
 /** Program files the compile cache remembers by identity (then it starts over). */
 const FILES_MAX = 256;
@@ -72,9 +75,11 @@ export class WeftSystem {
   private readonly backends: (FsBackend | undefined)[] = [];
   /** Memories of ended processes, for the next exec/spawn of the same size (see recycle()). */
   private readonly memories = new MemoryPool();
-  /** Spare memories handed to a process's worker for its forks and not used yet, per process. */
+  /**
+   * Spare memories a process's worker holds for its forks, per process: as its last fork reported, plus
+   * those given since (at most MAX_SPARES: a parent in waitpid whose children end must not pile them up).
+   */
   private readonly spares = new WeakMap<WeftProcess, number>();
-  private readonly given = new WeakSet<WebAssembly.Memory>();
   /** Memories recycled and not in use again: a process that exec replaced and that then ends must not recycle its memory twice. */
   private readonly recycled = new WeakSet<WebAssembly.Memory>();
   private objects: WasixState | undefined;
@@ -248,11 +253,13 @@ export class WeftSystem {
         const parent = this.entries.get(row);
         if (!parent) return this.abandon(m.row, 127);
         const p = parent.proc;
-        if (this.given.delete(m.memory)) this.spares.set(p, (this.spares.get(p) ?? 1) - 1);
-        this.recycled.delete(m.memory); // (a spare in use again)
-        this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, p.opts.module, p.opts.info, p.cfg.imports,
+        this.spares.set(p, m.spares);
+        this.giveSpares(p);
+        const child = this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, p.opts.module, p.opts.info, p.cfg.imports,
           { args: p.cfg.args, env: p.cfg.env, ignoredSignals: p.cfg.ignoredSignals },
           { memory: m.memory, wasixSab: m.wasixSab, resume: m.resume }));
+        // (a forked shell forks again: a pipeline's subshell)
+        this.giveSpares(child);
         return;
       }
       case 'exec': {
@@ -262,7 +269,7 @@ export class WeftSystem {
         e.proc.ownsStdin = false; // the new program keeps reading the same stdin
         const finished = e.proc.finish().then(() => {
           this.dropPins(e.proc.ctl);
-          this.recycle(e.proc, this.table!.get(row, ProcRow.PPID));
+          this.recycle(e.proc);
           // Signals still pending for the old program survive exec (as on Linux): the new one gets them.
           const bits = Atomics.exchange(e.proc.ctl.i32, e.proc.ctl.slotIndex(processSignalSlot(e.proc.ctl), Slot.SIGNALS), 0);
           for (let sig = 1; sig < 32; sig++) if (bits & (1 << sig)) this.keepSignal(e.pid, sig);
@@ -352,7 +359,7 @@ export class WeftSystem {
     }
     if (!this.table) return;
     this.closeFds(row, e.proc.ctl);
-    this.recycle(e.proc, this.table.get(row, ProcRow.PPID));
+    this.recycle(e.proc);
     const termsig = Atomics.load(e.proc.ctl.i32, Ctl.TERM_SIG);
     const ppid = this.table.get(row, ProcRow.PPID);
     this.table.exited(row, code & 0xff, termsig);
@@ -362,26 +369,37 @@ export class WeftSystem {
   }
 
   /**
-   * The memory of a process whose workers are all gone (it ended, or exec replaced its program), for
-   * another process: to its parent's worker for the parent's next fork (a shell forks again and again, at
-   * the same size), else to the pool that exec and spawn take from (newMemory). Either way its pages are
-   * faulted in already (see MemoryPool).
+   * The memory of a process whose workers are all gone (it ended, or exec replaced its program) goes to the
+   * pool: its pages are faulted in already (see MemoryPool). Processes that fork take from it (giveSpares),
+   * programs exec and spawn start take from it (newMemory).
    */
-  private recycle(proc: WeftProcess, ppid: number): void {
+  private recycle(proc: WeftProcess): void {
     const mem = proc.memory, mi = proc.opts.info.memoryImport;
     if (!mem || !mi?.shared || mi.maximum === undefined || this.recycled.has(mem)) return;
     this.recycled.add(mem);
-    const pages = mem.buffer.byteLength / 65536;
-    const parent = ppid > 0 ? this.entries.get(this.table!.rowOf(ppid)) : undefined;
-    const p = parent && parent.pid === ppid && !parent.execing ? parent.proc : undefined;
-    const held = p ? this.spares.get(p) ?? 0 : 0;
-    if (p && held < 2 && p.opts.info.memoryImport?.maximum === mi.maximum && p.memory?.buffer.byteLength === mem.buffer.byteLength &&
-      p.opts.info.functionImports.some((n) => n.endsWith('.proc_fork')) && p.giveMemory(mem, pages, mi.maximum)) {
-      this.spares.set(p, held + 1);
-      this.given.add(mem);
-      return;
-    }
     this.memories.put(mem, mi.maximum);
+  }
+
+  /**
+   * Gives a process that can fork a spare memory of its current size from the pool, for its next fork (its
+   * worker copies its memory into it instead of a fresh one: ThreadHost.takeMemory). Called where a fork is
+   * likely next: when the process forked (a shell's loop) and when it was forked (a pipeline's subshell).
+   */
+  private giveSpares(p: WeftProcess): void {
+    const mi = p.opts.info.memoryImport;
+    if (!p.memory || !mi?.shared || mi.maximum === undefined || !p.opts.info.functionImports.some((n) => n.endsWith('.proc_fork'))) return;
+    let held = this.spares.get(p) ?? 0;
+    if (held >= MAX_SPARES) return;
+    const pages = sizeOf(p.memory);
+    for (let mem = this.memories.take(pages, mi.maximum, false); mem; mem = held < MAX_SPARES ? this.memories.take(pages, mi.maximum, false) : undefined) {
+      if (!p.giveMemory(mem, pages, mi.maximum)) {
+        this.memories.put(mem, mi.maximum);
+        break;
+      }
+      this.recycled.delete(mem);
+      held++;
+    }
+    this.spares.set(p, held);
   }
 
   /** A recycled memory for a program exec/spawn starts, when one of its size is free (else it gets a new one). */

@@ -102,8 +102,8 @@ export class NodeThreadHost implements ThreadHost {
     this.port?.postMessage(msg, transfer as never);
   }
 
-  takeMemory(pages: number, maximum: number): WebAssembly.Memory | undefined {
-    if (!this.port) return undefined;
+  takeMemory(pages: number, maximum: number): { memory: WebAssembly.Memory | undefined; left: number } {
+    if (!this.port) return { memory: undefined, left: 0 };
     // The thread is running, so the port's listener cannot: spares wait in its queue. (Nothing else is
     // posted to a worker while its thread runs: boot data goes only to parked workers.)
     const wt = builtin('worker_threads');
@@ -114,9 +114,12 @@ export class NodeThreadHost implements ThreadHost {
     if (this.spares.length > MAX_SPARES) this.spares.splice(0, this.spares.length - MAX_SPARES);
     for (let i = this.spares.length - 1; i >= 0; i--) {
       const s = this.spares[i]!;
-      if (s.pages === pages && s.maximum === maximum && s.memory.buffer.byteLength === pages * 65536) return this.spares.splice(i, 1)[0]!.memory;
+      if (s.pages === pages && s.maximum === maximum && s.memory.grow(0) === pages) {
+        const memory = this.spares.splice(i, 1)[0]!.memory;
+        return { memory, left: this.spares.length };
+      }
     }
-    return undefined;
+    return { memory: undefined, left: this.spares.length };
   }
 
   writeStdio(target: StdioTarget, _fd: number, data: Uint8Array[]): number {

@@ -26,11 +26,14 @@ export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree):
     const alloc = table.allocate(tree.pid);
     if (!alloc) return fail(Errno.AGAIN);
     let memory: WebAssembly.Memory;
+    let spares = 0;
     try {
       const pages = buf.byteLength / 65536;
       const maximum = Math.max(pages, proc.memMax ?? pages);
       // (every byte is copied over it below: a spare needs no clearing)
-      memory = k.host.takeMemory?.(pages, maximum) ?? new WebAssembly.Memory({ initial: pages, maximum, shared: true });
+      const spare = k.host.takeMemory?.(pages, maximum);
+      spares = spare?.left ?? 0;
+      memory = spare?.memory ?? new WebAssembly.Memory({ initial: pages, maximum, shared: true });
     } catch {
       table.release(alloc.row);
       return fail(Errno.NOMEM);
@@ -40,7 +43,7 @@ export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree):
     const wasixSab = new SharedArrayBuffer(st.sab.byteLength);
     new Uint8Array(wasixSab).set(st.u8);
     tree.post({
-      t: 'fork', row: alloc.row, pid: alloc.pid, memory, wasixSab,
+      t: 'fork', row: alloc.row, pid: alloc.pid, memory, wasixSab, spares,
       resume: {
         entry: r.entry, stackPointer: sp.value as number, tlsBase: tls instanceof WebAssembly.Global ? (tls.value as number) : 0,
         buf: r.buf, retPtr, snapshots: [...r.snapshots], nextSnapshot: r.nextSnapshot,
