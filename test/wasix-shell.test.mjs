@@ -65,3 +65,19 @@ test('a program that cannot be linked fails each time it is run (127), also from
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr.match(/weft: cannot start a program: .*env\.nope/g)?.length, 10, r.stderr);
 });
+
+test('a program started in a recycled memory sees it cleared, as a new one (a dirtied static byte reads 0 again)', async () => {
+  // The tree keeps the memories of ended processes for the next programs of the same size; each run of
+  // this program finds the byte at 1024 zero or exits 3, then sets it.
+  const r0 = root('wasm');
+  fs.writeFileSync(path.join(r0, 'bin', 'dirty'), await wat2wasm(`(module
+    (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+    (import "env" "memory" (memory 1 1 shared))
+    (func (export "_start")
+      (if (i32.load8_u (i32.const 1024)) (then (call $exit (i32.const 3))))
+      (i32.store8 (i32.const 1024) (i32.const 0xab))
+      (call $exit (i32.const 0))))`));
+  const r = await weftSh(r0, 'for i in 1 2 3 4 5 6; do bin/dirty; echo "st $?"; done');
+  assert.equal(r.stdout, 'st 0\n'.repeat(6), r.stderr);
+  assert.equal(r.code, 0, r.stderr);
+});
