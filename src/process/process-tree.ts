@@ -204,7 +204,7 @@ export class WeftSystem {
         // (the file may have changed since the thread looked: then this is its new content and identity)
         ({ bytes, file } = openProgram(this.backend(m.at.preopen), m.at.path, m.at.preopen, () => true));
       } catch (e) {
-        return Promise.reject(e);
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
       const again = this.byFile.get(file);
       if (again) return again;
