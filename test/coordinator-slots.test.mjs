@@ -5,7 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WeftProcess } from '../dist/process/coordinator.js';
-import { Ctl } from '../dist/kernel/shared/control-block.js';
+import { Control, Ctl } from '../dist/kernel/shared/control-block.js';
+import { createChannel } from '../dist/kernel/shared/channel.js';
+import { FdTable } from '../dist/kernel/shared/fd-table.js';
+import { runThread } from '../dist/process/thread-runtime.js';
 
 function fakeHost() {
   const workers = [];
@@ -58,4 +61,22 @@ test("a retired pool worker's late exit leaves its slot's successor alone: never
   assert.deepEqual(slots.filter((s, i) => slots.indexOf(s) !== i), [], `slots shared by live workers: ${slots}`);
   assert.equal(successor.gone, false, 'the successor was released by its predecessor\'s events');
   await p.kill(1);
+});
+
+test("a pooled worker is counted free (Ctl.IDLE) before it says 'ready': the coordinator tops the pool up on 'ready'", () => {
+  // Posted first and counted after, the coordinator saw no free worker on 'ready' and booted a second
+  // spare for every threaded program (a shell that never starts a thread paid one more Worker boot).
+  const ctl = Control.create(4);
+  const posts = [];
+  const host = {
+    post: (m) => posts.push({ t: m.t, idle: Atomics.load(ctl.i32, Ctl.IDLE) }),
+    log: () => {},
+  };
+  runThread({
+    role: 'pool', slot: 1, module: undefined, memory: undefined, memoryLimits: undefined, channel: createChannel(),
+    kernel: { ctlSab: ctl.sab, maxThreads: 4, fdSab: FdTable.create().sab, preopens: [], args: [], env: [], usesWasix: false, hasThreadStart: true },
+    preinstantiate: false, idleTimeoutMs: 20,
+  }, host);
+  // With no spawn it waits idleTimeoutMs, then retires (and is no longer counted).
+  assert.deepEqual(posts, [{ t: 'ready', idle: 1 }, { t: 'retired', idle: 0 }]);
 });

@@ -54,7 +54,14 @@ export interface KernelConfig {
   /** The process tree's pipe/eventfd object table (shared by every process of the tree). */
   objSab?: SharedArrayBuffer | undefined;
   /** This process in the tree's process table (WASIX modules); its row is also its fd region of fdSab. */
-  proc?: { tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number | undefined };
+  proc?: {
+    tableSab: SharedArrayBuffer; row: number; pid: number; memMax?: number | undefined;
+    /**
+     * Identities (fs/program-file.ts) of program files the tree had compiled when this process started:
+     * exec/spawn of one of them sends the coordinator no bytes (it finds the Module by the identity).
+     */
+    programs?: string[] | undefined;
+  };
   /** Signals the parent asked to start ignored (posix_spawn's signal dispositions). */
   ignoredSignals?: number[] | undefined;
   /** Process-wide network state (kernel/shared/net-state.ts), present for WASIX modules. */
@@ -96,6 +103,12 @@ export interface NetPolicy {
 export interface ThreadHost {
   /** Sends a message to the coordinator; never blocks. */
   post(msg: unknown, transfer?: ArrayBufferLike[]): void;
+  /**
+   * A spare shared memory of exactly `pages` pages and this maximum that the coordinator handed this
+   * worker ahead (the memory of a process of the tree that ended), for fork to copy into instead of a
+   * fresh one: a fresh memory pays a page fault per 4 KiB touched (~15 µs each on a busy VM). Optional.
+   */
+  takeMemory?(pages: number, maximum: number): { memory: WebAssembly.Memory | undefined; left: number };
   /** Writes all of data to a stdio target synchronously (retrying partial writes); returns bytes written. */
   writeStdio(target: StdioTarget, fdNum: number, data: Uint8Array[]): number;
   /** Reads from a stdio target that never blocks indefinitely (a regular file). */

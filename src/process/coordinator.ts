@@ -29,6 +29,8 @@ export interface WorkerHandle {
    * startWorker (a process tree's next process), or terminate it.
    */
   release?(): Promise<void>;
+  /** Posts a message to the worker's own port, where its thread may take it synchronously (Node). */
+  give?(msg: unknown): void;
 }
 
 export interface WorkerEvents {
@@ -475,6 +477,17 @@ export class WeftProcess {
     Atomics.notify(i, Ctl.QUEUE_SIGNAL);
     for (let s = 0; s < this.ctl.layout.slots; s++) Atomics.notify(i, this.ctl.slotIndex(s, Slot.TID));
     for (const w of live) Atomics.notify(new Int32Array(w.channel, 0, 1), 0);
+  }
+
+  /**
+   * Hands the main thread's worker a spare memory for its next fork (ThreadHost.takeMemory); false when
+   * the host cannot, or the process is ending.
+   */
+  giveMemory(memory: WebAssembly.Memory, pages: number, maximum: number): boolean {
+    const w = this.workers[0];
+    if (this.finished || !w?.handle.give) return false;
+    w.handle.give({ t: 'spare-memory', memory, pages, maximum });
+    return true;
   }
 
   /** Kills the process from the host side (e.g. a signal to the CLI, or SIGKILL from another process). */

@@ -7,7 +7,9 @@ import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
 import { closeDescHandles, Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
 import { ProcRow, ProcState, ProcTable, ROOT_PID } from '../kernel/shared/process-table.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
-import type { ProcRequest } from '../kernel/proc-request.js';
+import type { ProcRequest, ProgramAt } from '../kernel/proc-request.js';
+import { openProgram } from '../fs/program-file.js';
+import { MemoryPool, sizeOf } from './memory-pool.js';
 import { WasixState } from '../kernel/shared/wasix-state.js';
 import { type Control, Ctl, Slot } from '../kernel/shared/control-block.js';
 import { type CoordinatorHost, needsNet, type ProcessOptions, WeftProcess } from './coordinator.js';
@@ -35,6 +37,14 @@ export function treeFdRegions(info: ModuleInfo, maxProcesses: number): number {
   return info.usesWasix ? Math.max(1, maxProcesses) : 1;
 }
 
+interface Compiled { module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }
+
+/** Spare memories a process's worker is given ahead of its forks. */
+const MAX_SPARES = 1;
+
+/** Program files the compile cache remembers by identity (then it starts over). */
+const FILES_MAX = 256;
+
 interface Entry {
   proc: WeftProcess;
   pid: number;
@@ -58,9 +68,20 @@ export class WeftSystem {
    * (pending signals survive exec).
    */
   private readonly early = new Map<number, number[]>();
-  private readonly cache = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }>>();
-  private readonly byFile = new Map<string, Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }>>();
+  private readonly cache = new Map<string, Promise<Compiled>>();
+  private readonly byFile = new Map<string, Promise<Compiled>>();
+  /** The files of byFile whose compile succeeded: handed to each process started (KernelConfig.proc.programs). */
+  private readonly compiledFiles = new Set<string>();
   private readonly backends: (FsBackend | undefined)[] = [];
+  /** Memories of ended processes, for the next exec/spawn of the same size (see recycle()). */
+  private readonly memories = new MemoryPool();
+  /**
+   * Spare memories a process's worker holds for its forks, per process: as its last fork reported, plus
+   * those given since (at most MAX_SPARES: a parent in waitpid whose children end must not pile them up).
+   */
+  private readonly spares = new WeakMap<WeftProcess, number>();
+  /** Memories recycled and not in use again: a process that exec replaced and that then ends must not recycle its memory twice. */
+  private readonly recycled = new WeakSet<WebAssembly.Memory>();
   private objects: WasixState | undefined;
   /** The tree's network state and owner of host sockets, created when the first process needs them. */
   private net: { sab: SharedArrayBuffer; owner: NetOwner | undefined; state: NetState } | undefined;
@@ -162,7 +183,7 @@ export class WeftSystem {
       resume: undefined, spareWorkers: 0, netShared: this.treeNet(needsNet({ info })), ...extra,
       kernel: {
         ...this.base.kernel, objSab: rootCfg.objSab, ignoredSignals: undefined, invoke: undefined, imports, ...over,
-        proc: { tableSab: this.table!.sab, row, pid, memMax: info.memoryImport?.maximum },
+        proc: { tableSab: this.table!.sab, row, pid, memMax: info.memoryImport?.maximum, programs: [...this.compiledFiles] },
       },
     };
   }
@@ -170,28 +191,45 @@ export class WeftSystem {
   /**
    * Compiles a program another process starts, and links it as run() links the root: the same user
    * imports and unknown-import rule. A program that cannot be linked is not started (127), with a line
-   * on stderr naming its unknown imports. Once per tree: found by the file's identity when the request has
-   * one (a shell running the same program again: no hashing of its bytes), else by content.
+   * on stderr naming its unknown imports. Once per tree: found by the file's identity (a shell running the
+   * same program again: the thread sends no bytes, see ProcRequest), else by content. A request without
+   * bytes whose file the cache no longer has (bounded, or its compile failed) reads the file here.
    */
-  private compile(bytes: Uint8Array, file?: string): Promise<{ module: WebAssembly.Module; info: ModuleInfo; imports: ImportPlan }> {
-    const known = file !== undefined ? this.byFile.get(file) : undefined;
+  private compile(m: { bytes: Uint8Array | undefined; file: string; at: ProgramAt }): Promise<Compiled> {
+    const known = this.byFile.get(m.file);
     if (known) return known;
-    const key = `${bytes.length}:${contentHash(bytes)}`;
+    let bytes = m.bytes, file = m.file;
+    if (!bytes) {
+      try {
+        // (the file may have changed since the thread looked: then this is its new content and identity)
+        ({ bytes, file } = openProgram(this.backend(m.at.preopen), m.at.path, m.at.preopen, () => true));
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+      const again = this.byFile.get(file);
+      if (again) return again;
+    }
+    const key = `${bytes!.length}:${contentHash(bytes!)}`;
     let p = this.cache.get(key);
     if (!p) {
       const allow = !!this.base.kernel.imports?.allowUnknownImports;
-      p = this.host.compile(bytes).then((c) => ({ ...c, imports: planImports(c.module, c.sigs, this.base.userImports, allow) }));
+      p = this.host.compile(bytes!).then((c) => ({ ...c, imports: planImports(c.module, c.sigs, this.base.userImports, allow) }));
       this.cache.set(key, p);
       p.catch((e: unknown) => {
         this.cache.delete(key);
         if (e instanceof UnknownImportsError) this.coordinator.log(`weft: cannot start a program: ${e.message}`);
       });
     }
-    if (file !== undefined) {
-      if (this.byFile.size >= 256) this.byFile.clear();
-      this.byFile.set(file, p);
-      p.catch(() => this.byFile.delete(file));
+    if (this.byFile.size >= FILES_MAX) {
+      this.byFile.clear();
+      this.compiledFiles.clear();
     }
+    this.byFile.set(file, p);
+    p.then(() => {
+      if (this.byFile.get(file) === p) this.compiledFiles.add(file);
+    }, () => {
+      if (this.byFile.get(file) === p) this.byFile.delete(file);
+    });
     return p;
   }
 
@@ -201,12 +239,12 @@ export class WeftSystem {
     if (m.t !== 'kill') this.coordinator.prewarm?.();
     switch (m.t) {
       case 'spawn':
-        void this.compile(m.bytes, m.file).then(
+        void this.compile(m).then(
           ({ module, info, imports }) => {
             if (this.rootDone) return this.abandon(m.row, 127);
             const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
             this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, module, info, imports,
-              { args: m.args, env: m.env, ignoredSignals: m.ignored }, { wasixSab }));
+              { args: m.args, env: m.env, ignoredSignals: m.ignored }, { wasixSab, memory: this.newMemory(info) }));
           },
           () => this.abandon(m.row, 127),
         );
@@ -215,9 +253,13 @@ export class WeftSystem {
         const parent = this.entries.get(row);
         if (!parent) return this.abandon(m.row, 127);
         const p = parent.proc;
-        this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, p.opts.module, p.opts.info, p.cfg.imports,
+        this.spares.set(p, m.spares);
+        this.giveSpares(p);
+        const child = this.launch(m.row, m.pid, this.childOptions(m.row, m.pid, p.opts.module, p.opts.info, p.cfg.imports,
           { args: p.cfg.args, env: p.cfg.env, ignoredSignals: p.cfg.ignoredSignals },
           { memory: m.memory, wasixSab: m.wasixSab, resume: m.resume }));
+        // (a forked shell forks again: a pipeline's subshell)
+        this.giveSpares(child);
         return;
       }
       case 'exec': {
@@ -227,15 +269,17 @@ export class WeftSystem {
         e.proc.ownsStdin = false; // the new program keeps reading the same stdin
         const finished = e.proc.finish().then(() => {
           this.dropPins(e.proc.ctl);
+          this.recycle(e.proc);
           // Signals still pending for the old program survive exec (as on Linux): the new one gets them.
           const bits = Atomics.exchange(e.proc.ctl.i32, e.proc.ctl.slotIndex(processSignalSlot(e.proc.ctl), Slot.SIGNALS), 0);
           for (let sig = 1; sig < 32; sig++) if (bits & (1 << sig)) this.keepSignal(e.pid, sig);
         });
-        void Promise.all([finished, this.compile(m.bytes, m.file)]).then(
+        void Promise.all([finished, this.compile(m)]).then(
           ([, { module, info, imports }]) => {
             if (this.rootDone) return this.abandon(row, 127);
             const wasixSab = WasixState.create(this.top.cfg.objSab, m.cwd).sab;
-            const opts = this.childOptions(row, e.pid, module, info, imports, { args: m.args, env: m.env }, { wasixSab });
+            const opts = this.childOptions(row, e.pid, module, info, imports, { args: m.args, env: m.env },
+              { wasixSab, memory: this.newMemory(info) });
             if (row === 0) {
               opts.stdin = undefined;
               opts.stdinServer = this.top.stdin;
@@ -319,12 +363,55 @@ export class WeftSystem {
     }
     if (!this.table) return;
     this.closeFds(row, e.proc.ctl);
+    this.recycle(e.proc);
     const termsig = Atomics.load(e.proc.ctl.i32, Ctl.TERM_SIG);
     const ppid = this.table.get(row, ProcRow.PPID);
     this.table.exited(row, code & 0xff, termsig);
     // SIGCHLD to the parent, after the zombie is there for its waitpid. Its default action (ignore) is
     // the libc's or, before the program installed any handler, the kernel's (kernel/signals.ts).
     if (ppid !== 0) this.signal(ppid, WasixSignal.CHLD);
+  }
+
+  /**
+   * The memory of a process whose workers are all gone (it ended, or exec replaced its program) goes to the
+   * pool: its pages are faulted in already (see MemoryPool). Processes that fork take from it (giveSpares),
+   * programs exec and spawn start take from it (newMemory).
+   */
+  private recycle(proc: WeftProcess): void {
+    const mem = proc.memory, mi = proc.opts.info.memoryImport;
+    if (!mem || !mi?.shared || mi.maximum === undefined || this.recycled.has(mem)) return;
+    this.recycled.add(mem);
+    this.memories.put(mem, mi.maximum);
+  }
+
+  /**
+   * Gives a process that can fork a spare memory of its current size from the pool, for its next fork (its
+   * worker copies its memory into it instead of a fresh one: ThreadHost.takeMemory). Called where a fork is
+   * likely next: when the process forked (a shell's loop) and when it was forked (a pipeline's subshell).
+   */
+  private giveSpares(p: WeftProcess): void {
+    const mi = p.opts.info.memoryImport;
+    if (!p.memory || !mi?.shared || mi.maximum === undefined || !p.opts.info.functionImports.some((n) => n.endsWith('.proc_fork'))) return;
+    let held = this.spares.get(p) ?? 0;
+    if (held >= MAX_SPARES) return;
+    const pages = sizeOf(p.memory);
+    for (let mem = this.memories.take(pages, mi.maximum, false); mem; mem = held < MAX_SPARES ? this.memories.take(pages, mi.maximum, false) : undefined) {
+      if (!p.giveMemory(mem, pages, mi.maximum)) {
+        this.memories.put(mem, mi.maximum);
+        break;
+      }
+      this.recycled.delete(mem);
+      held++;
+    }
+    this.spares.set(p, held);
+  }
+
+  /** A recycled memory for a program exec/spawn starts, when one of its size is free (else it gets a new one). */
+  private newMemory(info: ModuleInfo): WebAssembly.Memory | undefined {
+    const mi = info.memoryImport;
+    const mem = mi?.shared && mi.maximum !== undefined ? this.memories.take(mi.initial, mi.maximum) : undefined;
+    if (mem) this.recycled.delete(mem);
+    return mem;
   }
 
   /**

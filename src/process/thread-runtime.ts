@@ -145,11 +145,13 @@ function runOn(k: Kernel, boot: BootData, host: ThreadHost): void {
   // Pooled worker.
   let instance = boot.preinstantiate ? tryInstantiate() : undefined;
   if (instance === null) return;
+  // Counted in Ctl.IDLE while free for a spawn: a spawner that finds fewer free workers than queued
+  // requests asks the coordinator for more (spawnThread). Counted before 'ready' is posted: the
+  // coordinator tops the pool up on 'ready', and a worker not counted yet made it boot a second spare.
+  Atomics.add(i32, Ctl.IDLE, 1);
+  let free = true;
   host.post({ t: 'ready', slot: boot.slot } satisfies ToCoordinator);
   const req = { tid: 0, arg: 0 };
-  // Counted in Ctl.IDLE while free for a spawn: a spawner that finds fewer free workers than queued
-  // requests asks the coordinator for more (spawnThread).
-  let free = false;
   for (;;) {
     if (!free) {
       Atomics.add(i32, Ctl.IDLE, 1);

@@ -159,4 +159,14 @@ cd /nonexistent 2>/dev/null; echo "cd $?"`,
     script: `read a b; echo "$b $a"; cat | wc -l`,
     stdin: 'first second\nx\ny\nz\n',
   },
+  {
+    // The compile cache finds a program by its file's identity (device, inode, size, times) and a warm
+    // exec sends no bytes: a program file rewritten in place must run its new content, and the old again.
+    name: 'a program file rewritten between runs runs its new content',
+    script: `for i in 1 2 3 4 5 6; do bin/echo "echo $i"; done
+cat bin/echo > tmp/e; cat bin/wc > tmp/w; cat tmp/w > bin/echo
+for i in 1 2 3 4 5 6; do echo "a b $i" | bin/echo; done
+cat tmp/e > bin/echo
+for i in 1 2 3; do bin/echo "back $i"; done`,
+  },
 ];

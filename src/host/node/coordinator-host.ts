@@ -152,6 +152,7 @@ export class NodeCoordinatorHost implements CoordinatorHost {
     };
     const handle: WorkerHandle = {
       terminate,
+      give: (msg) => port1.postMessage(msg),
       drain: () => {
         for (let m = builtin('worker_threads').receiveMessageOnPort(port1); m; m = builtin('worker_threads').receiveMessageOnPort(port1)) deliver(m.message as ToCoordinator);
       },

@@ -6,6 +6,11 @@ import { openNodeBackend } from './backends.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
+/** A memory the coordinator hands a worker for its next fork (WeftProcess.giveMemory). */
+interface SpareMemory { t: 'spare-memory'; memory: WebAssembly.Memory; pages: number; maximum: number }
+/** Spares a worker keeps (a shell's process forks one or two children at a time). */
+const MAX_SPARES = 2;
+
 /** Writes every byte, retrying partial writes and EAGAIN (a non-blocking pipe set up by the host). */
 export function writeAllSync(fd: number, data: Uint8Array[]): number {
   if (data.length === 1) {
@@ -88,10 +93,33 @@ function readUrandom(dst: Uint8Array): boolean {
 
 /** The kernel's view of Node inside a worker (or the calling thread, for the WASI class). */
 export class NodeThreadHost implements ThreadHost {
+  /** Spare memories the coordinator posted to this worker while its thread runs (most recent last). */
+  private readonly spares: SpareMemory[] = [];
+
   constructor(private readonly port: MessagePort | undefined, private readonly logFd: number) {}
 
   post(msg: unknown, transfer?: Transferable[]): void {
     this.port?.postMessage(msg, transfer as never);
+  }
+
+  takeMemory(pages: number, maximum: number): { memory: WebAssembly.Memory | undefined; left: number } {
+    if (!this.port) return { memory: undefined, left: 0 };
+    // The thread is running, so the port's listener cannot: spares wait in its queue. (Nothing else is
+    // posted to a worker while its thread runs: boot data goes only to parked workers.)
+    const wt = builtin('worker_threads');
+    for (let m = wt.receiveMessageOnPort(this.port); m; m = wt.receiveMessageOnPort(this.port)) {
+      const s = m.message as SpareMemory;
+      if (s?.t === 'spare-memory') this.spares.push(s);
+    }
+    if (this.spares.length > MAX_SPARES) this.spares.splice(0, this.spares.length - MAX_SPARES);
+    for (let i = this.spares.length - 1; i >= 0; i--) {
+      const s = this.spares[i]!;
+      if (s.pages === pages && s.maximum === maximum && s.memory.grow(0) === pages) {
+        const memory = this.spares.splice(i, 1)[0]!.memory;
+        return { memory, left: this.spares.length };
+      }
+    }
+    return { memory: undefined, left: this.spares.length };
   }
 
   writeStdio(target: StdioTarget, _fd: number, data: Uint8Array[]): number {

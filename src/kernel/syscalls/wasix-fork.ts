@@ -25,10 +25,13 @@ export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree):
     if (!(sp instanceof WebAssembly.Global) || !(buf instanceof SharedArrayBuffer)) return fail(Errno.NOTSUP);
     const alloc = table.allocate(tree.pid);
     if (!alloc) return fail(Errno.AGAIN);
-    let memory: WebAssembly.Memory;
+    const pages = buf.byteLength / 65536;
+    const maximum = Math.max(pages, proc.memMax ?? pages);
+    // (every byte is copied over it below: a spare needs no clearing)
+    const spare = k.host.takeMemory?.(pages, maximum);
+    let memory = spare?.memory;
     try {
-      const pages = buf.byteLength / 65536;
-      memory = new WebAssembly.Memory({ initial: pages, maximum: Math.max(pages, proc.memMax ?? pages), shared: true });
+      memory ??= new WebAssembly.Memory({ initial: pages, maximum, shared: true });
     } catch {
       table.release(alloc.row);
       return fail(Errno.NOMEM);
@@ -38,7 +41,7 @@ export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree):
     const wasixSab = new SharedArrayBuffer(st.sab.byteLength);
     new Uint8Array(wasixSab).set(st.u8);
     tree.post({
-      t: 'fork', row: alloc.row, pid: alloc.pid, memory, wasixSab,
+      t: 'fork', row: alloc.row, pid: alloc.pid, memory, wasixSab, spares: spare?.left ?? 0,
       resume: {
         entry: r.entry, stackPointer: sp.value as number, tlsBase: tls instanceof WebAssembly.Global ? (tls.value as number) : 0,
         buf: r.buf, retPtr, snapshots: [...r.snapshots], nextSnapshot: r.nextSnapshot,

@@ -2,12 +2,14 @@ import { Errno, WasiError } from '../../abi/errno.js';
 import { Filetype } from '../../abi/constants.js';
 import { FdFlagsExt, SignalDisposition, SpawnFdOp, SpawnFdOpName } from '../../abi/wasix.js';
 import { locateMount, normalizeAbsolute } from '../../fs/path.js';
+import { openProgram } from '../../fs/program-file.js';
 import { decodeGuestPath, resolve } from '../../fs/resolve.js';
 import { ThreadKilled } from '../exits.js';
 import { releaseEntry } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { openPath } from '../path-open.js';
 import { FdKind, FdSlot, MAX_FDS, type FdTable } from '../shared/fd-table.js';
+import type { ProcRequest } from '../proc-request.js';
 import type { ProcTable } from '../shared/process-table.js';
 import type { WasixState } from '../shared/wasix-state.js';
 import { validSignal } from '../signals.js';
@@ -16,17 +18,20 @@ import { ends, errno, type WasixTable } from './types.js';
 import type { ProcessTree } from './wasix-tree.js';
 
 const MAX_STRING = 1 << 20;
-const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 /**
- * Program files this worker has validated, by identity (preopen, device, inode, size, times): a shell that
- * runs the same 1 MB program again skips WebAssembly.validate (~10 ms). Workers run one process after
- * another (the host recycles them), so the set outlives a process; bounded.
+ * Program files this worker has validated, by identity (fs/program-file.ts): a shell that runs the same
+ * 1 MB program again skips WebAssembly.validate (~10 ms) and, as the tree compiled it then, the read.
+ * Workers run one process after another (the host recycles them), so the set outlives a process; bounded.
  */
 const validated = new Set<string>();
 const VALIDATED_MAX = 256;
 
-interface Program { bytes: Uint8Array; file: string }
+/**
+ * A program to start: its file's identity, and its bytes unless the tree has compiled that file already
+ * (then `at` names it, for the coordinator to read it again should its cache have dropped the Module).
+ */
+interface Program { bytes: Uint8Array | undefined; file: string; at: { preopen: number; path: string } }
 
 /**
  * wasix_32v1 programs: posix_spawn (proc_spawn2, with its file actions applied to the child's fd region
@@ -49,7 +54,14 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
   /** Which preopen (and path inside it) an absolute guest path names. */
   const locate = (abs: string) => locateMount(k.cfg.preopens, abs);
 
-  /** Reads a program file from the process's filesystem view; checks it is a wasm module. */
+  /** Program files the tree had compiled when this process started (see KernelConfig.proc). */
+  const compiled = new Set(k.cfg.proc?.programs ?? []);
+
+  /**
+   * Finds a program file in the process's filesystem view and identifies it; reads it (and checks it is a
+   * wasm module) unless this worker validated it or the tree compiled it: a file whose identity is known
+   * was a valid module, and any change to it changes its identity.
+   */
   function readProgram(abs: string): Program {
     const at = locate(abs);
     if (!at) throw new WasiError(Errno.NOENT);
@@ -57,28 +69,18 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
     const r = at.rel === '' ? { path: '', stat: be.lstat('') } : resolve(be, '', at.rel, true);
     if (!r.stat) throw new WasiError(Errno.NOENT);
     if (r.stat.filetype === Filetype.DIRECTORY) throw new WasiError(Errno.ACCES);
-    const h = be.open(r.path, { read: true, write: false, create: false, exclusive: false, truncate: false, directory: false, append: false });
-    try {
-      const s = be.fstat(h);
-      const size = Number(s.size);
-      const file = `${at.index}:${s.dev}:${s.ino}:${s.size}:${s.mtimNs}:${s.ctimNs}`;
-      const out = new Uint8Array(size);
-      let got = 0;
-      while (got < size) {
-        const n = be.pread(h, out.subarray(got), got);
-        if (n <= 0) break;
-        got += n;
-      }
-      if (got !== size || size < 8 || WASM_MAGIC.some((b, i) => out[i] !== b)) throw new WasiError(Errno.NOEXEC);
-      if (!validated.has(file)) {
-        if (!WebAssembly.validate(out)) throw new WasiError(Errno.NOEXEC);
-        if (validated.size >= VALIDATED_MAX) validated.clear();
-        validated.add(file);
-      }
-      return { bytes: out, file };
-    } finally {
-      be.close(h);
+    const p = openProgram(be, r.path, at.index, (file) => !validated.has(file) && !compiled.has(file));
+    if (p.bytes) {
+      if (!WebAssembly.validate(p.bytes)) throw new WasiError(Errno.NOEXEC);
+      if (validated.size >= VALIDATED_MAX) validated.clear();
+      validated.add(p.file);
     }
+    return { ...p, at: { preopen: at.index, path: r.path } };
+  }
+
+  /** Sends a spawn/exec request; the bytes, read for this request alone, are moved rather than copied. */
+  function post(m: ProcRequest & { t: 'spawn' | 'exec' }): void {
+    tree.post(m, m.bytes ? [m.bytes.buffer] : undefined);
   }
 
   /** exec/spawn's program lookup: a name without '/' is searched in PATH when asked. */
@@ -221,7 +223,7 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
         for (const x of child.closeAll()) if (x.last) releaseEntry(k, x);
         throw e;
       }
-      tree.post({ t: 'spawn', row: alloc.row, pid: alloc.pid, bytes: prog.bytes, file: prog.file, args, env, cwd, ignored });
+      post({ t: 'spawn', row: alloc.row, pid: alloc.pid, bytes: prog.bytes, file: prog.file, at: prog.at, args, env, cwd, ignored });
       k.mem.sync().setU32(retPid, alloc.pid);
       alloc = undefined;
       return 0;
@@ -238,7 +240,7 @@ export function wasixSpawnSyscalls(k: Kernel, st: WasixState, tree: ProcessTree)
     for (const e of k.fds.closeAll(true)) if (e.last) releaseEntry(k, e);
     // Old program's threads stop here (first exit wins); the coordinator boots the new one in its place.
     k.ctl.claimExit(0);
-    tree.post({ t: 'exec', bytes: prog.bytes, file: prog.file, args, env: env ?? k.cfg.env, cwd });
+    post({ t: 'exec', bytes: prog.bytes, file: prog.file, at: prog.at, args, env: env ?? k.cfg.env, cwd });
     throw new ThreadKilled();
   }
 

@@ -14,8 +14,8 @@ export interface ProcessTree {
   table: ProcTable | undefined;
   /** This process's pid (ROOT_PID outside a tree). */
   pid: number;
-  /** Asks the coordinator to start, replace or signal a process. */
-  post: (m: ProcRequest) => void;
+  /** Asks the coordinator to start, replace or signal a process (moving `transfer`'s buffers). */
+  post: (m: ProcRequest, transfer?: ArrayBufferLike[]) => void;
   /** The table and this process's row; ENOTSUP outside a tree. */
   require: () => { table: ProcTable; row: number };
 }
@@ -26,7 +26,7 @@ export function processTree(k: Kernel): ProcessTree {
   return {
     table,
     pid: proc?.pid ?? ROOT_PID,
-    post: (m) => k.host.post(m),
+    post: (m, transfer) => k.host.post(m, transfer),
     require: () => {
       if (!table || !proc) throw new WasiError(Errno.NOTSUP);
       return { table, row: proc.row };
