@@ -383,6 +383,11 @@ export class WeftProcess {
 
   private itimer: ReturnType<typeof setTimeout> | undefined;
   private mainExitedCleanly = false;
+  /**
+   * A worker was terminated with no word of when it stops (browsers): the guest memory may still be
+   * written for a moment after finish() (so it must not be given to another program).
+   */
+  mayStillRun = false;
 
   /** WASIX proc_raise_interval: the coordinator owns the timer (threads have no event loop to spare). */
   private setIntervalTimer(sig: number, ms: number, repeat: boolean): void {
@@ -456,8 +461,10 @@ export class WeftProcess {
         if (free && w.handle.release) return w.handle.release();
         ending.add(w.handle);
         try {
-          // (terminate() returns nothing on browsers)
-          await Promise.resolve(w.handle.terminate());
+          // (terminate() returns nothing on browsers: the worker stops soon, but no one says when)
+          const stopped = w.handle.terminate();
+          if (!stopped) this.mayStillRun = true;
+          await stopped;
         } finally {
           ending.delete(w.handle);
         }

@@ -379,7 +379,9 @@ export class WeftSystem {
    */
   private recycle(proc: WeftProcess): void {
     const mem = proc.memory, mi = proc.opts.info.memoryImport;
-    if (!mem || !mi?.shared || mi.maximum === undefined || this.recycled.has(mem)) return;
+    // Not a memory a terminated browser worker may still be writing (a killed process's busy loop): the
+    // next program would start in it and see its writes (seen: a spawned program trapping in Chromium).
+    if (!mem || !mi?.shared || mi.maximum === undefined || this.recycled.has(mem) || proc.mayStillRun) return;
     this.recycled.add(mem);
     this.memories.put(mem, mi.maximum);
   }
