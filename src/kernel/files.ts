@@ -2,8 +2,8 @@ import { Slot } from './shared/control-block.js';
 import { Errno, WasiError } from '../abi/errno.js';
 import { FdFlags, Whence } from '../abi/constants.js';
 import { Filestat } from '../abi/layouts.js';
-import type { Stat } from '../fs/backend.js';
-import { closeDescHandles, Desc, DescFlags, FdSlot, FdKind, type FdEntry } from './shared/fd-table.js';
+import type { FsBackend, Stat } from '../fs/backend.js';
+import { Desc, DescFlags, FdSlot, FdKind, type FdEntry } from './shared/fd-table.js';
 import type { Kernel } from './kernel.js';
 import type { GuestMemory } from './memory.js';
 import { gather } from './iovec.js';
@@ -243,12 +243,22 @@ export function createFileOps(k: Kernel): FileOps {
   };
 }
 
-function closeQuietly(backend: ReturnType<Kernel['backend']>, handle: number): void {
+function closeQuietly(backend: Pick<FsBackend, 'close'>, handle: number): void {
   try {
     backend.close(handle);
   } catch {
     // closing must not fail the guest's call (the handle is gone either way)
   }
+}
+
+/**
+ * Closes the backend handles a file or directory description holds: its own, and the one a reopen (an
+ * O_APPEND change) retired. Quietly: the handle is gone either way.
+ */
+export function closeDescHandles(i32: Int32Array, db: number, backend: Pick<FsBackend, 'close'>): void {
+  closeQuietly(backend, i32[db + Desc.HANDLE]!);
+  const retired = i32[db + Desc.RETIRED]!;
+  if (retired) closeQuietly(backend, retired - 1);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Filetype } from '../abi/constants.js';
 import type { FsBackend } from '../fs/backend.js';
 import type { PreopenConfig, StdioTarget } from './config.js';
-import { closeDescHandles, Desc, FdKind, FdTable, FIRST_PREOPEN_FD } from './shared/fd-table.js';
+import { Desc, FdKind, FdTable, FIRST_PREOPEN_FD } from './shared/fd-table.js';
+import { closeDescHandles } from './files.js';
 import { preopenRights } from './preopen-numbers.js';
 import { stdioEntry } from './stdio.js';
 
@@ -40,13 +41,13 @@ export function createFdTable(
  * which would otherwise stay open in a long-lived host process, one set per run.
  */
 export function closeFdTable(fds: FdTable, backendOf: (index: number) => FsBackend): void {
-  for (const e of fds.closeAll()) {
-    const db = e.descBase;
-    if (!e.last || db === undefined || !fds.unhold(db)) continue;
+  const i = fds.i32;
+  fds.closeAllReleasing((db) => {
     try {
-      if (e.kind === FdKind.FILE || e.kind === FdKind.DIR) closeDescHandles(fds.i32, db, backendOf(fds.i32[db + Desc.BACKEND]!));
+      const kind = i[db + Desc.KIND]!;
+      if (kind === FdKind.FILE || kind === FdKind.DIR) closeDescHandles(i, db, backendOf(i[db + Desc.BACKEND]!));
     } finally {
       fds.freeDesc(db);
     }
-  }
+  });
 }

@@ -4,7 +4,8 @@ import { planImports } from './link.js';
 import { UnknownImportsError } from './errors.js';
 import { WASIX_IGNORED_BY_DEFAULT, WasixSignal } from '../abi/wasix.js';
 import type { BackendDescriptor, FsBackend } from '../fs/backend.js';
-import { closeDescHandles, Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
+import { Desc, FdKind, FdTable } from '../kernel/shared/fd-table.js';
+import { closeDescHandles } from '../kernel/files.js';
 import { ProcRow, ProcState, ProcTable, ROOT_PID } from '../kernel/shared/process-table.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import type { ProcRequest, ProgramAt } from '../kernel/proc-request.js';
@@ -423,9 +424,7 @@ export class WeftSystem {
   private closeFds(row: number, ctl?: Control): void {
     if (ctl) this.dropPins(ctl);
     const fds = new FdTable(this.base.kernel.fdSab, row);
-    for (const e of fds.closeAll()) {
-      if (e.last && e.descBase !== undefined && fds.unhold(e.descBase)) this.releaseDesc(fds, e.descBase);
-    }
+    fds.closeAllReleasing((db) => this.releaseDesc(fds, db));
   }
 
   /**

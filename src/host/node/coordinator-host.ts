@@ -8,7 +8,6 @@ import { writeAllSync } from './thread-host.js';
 import { bootWorker } from './worker-script.js';
 import { heldFdsBuffer, releaseThread } from './held-fds.js';
 
-
 /** How long a worker whose thread is ending may take to report itself free before it is terminated (ms). */
 const RECYCLE_GRACE_MS = 500;
 /**

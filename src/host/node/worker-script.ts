@@ -72,7 +72,7 @@ export function bootWorker(workerData: Record<string, unknown>, options: WorkerO
   const worker = new wt.Worker(LOADER, { ...options, eval: true, workerData: { ...workerData, script } });
   if (request) {
     let answered = false;
-    worker.on('message', (m: { t?: string; data?: Uint8Array; rejected?: boolean }) => {
+    worker.on('message', (m: { t?: string; data?: Uint8Array }) => {
       if (m.t !== 'code-cache' || answered) return;
       answered = true;
       asked = false;

@@ -306,14 +306,19 @@ export class FdTable {
 
   read(fd: number): FdEntry {
     const base = this.fdBase + fd * FdSlot.WORDS;
+    const e = this.entry(base, this.desc(base));
+    e.path = this.path(base);
+    return e;
+  }
+
+  /** The entry at fd slot `base` with description `db`, but its path (hot: every close builds one). */
+  private entry(base: number, db: number): FdEntry {
     const i = this.i32;
-    const db = this.desc(base);
     return {
       kind: i[base + FdSlot.KIND]!, filetype: i[base + FdSlot.FILETYPE]!, flags: i[base + FdSlot.FLAGS]!,
       rightsBase: i[base + FdSlot.RIGHTS_BASE]!, rightsInheriting: i[base + FdSlot.RIGHTS_INHERITING]!,
       preopen: i[base + FdSlot.PREOPEN]!, handle: i[db + Desc.HANDLE]!, backend: i[db + Desc.BACKEND]!,
-      openFlags: i[db + Desc.OPEN_FLAGS]!, object: i[db + Desc.OBJECT]!, path: this.path(base),
-      offset: this.getOffset(db),
+      openFlags: i[db + Desc.OPEN_FLAGS]!, object: i[db + Desc.OBJECT]!, offset: this.getOffset(db),
     };
   }
 
@@ -323,18 +328,13 @@ export class FdTable {
    */
   private drop(fd: number): FdEntry & { last: boolean } {
     const base = this.fdBase + fd * FdSlot.WORDS;
-    const i = this.i32;
     const db = this.desc(base);
-    // Built in one go, without the path (no caller of a closed entry reads it; decoding it from the shared
-    // buffer and spreading read()'s object was ~6% of a path_open + fd_close profile).
-    const e = {
-      kind: i[base + FdSlot.KIND]!, filetype: i[base + FdSlot.FILETYPE]!, flags: i[base + FdSlot.FLAGS]!,
-      rightsBase: i[base + FdSlot.RIGHTS_BASE]!, rightsInheriting: i[base + FdSlot.RIGHTS_INHERITING]!,
-      preopen: i[base + FdSlot.PREOPEN]!, handle: i[db + Desc.HANDLE]!, backend: i[db + Desc.BACKEND]!,
-      openFlags: i[db + Desc.OPEN_FLAGS]!, object: i[db + Desc.OBJECT]!, offset: this.getOffset(db),
-      last: Atomics.sub(i, db + Desc.REFS, 1) === 1, descBase: db,
-    };
-    Atomics.store(i, base + FdSlot.KIND, FdKind.FREE);
+    // Without the path: no caller of a closed entry reads it (decoding it from the shared buffer and
+    // spreading read()'s object was ~6% of a path_open + fd_close profile).
+    const e = this.entry(base, db) as FdEntry & { last: boolean };
+    e.last = Atomics.sub(this.i32, db + Desc.REFS, 1) === 1;
+    e.descBase = db;
+    Atomics.store(this.i32, base + FdSlot.KIND, FdKind.FREE);
     return e;
   }
 
@@ -475,6 +475,16 @@ export class FdTable {
     return out;
   }
 
+  /**
+   * Closes every fd of a process that is gone; `release(db)` is called for each description whose last
+   * hold that was (it releases what the description held, then freeDesc()s it).
+   */
+  closeAllReleasing(release: (db: number) => void): void {
+    for (const e of this.closeAll()) {
+      if (e.last && e.descBase !== undefined && this.unhold(e.descBase)) release(e.descBase);
+    }
+  }
+
   /** Every open fd. */
   openFds(): number[] {
     const out: number[] = [];
@@ -483,17 +493,3 @@ export class FdTable {
   }
 }
 
-/**
- * Closes the backend handles a file or directory description holds: its own, and the one a reopen (an
- * O_APPEND change) retired. Quietly: the handle is gone either way.
- */
-export function closeDescHandles(i32: Int32Array, db: number, backend: { close(handle: number): void }): void {
-  const retired = i32[db + Desc.RETIRED]!;
-  for (const h of retired ? [i32[db + Desc.HANDLE]!, retired - 1] : [i32[db + Desc.HANDLE]!]) {
-    try {
-      backend.close(h);
-    } catch {
-      // already gone
-    }
-  }
-}

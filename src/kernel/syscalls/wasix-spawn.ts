@@ -9,7 +9,7 @@ import { releaseEntry } from '../files.js';
 import type { Kernel } from '../kernel.js';
 import { openPath } from '../path-open.js';
 import { FdKind, FdSlot, MAX_FDS, type FdTable } from '../shared/fd-table.js';
-import type { ProcRequest } from '../proc-request.js';
+import type { ProcRequest, ProgramAt } from '../proc-request.js';
 import type { ProcTable } from '../shared/process-table.js';
 import type { WasixState } from '../shared/wasix-state.js';
 import { validSignal } from '../signals.js';
@@ -31,7 +31,7 @@ const VALIDATED_MAX = 256;
  * A program to start: its file's identity, and its bytes unless the tree has compiled that file already
  * (then `at` names it, for the coordinator to read it again should its cache have dropped the Module).
  */
-interface Program { bytes: Uint8Array | undefined; file: string; at: { preopen: number; path: string } }
+interface Program { bytes: Uint8Array | undefined; file: string; at: ProgramAt }
 
 /**
  * wasix_32v1 programs: posix_spawn (proc_spawn2, with its file actions applied to the child's fd region
