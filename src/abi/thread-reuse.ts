@@ -17,6 +17,8 @@
  * - an instruction this scanner does not know (GC, future proposals): no reuse, a fresh instance.
  * This is what Emscripten's pthread pool relies on too (one instance per worker for every thread it runs).
  */
+import { Cursor, prefixed, skipLocals, step, UnknownCode } from './wasm-code.js';
+
 export interface ThreadReuse {
   ok: boolean;
   /** The module has asyncify's exports: reuse also needs asyncify_get_state() == 0 when a thread ends. */
@@ -26,42 +28,6 @@ export interface ThreadReuse {
 }
 
 const ASYNCIFY_EXPORTS = ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind'];
-
-class Bail extends Error {}
-
-class Cursor {
-  constructor(readonly b: Uint8Array, public pos: number) {}
-  u8(): number {
-    if (this.pos >= this.b.length) throw new Bail('unexpected end of code');
-    return this.b[this.pos++]!;
-  }
-  leb(): number {
-    let result = 0, shift = 0, byte: number;
-    do {
-      byte = this.u8();
-      if (shift < 32) result |= (byte & 0x7f) << shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return result >>> 0;
-  }
-  /** Skips a LEB128 of any size. */
-  skipLeb(): void {
-    while (this.u8() & 0x80);
-  }
-  skip(n: number): void {
-    this.pos += n;
-  }
-  memarg(): void {
-    const align = this.leb();
-    if (align & 0x40) this.skipLeb(); // multi-memory: a memory index
-    this.skipLeb();
-  }
-  blockType(): void {
-    const t = this.b[this.pos];
-    if (t === 0x63 || t === 0x64) throw new Bail('typed reference block type'); // GC: not read here
-    this.skipLeb();
-  }
-}
 
 interface FuncFacts {
   sets: Set<number>;
@@ -85,154 +51,52 @@ function scanBody(c: Cursor, end: number, record = false): FuncFacts {
   const f: FuncFacts = { sets: new Set(), gets: new Set(), calls: new Set(), tableMutation: false, dataDrop: false, start: [], body: [c.pos, end] };
   const events: FuncFacts['events'] = record ? (f.events = []) : undefined;
   let straight = true;
-  const stop = (): void => {
-    if (straight) f.start.push(['end', 0]);
-    straight = false;
-  };
-  // locals: vec of (count, valtype)
-  const groups = c.leb();
-  for (let i = 0; i < groups; i++) {
-    c.skipLeb();
-    const t = c.u8();
-    if (t === 0x63 || t === 0x64) throw new Bail('typed reference local');
-  }
+  skipLocals(c);
   while (c.pos < end) {
-    const op = c.u8();
-    if (op >= 0x45 && op <= 0xc4) continue; // numeric, no immediates
-    if (op >= 0x28 && op <= 0x3e) { c.memarg(); continue; }
+    const at = c.pos;
+    const op = step(c);
     // control flow ends the straight-line start (a `block` and its `end` do not: no branch leaves it yet)
     if (straight && op !== 0x02 && op !== 0x0b && ((op >= 0x03 && op <= 0x0f) || op === 0x11 || op === 0x13 || op === 0x12
-      || (op >= 0x14 && op <= 0x19) || op === 0x1f || op === 0xd4 || op === 0xd6 || op === 0x00)) stop();
+      || (op >= 0x14 && op <= 0x19) || op === 0x1f || op === 0xd4 || op === 0xd6 || op === 0x00)) {
+      f.start.push(['end', 0]);
+      straight = false;
+    }
     switch (op) {
-      case 0x00: case 0x01: case 0x05: case 0x0a: case 0x0b: case 0x0f: case 0x19: case 0x1a: case 0x1b:
-      case 0xd1: case 0xd3: case 0xd5:
-        continue;
-      case 0x02: case 0x03: case 0x04: case 0x06:
-        c.blockType();
-        continue;
-      case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x14: case 0x15: case 0x18:
-      case 0x20: case 0x21: case 0x22: case 0x25: case 0xd4: case 0xd6:
-        c.skipLeb();
-        continue;
       case 0x23: {
-        const g = c.leb();
+        const g = c.lebAt(at + 1);
         f.gets.add(g);
         if (straight) f.start.push(['g', g]);
         events?.push(['g', g]);
-        continue;
-      }
-      case 0x10: case 0x12: case 0xd2: {
-        const callee = c.leb();
-        f.calls.add(callee);
-        if (straight && op === 0x10) f.start.push(['c', callee]);
-        if (events && op === 0x10) events.push(['c', callee]);
-        continue;
-      }
-      case 0x11: case 0x13:
-        c.skipLeb();
-        c.skipLeb();
-        continue;
-      case 0x0e: {
-        const n = c.leb();
-        for (let i = 0; i <= n; i++) c.skipLeb();
-        continue;
-      }
-      case 0x1c: {
-        const n = c.leb();
-        for (let i = 0; i < n; i++) {
-          const t = c.u8();
-          if (t === 0x63 || t === 0x64) throw new Bail('typed reference select');
-        }
-        continue;
-      }
-      case 0x1f: {
-        c.blockType();
-        const n = c.leb();
-        for (let i = 0; i < n; i++) {
-          const kind = c.u8();
-          if (kind <= 1) c.skipLeb();
-          c.skipLeb();
-        }
-        continue;
+        break;
       }
       case 0x24: {
-        const g = c.leb();
+        const g = c.lebAt(at + 1);
         f.sets.add(g);
         if (straight) f.start.push(['s', g]);
         events?.push(['s', g]);
-        continue;
+        break;
       }
-      case 0x26:
-        c.skipLeb();
+      case 0x10: case 0x12: case 0xd2: {
+        const callee = c.lebAt(at + 1);
+        f.calls.add(callee);
+        if (straight && op === 0x10) f.start.push(['c', callee]);
+        if (events && op === 0x10) events.push(['c', callee]);
+        break;
+      }
+      case 0x26: // table.set
+      case TABLE_INIT: case ELEM_DROP: case TABLE_COPY: case TABLE_GROW: case TABLE_FILL:
         f.tableMutation = true;
-        continue;
-      case 0x3f: case 0x40:
-        c.skipLeb();
-        continue;
-      case 0x41: case 0x42:
-        c.skipLeb();
-        continue;
-      case 0x43:
-        c.skip(4);
-        continue;
-      case 0x44:
-        c.skip(8);
-        continue;
-      case 0xd0: {
-        const t = c.b[c.pos];
-        if (t === 0x63 || t === 0x64) throw new Bail('typed reference');
-        c.skipLeb();
-        continue;
-      }
-      case 0xfc:
-        prefixFC(c, f);
-        continue;
-      case 0xfd:
-        prefixFD(c);
-        continue;
-      case 0xfe:
-        prefixFE(c);
-        continue;
-      default:
-        throw new Bail(`opcode 0x${op.toString(16)}`);
+        break;
+      case DATA_DROP:
+        f.dataDrop = true;
+        break;
     }
   }
   return f;
 }
 
-function prefixFC(c: Cursor, f: FuncFacts): void {
-  const sub = c.leb();
-  if (sub <= 7) return; // saturating truncations
-  switch (sub) {
-    case 8: c.skipLeb(); c.skipLeb(); return; // memory.init data mem
-    case 9: c.skipLeb(); f.dataDrop = true; return;
-    case 10: c.skipLeb(); c.skipLeb(); return; // memory.copy
-    case 11: c.skipLeb(); return; // memory.fill
-    case 12: c.skipLeb(); c.skipLeb(); f.tableMutation = true; return; // table.init
-    case 13: c.skipLeb(); f.tableMutation = true; return; // elem.drop
-    case 14: c.skipLeb(); c.skipLeb(); f.tableMutation = true; return; // table.copy
-    case 15: case 17: c.skipLeb(); f.tableMutation = true; return; // table.grow, table.fill
-    case 16: c.skipLeb(); return; // table.size
-    default: throw new Bail(`opcode 0xfc ${sub}`);
-  }
-}
-
-function prefixFD(c: Cursor): void {
-  const sub = c.leb();
-  if (sub <= 11 || sub === 92 || sub === 93) return c.memarg();
-  if (sub === 12 || sub === 13) return c.skip(16);
-  if (sub >= 21 && sub <= 34) return c.skip(1);
-  if (sub >= 84 && sub <= 91) { c.memarg(); c.skip(1); return; }
-  if (sub <= 0xff || (sub >= 0x100 && sub <= 0x113)) return; // plain SIMD and relaxed SIMD: no immediates
-  throw new Bail(`opcode 0xfd ${sub}`);
-}
-
-function prefixFE(c: Cursor): void {
-  const sub = c.leb();
-  if (sub === 3) return c.skip(1); // atomic.fence
-  if (sub <= 2 || (sub >= 0x10 && sub <= 0x4e)) return c.memarg();
-  throw new Bail(`opcode 0xfe ${sub}`);
-}
+const DATA_DROP = prefixed(0xfc, 9), TABLE_INIT = prefixed(0xfc, 12), ELEM_DROP = prefixed(0xfc, 13);
+const TABLE_COPY = prefixed(0xfc, 14), TABLE_GROW = prefixed(0xfc, 15), TABLE_FILL = prefixed(0xfc, 17);
 
 /**
  * Reads the module's code (only for threaded modules: it walks every instruction, ~1 ms per 100 KB) and
@@ -262,13 +126,13 @@ export function threadReuse(bytes: Uint8Array): ThreadReuse {
           else if (kind === 2) limits(c);
           else if (kind === 3) { c.u8(); mutable.push(c.u8() === 1); }
           else if (kind === 4) { c.u8(); c.skipLeb(); }
-          else throw new Bail(`import kind ${kind}`);
+          else throw new UnknownCode(`import kind ${kind}`);
         }
       } else if (id === 6) {
         const n = c.leb();
         for (let i = 0; i < n; i++) {
           const t = c.u8();
-          if (t === 0x63 || t === 0x64) throw new Bail('typed reference global');
+          if (t === 0x63 || t === 0x64) throw new UnknownCode('typed reference global');
           mutable.push(c.u8() === 1);
           // the init expression: walk it as code up to its `end`
           skipConstExpr(c);
@@ -319,7 +183,7 @@ export function threadReuse(bytes: Uint8Array): ThreadReuse {
     }
     return { ok: true, asyncify };
   } catch (e) {
-    if (e instanceof Bail) return { ok: false, asyncify, why: e.message };
+    if (e instanceof UnknownCode) return { ok: false, asyncify, why: e.message };
     throw e;
   }
 }
@@ -378,6 +242,6 @@ function skipConstExpr(c: Cursor): void {
     else if (op === 0x44) c.skip(8);
     else if (op === 0xfd) { c.skipLeb(); c.skip(16); }
     else if ((op >= 0x6a && op <= 0x6c) || (op >= 0x7c && op <= 0x7e)) continue; // extended-const add/sub/mul
-    else throw new Bail(`constant expression opcode 0x${op.toString(16)}`);
+    else throw new UnknownCode(`constant expression opcode 0x${op.toString(16)}`);
   }
 }

@@ -1,3 +1,4 @@
+import { outlineWaits } from '../../abi/wait-outline.js';
 import { builtin } from './builtins.js';
 
 let applied = false;
@@ -11,7 +12,8 @@ function liftoffMiscompilesWaits(): boolean {
 /**
  * Node 20's V8 (11.3) Liftoff tier miscompiles code around memory.atomic.wait32/64 (a local holding a
  * call result reads back as 0; wait loops never exit). V8 12.4 (Node 22) is fixed. On affected engines,
- * turn Liftoff off before compiling a threaded module; flags are process-wide, so workers inherit it.
+ * turn Liftoff off before compiling a threaded module whose waits could not be outlined (or one weft
+ * does not compile itself: napi addons); flags are process-wide, so workers inherit it.
  */
 export function prepareEngineForThreads(): void {
   if (applied) return;
@@ -19,7 +21,20 @@ export function prepareEngineForThreads(): void {
   if (liftoffMiscompilesWaits()) builtin('v8').setFlagsFromString('--no-liftoff');
 }
 
-/** Is a module compiled from now on safe to run threaded (the engine is fixed, or was prepared)? */
+/** Is any threaded module compiled from now on safe (the engine is fixed, or Liftoff is off)? */
 export function engineReadyForThreads(): boolean {
   return applied || !liftoffMiscompilesWaits();
+}
+
+/**
+ * The bytes to compile for a threaded module: on an affected engine with Liftoff still on, the module with
+ * its waits outlined (abi/wait-outline.ts: safe under Liftoff, which starts a large program's code far
+ * sooner than TurboFan); where that cannot be done, the same bytes after Liftoff is turned off.
+ */
+export function bytesForThreads(bytes: Uint8Array): Uint8Array {
+  if (engineReadyForThreads()) return bytes;
+  const outlined = outlineWaits(bytes);
+  if (outlined) return outlined;
+  prepareEngineForThreads();
+  return bytes;
 }

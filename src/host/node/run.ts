@@ -11,7 +11,7 @@ import type { StdinSource } from '../../process/stdin-server.js';
 import { openNodeBackend } from './backends.js';
 import { recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import { NodeCoordinatorHost, nodeStdinSource } from './coordinator-host.js';
-import { engineReadyForThreads, prepareEngineForThreads } from './engine.js';
+import { bytesForThreads, engineReadyForThreads } from './engine.js';
 import { canRunHere, runHere } from './run-here.js';
 import { envList, fdTarget, preopenList, traceSetup } from './kernel-config.js';
 import type { OutputOption, RunOptions, WasmSource } from './options.js';
@@ -59,14 +59,12 @@ async function load(src: WasmSource, signal: AbortSignal | undefined): Promise<{
   throw new TypeError('weft: unsupported wasm source (expected a path, a URL, bytes, a WebAssembly.Module, or { module, bytes })');
 }
 
-/** Compiles (or takes) the module; a threaded one only after the engine is prepared for threads. */
+/** Compiles (or takes) the module; a threaded one so that it is safe from Node 20's Liftoff bug (engine.ts). */
 function compiled(bytes: Uint8Array | undefined, given: WebAssembly.Module | undefined): Promise<WebAssembly.Module> {
-  const shared = bytes ? !!scanBinary(bytes).memoryImport?.shared : false;
-  if (shared && !engineReadyForThreads()) {
-    prepareEngineForThreads();
-    // A module compiled before the engine was prepared may hold Node 20's Liftoff miscompilation of atomic
-    // waits (see engine.ts): compile it again from its bytes.
-    given = undefined;
+  // A module compiled elsewhere may hold Node 20's Liftoff miscompilation of atomic waits: compile it
+  // again from its bytes.
+  if (bytes && scanBinary(bytes).memoryImport?.shared && !engineReadyForThreads()) {
+    return WebAssembly.compile(bytesForThreads(bytes) as Uint8Array<ArrayBuffer>);
   }
   return given ? Promise.resolve(given) : WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
 }
@@ -176,8 +174,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     }
     const host = new NodeCoordinatorHost({ logFd: trace.fd, output });
     const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ModuleInfo; sigs: FunctionSignatures }> => {
-      if (scanBinary(b).memoryImport?.shared) prepareEngineForThreads();
-      const m = await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
+      const m = await WebAssembly.compile((scanBinary(b).memoryImport?.shared ? bytesForThreads(b) : b) as Uint8Array<ArrayBuffer>);
       return { module: m, info: inspectModule(b, m), sigs: functionSignatures(b) };
     };
     let results: (number | bigint)[] | undefined;
