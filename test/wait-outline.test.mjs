@@ -63,11 +63,14 @@ test('a module keeps its functions\' indices: exports, tables and calls still re
 test('a module without waits comes back as it is; one this reader cannot rewrite, undefined', async () => {
   const plain = await wat2wasm(`(module ${pre} (func (export "t") (call $g (i64.const 1))))`);
   assert.equal(outlineWaits(plain), plain);
-  // a wait in a function that uses an instruction the walker does not know (a made-up 0xfe sub-opcode)
-  const b = await wat2wasm(`(module ${pre} (func (export "t") (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 0)))))`);
-  const at = b.findLastIndex((_, i) => b[i] === 0xfe && b[i + 1] === 0x01);
+  // a function with a wait and an instruction the walker does not know (a made-up 0xfe sub-opcode)
+  const b = await wat2wasm(`(module ${pre} (func (export "t")
+    (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 0)))
+    (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 0)))))`);
+  const at = b.findIndex((_, i) => b[i] === 0xfe && b[i + 1] === 0x01);
   const broken = b.slice();
   broken[at + 1] = 0x7f;
+  assert.notEqual(outlineWaits(b), undefined);
   assert.equal(outlineWaits(broken), undefined);
 });
 

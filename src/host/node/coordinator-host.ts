@@ -61,12 +61,19 @@ export class NodeCoordinatorHost implements CoordinatorHost {
 
   /** Boots standby workers up to the capacity (usable at once: boot data waits on the port until it listens). */
   private fill(): void {
-    while (!this.disposed && this.standby.length < this.capacity) {
-      const w = this.createWorker(undefined);
-      w.worker.unref();
-      w.port1.once('message', () => (w.ready = true));
-      this.standby.push(w);
-    }
+    while (!this.disposed && this.standby.length < this.capacity) this.bootStandby();
+  }
+
+  private bootStandby(): void {
+    const w = this.createWorker(undefined);
+    w.worker.unref();
+    w.port1.once('message', () => (w.ready = true));
+    this.standby.push(w);
+  }
+
+  /** Boots the run's first worker before its boot data exists (the module is still being compiled). */
+  bootFirst(): void {
+    if (!this.disposed && this.standby.length === 0) this.bootStandby();
   }
 
   /** How many standby workers to keep when one is given back (none for a run that is no process tree). */

@@ -118,7 +118,23 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
   const trace = traceSetup(options.trace);
   const profile = options.profile ? openProfile(options.profile, (options.args ?? ['main.wasm']).join(' ')) : undefined;
   const summary = options.traceSummary ? TraceSummary.create(options.traceSummary === 'threads') : undefined;
+  let host: NodeCoordinatorHost | undefined;
+  let started = false;
   try {
+    const out = outputSetup(options.stdout, 1);
+    const err = outputSetup(options.stderr, 2);
+    const writers = [undefined, out.write, err.write];
+    const output = (fd: number, data: Uint8Array): void => {
+      const w = writers[fd];
+      if (w) w(data);
+      else writeAllSync(fd, [data]);
+    };
+    // The first Worker boots now, while this thread compiles and inspects the module (tens of ms each, on
+    // two cores at once); terminated if the run ends before it starts a thread.
+    if (!options.sameThread) {
+      host = new NodeCoordinatorHost({ logFd: trace.fd, output });
+      host.bootFirst();
+    }
     const module = await compiled(bytes, loaded.module);
     const info = inspectModule(bytes, module);
     const sigs = bytes ? functionSignatures(bytes) : undefined;
@@ -126,8 +142,6 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     const imports = planImports(module, sigs, options.imports, !!options.allowUnknownImports);
     throwIfAborted(signal);
     const stdin = stdinSetup(options.stdin);
-    const out = outputSetup(options.stdout, 1);
-    const err = outputSetup(options.stderr, 2);
     // A pipe/TTY stdin is 'served' to workers; on this thread it is the host fd, read directly.
     const stdinHere = stdin.source ? hostStdin(options.stdin) : stdin.target;
     // Listening sockets are opened by the coordinator (WeftProcess.openListeners), imports are called on
@@ -145,12 +159,6 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     const maxProcesses = Math.max(1, options.maxProcesses ?? DEFAULT_MAX_PROCESSES);
     const fds = createFdTable(stdio, preopens, (p) => openNodeBackend(p.backend), treeFdRegions(info, maxProcesses),
       { keepPreopenNumbers: info.usesWasix });
-    const writers = [undefined, out.write, err.write];
-    const output = (fd: number, data: Uint8Array): void => {
-      const w = writers[fd];
-      if (w) w(data);
-      else writeAllSync(fd, [data]);
-    };
     const kernel = {
       net: netPolicy(options.net),
       args: options.args ?? ['main.wasm'], env: envList(options.env), stdio, preopens, fdSab: fds.sab,
@@ -172,7 +180,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
       }
       return result(r.exitCode, r.results);
     }
-    const host = new NodeCoordinatorHost({ logFd: trace.fd, output });
+    host ??= new NodeCoordinatorHost({ logFd: trace.fd, output });
     const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ModuleInfo; sigs: FunctionSignatures }> => {
       const m = await WebAssembly.compile((scanBinary(b).memoryImport?.shared ? bytesForThreads(b) : b) as Uint8Array<ArrayBuffer>);
       return { module: m, info: inspectModule(b, m), sigs: functionSignatures(b) };
@@ -193,6 +201,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     let code: number;
     try {
       const exited = proc.start();
+      started = true;
       // Aborted while the listeners were being opened: the event has fired already.
       if (signal?.aborted) abort.fire();
       code = await exited;
@@ -203,6 +212,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     if (abort.aborted()) throw abortReason(signal!);
     return result(code, results);
   } finally {
+    if (!started) host?.dispose();
     const table = summary?.report();
     if (table) writeAllSync(trace.fd, [new TextEncoder().encode(table + '\n')]);
     trace.close();
