@@ -31,8 +31,12 @@ export interface ModuleInfo {
   exports: string[];
   usesWasix: boolean;
   usesWasiThreads: boolean;
-  /** Threaded modules: may a pooled worker keep its instance for its next thread (abi/thread-reuse.ts). */
-  threadReuse: ThreadReuse | undefined;
+  /**
+   * Threaded modules: may a pooled worker keep its instance for its next thread (abi/thread-reuse.ts).
+   * Read on first use (a walk of every instruction, tens of ms for a large program before the JIT warms up):
+   * a process's first thread does not need it, so it is not on the way to a program's start.
+   */
+  threadReuse(): ThreadReuse | undefined;
 }
 
 class Reader {
@@ -141,7 +145,18 @@ export function inspectModule(bytes: Uint8Array | undefined, module: WebAssembly
     exports,
     usesWasix: functionImports.some((n) => n.startsWith('wasix_32v1.') || n.startsWith('wasix_64v1.')),
     usesWasiThreads: functionImports.some((n) => /^(wasi|wasi_snapshot_preview1)\.thread[-_]spawn$/.test(n)),
-    threadReuse: bytes && memoryImport?.shared && exports.includes('wasi_thread_start') ? threadReuse(bytes) : undefined,
+    threadReuse: bytes && memoryImport?.shared && exports.includes('wasi_thread_start') ? once(() => threadReuse(bytes)) : () => undefined,
+  };
+}
+
+function once<T>(f: () => T): () => T {
+  let done = false, value: T;
+  return () => {
+    if (!done) {
+      value = f();
+      done = true;
+    }
+    return value;
   };
 }
 

@@ -210,7 +210,9 @@ export class WeftProcess {
       role, slot, module: this.opts.module, memory: this.memory, channel, kernel: this.cfg,
       memoryLimits: this.opts.info.memoryImport,
       preinstantiate: !this.opts.info.hasActiveData && !this.opts.resume, idleTimeoutMs: this.opts.idleTimeoutMs ?? 10_000,
-      resume: role === 'main' ? this.opts.resume : undefined, reuse: this.opts.info.threadReuse,
+      resume: role === 'main' ? this.opts.resume : undefined,
+      // (the main thread's end is its process's: its worker runs no next thread of this module)
+      reuse: role === 'main' ? undefined : this.opts.info.threadReuse(),
     };
     const rec: WorkerRecord = { handle: undefined!, channel, ready: role === 'main' };
     this.workers[slot] = rec;

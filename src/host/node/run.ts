@@ -130,8 +130,9 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
       else writeAllSync(fd, [data]);
     };
     // The first Worker boots now, while this thread compiles and inspects the module (tens of ms each, on
-    // two cores at once); terminated if the run ends before it starts a thread.
-    if (!options.sameThread) {
+    // two cores at once), when the run will need one (a threaded module never runs on this thread);
+    // terminated if the run ends before it starts a thread.
+    if (!options.sameThread || (bytes && scanBinary(bytes).memoryImport?.shared)) {
       host = new NodeCoordinatorHost({ logFd: trace.fd, output });
       host.bootFirst();
     }
