@@ -83,14 +83,16 @@ function rewrite(bytes: Uint8Array): Uint8Array | undefined {
   // Find the waits, body by body.
   c.pos = code.start;
   const count = c.leb();
-  const bodies: { start: number; end: number; waits: { at: number; end: number; shape: number }[] }[] = [];
+  const firstBody = c.pos;
+  /** Bodies that hold a wait: where their size is, their code, and their waits. */
+  const bodies: { sizeAt: number; start: number; end: number; waits: { at: number; end: number; shape: number }[] }[] = [];
   const shapes: WaitShape[] = [];
   const shapeIndex = new Map<string, number>();
   for (let i = 0; i < count; i++) {
+    const sizeAt = c.pos;
     const len = c.leb();
     const start = c.pos, end = start + len;
     const waits: { at: number; end: number; shape: number }[] = [];
-    bodies.push({ start, end, waits });
     c.pos = end;
     if (!mayWait(bytes, start, end)) continue;
     c.pos = start;
@@ -112,6 +114,7 @@ function rewrite(bytes: Uint8Array): Uint8Array | undefined {
       }
       waits.push({ at, end: c.pos, shape });
     }
+    if (waits.length) bodies.push({ sizeAt, start, end, waits });
     c.pos = end;
   }
   if (shapes.length === 0) return bytes;
@@ -147,12 +150,12 @@ function rewrite(bytes: Uint8Array): Uint8Array | undefined {
   const newFuncs = [...uleb(definedFuncs + shapes.length), ...funcEntries,
     ...shapes.flatMap((s) => uleb(s.sub === 1 ? wait32Type : wait64Type))];
 
+  // Bodies without waits are copied as they are, a run of them at a time.
   const codeParts: (Uint8Array | number[])[] = [uleb(count + shapes.length)];
+  let copied = firstBody;
   for (const b of bodies) {
-    if (!b.waits.length) {
-      codeParts.push(uleb(b.end - b.start), bytes.subarray(b.start, b.end));
-      continue;
-    }
+    codeParts.push(bytes.subarray(copied, b.sizeAt));
+    copied = b.end;
     const pieces: (Uint8Array | number[])[] = [];
     let from = b.start, len = 0;
     for (const w of b.waits) {
@@ -165,6 +168,7 @@ function rewrite(bytes: Uint8Array): Uint8Array | undefined {
     len += b.end - from;
     codeParts.push(uleb(len), ...pieces);
   }
+  codeParts.push(bytes.subarray(copied, code.end));
   for (const s of shapes) {
     // (local.get 0) (local.get 1) (local.get 2) memory.atomic.waitNN align offset, end
     const body = [0, 0x20, 0, 0x20, 1, 0x20, 2, 0xfe, s.sub, ...uleb(s.align), ...uleb(s.offset), 0x0b];
@@ -196,8 +200,9 @@ function rewrite(bytes: Uint8Array): Uint8Array | undefined {
  * 0x81 or 0x82). Most bodies have no such pair and are not walked (~10 ms saved on a 250 KB shell).
  */
 function mayWait(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = bytes.indexOf(0xfe, start); i >= 0 && i < end - 1; i = bytes.indexOf(0xfe, i + 1)) {
-    const sub = bytes[i + 1]! & 0x7f;
+  const body = bytes.subarray(start, end); // (indexOf on the whole module would search past the body)
+  for (let i = body.indexOf(0xfe); i >= 0 && i < body.length - 1; i = body.indexOf(0xfe, i + 1)) {
+    const sub = body[i + 1]! & 0x7f;
     if (sub === 1 || sub === 2) return true;
   }
   return false;
