@@ -10,12 +10,12 @@
  */
 import { publishProcessFor, WASI } from './napi.js';
 import { builtin } from './host/node/builtins.js';
-import { prepareEngineForThreads } from './host/node/engine.js';
+import { outlineEveryCompile } from './host/node/outline-compiles.js';
 
 // Before any addon loader compiles its (threaded) module: Node 20's Liftoff miscompiles atomic waits
-// (engine.ts). A trap ("memory access out of bounds") seen once in 35 runs of an image-processing
-// napi-rs addon under this hook came from it: nothing turned Liftoff off on this path.
-prepareEngineForThreads();
+// (engine.ts), so threaded modules are compiled with their waits outlined. A trap ("memory access out of
+// bounds") seen once in 35 runs of an image-processing napi-rs addon under this hook came from that bug.
+outlineEveryCompile();
 
 // Loading node:wasi prints an ExperimentalWarning about a WASI this process will not use: hold it back.
 // The original is kept unbound, to be put back as it was; it is called on `process`.

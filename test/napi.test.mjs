@@ -185,9 +185,9 @@ test('weft/napi WASI rejects what the standalone WASI class rejects, with the sa
 
 // Node 20's Liftoff miscompiles code around atomic waits (V8 < 12.4; src/host/node/engine.ts): an i32 local
 // holding a call result reads back as 0 after memory.atomic.wait32. An addon's loader compiles its threaded
-// module itself, so weft/napi must have turned Liftoff off before that compile: at --import of the register
-// hook, and when the main thread's WASI is built (the loaders build it before they compile). On V8 >= 12.4
-// the module works either way and these pass without the workaround.
+// module itself, so weft/napi must have wrapped WebAssembly's compile entry points (outlining the waits)
+// before that compile: at --import of the register hook, and when the main thread's WASI is built (the
+// loaders build it before they compile). On V8 >= 12.4 the module works either way.
 const liftoffProbe = `(module (import "e" "f" (func $f (param i32) (result i32))) (import "e" "g" (func $g (param i32)))
   (import "e" "m" (memory 1 1 shared))
   (func (export "t") (local $x i32) (local.set $x (call $f (i32.const 7)))
@@ -211,12 +211,32 @@ test('the probe: a module compiled with no workaround shows the miscompilation o
   assert.equal(r.stdout.trim(), `local after wait: ${affected ? 0 : 43}`, r.stderr);
 });
 
-test('--import weft/napi/register turns Liftoff off before any module compiles (V8 < 12.4)', async () => {
+test('--import weft/napi/register: threaded modules compiled by any entry point work under Liftoff (V8 < 12.4)', async () => {
   const r = await node(['--import', register, '--input-type=module', '-e', await probeScript('')]);
   assert.equal(r.stdout.trim(), 'local after wait: 43', r.stderr);
+  // the same through WebAssembly.compile and WebAssembly.instantiate(bytes), as other loaders compile
+  const other = '{ e: { f: () => 0, g: () => {}, m: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) } }';
+  for (const how of ['await WebAssembly.compile(BYTES)', `(await WebAssembly.instantiate(BYTES, ${other})).module`]) {
+    const script = (await probeScript('')).replace(/new WebAssembly\.Module\((Buffer\.from\([^)]*\))\)/, (_, b) => how.replace('BYTES', b));
+    assert.ok(script.includes(how.split('BYTES')[0]), 'the probe compiles through ' + how);
+    const r2 = await node(['--import', register, '--input-type=module', '-e', script]);
+    assert.equal(r2.stdout.trim(), 'local after wait: 43', how + ': ' + r2.stderr);
+  }
 });
 
-test("weft/napi's WASI, built in the main thread, turns Liftoff off before the loader compiles (V8 < 12.4)", async () => {
+test('--import weft/napi/register keeps Liftoff on (an addon starts as fast as under node:wasi)', async () => {
+  const b64 = Buffer.from(await (await import('./helpers/wat.mjs')).wat2wasm(liftoffProbe, 'liftoff-probe')).toString('base64');
+  const script = `const mod = new WebAssembly.Module(Buffer.from(${JSON.stringify(b64)}, 'base64'));
+    const m = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    new Int32Array(m.buffer)[0] = 1;
+    const i = new WebAssembly.Instance(mod, { e: { f: () => 43, g: () => {}, m } });
+    i.exports.t();
+    console.log('liftoff ' + %IsLiftoffFunction(i.exports.t));`;
+  const r = await node(['--allow-natives-syntax', '--import', register, '--input-type=module', '-e', script]);
+  assert.equal(r.stdout.trim(), 'liftoff true', r.stderr);
+});
+
+test("weft/napi's WASI, built in the main thread, makes the loader's compile safe under Liftoff (V8 < 12.4)", async () => {
   const napi = JSON.stringify(pathToFileURL(path.join(root, 'dist', 'napi.js')).href);
   const r = await node(['--input-type=module', '-e', await probeScript(`const { WASI } = await import(${napi}); new WASI({ version: 'preview1' });`)]);
   assert.equal(r.stdout.trim(), 'local after wait: 43', r.stderr);

@@ -5,7 +5,7 @@ import { Kernel } from '../../kernel/kernel.js';
 import { createChannel } from '../../kernel/shared/channel.js';
 import { Ctl } from '../../kernel/shared/control-block.js';
 import { builtin } from './builtins.js';
-import { prepareEngineForThreads } from './engine.js';
+import { outlineEveryCompile } from './outline-compiles.js';
 import { NodeThreadHost } from './thread-host.js';
 import { type BoundSyscall, createProcess, WasiCore } from './wasi-core.js';
 import type { ImportFn, WASIOptions } from './options.js';
@@ -107,11 +107,11 @@ export class WASI {
   private readonly core: WasiCore;
 
   constructor(options: WASIOptions = {}) {
-    // napi-rs wasm32-wasi addons are threaded (shared memory, atomic waits in every lock): on Node 20 the
-    // engine must be prepared (Liftoff off, engine.ts) before the addon's loader compiles the module, which
-    // @napi-rs/wasm-runtime and @emnapi/core do after building this object. Flags are process-wide, so the
-    // addon's Workers compile with it too. (weft/napi/register does it earlier still, at --import.)
-    prepareEngineForThreads();
+    // napi-rs wasm32-wasi addons are threaded (shared memory, atomic waits in every lock): on Node 20 their
+    // waits must be outlined (outline-compiles.ts) before the addon's loader compiles the module, which
+    // @napi-rs/wasm-runtime and @emnapi/core do after building this object; their Workers get the compiled
+    // module. (weft/napi/register does it earlier still, at --import.)
+    outlineEveryCompile();
     const wt = builtin('worker_threads');
     // Who constructs this WASI: in the main thread the addon's loader, whose Workers join this process
     // (publishProcessFor); in a Worker the addon's worker script (pickProcess).
