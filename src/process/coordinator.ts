@@ -193,7 +193,8 @@ export class WeftProcess {
 
   start(): Promise<number> {
     this.boot('main');
-    if (this.threaded) for (let n = 0; n < this.spare; n++) this.boot('pool');
+    // (a program that cannot start threads, as a shell, would never use a spare: not booted)
+    if (this.threaded && this.opts.info.spawnsThreads) for (let n = 0; n < this.spare; n++) this.boot('pool');
     return this.exited;
   }
 
