@@ -35,7 +35,8 @@ test("a retired pool worker's late exit leaves its slot's successor alone: never
   const host = fakeHost();
   const p = new WeftProcess(host, {
     module: undefined,
-    info: { memoryImport: { initial: 1, maximum: 1, shared: true }, exports: ['_start', 'wasi_thread_start'], usesWasix: false, functionImports: [] },
+    info: { memoryImport: { initial: 1, maximum: 1, shared: true }, exports: ['_start', 'wasi_thread_start'], usesWasix: false, functionImports: ['wasi.thread-spawn'],
+      spawnsThreads: true, threadReuse: () => undefined },
     kernel: {}, maxThreads: 8, spareWorkers: 1,
   });
   void p.start();
