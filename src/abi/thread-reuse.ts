@@ -17,7 +17,7 @@
  * - an instruction this scanner does not know (GC, future proposals): no reuse, a fresh instance.
  * This is what Emscripten's pthread pool relies on too (one instance per worker for every thread it runs).
  */
-import { Cursor, prefixed, skipLocals, step, UnknownCode } from './wasm-code.js';
+import { Cursor, prefixed, readImports, skipLocals, step, UnknownCode } from './wasm-code.js';
 
 export interface ThreadReuse {
   ok: boolean;
@@ -116,17 +116,9 @@ export function threadReuse(bytes: Uint8Array): ThreadReuse {
       const size = c.leb();
       const end = c.pos + size;
       if (id === 2) {
-        const n = c.leb();
-        for (let i = 0; i < n; i++) {
-          c.skip(c.leb());
-          c.skip(c.leb());
-          const kind = c.u8();
-          if (kind === 0) { c.skipLeb(); importedFuncs++; }
-          else if (kind === 1) { c.u8(); limits(c); }
-          else if (kind === 2) limits(c);
-          else if (kind === 3) { c.u8(); mutable.push(c.u8() === 1); }
-          else if (kind === 4) { c.u8(); c.skipLeb(); }
-          else throw new UnknownCode(`import kind ${kind}`);
+        for (const e of readImports(c)) {
+          if (e.kind === 0) importedFuncs++;
+          else if (e.kind === 3) mutable.push(e.mutable);
         }
       } else if (id === 6) {
         const n = c.leb();
@@ -224,12 +216,6 @@ function resetFirstInEntry(entry: FuncFacts, leaf: (index: number) => FuncFacts 
     else for (const [k2, g] of leaf(i)?.events ?? []) if (k2 !== 'c') use(k2, g);
   }
   return reset;
-}
-
-function limits(c: Cursor): void {
-  const flags = c.u8();
-  c.skipLeb();
-  if (flags & 1) c.skipLeb();
 }
 
 /** A constant expression (global initialiser): simple instructions up to `end`. */

@@ -7,7 +7,7 @@
  * ~280 -> ~20 ms). Function indices of the module's own functions do not change (the new ones come last),
  * so exports, tables, names and stack traces keep their meaning.
  */
-import { ATOMIC_WAIT32, ATOMIC_WAIT64, Cursor, skipLocals, step, UnknownCode } from './wasm-code.js';
+import { ATOMIC_WAIT32, ATOMIC_WAIT64, Cursor, limits, readImports, skipLocals, step, UnknownCode } from './wasm-code.js';
 
 /** One outlined wait function: which wait, and the memarg it carries. */
 interface WaitShape {
@@ -57,21 +57,13 @@ function rewrite(bytes: Uint8Array): Uint8Array | undefined {
     const start = c.pos;
     sections.push({ id, header, start, end: start + size });
     if (id === 2) {
-      const n = c.leb();
-      for (let i = 0; i < n; i++) {
-        c.skip(c.leb());
-        c.skip(c.leb());
-        const kind = c.u8();
-        if (kind === 0) { c.skipLeb(); importedFuncs++; }
-        else if (kind === 1) { c.u8(); limits(c); }
-        else if (kind === 2) limits(c);
-        else if (kind === 3) { c.u8(); c.u8(); }
-        else if (kind === 4) { c.u8(); c.skipLeb(); }
-        else throw new UnknownCode(`import kind ${kind}`);
+      for (const e of readImports(c)) {
+        if (e.is64) throw new UnknownCode('64-bit memory or table');
+        if (e.kind === 0) importedFuncs++;
       }
     } else if (id === 5) {
       const n = c.leb();
-      for (let i = 0; i < n; i++) limits(c);
+      for (let i = 0; i < n; i++) if (limits(c)) throw new UnknownCode('64-bit memory');
     }
     c.pos = start + size;
   }
@@ -206,11 +198,4 @@ function mayWait(bytes: Uint8Array, start: number, end: number): boolean {
     if (sub === 1 || sub === 2) return true;
   }
   return false;
-}
-
-function limits(c: Cursor): void {
-  const flags = c.u8();
-  if (flags & 4) throw new UnknownCode('64-bit memory');
-  c.skipLeb();
-  if (flags & 1) c.skipLeb();
 }

@@ -54,6 +54,42 @@ export const prefixed = (prefix: 0xfc | 0xfd | 0xfe, sub: number): number => pre
 export const ATOMIC_WAIT32 = prefixed(0xfe, 1);
 export const ATOMIC_WAIT64 = prefixed(0xfe, 2);
 
+/** An import's kind (0 function, 1 table, 2 memory, 3 global, 4 tag) and what the readers ask of it. */
+export interface ImportEntry {
+  kind: number;
+  /** A global import: is it mutable. */
+  mutable: boolean;
+  /** A table or memory import: is it 64-bit. */
+  is64: boolean;
+}
+
+/** Reads the import section's entries (the cursor at the section's payload). */
+export function readImports(c: Cursor): ImportEntry[] {
+  const n = c.leb();
+  const out: ImportEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    c.skip(c.leb());
+    c.skip(c.leb());
+    const e: ImportEntry = { kind: c.u8(), mutable: false, is64: false };
+    if (e.kind === 0) c.skipLeb();
+    else if (e.kind === 1) { c.u8(); e.is64 = limits(c); }
+    else if (e.kind === 2) e.is64 = limits(c);
+    else if (e.kind === 3) { c.u8(); e.mutable = c.u8() === 1; }
+    else if (e.kind === 4) { c.u8(); c.skipLeb(); }
+    else throw new UnknownCode(`import kind ${e.kind}`);
+    out.push(e);
+  }
+  return out;
+}
+
+/** Skips a table's or memory's limits; returns whether they are 64-bit. */
+export function limits(c: Cursor): boolean {
+  const flags = c.u8();
+  c.skipLeb();
+  if (flags & 1) c.skipLeb();
+  return (flags & 4) !== 0;
+}
+
 /** Skips a function body's local declarations (the cursor at the body's start). */
 export function skipLocals(c: Cursor): void {
   const groups = c.leb();

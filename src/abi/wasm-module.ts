@@ -5,6 +5,7 @@
  * memory on every instantiation, so such modules must not be pre-instantiated in pooled workers).
  */
 import { threadReuse, type ThreadReuse } from './thread-reuse.js';
+import { Cursor } from './wasm-code.js';
 
 export interface MemoryImport {
   module: string;
@@ -41,21 +42,10 @@ export interface ModuleInfo {
   threadReuse(): ThreadReuse | undefined;
 }
 
-class Reader {
-  pos = 0;
-  constructor(readonly b: Uint8Array) {}
-  u8(): number {
-    if (this.pos >= this.b.length) throw new Error('unexpected end of module');
-    return this.b[this.pos++]!;
-  }
-  leb(): number {
-    let result = 0, shift = 0, byte: number;
-    do {
-      byte = this.u8();
-      if (shift < 32) result |= (byte & 0x7f) << shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return result >>> 0;
+/** A cursor with the readers scanBinary needs beyond the code walker's. */
+class Reader extends Cursor {
+  constructor(b: Uint8Array) {
+    super(b, 0);
   }
   name(): string {
     const len = this.leb();
