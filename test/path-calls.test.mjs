@@ -1,0 +1,170 @@
+// Cheaper path calls on host directories (issue 19, third round): path_readlink answers for a directory the
+// verified-directory cache vouches for with one host call and reads a guessed symlink without looking it
+// up first; mkdir/rmdir leave the lookup of the final name to the host call; the resolver looks up types
+// with number stats where nobody reads the Stat. Each test checks the answers stay exactly what the lookup
+// gave (errnos, races with host processes) and counts the host calls the shortcut saves.
+import { test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { WASI } from '../dist/index.js';
+import { wat2wasm } from './helpers/wat.mjs';
+
+const E = { SUCCESS: 0, EXIST: 20, INVAL: 28, NOENT: 44, NOTDIR: 54, NOTEMPTY: 55, PERM: 63 };
+const DEEP = 'p/q/r/s/t/u';
+
+let tmp, root, outside;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-pathcalls-'));
+  root = fs.realpathSync(tmp) + '/root';
+  outside = fs.realpathSync(tmp) + '/outside';
+  fs.mkdirSync(path.join(root, DEEP), { recursive: true });
+  fs.writeFileSync(path.join(root, DEEP, 'file'), 'inside');
+  fs.symlinkSync('file', path.join(root, DEEP, 'link'));
+  fs.symlinkSync('..', path.join(root, DEEP, 'uplink'));
+  fs.symlinkSync('gone', path.join(root, DEEP, 'dangling'));
+  fs.mkdirSync(path.join(root, DEEP, 'full'));
+  fs.writeFileSync(path.join(root, DEEP, 'full', 'x'), '');
+  fs.mkdirSync(outside);
+});
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A WASI instance with `dir` preopened at /sandbox (fd 3). */
+async function guest(dir) {
+  const bytes = await wat2wasm(`(module (memory (export "memory") 1) (func (export "_initialize")))`);
+  const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': dir } });
+  const { instance } = await WebAssembly.instantiate(bytes, wasi.getImportObject());
+  wasi.initialize(instance);
+  const w = wasi.wasiImport;
+  const u8 = new Uint8Array(instance.exports.memory.buffer), dv = new DataView(instance.exports.memory.buffer);
+  const put = (p) => {
+    const b = new TextEncoder().encode(p);
+    u8.set(b, 100);
+    return b.length;
+  };
+  return {
+    readlink: (p, fd = 3) => {
+      const r = w.path_readlink(fd, 100, put(p), 1000, 200, 300);
+      return r === E.SUCCESS ? Buffer.from(u8.subarray(1000, 1000 + dv.getUint32(300, true))).toString() : r;
+    },
+    opendir: (p) => {
+      const r = w.path_open(3, 0, 100, put(p), 2 /* DIRECTORY */, 0x1fffffbfn /* all but FD_WRITE */, 0x1fffffffn, 0, 400);
+      assert.equal(r, E.SUCCESS);
+      return dv.getUint32(400, true);
+    },
+    mkdir: (p) => w.path_create_directory(3, 100, put(p)),
+    rmdir: (p) => w.path_remove_directory(3, 100, put(p)),
+  };
+}
+
+/** Runs fn counting the host calls of the listed node:fs functions (the backend's fs is the same object). */
+function count(names, fn) {
+  const real = Object.fromEntries(names.map((n) => [n, fs[n]]));
+  const calls = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const n of names) fs[n] = (...a) => (calls[n]++, real[n](...a));
+  try {
+    fn();
+  } finally {
+    Object.assign(fs, real);
+  }
+  return calls;
+}
+
+test('path_readlink of a directory the cache vouches for: EINVAL with one host call, never stale', async () => {
+  const g = await guest(root);
+  const prefixes = DEEP.split('/').map((_, i, a) => a.slice(0, i + 1).join('/'));
+  for (const p of prefixes) assert.equal(g.readlink(p), E.INVAL); // walked: the cache learns each prefix
+  for (const p of prefixes) assert.equal(g.readlink(p), E.INVAL);
+  // what realpath() asks (napi-rs loaders, @napi-rs/tar): one lstat per prefix, no readlink
+  const calls = count(['lstatSync', 'readlinkSync'], () => {
+    for (const p of prefixes) assert.equal(g.readlink(p), E.INVAL);
+  });
+  assert.deepEqual(calls, { lstatSync: prefixes.length, readlinkSync: 0 });
+  // '' is ENOENT (not the base directory's EINVAL); a trailing slash or a dot is looked up as before
+  assert.equal(g.readlink(''), E.NOENT);
+  const sub = g.opendir('p/q');
+  assert.equal(g.readlink('r/s', sub), E.INVAL);
+  assert.equal(g.readlink('', sub), E.NOENT, 'not the directory of the fd, which the cache vouches for');
+  assert.equal(g.readlink(`${DEEP}/`), E.INVAL);
+  assert.equal(g.readlink(`${DEEP}/.`), E.INVAL);
+  // a host process swaps the vouched-for directory for a symlink: readlink reads the link
+  fs.renameSync(path.join(root, DEEP), path.join(root, 'p/q/r/s/t/moved'));
+  fs.symlinkSync('moved', path.join(root, DEEP));
+  assert.equal(g.readlink(DEEP), 'moved');
+  // ... or for a regular file, or removes it
+  fs.rmSync(path.join(root, DEEP));
+  fs.writeFileSync(path.join(root, DEEP), '');
+  assert.equal(g.readlink(DEEP), E.INVAL);
+  fs.rmSync(path.join(root, DEEP));
+  assert.equal(g.readlink(DEEP), E.NOENT);
+});
+
+test('path_readlink after a symlink reads the next name directly: one host call, the same answers', async () => {
+  const g = await guest(root);
+  assert.equal(g.readlink(`${DEEP}/link`), 'file'); // walked
+  assert.equal(g.readlink(`${DEEP}/link`), 'file');
+  const calls = count(['lstatSync', 'readlinkSync'], () => assert.equal(g.readlink(`${DEEP}/link`), 'file'));
+  assert.deepEqual(calls, { lstatSync: 1, readlinkSync: 1 }, 'the directory checked, the link read; no lstat of the link');
+  // a wrong guess answers as the lookup does
+  assert.equal(g.readlink(`${DEEP}/file`), E.INVAL);
+  assert.equal(g.readlink(`${DEEP}/link`), 'file');
+  assert.equal(g.readlink(`${DEEP}/nope`), E.NOENT);
+  assert.equal(g.readlink(`${DEEP}/link`), 'file');
+  assert.equal(g.readlink(`${DEEP}/full`), E.INVAL);
+  assert.equal(g.readlink(`${DEEP}/dangling`), 'gone');
+  assert.equal(g.readlink(`${DEEP}/uplink`), '..');
+  assert.equal(g.readlink(`${DEEP}/link/`), E.NOTDIR, 'a trailing slash follows the link: a file then');
+  assert.equal(g.readlink(`${DEEP}/uplink`), '..');
+  assert.equal(g.readlink(`${DEEP}/uplink/`), E.INVAL, 'a trailing slash follows the link: a directory');
+  assert.equal(g.readlink(`${DEEP}/file/x`), E.NOTDIR);
+  assert.equal(g.readlink('p/../..'), E.PERM);
+  assert.equal(g.readlink(`${DEEP}/link`), 'file');
+  assert.equal(g.readlink('/etc'), E.PERM);
+  // a host process swaps the directory of the guessed name for a symlink to outside: never read there
+  fs.mkdirSync(path.join(outside, 'u'));
+  fs.symlinkSync('SECRET', path.join(outside, 'u', 'link'));
+  fs.renameSync(path.join(root, DEEP), path.join(root, 'p/q/r/s/t/moved'));
+  fs.symlinkSync(path.join(outside, 'u'), path.join(root, DEEP));
+  assert.equal(g.readlink(`${DEEP}/link`), E.PERM);
+});
+
+test('mkdir and rmdir leave the lookup of the final name to the host call, with the same errnos', async () => {
+  const g = await guest(root);
+  assert.equal(g.mkdir(`${DEEP}/new`), E.SUCCESS); // walks DEEP: the cache holds it from now on
+  assert.equal(g.rmdir(`${DEEP}/new`), E.SUCCESS);
+  const calls = count(['lstatSync', 'mkdirSync', 'rmdirSync'], () => {
+    assert.equal(g.mkdir(`${DEEP}/new`), E.SUCCESS);
+    assert.equal(g.rmdir(`${DEEP}/new`), E.SUCCESS);
+  });
+  assert.deepEqual(calls, { lstatSync: 0, mkdirSync: 1, rmdirSync: 1 }, 'no lookup of the name (the held directory is checked by its fd name)');
+  assert.ok(!fs.existsSync(path.join(root, DEEP, 'new')));
+  // what the lookup reported before, now from the host
+  assert.equal(g.mkdir(`${DEEP}/full`), E.EXIST);
+  assert.equal(g.mkdir(`${DEEP}/file`), E.EXIST);
+  assert.equal(g.mkdir(`${DEEP}/link`), E.EXIST);
+  assert.equal(g.mkdir(`${DEEP}/dangling`), E.EXIST);
+  assert.ok(!fs.existsSync(path.join(root, DEEP, 'gone')), 'a dangling symlink is not followed');
+  assert.equal(g.mkdir(`${DEEP}/nope/new`), E.NOENT);
+  assert.equal(g.mkdir(`${DEEP}/file/new`), E.NOTDIR);
+  assert.equal(g.rmdir(`${DEEP}/nope`), E.NOENT);
+  assert.equal(g.rmdir(`${DEEP}/file`), E.NOTDIR);
+  assert.equal(g.rmdir(`${DEEP}/link`), E.NOTDIR);
+  assert.equal(g.rmdir(`${DEEP}/uplink`), E.NOTDIR);
+  assert.ok(fs.existsSync(path.join(root, DEEP, 'uplink')) && fs.existsSync(path.join(root, 'p/q/r/s/t')), 'a symlink to a directory is not followed');
+  assert.equal(g.rmdir(`${DEEP}/full`), E.NOTEMPTY);
+  assert.equal(g.rmdir(`${DEEP}/.`), E.NOTEMPTY);
+  assert.equal(g.rmdir('.'), E.INVAL);
+  assert.equal(g.mkdir('..'), E.PERM);
+  assert.equal(g.mkdir('/abs'), E.PERM);
+  // a trailing slash: looked up as before
+  assert.equal(g.mkdir(`${DEEP}/slash/`), E.SUCCESS);
+  assert.equal(g.rmdir(`${DEEP}/slash/`), E.SUCCESS);
+  // a host process swaps the directory for a symlink to outside: nothing made or removed there
+  fs.mkdirSync(path.join(outside, 'u', 'victim'), { recursive: true });
+  fs.renameSync(path.join(root, DEEP), path.join(root, 'p/q/r/s/t/moved'));
+  fs.symlinkSync(path.join(outside, 'u'), path.join(root, DEEP));
+  assert.equal(g.mkdir(`${DEEP}/made`), E.PERM);
+  assert.equal(g.rmdir(`${DEEP}/victim`), E.PERM);
+  assert.deepEqual(fs.readdirSync(path.join(outside, 'u')), ['victim']);
+});
