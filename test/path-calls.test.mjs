@@ -168,3 +168,13 @@ test('mkdir and rmdir leave the lookup of the final name to the host call, with 
   assert.equal(g.rmdir(`${DEEP}/victim`), E.PERM);
   assert.deepEqual(fs.readdirSync(path.join(outside, 'u')), ['victim']);
 });
+
+test('isCanonicalPath (a scan now) agrees with its definition on every short path of a, ., / and NUL', async () => {
+  const { isCanonicalPath } = await import('../dist/fs/path.js');
+  const byDefinition = (p) => p === '' || (!p.includes('\0') && p.split('/').every((c) => c !== '' && c !== '.' && c !== '..'));
+  const walk = (p, depth) => {
+    assert.equal(isCanonicalPath(p), byDefinition(p), JSON.stringify(p));
+    if (depth < 6) for (const c of ['a', '.', '/', '\0']) walk(p + c, depth + 1);
+  };
+  walk('', 0);
+});

@@ -108,6 +108,8 @@ export function resolve(
   if (guestPath.startsWith('/') && !rootMount) throw new WasiError(ESCAPE_ERRNO, `absolute path ${guestPath}`);
 
   let cur: string[] = base === '' || guestPath.startsWith('/') ? [] : base.split('/');
+  // cur.join('/') while known (the fast path and each step down set it; '..' forgets it)
+  let curPath: string | undefined = cur.length === 0 ? '' : base;
   // How far '..' may climb: the base directory (Wasmtime/cap-std and the wasi-filesystem spec).
   let floor = cur.length;
   // Once the walk has restarted at the mount's root, '..' there is '/..' = '/' rather than an escape.
@@ -131,15 +133,16 @@ export function resolve(
       const rel = guestPath.slice(start, cut);
       const name = guestPath.slice(cut + 1, end);
       if (name !== '.' && name !== '..') {
-        const dir = cur.length === 0 ? rel : `${cur.join('/')}/${rel}`;
+        const dir = cur.length === 0 ? rel : `${curPath ??= cur.join('/')}/${rel}`;
         if (backend.verifiedDir(dir, opts.forUse === true)) {
           cur = dir.split('/');
+          curPath = dir;
           pending = [name];
         }
       }
     }
   }
-  pending ??= guestPath.split('/').filter((c) => c !== '').reverse();
+  pending ??= guestPath.indexOf('/') < 0 ? [guestPath] : guestPath.split('/').filter((c) => c !== '').reverse();
   while (pending.length > 0) {
     const name = pending.pop()!;
     const isLast = pending.length === 0;
@@ -154,11 +157,12 @@ export function resolve(
       }
       if (cur.length <= floor) throw new WasiError(ESCAPE_ERRNO, `path escapes the sandbox: ${guestPath}`);
       cur.pop();
+      curPath = undefined;
       endsInDot = isLast;
       continue;
     }
     endsInDot = false;
-    const candidate = joinPath(cur.join('/'), name);
+    const candidate = joinPath(curPath ??= cur.join('/'), name);
     if (isLast && skipFinal && !trailingSlash) return { path: candidate, stat: null, type: null, trailingSlash, endsInDot, unchecked: true };
     // Only the type matters for an intermediate component, and for the final one unless the caller wants
     // its Stat: the backend's cheaper lstatType() then (FsBackend.lstatType; -1 = missing).
@@ -187,6 +191,7 @@ export function resolve(
       if (target.startsWith('/')) {
         if (!rootMount) throw new WasiError(ESCAPE_ERRNO, `absolute symlink ${candidate} -> ${target}`);
         cur = [];
+        curPath = '';
         floor = 0;
         rooted = true;
       }
@@ -200,6 +205,7 @@ export function resolve(
       throw new WasiError(Errno.NOTDIR, `not a directory: ${candidate}`);
     }
     cur.push(name);
+    curPath = candidate;
     if (isLast) return { path: candidate, stat: st, type, trailingSlash, endsInDot, unchecked: false };
   }
   // The walk ended on '.' or '..' (or the path was only slashes and dots): the result is a directory

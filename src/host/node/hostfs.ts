@@ -40,6 +40,9 @@ import { DirCache, HostSandbox, O_DIRECTORY, O_NOFOLLOW, type FdCheck } from './
 export type { FdCheck } from './hostfs-guard.js';
 
 const C = fs.constants;
+/** lstat options, made once (a hot path: the resolver, readdir's entries): undefined for a missing name. */
+const NUMBER_STATS = { throwIfNoEntry: false } as const;
+const BIGINT_STATS = { bigint: true, throwIfNoEntry: false } as const;
 
 function filetypeOf(st: Fs.BigIntStats | Fs.Stats | Fs.Dirent): number {
   if (st.isFile()) return Filetype.REGULAR_FILE;
@@ -173,7 +176,7 @@ export class HostFsBackend implements FsBackend {
     const host = this.hostPath(path);
     let st: Fs.BigIntStats | undefined;
     try {
-      st = fs.lstatSync(host, { bigint: true, throwIfNoEntry: false });
+      st = fs.lstatSync(host, BIGINT_STATS);
     } catch (e) {
       throw hostError(e);
     }
@@ -188,7 +191,7 @@ export class HostFsBackend implements FsBackend {
     const host = this.hostPath(path);
     let st: Fs.Stats | undefined;
     try {
-      st = fs.lstatSync(host, { throwIfNoEntry: false });
+      st = fs.lstatSync(host, NUMBER_STATS);
     } catch (e) {
       throw hostError(e);
     }
@@ -402,9 +405,9 @@ export class HostFsBackend implements FsBackend {
       const p = `${dir}/${d.name}`;
       // Number stats allocate far less than bigint ones; inode numbers above 2^53 need the bigint form.
       try {
-        const st = fs.lstatSync(p, { throwIfNoEntry: false });
+        const st = fs.lstatSync(p, NUMBER_STATS);
         if (st) {
-          ino = st.ino < 2 ** 53 ? BigInt(st.ino) : (fs.lstatSync(p, { bigint: true, throwIfNoEntry: false })?.ino ?? 0n);
+          ino = st.ino <= Number.MAX_SAFE_INTEGER ? BigInt(st.ino) : (fs.lstatSync(p, BIGINT_STATS)?.ino ?? 0n);
           filetype = filetypeOf(st);
         } // else: removed meanwhile: keep the dirent's type, inode unknown (0)
       } catch {

@@ -62,6 +62,8 @@ export function fsSyscalls(k: Kernel): Preview1Table {
   }
 
   const enc = new TextEncoder();
+  /** fd_readdir's copy of a dirent that does not fit whole. */
+  let header: DataView | undefined;
   /** The last path_readlink found a symlink (it guesses the next one will be one too). */
   let linkLast = false;
 
@@ -211,22 +213,43 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       if (i32[base + FdSlot.KIND] !== FdKind.DIR) return Errno.NOTDIR;
       const entries = withDesc(k, base, (db) => listing(base, db, cookie));
       const len = bufLen >>> 0;
-      const header = new Uint8Array(Dirent.size);
-      const hv = new DataView(header.buffer);
+      const u8 = m.u8, dv = m.dv; // checked above: [out, out + len) is in bounds
       let used = 0;
       for (let idx = Number(cookie); idx < entries.length && used < len; idx++) {
         const e = entries[idx]!;
-        const name = enc.encode(e.name);
-        hv.setBigUint64(Dirent.next, BigInt(idx + 1), true);
-        hv.setBigUint64(Dirent.ino, e.ino, true);
-        hv.setUint32(Dirent.namlen, name.length, true);
-        hv.setUint32(Dirent.type, e.filetype, true);
-        // Copy what fits; a dirent cut at the end of the buffer tells the caller to grow it.
-        const h = Math.min(Dirent.size, len - used);
-        m.u8.set(h === Dirent.size ? header : header.subarray(0, h), out + used);
-        used += h;
-        const n = Math.min(name.length, len - used);
-        if (n > 0) m.u8.set(name.subarray(0, n), out + used);
+        const name = e.name;
+        // Most names are ASCII: their bytes are their char codes (no encoder, no allocation).
+        let bytes: Uint8Array | undefined;
+        for (let i = 0; i < name.length; i++) {
+          if (name.charCodeAt(i) > 0x7f) {
+            bytes = enc.encode(name);
+            break;
+          }
+        }
+        const namlen = bytes === undefined ? name.length : bytes.length;
+        if (len - used >= Dirent.size) {
+          // Straight into guest memory (the cookie of the next entry is below 2^32: a listing is an array)
+          const at = out + used;
+          dv.setUint32(at + Dirent.next, idx + 1, true);
+          dv.setUint32(at + Dirent.next + 4, 0, true);
+          dv.setBigUint64(at + Dirent.ino, e.ino, true);
+          dv.setUint32(at + Dirent.namlen, namlen, true);
+          dv.setUint32(at + Dirent.type, e.filetype, true);
+          used += Dirent.size;
+        } else {
+          // A dirent cut at the end of the buffer tells the caller to grow it: the part that fits.
+          header ??= new DataView(new ArrayBuffer(Dirent.size));
+          header.setBigUint64(Dirent.next, BigInt(idx + 1), true);
+          header.setBigUint64(Dirent.ino, e.ino, true);
+          header.setUint32(Dirent.namlen, namlen, true);
+          header.setUint32(Dirent.type, e.filetype, true);
+          u8.set(new Uint8Array(header.buffer, 0, len - used), out + used);
+          used = len;
+          break;
+        }
+        const n = Math.min(namlen, len - used);
+        if (bytes !== undefined) u8.set(bytes.subarray(0, n), out + used);
+        else for (let i = 0; i < n; i++) u8[out + used + i] = name.charCodeAt(i);
         used += n;
       }
       m.setU32(bufusedPtr, used);
