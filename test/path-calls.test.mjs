@@ -178,3 +178,50 @@ test('isCanonicalPath (a scan now) agrees with its definition on every short pat
   };
   walk('', 0);
 });
+
+test('fd_readdir: dirents written straight into guest memory, cut at any buffer size, from any cookie', async () => {
+  const dir = path.join(root, 'list');
+  fs.mkdirSync(dir);
+  const names = ['a', 'héllo-ü', 'z'.repeat(40), '日本', 'sub'];
+  for (const n of names.slice(0, 4)) fs.writeFileSync(path.join(dir, n), '');
+  fs.mkdirSync(path.join(dir, 'sub'));
+  fs.symlinkSync('a', path.join(dir, 'ln'));
+  const bytes = await wat2wasm(`(module (memory (export "memory") 1) (func (export "_initialize")))`);
+  const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': dir } });
+  const { instance } = await WebAssembly.instantiate(bytes, wasi.getImportObject());
+  wasi.initialize(instance);
+  const w = wasi.wasiImport;
+  const u8 = new Uint8Array(instance.exports.memory.buffer), dv = new DataView(instance.exports.memory.buffer);
+  const read = (len, cookie = 0n) => {
+    u8.fill(0xee, 4096, 4096 + 2048);
+    assert.equal(w.fd_readdir(3, 4096, len, cookie, 100), E.SUCCESS);
+    const used = dv.getUint32(100, true);
+    assert.equal(u8[4096 + used], len > used ? 0xee : u8[4096 + used], 'nothing written past bufused');
+    return Buffer.from(u8.subarray(4096, 4096 + used));
+  };
+  // the whole listing, parsed: cookies 1..n, the host's inode numbers and types, UTF-8 names
+  const all = read(2048);
+  const got = [];
+  for (let at = 0; at < all.length;) {
+    const namlen = all.readUInt32LE(at + 16);
+    got.push({ next: all.readBigUInt64LE(at), ino: all.readBigUInt64LE(at + 8), type: all[at + 20], name: all.subarray(at + 24, at + 24 + namlen).toString() });
+    assert.deepEqual([...all.subarray(at + 21, at + 24)], [0, 0, 0], 'padding');
+    at += 24 + namlen;
+  }
+  const want = ['.', '..', ...names, 'ln'].sort((a, b) => (a === '.' || (a === '..' && b !== '.') ? -1 : Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  assert.deepEqual(got.map((e) => e.name).slice(2).sort(), want.slice(2).sort());
+  got.forEach((e, i) => assert.equal(e.next, BigInt(i + 1)));
+  for (const e of got.slice(2)) {
+    const st = fs.lstatSync(path.join(dir, e.name), { bigint: true });
+    assert.equal(e.ino, st.ino, e.name);
+    assert.equal(e.type, st.isDirectory() ? 3 : st.isSymbolicLink() ? 7 : 4, e.name);
+  }
+  // any smaller buffer gets the same bytes up to its size (the last dirent cut), and a cookie resumes there
+  for (let len = 1; len < all.length + 8; len++) assert.deepEqual(read(len), all.subarray(0, Math.min(len, all.length)), `buffer of ${len}`);
+  let at = 0;
+  for (let i = 0; i < got.length; i++) {
+    assert.deepEqual(read(2048, BigInt(i)), all.subarray(at), `from cookie ${i}`);
+    at += 24 + all.readUInt32LE(at + 16);
+  }
+  assert.equal(read(2048, 1000n).length, 0);
+});

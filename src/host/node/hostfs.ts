@@ -76,6 +76,21 @@ function nowSeconds(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
 
+/** Runs `f` with Error.stackTraceLimit at 0 (errors it expects cost less), unless that cannot be set (a frozen Error). */
+function withoutStacks<T>(f: () => T): T {
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 0;
+  } catch {
+    return f();
+  }
+  try {
+    return f();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 function checkPosition(position: number): void {
   if (!Number.isSafeInteger(position) || position < 0) throw new WasiError(Errno.INVAL, `bad position ${position}`);
 }
@@ -226,16 +241,14 @@ export class HostFsBackend implements FsBackend {
     const host = this.hostPath(path);
     // A non-link is an expected answer here: Node throws for it, so let it build no stack trace (~30% of
     // the cost of the exception).
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      return fs.readlinkSync(host, 'utf8');
-    } catch (e) {
-      if ((e as { code?: string }).code === 'EINVAL') return null;
-      throw hostError(e);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    return withoutStacks(() => {
+      try {
+        return fs.readlinkSync(host, 'utf8');
+      } catch (e) {
+        if ((e as { code?: string }).code === 'EINVAL') return null;
+        throw hostError(e);
+      }
+    });
   }
 
   // ---- handles ---------------------------------------------------------------------------------
