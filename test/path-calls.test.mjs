@@ -225,3 +225,31 @@ test('fd_readdir: dirents written straight into guest memory, cut at any buffer 
   }
   assert.equal(read(2048, 1000n).length, 0);
 });
+
+test('fd_filestat_set_times with both times given takes no stat before (one fewer host call); times read back exact', async () => {
+  const bytes = await wat2wasm(`(module (memory (export "memory") 1) (func (export "_initialize")))`);
+  const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': root } });
+  const { instance } = await WebAssembly.instantiate(bytes, wasi.getImportObject());
+  wasi.initialize(instance);
+  const w = wasi.wasiImport;
+  const u8 = new Uint8Array(instance.exports.memory.buffer), dv = new DataView(instance.exports.memory.buffer);
+  const name = new TextEncoder().encode(`${DEEP}/file`);
+  u8.set(name, 100);
+  assert.equal(w.path_open(3, 0, 100, name.length, 0, 0x1fffffffn, 0x1fffffffn, 0, 200), E.SUCCESS);
+  const fd = dv.getUint32(200, true);
+  const times = () => {
+    assert.equal(w.fd_filestat_get(fd, 300), E.SUCCESS);
+    return [dv.getBigUint64(300 + 40, true), dv.getBigUint64(300 + 48, true)]; // atim, mtim
+  };
+  const SET = 1 | 4; // ATIM | MTIM
+  const a = 1_600_000_000_123_456_789n, m = 1_650_000_000_987_654_321n;
+  const calls = count(['fstatSync', 'futimesSync'], () => assert.equal(w.fd_filestat_set_times(fd, a, m, SET), E.SUCCESS));
+  assert.deepEqual(calls, { fstatSync: 1, futimesSync: 1 }, 'the stat after (what the host stored), none before');
+  assert.deepEqual(times(), [a, m]);
+  // one time left as it is: the stat before is taken, and the kept time stays exact
+  const m2 = 1_700_000_000_000_000_001n;
+  const calls2 = count(['fstatSync', 'futimesSync'], () => assert.equal(w.fd_filestat_set_times(fd, 0n, m2, 4), E.SUCCESS));
+  assert.deepEqual(calls2, { fstatSync: 2, futimesSync: 1 });
+  assert.deepEqual(times(), [a, m2]);
+  assert.equal(w.fd_close(fd), E.SUCCESS);
+});

@@ -166,13 +166,21 @@ export class HostFsBackend implements FsBackend {
 
   /**
    * Sets times through `apply` (futimes/lutimes, seconds as doubles), then records what was asked and
-   * what the host stored, so stat reads back the exact ns. A time left unchanged keeps its exact value.
+   * what the host stored, so stat reads back the exact ns. A time left unchanged keeps its exact value
+   * (`current`, the stat before, is only taken then: tar sets both, one host call fewer).
    */
-  private setTimes(cur: Fs.BigIntStats, atim: TimeSpec, mtim: TimeSpec, apply: (a: number, m: number) => void,
+  private setTimes(current: () => Fs.BigIntStats, atim: TimeSpec, mtim: TimeSpec, apply: (a: number, m: number) => void,
     restat: () => Fs.BigIntStats): void {
-    const [aPrev, mPrev] = this.times.exact(cur.dev, cur.ino, cur.atimeNs, cur.mtimeNs);
-    const aReq = atim === 'now' ? undefined : atim ?? aPrev;
-    const mReq = mtim === 'now' ? undefined : mtim ?? mPrev;
+    let aReq: bigint | undefined, mReq: bigint | undefined; // undefined: now
+    if (atim === undefined || mtim === undefined) {
+      const cur = current();
+      const [aPrev, mPrev] = this.times.exact(cur.dev, cur.ino, cur.atimeNs, cur.mtimeNs);
+      aReq = atim === 'now' ? undefined : atim ?? aPrev;
+      mReq = mtim === 'now' ? undefined : mtim ?? mPrev;
+    } else {
+      aReq = atim === 'now' ? undefined : atim;
+      mReq = mtim === 'now' ? undefined : mtim;
+    }
     const now = nowSeconds();
     apply(aReq === undefined ? now : nsToSeconds(aReq), mReq === undefined ? now : nsToSeconds(mReq));
     const after = restat();
@@ -362,7 +370,7 @@ export class HostFsBackend implements FsBackend {
         fs.fstatSync(handle); // still report EBADF for a bad handle
         return;
       }
-      this.setTimes(fs.fstatSync(handle, { bigint: true }), atim, mtim, (a, m) => fs.futimesSync(handle, a, m),
+      this.setTimes(() => fs.fstatSync(handle, { bigint: true }), atim, mtim, (a, m) => fs.futimesSync(handle, a, m),
         () => fs.fstatSync(handle, { bigint: true }));
     } catch (e) {
       throw hostError(e);
@@ -495,7 +503,7 @@ export class HostFsBackend implements FsBackend {
         fs.lstatSync(host); // still report ENOENT
         return;
       }
-      this.setTimes(fs.lstatSync(host, { bigint: true }), atim, mtim, (a, m) => fs.lutimesSync(host, a, m),
+      this.setTimes(() => fs.lstatSync(host, { bigint: true }), atim, mtim, (a, m) => fs.lutimesSync(host, a, m),
         () => fs.lstatSync(host, { bigint: true }));
     });
   }
