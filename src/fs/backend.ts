@@ -54,6 +54,11 @@ export interface FsBackend {
   /** Optional: lstat() that returns null for a missing path instead of throwing ENOENT (cheaper on hosts that throw). */
   lstatIfExists?(path: string): Stat | null;
   /**
+   * Optional: only the Filetype of lstat(path), or -1 when it does not exist, cheaper than a Stat (the host's
+   * number stats; no exact times). The resolver uses it for every component whose Stat nobody reads.
+   */
+  lstatType?(path: string): number;
+  /**
    * Optional fast path of the resolver: true when `path` is canonical (see above; else false) and the backend can vouch, cheaply (at most one host call),
    * that every component of `path` is still a real directory (no symlink) inside its root, so the resolver
    * may look up a name below it without walking it component by component. false = walk as usual (the walk
@@ -70,6 +75,16 @@ export interface FsBackend {
   release?(): void;
   /** EINVAL when path is not a symlink. */
   readlink(path: string): string;
+  /**
+   * Optional: readlink() that returns null where readlink() fails with EINVAL (the name is not a symlink),
+   * cheaply (no exception), so the kernel can call it without looking the name up first.
+   */
+  readlinkIfLink?(path: string): string | null;
+  /**
+   * mkdir() and rmdir() report what a lookup of the final name would have (EEXIST; ENOENT, ENOTDIR) as Linux
+   * does, errors of a read-only backend included, so the kernel may skip that lookup (ResolveOptions.skipFinal).
+   */
+  readonly checksNames?: boolean;
   /** Opens a file or directory. A symlink as final component fails with ELOOP (the kernel follows links itself). */
   open(path: string, opts: OpenOptions): number;
   close(handle: number): void;

@@ -24,10 +24,16 @@ export function splitPath(path: string): string[] {
  * trailing '/', no empty, '.' or '..' components, no NUL.
  */
 export function isCanonicalPath(path: string): boolean {
-  if (path === '') return true;
-  if (path.includes('\0')) return false;
-  for (const c of path.split('/')) {
-    if (c === '' || c === '.' || c === '..') return false;
+  // A scan, not split(): every host call checks its path here.
+  const n = path.length;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? path.charCodeAt(i) : 47; /* '/' ends the last component */
+    if (c === 0) return false;
+    if (c !== 47) continue;
+    const len = i - start;
+    if (n > 0 && (len === 0 || (path.charCodeAt(start) === 46 /* . */ && (len === 1 || (len === 2 && path.charCodeAt(start + 1) === 46))))) return false;
+    start = i + 1;
   }
   return true;
 }

@@ -41,7 +41,7 @@ export const ESCAPE_ERRNO: number = Errno.PERM;
 export const MAX_SYMLINK_EXPANSIONS = 40;
 
 /** The part of a backend the resolver needs. */
-export type LookupBackend = Pick<FsBackend, 'lstat' | 'readlink' | 'lstatIfExists' | 'verifiedDir' | 'beginLookup'>;
+export type LookupBackend = Pick<FsBackend, 'lstat' | 'readlink' | 'lstatIfExists' | 'lstatType' | 'verifiedDir' | 'beginLookup'>;
 
 export interface ResolveOptions {
   /**
@@ -52,6 +52,15 @@ export interface ResolveOptions {
   rootMount?: boolean;
   /** The result will be opened or changed (created, removed...) next, not only looked at (FsBackend.verifiedDir). */
   forUse?: boolean;
+  /**
+   * The caller acts on the final name itself with a host call that does not follow it and reports what
+   * lstat would have told (mkdir: EEXIST; rmdir: ENOENT, ENOTDIR; readlink: ENOENT, EINVAL): when the final
+   * component is a plain name (not '.' or '..', no trailing slash), it is not looked up, and the result is
+   * `unchecked`. Only for lookups that do not follow the final component.
+   */
+  skipFinal?: boolean;
+  /** The caller needs the final component's type only (Resolved.type), not its Stat (`stat` is then null). */
+  typeOnly?: boolean;
 }
 
 export interface Resolved {
@@ -62,10 +71,17 @@ export interface Resolved {
    * final component does not exist (the caller may create it).
    */
   stat: Stat | null;
+  /** The final component's Filetype (after following, as `stat`), null when it does not exist or is `unchecked`. */
+  type: number | null;
   /** The final component (after symlink expansion) was written with a trailing '/'. */
   trailingSlash: boolean;
   /** The last component walked was '.' or '..' (rmdir/unlink/rename callers reject those). */
   endsInDot: boolean;
+  /**
+   * ResolveOptions.skipFinal took effect: `path` is a plain name in a directory resolved as usual, but the
+   * name itself was not looked up (`stat` is null whether or not it exists).
+   */
+  unchecked: boolean;
 }
 
 function errnoOf(e: unknown): number | undefined {
@@ -86,9 +102,14 @@ export function resolve(
   if (guestPath === '') throw new WasiError(Errno.NOENT, 'empty path');
   if (guestPath.includes('\0')) throw new WasiError(Errno.INVAL, 'NUL in path');
   const rootMount = opts.rootMount === true;
+  const skipFinal = opts.skipFinal === true && !followFinal;
+  const typeOnly = opts.typeOnly === true;
+  const lstatType = backend.lstatType;
   if (guestPath.startsWith('/') && !rootMount) throw new WasiError(ESCAPE_ERRNO, `absolute path ${guestPath}`);
 
   let cur: string[] = base === '' || guestPath.startsWith('/') ? [] : base.split('/');
+  // cur.join('/') while known (the fast path and each step down set it; '..' forgets it)
+  let curPath: string | undefined = cur.length === 0 ? '' : base;
   // How far '..' may climb: the base directory (Wasmtime/cap-std and the wasi-filesystem spec).
   let floor = cur.length;
   // Once the walk has restarted at the mount's root, '..' there is '/..' = '/' rather than an escape.
@@ -112,15 +133,16 @@ export function resolve(
       const rel = guestPath.slice(start, cut);
       const name = guestPath.slice(cut + 1, end);
       if (name !== '.' && name !== '..') {
-        const dir = cur.length === 0 ? rel : `${cur.join('/')}/${rel}`;
+        const dir = cur.length === 0 ? rel : `${curPath ??= cur.join('/')}/${rel}`;
         if (backend.verifiedDir(dir, opts.forUse === true)) {
           cur = dir.split('/');
+          curPath = dir;
           pending = [name];
         }
       }
     }
   }
-  pending ??= guestPath.split('/').filter((c) => c !== '').reverse();
+  pending ??= guestPath.indexOf('/') < 0 ? [guestPath] : guestPath.split('/').filter((c) => c !== '').reverse();
   while (pending.length > 0) {
     const name = pending.pop()!;
     const isLast = pending.length === 0;
@@ -135,23 +157,33 @@ export function resolve(
       }
       if (cur.length <= floor) throw new WasiError(ESCAPE_ERRNO, `path escapes the sandbox: ${guestPath}`);
       cur.pop();
+      curPath = undefined;
       endsInDot = isLast;
       continue;
     }
     endsInDot = false;
-    const candidate = joinPath(cur.join('/'), name);
-    let st: Stat | null;
-    try {
-      st = backend.lstatIfExists ? backend.lstatIfExists(candidate) : backend.lstat(candidate);
-    } catch (e) {
-      if (errnoOf(e) !== Errno.NOENT) throw e;
-      st = null;
+    const candidate = joinPath(curPath ??= cur.join('/'), name);
+    if (isLast && skipFinal && !trailingSlash) return { path: candidate, stat: null, type: null, trailingSlash, endsInDot, unchecked: true };
+    // Only the type matters for an intermediate component, and for the final one unless the caller wants
+    // its Stat: the backend's cheaper lstatType() then (FsBackend.lstatType; -1 = missing).
+    let st: Stat | null = null;
+    let type: number;
+    if (lstatType !== undefined && (!isLast || typeOnly)) {
+      type = lstatType.call(backend, candidate);
+    } else {
+      try {
+        st = backend.lstatIfExists ? backend.lstatIfExists(candidate) : backend.lstat(candidate);
+      } catch (e) {
+        if (errnoOf(e) !== Errno.NOENT) throw e;
+        st = null;
+      }
+      type = st === null ? -1 : st.filetype;
     }
-    if (st === null) {
-      if (isLast) return { path: candidate, stat: null, trailingSlash, endsInDot };
+    if (type < 0) {
+      if (isLast) return { path: candidate, stat: null, type: null, trailingSlash, endsInDot, unchecked: false };
       throw new WasiError(Errno.NOENT, `no such file or directory: ${candidate}`);
     }
-    if (st.filetype === Filetype.SYMBOLIC_LINK && (!isLast || followFinal || trailingSlash)) {
+    if (type === Filetype.SYMBOLIC_LINK && (!isLast || followFinal || trailingSlash)) {
       if (++expansions > MAX_SYMLINK_EXPANSIONS) throw new WasiError(Errno.LOOP, `too many symlinks: ${guestPath}`);
       const target = backend.readlink(candidate);
       if (target === '') throw new WasiError(Errno.NOENT, `empty symlink ${candidate}`);
@@ -159,6 +191,7 @@ export function resolve(
       if (target.startsWith('/')) {
         if (!rootMount) throw new WasiError(ESCAPE_ERRNO, `absolute symlink ${candidate} -> ${target}`);
         cur = [];
+        curPath = '';
         floor = 0;
         rooted = true;
       }
@@ -168,16 +201,18 @@ export function resolve(
       for (let i = parts.length - 1; i >= 0; i--) if (parts[i] !== '') pending.push(parts[i]!);
       continue; // relative to the link's directory, which is `cur`
     }
-    if (st.filetype !== Filetype.DIRECTORY && (!isLast || trailingSlash)) {
+    if (type !== Filetype.DIRECTORY && (!isLast || trailingSlash)) {
       throw new WasiError(Errno.NOTDIR, `not a directory: ${candidate}`);
     }
     cur.push(name);
-    if (isLast) return { path: candidate, stat: st, trailingSlash, endsInDot };
+    curPath = candidate;
+    if (isLast) return { path: candidate, stat: st, type, trailingSlash, endsInDot, unchecked: false };
   }
   // The walk ended on '.' or '..' (or the path was only slashes and dots): the result is a directory
   // we already know exists; lstat it anyway so `stat` is always filled for existing targets.
   const path = cur.join('/');
-  return { path, stat: backend.lstat(path), trailingSlash, endsInDot };
+  const st = backend.lstat(path);
+  return { path, stat: typeOnly ? null : st, type: st.filetype, trailingSlash, endsInDot, unchecked: false };
 }
 
 let utf8: TextDecoder | undefined;

@@ -48,11 +48,15 @@ export function dirRef(k: Kernel, fds: FdTable, fd: number, rights: number): Dir
 }
 
 /**
- * Sandboxed lookup of `path` below `dir`. `forUse`: the caller opens, creates, removes or changes the
- * result next (see ResolveOptions.forUse), rather than only reading its metadata.
+ * Sandboxed lookup of `path` below `dir`: the final component's type (Resolved.type), not its Stat, unless
+ * `o.stat`. `o.forUse`: the caller opens, creates, removes or changes the result next (see
+ * ResolveOptions.forUse), rather than only reading its metadata; `o.skipFinal`: see ResolveOptions.
  */
-export function lookup(dir: DirRef, path: string, follow: boolean, forUse = false): Resolved {
-  return resolve(dir.backend, dir.path, path, follow, { rootMount: dir.rootMount, forUse });
+export function lookup(dir: DirRef, path: string, follow: boolean,
+  o: { forUse?: boolean; skipFinal?: boolean; stat?: boolean } = {}): Resolved {
+  return resolve(dir.backend, dir.path, path, follow, {
+    rootMount: dir.rootMount, forUse: o.forUse === true, skipFinal: o.skipFinal === true, typeOnly: o.stat !== true,
+  });
 }
 
 const WRITE_INTENT = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
@@ -72,12 +76,12 @@ export function openPath(k: Kernel, fds: FdTable, dirfd: number, path: string, d
   if (oflags & ~(OFlags.CREAT | OFlags.DIRECTORY | OFlags.EXCL | OFlags.TRUNC)) return -Errno.INVAL;
   const exclusive = (oflags & OFlags.CREAT) !== 0 && (oflags & OFlags.EXCL) !== 0;
   const follow = (dirflags & LookupFlags.SYMLINK_FOLLOW) !== 0 && !exclusive;
-  const r = lookup(dir, path, follow, true);
+  const r = lookup(dir, path, follow, { forUse: true });
   const wantDir = (oflags & OFlags.DIRECTORY) !== 0 || r.trailingSlash;
-  if (r.stat) {
+  if (r.type !== null) {
     if (exclusive) return -Errno.EXIST;
-    if (r.stat.filetype === Filetype.SYMBOLIC_LINK) return -Errno.LOOP;
-    if (wantDir && r.stat.filetype !== Filetype.DIRECTORY) return -Errno.NOTDIR;
+    if (r.type === Filetype.SYMBOLIC_LINK) return -Errno.LOOP;
+    if (wantDir && r.type !== Filetype.DIRECTORY) return -Errno.NOTDIR;
     // /dev/fd/N, /dev/stdin, /dev/tty: another fd of the same table, duplicated
     const alias = dir.backend.alias?.(r.path);
     if (alias) return openAlias(fds, alias);
@@ -88,7 +92,7 @@ export function openPath(k: Kernel, fds: FdTable, dirfd: number, path: string, d
   }
   const inhDir = dir.rightsInheriting;
   const requested = Number(rightsBase & 0x3fffffffn);
-  const isDir = r.stat?.filetype === Filetype.DIRECTORY;
+  const isDir = r.type === Filetype.DIRECTORY;
   if (isDir && requested & Rights.FD_WRITE) return -Errno.ISDIR;
   const writeIntent = !isDir && ((requested & WRITE_INTENT) !== 0 || (oflags & OFlags.TRUNC) !== 0);
   const append = (fdflags & FdFlags.APPEND) !== 0;
@@ -102,7 +106,7 @@ export function openPath(k: Kernel, fds: FdTable, dirfd: number, path: string, d
     directory: wantDir,
     append: append && writeIntent,
   });
-  const filetype = r.stat ? r.stat.filetype : Filetype.REGULAR_FILE;
+  const filetype = r.type ?? Filetype.REGULAR_FILE;
   const applicable = isDir ? DIR_RIGHTS : FILE_RIGHTS;
   try {
     return fds.insert({

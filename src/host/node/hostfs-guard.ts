@@ -358,8 +358,9 @@ export class DirCache {
    * `st`: an lstat of `path` that found a directory, every component before it walked: a candidate. Not
    * kept when the guest changed the namespace since the resolution began.
    */
-  remember(path: string, st: Fs.BigIntStats): void {
-    if (path === '' || st.ino > 0x1fffffffffffffn || st.dev > 0x1fffffffffffffn || !this.guard.namesByProc()) return;
+  remember(path: string, st: Fs.BigIntStats | Fs.Stats): void {
+    // (number stats round an identity above 2^53 to a double that is still above it)
+    if (path === '' || st.ino > Number.MAX_SAFE_INTEGER || st.dev > Number.MAX_SAFE_INTEGER || !this.guard.namesByProc()) return;
     this.sync();
     if (this.seen !== this.epoch) return;
     const dev = Number(st.dev), ino = Number(st.ino);

@@ -40,6 +40,9 @@ import { DirCache, HostSandbox, O_DIRECTORY, O_NOFOLLOW, type FdCheck } from './
 export type { FdCheck } from './hostfs-guard.js';
 
 const C = fs.constants;
+/** lstat options, made once (a hot path: the resolver, readdir's entries): undefined for a missing name. */
+const NUMBER_STATS = { throwIfNoEntry: false } as const;
+const BIGINT_STATS = { bigint: true, throwIfNoEntry: false } as const;
 
 function filetypeOf(st: Fs.BigIntStats | Fs.Stats | Fs.Dirent): number {
   if (st.isFile()) return Filetype.REGULAR_FILE;
@@ -73,12 +76,29 @@ function nowSeconds(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
 
+/** Runs `f` with Error.stackTraceLimit at 0 (errors it expects cost less), unless that cannot be set (a frozen Error). */
+function withoutStacks<T>(f: () => T): T {
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 0;
+  } catch {
+    return f();
+  }
+  try {
+    return f();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 function checkPosition(position: number): void {
   if (!Number.isSafeInteger(position) || position < 0) throw new WasiError(Errno.INVAL, `bad position ${position}`);
 }
 
 export class HostFsBackend implements FsBackend {
   readonly readOnly: boolean;
+  /** mkdir/rmdir report EEXIST, ENOENT, ENOTDIR themselves (the host's); see the constructor for read-only. */
+  readonly checksNames: boolean;
   /** The root as configured. */
   readonly root: string;
   /** Containment of every host path and fd (hostfs-guard.ts). */
@@ -95,6 +115,8 @@ export class HostFsBackend implements FsBackend {
   constructor(desc: { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer; lookups?: SharedArrayBuffer }) {
     this.root = desc.root;
     this.readOnly = desc.readOnly;
+    // A read-only backend fails every mkdir/rmdir with EROFS, before the EEXIST/ENOENT a lookup would give.
+    this.checksNames = !desc.readOnly;
     this.timesSab = desc.times ?? createTimesBuffer();
     this.times = new SetTimes(this.timesSab);
     this.guard = new HostSandbox(desc.root);
@@ -144,13 +166,21 @@ export class HostFsBackend implements FsBackend {
 
   /**
    * Sets times through `apply` (futimes/lutimes, seconds as doubles), then records what was asked and
-   * what the host stored, so stat reads back the exact ns. A time left unchanged keeps its exact value.
+   * what the host stored, so stat reads back the exact ns. A time left unchanged keeps its exact value
+   * (`current`, the stat before, is only taken then: tar sets both, one host call fewer).
    */
-  private setTimes(cur: Fs.BigIntStats, atim: TimeSpec, mtim: TimeSpec, apply: (a: number, m: number) => void,
+  private setTimes(current: () => Fs.BigIntStats, atim: TimeSpec, mtim: TimeSpec, apply: (a: number, m: number) => void,
     restat: () => Fs.BigIntStats): void {
-    const [aPrev, mPrev] = this.times.exact(cur.dev, cur.ino, cur.atimeNs, cur.mtimeNs);
-    const aReq = atim === 'now' ? undefined : atim ?? aPrev;
-    const mReq = mtim === 'now' ? undefined : mtim ?? mPrev;
+    let aReq: bigint | undefined, mReq: bigint | undefined; // undefined: now
+    if (atim === undefined || mtim === undefined) {
+      const cur = current();
+      const [aPrev, mPrev] = this.times.exact(cur.dev, cur.ino, cur.atimeNs, cur.mtimeNs);
+      aReq = atim === 'now' ? undefined : atim ?? aPrev;
+      mReq = mtim === 'now' ? undefined : mtim ?? mPrev;
+    } else {
+      aReq = atim === 'now' ? undefined : atim;
+      mReq = mtim === 'now' ? undefined : mtim;
+    }
     const now = nowSeconds();
     apply(aReq === undefined ? now : nsToSeconds(aReq), mReq === undefined ? now : nsToSeconds(mReq));
     const after = restat();
@@ -169,7 +199,7 @@ export class HostFsBackend implements FsBackend {
     const host = this.hostPath(path);
     let st: Fs.BigIntStats | undefined;
     try {
-      st = fs.lstatSync(host, { bigint: true, throwIfNoEntry: false });
+      st = fs.lstatSync(host, BIGINT_STATS);
     } catch (e) {
       throw hostError(e);
     }
@@ -178,6 +208,20 @@ export class HostFsBackend implements FsBackend {
     // is one more the resolver may skip next time (see DirCache).
     if (st.isDirectory()) this.dirs.remember(path, st);
     return this.stat(st);
+  }
+
+  lstatType(path: string): number {
+    const host = this.hostPath(path);
+    let st: Fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(host, NUMBER_STATS);
+    } catch (e) {
+      throw hostError(e);
+    }
+    if (st === undefined) return -1;
+    const type = filetypeOf(st);
+    if (type === Filetype.DIRECTORY) this.dirs.remember(path, st); // as lstatIfExists()
+    return type;
   }
 
   verifiedDir(path: string, forUse = false): boolean {
@@ -199,6 +243,20 @@ export class HostFsBackend implements FsBackend {
     } catch (e) {
       throw hostError(e);
     }
+  }
+
+  readlinkIfLink(path: string): string | null {
+    const host = this.hostPath(path);
+    // A non-link is an expected answer here: Node throws for it, so let it build no stack trace (~30% of
+    // the cost of the exception).
+    return withoutStacks(() => {
+      try {
+        return fs.readlinkSync(host, 'utf8');
+      } catch (e) {
+        if ((e as { code?: string }).code === 'EINVAL') return null;
+        throw hostError(e);
+      }
+    });
   }
 
   // ---- handles ---------------------------------------------------------------------------------
@@ -312,7 +370,7 @@ export class HostFsBackend implements FsBackend {
         fs.fstatSync(handle); // still report EBADF for a bad handle
         return;
       }
-      this.setTimes(fs.fstatSync(handle, { bigint: true }), atim, mtim, (a, m) => fs.futimesSync(handle, a, m),
+      this.setTimes(() => fs.fstatSync(handle, { bigint: true }), atim, mtim, (a, m) => fs.futimesSync(handle, a, m),
         () => fs.fstatSync(handle, { bigint: true }));
     } catch (e) {
       throw hostError(e);
@@ -368,9 +426,9 @@ export class HostFsBackend implements FsBackend {
       const p = `${dir}/${d.name}`;
       // Number stats allocate far less than bigint ones; inode numbers above 2^53 need the bigint form.
       try {
-        const st = fs.lstatSync(p, { throwIfNoEntry: false });
+        const st = fs.lstatSync(p, NUMBER_STATS);
         if (st) {
-          ino = st.ino < 2 ** 53 ? BigInt(st.ino) : (fs.lstatSync(p, { bigint: true, throwIfNoEntry: false })?.ino ?? 0n);
+          ino = st.ino <= Number.MAX_SAFE_INTEGER ? BigInt(st.ino) : (fs.lstatSync(p, BIGINT_STATS)?.ino ?? 0n);
           filetype = filetypeOf(st);
         } // else: removed meanwhile: keep the dirent's type, inode unknown (0)
       } catch {
@@ -445,7 +503,7 @@ export class HostFsBackend implements FsBackend {
         fs.lstatSync(host); // still report ENOENT
         return;
       }
-      this.setTimes(fs.lstatSync(host, { bigint: true }), atim, mtim, (a, m) => fs.lutimesSync(host, a, m),
+      this.setTimes(() => fs.lstatSync(host, { bigint: true }), atim, mtim, (a, m) => fs.lutimesSync(host, a, m),
         () => fs.lstatSync(host, { bigint: true }));
     });
   }

@@ -62,6 +62,10 @@ export function fsSyscalls(k: Kernel): Preview1Table {
   }
 
   const enc = new TextEncoder();
+  /** fd_readdir's copy of a dirent that does not fit whole. */
+  let header: DataView | undefined;
+  /** The last path_readlink found a symlink (it guesses the next one will be one too). */
+  let linkLast = false;
 
   return {
     path_open: errno(function path_open(dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
@@ -75,18 +79,22 @@ export function fsSyscalls(k: Kernel): Preview1Table {
 
     path_create_directory: errno(function path_create_directory(fd: number, pathPtr: number, pathLen: number) {
       const dir = dirRef(fd, Rights.PATH_CREATE_DIRECTORY);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), false, true);
-      if (r.stat) return Errno.EXIST;
+      // The host's mkdir reports an existing name (EEXIST) itself: no lookup of it first (checksNames).
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false, { forUse: true, skipFinal: dir.backend.checksNames === true });
+      if (r.type !== null) return Errno.EXIST;
       dir.backend.mkdir(r.path);
       return 0;
     }),
 
     path_remove_directory: errno(function path_remove_directory(fd: number, pathPtr: number, pathLen: number) {
       const dir = dirRef(fd, Rights.PATH_REMOVE_DIRECTORY);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), false, true);
+      // The host's rmdir reports a missing name or a non-directory (ENOENT, ENOTDIR) itself (checksNames).
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false, { forUse: true, skipFinal: dir.backend.checksNames === true });
       if (r.endsInDot) return r.path === dir.path ? Errno.INVAL : Errno.NOTEMPTY;
-      if (!r.stat) return Errno.NOENT;
-      if (r.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
+      if (!r.unchecked) {
+        if (r.type === null) return Errno.NOENT;
+        if (r.type !== Filetype.DIRECTORY) return Errno.NOTDIR;
+      }
       dir.backend.rmdir(r.path);
       listings.clear();
       return 0;
@@ -94,9 +102,9 @@ export function fsSyscalls(k: Kernel): Preview1Table {
 
     path_unlink_file: errno(function path_unlink_file(fd: number, pathPtr: number, pathLen: number) {
       const dir = dirRef(fd, Rights.PATH_UNLINK_FILE);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), false, true);
-      if (!r.stat) return Errno.NOENT;
-      if (r.stat.filetype === Filetype.DIRECTORY) return Errno.ISDIR;
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false, { forUse: true });
+      if (r.type === null) return Errno.NOENT;
+      if (r.type === Filetype.DIRECTORY) return Errno.ISDIR;
       if (r.trailingSlash) return Errno.NOTDIR;
       dir.backend.unlink(r.path);
       return 0;
@@ -106,7 +114,7 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       const m = k.mem.sync();
       const p = m.check(buf, Filestat.size);
       const dir = dirRef(fd, Rights.PATH_FILESTAT_GET);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), (flags & LookupFlags.SYMLINK_FOLLOW) !== 0);
+      const r = lookup(dir, guestPath(pathPtr, pathLen), (flags & LookupFlags.SYMLINK_FOLLOW) !== 0, { stat: true });
       if (!r.stat) return Errno.NOENT;
       writeFilestat(k.mem.sync(), p, r.stat);
       return 0;
@@ -116,8 +124,8 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       const dir = dirRef(fd, Rights.PATH_FILESTAT_SET_TIMES);
       const a = timeSpec(atim, FstFlags.ATIM, FstFlags.ATIM_NOW, fst);
       const mt = timeSpec(mtim, FstFlags.MTIM, FstFlags.MTIM_NOW, fst);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), (flags & LookupFlags.SYMLINK_FOLLOW) !== 0, true);
-      if (!r.stat) return Errno.NOENT;
+      const r = lookup(dir, guestPath(pathPtr, pathLen), (flags & LookupFlags.SYMLINK_FOLLOW) !== 0, { forUse: true });
+      if (r.type === null) return Errno.NOENT;
       dir.backend.utimes(r.path, a, mt);
       return 0;
     }),
@@ -126,10 +134,10 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       const src = dirRef(oldFd, Rights.PATH_LINK_SOURCE);
       const dst = dirRef(newFd, Rights.PATH_LINK_TARGET);
       const from = lookup(src, guestPath(oldPtr, oldLen), (oldFlags & LookupFlags.SYMLINK_FOLLOW) !== 0);
-      const to = lookup(dst, guestPath(newPtr, newLen), false, true);
-      if (!from.stat) return Errno.NOENT;
-      if (to.stat) return Errno.EXIST;
-      if (from.stat.filetype === Filetype.DIRECTORY) return Errno.PERM;
+      const to = lookup(dst, guestPath(newPtr, newLen), false, { forUse: true });
+      if (from.type === null) return Errno.NOENT;
+      if (to.type !== null) return Errno.EXIST;
+      if (from.type === Filetype.DIRECTORY) return Errno.PERM;
       if (src.backendIndex !== dst.backendIndex) return Errno.XDEV;
       if (to.trailingSlash) return Errno.NOENT;
       src.backend.link(from.path, to.path);
@@ -141,10 +149,29 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       m.check(nread, 4);
       const out = m.bytes(buf, bufLen);
       const dir = dirRef(fd, Rights.PATH_READLINK);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), false);
-      if (!r.stat) return Errno.NOENT;
-      if (r.stat.filetype !== Filetype.SYMBOLIC_LINK) return Errno.INVAL;
-      const target = enc.encode(dir.backend.readlink(r.path));
+      const be = dir.backend;
+      const p = guestPath(pathPtr, pathLen);
+      // A directory the backend vouches for (one host call) is no symlink: realpath() in wasi-libc asks
+      // this of every prefix of a path (napi-rs loaders, @napi-rs/tar: ~20 per file). Only a canonical
+      // relative path can name a vouched-for directory (FsBackend.verifiedDir); '' is ENOENT, not this.
+      if (p !== '' && be.verifiedDir !== undefined && be.verifiedDir(dir.path === '' ? p : `${dir.path}/${p}`)) return Errno.INVAL;
+      // After a symlink, guess another one: read it without looking it up first (one host call instead of
+      // two); a wrong guess costs an exception in place of the lookup (readlinkIfLink).
+      const r = lookup(dir, p, false, { skipFinal: linkLast && be.readlinkIfLink !== undefined });
+      let text: string | null;
+      if (r.unchecked) {
+        text = be.readlinkIfLink!(r.path);
+        if (text === null) {
+          linkLast = false;
+          return Errno.INVAL;
+        }
+      } else {
+        if (r.type === null) return Errno.NOENT;
+        linkLast = r.type === Filetype.SYMBOLIC_LINK;
+        if (!linkLast) return Errno.INVAL;
+        text = be.readlink(r.path);
+      }
+      const target = enc.encode(text);
       const n = Math.min(target.length, out.length);
       k.mem.sync().bytes(buf, n).set(target.subarray(0, n));
       k.mem.setU32(nread, n);
@@ -155,11 +182,11 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       const src = dirRef(oldFd, Rights.PATH_RENAME_SOURCE);
       const dst = dirRef(newFd, Rights.PATH_RENAME_TARGET);
       const from = lookup(src, guestPath(oldPtr, oldLen), false);
-      const to = lookup(dst, guestPath(newPtr, newLen), false, true);
+      const to = lookup(dst, guestPath(newPtr, newLen), false, { forUse: true });
       if (from.endsInDot || to.endsInDot) return Errno.BUSY;
-      if (!from.stat) return Errno.NOENT;
+      if (from.type === null) return Errno.NOENT;
       if (src.backendIndex !== dst.backendIndex) return Errno.XDEV;
-      if ((from.trailingSlash || to.trailingSlash) && from.stat.filetype !== Filetype.DIRECTORY) return Errno.NOTDIR;
+      if ((from.trailingSlash || to.trailingSlash) && from.type !== Filetype.DIRECTORY) return Errno.NOTDIR;
       src.backend.rename(from.path, to.path);
       listings.clear();
       return 0;
@@ -171,8 +198,8 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       // An absolute target could never be followed inside the sandbox (as Wasmtime refuses it), except
       // under a preopen mounted at '/', where it resolves from that preopen's root.
       if (target.startsWith('/') && !dir.rootMount) return ESCAPE_ERRNO;
-      const r = lookup(dir, guestPath(newPtr, newLen), false, true);
-      if (r.stat) return Errno.EXIST;
+      const r = lookup(dir, guestPath(newPtr, newLen), false, { forUse: true });
+      if (r.type !== null) return Errno.EXIST;
       if (r.trailingSlash) return Errno.NOENT;
       dir.backend.symlink(target, r.path);
       return 0;
@@ -186,22 +213,43 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       if (i32[base + FdSlot.KIND] !== FdKind.DIR) return Errno.NOTDIR;
       const entries = withDesc(k, base, (db) => listing(base, db, cookie));
       const len = bufLen >>> 0;
-      const header = new Uint8Array(Dirent.size);
-      const hv = new DataView(header.buffer);
+      const u8 = m.u8, dv = m.dv; // checked above: [out, out + len) is in bounds
       let used = 0;
       for (let idx = Number(cookie); idx < entries.length && used < len; idx++) {
         const e = entries[idx]!;
-        const name = enc.encode(e.name);
-        hv.setBigUint64(Dirent.next, BigInt(idx + 1), true);
-        hv.setBigUint64(Dirent.ino, e.ino, true);
-        hv.setUint32(Dirent.namlen, name.length, true);
-        hv.setUint32(Dirent.type, e.filetype, true);
-        // Copy what fits; a dirent cut at the end of the buffer tells the caller to grow it.
-        const h = Math.min(Dirent.size, len - used);
-        m.u8.set(h === Dirent.size ? header : header.subarray(0, h), out + used);
-        used += h;
-        const n = Math.min(name.length, len - used);
-        if (n > 0) m.u8.set(name.subarray(0, n), out + used);
+        const name = e.name;
+        // Most names are ASCII: their bytes are their char codes (no encoder, no allocation).
+        let bytes: Uint8Array | undefined;
+        for (let i = 0; i < name.length; i++) {
+          if (name.charCodeAt(i) > 0x7f) {
+            bytes = enc.encode(name);
+            break;
+          }
+        }
+        const namlen = bytes === undefined ? name.length : bytes.length;
+        if (len - used >= Dirent.size) {
+          // Straight into guest memory (the cookie of the next entry is below 2^32: a listing is an array)
+          const at = out + used;
+          dv.setUint32(at + Dirent.next, idx + 1, true);
+          dv.setUint32(at + Dirent.next + 4, 0, true);
+          dv.setBigUint64(at + Dirent.ino, e.ino, true);
+          dv.setUint32(at + Dirent.namlen, namlen, true);
+          dv.setUint32(at + Dirent.type, e.filetype, true);
+          used += Dirent.size;
+        } else {
+          // A dirent cut at the end of the buffer tells the caller to grow it: the part that fits.
+          header ??= new DataView(new ArrayBuffer(Dirent.size));
+          header.setBigUint64(Dirent.next, BigInt(idx + 1), true);
+          header.setBigUint64(Dirent.ino, e.ino, true);
+          header.setUint32(Dirent.namlen, namlen, true);
+          header.setUint32(Dirent.type, e.filetype, true);
+          u8.set(new Uint8Array(header.buffer, 0, len - used), out + used);
+          used = len;
+          break;
+        }
+        const n = Math.min(namlen, len - used);
+        if (bytes !== undefined) u8.set(bytes.subarray(0, n), out + used);
+        else for (let i = 0; i < n; i++) u8[out + used + i] = name.charCodeAt(i);
         used += n;
       }
       m.setU32(bufusedPtr, used);
