@@ -23,7 +23,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'dist', 'cli', 'main.js');
+// WEFT_DIST: another build of weft (bench/run.mjs --ab: the same cases against a base build)
+const dist = process.env.WEFT_DIST ?? path.join(root, 'dist');
+const cli = path.join(dist, 'cli', 'main.js');
+const weftIndex = path.join(dist, 'index.js');
 const [what, runtime, program, ...rest] = process.argv.slice(2);
 const emit = (tag, v) => process.stderr.write(`@ ${tag} ${Math.round(v)}\n`);
 
@@ -70,7 +73,7 @@ if (what === 'burst') {
   }, 3);
   emit(95, end - last);
 } else if (what === 'rss') {
-  const { run } = await import('../../dist/index.js');
+  const { run } = await import(weftIndex);
   const marks = [];
   let buf = '';
   const t0 = performance.now();
@@ -114,7 +117,7 @@ if (what === 'burst') {
         workers++;
       }
     };
-    const { run } = await import('../../dist/index.js');
+    const { run } = await import(weftIndex);
     let buf = '', done;
     const result = await run(fs.readFileSync(program), {
       args: ['echo_detached', String(n)], net: true,

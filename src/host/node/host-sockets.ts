@@ -17,6 +17,8 @@ const RX_HIGH_WATER = 1024 * 1024;
 const HIGH_WATER = 256 * 1024;
 
 interface Hosted {
+  /** The socket's number in NetState. */
+  o: number;
   tcp?: Net.Socket;
   /** Cleared when a bound socket connects instead of listening. */
   server?: Net.Server | undefined;
@@ -32,6 +34,11 @@ interface Hosted {
   overflow: number[];
 }
 
+/** Where a hosted node:net socket keeps its record (nodeNetOwner's shared handlers look it up). */
+const kHosted = Symbol('weft.hosted');
+type HostedSocket = Net.Socket & { [kHosted]?: Hosted };
+const noop = (): void => {};
+
 const errnoOf = (e: unknown): number => {
   const n = toErrno(e);
   return n === Errno.IO && (e as { code?: string })?.code === 'ENOTFOUND' ? Errno.NOENT : n;
@@ -46,6 +53,9 @@ const errnoOf = (e: unknown): number => {
 export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwner {
   const i32 = st.i32;
   const hosted = new Array<Hosted | undefined>(MAX_SOCKETS);
+  // (node:net's own destroy, called with the socket as `this` by destroyHosted)
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const socketDestroy = builtin('net').Socket.prototype._destroy;
   let stopped = false;
   const w = (o: number, f: number): number => st.s(o, f);
   const family = (o: number): number => i32[w(o, Sock.FAMILY)]!;
@@ -60,7 +70,7 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
   function host(o: number): Hosted {
     let h = hosted[o];
     if (!h) {
-      h = hosted[o] = { pending: [], pendingBytes: 0, ended: false, blocked: false, shutPending: false, overflow: [] };
+      h = hosted[o] = { o, pending: [], pendingBytes: 0, ended: false, blocked: false, shutPending: false, overflow: [] };
       Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.HOSTED);
     }
     return h;
@@ -94,9 +104,76 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     return done;
   }
 
+  // The handlers of every hosted TCP socket are shared (one set per owner, not closures per connection:
+  // a server's main thread allocates per connection what V8 then sizes its heap to, issue 20.2). They
+  // find their socket's record on it (kHosted); a record no longer in `hosted` is a released socket's.
+  const live = (s: Net.Socket): Hosted | undefined => {
+    const h = (s as HostedSocket)[kHosted];
+    return h && hosted[h.o] === h ? h : undefined;
+  };
+  /**
+   * Node closes the fd inside destroy() (a reset, an error, both sides ended), and 'close' is emitted an
+   * event-loop turn later: a connection accepted meanwhile may get the same fd number. Direct writes stop
+   * first, under the socket lock (a guest holds it while it writes to HOST_FD), so none reaches the fd's
+   * next owner; HOST_FD = 0 keeps drainTx from turning them on again.
+   */
+  function destroyHosted(this: Net.Socket, err: Error | null, cb: (error?: Error | null) => void): void {
+    const h = live(this);
+    if (h) {
+      st.lockSockSpin(h.o);
+      Atomics.store(i32, w(h.o, Sock.DIRECT), 0);
+      i32[w(h.o, Sock.HOST_FD)] = 0;
+      st.unlockSock(h.o);
+    }
+    socketDestroy.call(this, err, cb);
+  }
+  function onData(this: Net.Socket, b: Buffer): void {
+    const h = live(this);
+    if (!h) return;
+    const o = h.o;
+    h.pending.push(b);
+    h.pendingBytes += b.length;
+    if (!flushRx(o, h)) {
+      // Publish PAUSED ("bytes wait here") before looking at the ring again: a reader that consumed in
+      // between either left room for this second try or sees the flag and rings Want.RX.
+      Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.PAUSED);
+      if (flushRx(o, h)) Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
+      // Keep the host socket flowing into this queue up to a limit: stopping it at every full ring
+      // would stall the connection for an event-loop hop each time.
+      else if (h.pendingBytes > RX_HIGH_WATER && !this.isPaused()) this.pause();
+    }
+  }
+  function onEnd(this: Net.Socket): void {
+    const h = live(this);
+    if (!h) return;
+    h.ended = true;
+    flushRx(h.o, h);
+  }
+  function onError(this: Net.Socket, e: Error): void {
+    const h = live(this);
+    if (!h) return;
+    setError(h.o, errnoOf(e));
+    st.changed(h.o);
+  }
+  function onClose(this: Net.Socket): void {
+    const h = live(this);
+    if (!h) return; // (its slot may be another socket's by now: that one's DIRECT is not ours to clear)
+    Atomics.store(i32, w(h.o, Sock.DIRECT), 0);
+    h.ended = true;
+    if (h.pending.length === 0) Atomics.or(i32, w(h.o, Sock.FLAGS), SockFlag.RX_EOF);
+    st.changed(h.o);
+  }
+  function onDrain(this: Net.Socket): void {
+    const h = live(this);
+    if (!h) return;
+    h.blocked = false;
+    drainTx(h.o, h);
+  }
+
   function attachTcp(o: number, s: Net.Socket): void {
     const h = host(o);
     h.tcp = s;
+    (s as HostedSocket)[kHosted] = h;
     // Let guest threads write to the fd themselves while nothing is queued here (see Sock.DIRECT).
     const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
     if (typeof fd === 'number' && fd >= 0) {
@@ -107,57 +184,12 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     // add its ACK wait to every request/response turn.
     s.setNoDelay(true);
     if (opt(o, SockOption.KEEP_ALIVE)) s.setKeepAlive(true);
-    const alive = (): boolean => hosted[o] === h;
-    // Node closes the fd inside destroy() (a reset, an error, both sides ended), and 'close' is emitted
-    // an event-loop turn later: a connection accepted meanwhile may get the same fd number. Direct writes
-    // stop first, under the socket lock (a guest holds it while it writes to HOST_FD), so none reaches
-    // the fd's next owner; HOST_FD = 0 keeps drainTx from turning them on again.
-    const destroyImpl = s._destroy.bind(s);
-    s._destroy = (err: Error | null, cb: (error?: Error | null) => void): void => {
-      if (alive()) {
-        st.lockSockSpin(o);
-        Atomics.store(i32, w(o, Sock.DIRECT), 0);
-        i32[w(o, Sock.HOST_FD)] = 0;
-        st.unlockSock(o);
-      }
-      destroyImpl(err, cb);
-    };
-    s.on('data', (b: Buffer) => {
-      if (!alive()) return;
-      h.pending.push(b);
-      h.pendingBytes += b.length;
-      if (!flushRx(o, h)) {
-        // Publish PAUSED ("bytes wait here") before looking at the ring again: a reader that consumed in
-        // between either left room for this second try or sees the flag and rings Want.RX.
-        Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.PAUSED);
-        if (flushRx(o, h)) Atomics.and(i32, w(o, Sock.FLAGS), ~SockFlag.PAUSED);
-        // Keep the host socket flowing into this queue up to a limit: stopping it at every full ring
-        // would stall the connection for an event-loop hop each time.
-        else if (h.pendingBytes > RX_HIGH_WATER && !s.isPaused()) s.pause();
-      }
-    });
-    s.on('end', () => {
-      if (!alive()) return;
-      h.ended = true;
-      flushRx(o, h);
-    });
-    s.on('error', (e) => {
-      if (!alive()) return;
-      setError(o, errnoOf(e));
-      st.changed(o);
-    });
-    s.on('close', () => {
-      if (!alive()) return; // (o may be another socket's by now: its DIRECT is not ours to clear)
-      Atomics.store(i32, w(o, Sock.DIRECT), 0);
-      h.ended = true;
-      if (h.pending.length === 0) Atomics.or(i32, w(o, Sock.FLAGS), SockFlag.RX_EOF);
-      st.changed(o);
-    });
-    s.on('drain', () => {
-      if (!alive()) return;
-      h.blocked = false;
-      drainTx(o, h);
-    });
+    s._destroy = destroyHosted;
+    s.on('data', onData);
+    s.on('end', onEnd);
+    s.on('error', onError);
+    s.on('close', onClose);
+    s.on('drain', onDrain);
   }
 
   // ---- send path --------------------------------------------------------------------------------------
@@ -253,6 +285,27 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     if (moved) st.changed(lo);
   }
 
+  /**
+   * Parsed forms of the address texts Node reports for accepted connections, per family: a server sees
+   * the same few over and over, and parsing one (regular expressions, arrays) per connection was a good
+   * part of what the owner allocated per connection.
+   */
+  const parsed = new Map<string, SockAddr>();
+  const reported: SockAddr = { family: 0, port: 0, ip: new Uint8Array(0) };
+  function setReported(o: number, field: number, text: string | undefined, port: number | undefined, fam: number): void {
+    const key = fam === AddressFamily.INET6 ? `6${text ?? ''}` : text ?? '';
+    let a = parsed.get(key);
+    if (!a) {
+      if (parsed.size >= 256) parsed.clear();
+      a = toSockAddr(text, 0, fam);
+      parsed.set(key, a);
+    }
+    reported.family = a.family;
+    reported.port = port ?? 0;
+    reported.ip = a.ip;
+    st.setAddr(o, field, reported);
+  }
+
   function onConnection(lo: number, c: Net.Socket): void {
     const h = hosted[lo];
     const fam = family(lo);
@@ -261,8 +314,8 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
       c.destroy();
       return;
     }
-    st.setAddr(o, Sock.LOCAL, toSockAddr(c.localAddress, c.localPort, fam));
-    st.setAddr(o, Sock.PEER, toSockAddr(c.remoteAddress, c.remotePort, fam));
+    setReported(o, Sock.LOCAL, c.localAddress, c.localPort, fam);
+    setReported(o, Sock.PEER, c.remoteAddress, c.remotePort, fam);
     i32[w(o, Sock.OPTS + SockOption.NO_DELAY)] = opt(lo, SockOption.NO_DELAY);
     setState(o, SockState.CONNECTED);
     attachTcp(o, c);
@@ -379,12 +432,13 @@ export function nodeNetOwner(st: NetState, log: (line: string) => void): NetOwne
     hosted[o] = undefined;
     if (h) {
       if (h.tcp) {
-        drainTx(o, { ...h, blocked: false });
-        h.tcp.removeAllListeners('data');
-        h.tcp.on('error', () => {});
+        // (h is no longer in `hosted`: what it says about a pending drain no longer matters)
+        h.blocked = false;
+        drainTx(o, h);
+        h.tcp.off('data', onData);
+        h.tcp.on('error', noop);
         if (h.pending.length || st.used(o, 0)) h.tcp.resetAndDestroy?.();
         else h.tcp.end();
-        h.tcp.on('close', () => {});
       }
       h.server?.close();
       h.udp?.close();

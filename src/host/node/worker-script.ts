@@ -24,9 +24,8 @@ export type CacheRequest = 'load' | 'run';
 /** The loader run as the Worker's script (CommonJS, eval): compiles the bundle with the cache it is given. */
 const LOADER = `'use strict';
 const { workerData } = require('node:worker_threads');
-const { file, cache } = workerData.script;
-const source = require('node:fs').readFileSync(file, 'latin1');
-const script = new (require('node:vm').Script)(source, { filename: file, cachedData: cache });
+const { file, source, cache } = workerData.script;
+const script = new (require('node:vm').Script)(Buffer.from(source).toString('latin1'), { filename: file, cachedData: cache });
 globalThis[Symbol.for('weft.codeCache')] = { make: () => script.createCachedData(), used: cache ? !script.cachedDataRejected : undefined };
 script.runInThisContext()(require, require('node:url').pathToFileURL(file).href);`;
 
@@ -46,9 +45,30 @@ function bundle(): string | null {
   return bundlePath;
 }
 
+/**
+ * The bundle's bytes, read once by the thread that boots Workers and shared with each of them: a Worker
+ * that opened the file itself and was terminated between its open and its close (a standby disposed, a
+ * pool worker retired or ended with its process while still loading) left the fd open for good, as Node
+ * closes no fd a Worker opened when it ends (trackUnmanagedFds is off for thread workers: their host fds
+ * belong to the wasm process, not to the Worker).
+ */
+let sourceBytes: SharedArrayBuffer | undefined;
+
+function bundleSource(file: string): SharedArrayBuffer {
+  if (!sourceBytes) {
+    const b = fs.readFileSync(file);
+    sourceBytes = new SharedArrayBuffer(b.length);
+    new Uint8Array(sourceBytes).set(b);
+  }
+  return sourceBytes;
+}
+
 /** What worker.ts finds in `workerData.script` when loaded by the loader. */
 export interface ScriptData {
+  /** The bundle's path (its name in stack traces and the code cache's check). */
   file: string;
+  /** Its bytes (latin1: one byte a character). */
+  source: SharedArrayBuffer;
   cache: Uint8Array | undefined;
   request: CacheRequest | undefined;
 }
@@ -68,7 +88,7 @@ export function bootWorker(workerData: Record<string, unknown>, options: WorkerO
     request = cacheLevel === 0 ? 'load' : 'run';
     asked = true;
   }
-  const script: ScriptData = { file, cache, request };
+  const script: ScriptData = { file, source: bundleSource(file), cache, request };
   const worker = new wt.Worker(LOADER, { ...options, eval: true, workerData: { ...workerData, script } });
   if (request) {
     let answered = false;

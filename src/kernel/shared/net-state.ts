@@ -368,8 +368,10 @@ export class NetState {
     const b = this.s(o, field);
     this.i32[b] = a.family;
     this.i32[b + 1] = a.port;
-    this.u8.fill(0, (b + 2) * 4, (b + 6) * 4);
-    this.u8.set(a.ip.subarray(0, 16), (b + 2) * 4);
+    const at = (b + 2) * 4, ip = a.ip, n = Math.min(ip.length, 16);
+    // (byte by byte: a subarray per call was an allocation per accepted connection on the owner)
+    for (let i = 0; i < n; i++) this.u8[at + i] = ip[i]!;
+    this.u8.fill(0, at + n, at + 16);
   }
 
   getAddr(o: number, field: number): SockAddr {
