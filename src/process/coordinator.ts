@@ -192,9 +192,13 @@ export class WeftProcess {
   }
 
   start(): Promise<number> {
-    this.boot('main');
     // (a program that cannot start threads, as a shell, would never use a spare: not booted)
-    if (this.threaded && this.opts.info.spawnsThreads) for (let n = 0; n < this.spare; n++) this.boot('pool');
+    const pool = this.threaded && this.opts.info.spawnsThreads;
+    // Read before the main thread's boot: made between the two boots, it delayed the pool's Workers behind
+    // a program already running (its first burst of threads then waited for their boots).
+    if (pool) this.opts.info.threadReuse();
+    this.boot('main');
+    if (pool) for (let n = 0; n < this.spare; n++) this.boot('pool');
     return this.exited;
   }
 
