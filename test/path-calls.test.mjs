@@ -30,14 +30,18 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** A WASI instance with `dir` preopened at /sandbox (fd 3). */
-async function guest(dir) {
+/** A WASI instance with `dir` preopened at /sandbox (fd 3): its imports and its memory. */
+async function sandboxWasi(dir) {
   const bytes = await wat2wasm(`(module (memory (export "memory") 1) (func (export "_initialize")))`);
   const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': dir } });
   const { instance } = await WebAssembly.instantiate(bytes, wasi.getImportObject());
   wasi.initialize(instance);
-  const w = wasi.wasiImport;
-  const u8 = new Uint8Array(instance.exports.memory.buffer), dv = new DataView(instance.exports.memory.buffer);
+  return { w: wasi.wasiImport, u8: new Uint8Array(instance.exports.memory.buffer), dv: new DataView(instance.exports.memory.buffer) };
+}
+
+/** Path calls of a guest with `dir` preopened at /sandbox (fd 3). */
+async function guest(dir) {
+  const { w, u8, dv } = await sandboxWasi(dir);
   const put = (p) => {
     const b = new TextEncoder().encode(p);
     u8.set(b, 100);
@@ -186,12 +190,7 @@ test('fd_readdir: dirents written straight into guest memory, cut at any buffer 
   for (const n of names.slice(0, 4)) fs.writeFileSync(path.join(dir, n), '');
   fs.mkdirSync(path.join(dir, 'sub'));
   fs.symlinkSync('a', path.join(dir, 'ln'));
-  const bytes = await wat2wasm(`(module (memory (export "memory") 1) (func (export "_initialize")))`);
-  const wasi = new WASI({ args: ['prog'], preopens: { '/sandbox': dir } });
-  const { instance } = await WebAssembly.instantiate(bytes, wasi.getImportObject());
-  wasi.initialize(instance);
-  const w = wasi.wasiImport;
-  const u8 = new Uint8Array(instance.exports.memory.buffer), dv = new DataView(instance.exports.memory.buffer);
+  const { w, u8, dv } = await sandboxWasi(dir);
   const read = (len, cookie = 0n) => {
     u8.fill(0xee, 4096, 4096 + 2048);
     assert.equal(w.fd_readdir(3, 4096, len, cookie, 100), E.SUCCESS);
