@@ -90,6 +90,24 @@ export class WasixState {
     return new SharedArrayBuffer(TOTAL_BYTES);
   }
 
+  /**
+   * A copy of this process's state for its forked child, taken under the lock (a whole state, not one
+   * another thread is changing) and with the copy's lock free: copied while the coordinator held it (to read
+   * the callback name when it delivered a SIGCHLD), the child's first callback_signal spun forever on a
+   * lock no one would release (a rare hang of fork loops, seen about once in 50 bench processes).
+   */
+  copyForFork(): SharedArrayBuffer {
+    const copy = new SharedArrayBuffer(this.sab.byteLength);
+    this.lock();
+    try {
+      new Uint8Array(copy).set(this.u8);
+    } finally {
+      this.unlock();
+    }
+    new Int32Array(copy)[WasixHeader.LOCK] = 0;
+    return copy;
+  }
+
   lock(): void {
     spinLock(this.i32, WasixHeader.LOCK);
   }

@@ -38,8 +38,7 @@ export function wasixForkSyscalls(k: Kernel, st: WasixState, tree: ProcessTree):
     }
     new Uint8Array(memory.buffer).set(new Uint8Array(buf));
     k.fds.copyInto(alloc.row, { skipCloexec: false });
-    const wasixSab = new SharedArrayBuffer(st.sab.byteLength);
-    new Uint8Array(wasixSab).set(st.u8);
+    const wasixSab = st.copyForFork();
     tree.post({
       t: 'fork', row: alloc.row, pid: alloc.pid, memory, wasixSab, spares: spare?.left ?? 0,
       resume: {
