@@ -2,7 +2,7 @@ import { memoryDescriptor, type ModuleInfo } from '../abi/wasm-module.js';
 import type { KernelConfig } from '../kernel/config.js';
 import { TRAP_EXIT_CODE } from '../kernel/exits.js';
 import type { ToCoordinator } from '../kernel/kernel.js';
-import { createChannel, replyChannel } from '../kernel/shared/channel.js';
+import { createChannel, recycleChannel, replyChannel } from '../kernel/shared/channel.js';
 import { WASIX_MAX_SIGNAL } from '../abi/wasix.js';
 import { processSignalSlot, raiseSignal } from '../kernel/signals.js';
 import { WasixState } from '../kernel/shared/wasix-state.js';
@@ -108,6 +108,8 @@ interface WorkerRecord {
   handle: WorkerHandle;
   channel: SharedArrayBuffer;
   ready: boolean;
+  /** A reply may come on the channel after the process ended (stdin, network, a user import): not recycled. */
+  repliesLater?: boolean;
 }
 
 /**
@@ -329,9 +331,11 @@ export class WeftProcess {
         return;
       }
       case 'stdin-read':
+        rec.repliesLater = true;
         if (this.stdin) this.stdin.read(rec.channel, m.seq, m.max);
         return;
       case 'stdin-poll':
+        rec.repliesLater = true;
         if (this.stdin) this.stdin.poll(rec.channel, m.seq, m.peek === true);
         return;
       case 'stdout':
@@ -357,6 +361,7 @@ export class WeftProcess {
         this.opts.onRequest?.(m);
         return;
       case 'net': {
+        rec.repliesLater = true;
         const channel = rec.channel;
         const reply = m.seq !== undefined
           ? (r: number, data?: Uint8Array) => void replyChannel(channel, m.seq!, r, data) : undefined;
@@ -372,6 +377,7 @@ export class WeftProcess {
    * that called run(); a promise it returns is awaited (the wasm thread waits either way).
    */
   private callImport(rec: WorkerRecord, m: ImportCall): void {
+    rec.repliesLater = true;
     const channel = rec.channel;
     const reply = (r: { result: number; data: Uint8Array }): void => void replyChannel(channel, m.seq, r.result, r.data);
     try {
@@ -480,6 +486,9 @@ export class WeftProcess {
       clearInterval(rewake);
     }
     this.workers.length = 0;
+    // Every worker is gone or parked: their channels serve the next processes (unless a terminated
+    // browser worker may still be running, or a reply may still come).
+    if (!this.mayStillRun) for (const w of live) if (!w.repliesLater) recycleChannel(w.channel);
     this.resolveExit(Atomics.load(this.ctl.i32, Ctl.EXIT_CODE));
   }
 

@@ -14,8 +14,23 @@ export const Chan = {
   DATA_BYTES: 64 * 1024,
 } as const;
 
+/**
+ * Channels of ended processes whose workers are gone or parked (nothing writes them any more). A fresh one
+ * costs ~0.2 ms of page faults on a VM (64 KiB zeroed by the allocator), once per process a shell starts.
+ */
+const spares: SharedArrayBuffer[] = [];
+const MAX_SPARES = 16;
+
 export function createChannel(): SharedArrayBuffer {
-  return new SharedArrayBuffer(Chan.HEADER_BYTES + Chan.DATA_BYTES);
+  const sab = spares.pop();
+  if (!sab) return new SharedArrayBuffer(Chan.HEADER_BYTES + Chan.DATA_BYTES);
+  new Int32Array(sab, 0, Chan.HEADER_BYTES / 4).fill(0); // as new: no request in flight, sequence 0
+  return sab;
+}
+
+/** Gives back a channel no worker uses and no reply is still due on (a late reply would land in the next). */
+export function recycleChannel(sab: SharedArrayBuffer): void {
+  if (spares.length < MAX_SPARES && !spares.includes(sab)) spares.push(sab);
 }
 
 /** Worker side. */
