@@ -34,6 +34,8 @@ export interface ModuleInfo {
   usesWasiThreads: boolean;
   /** Can the module start threads (a wasi-threads or WASIX thread_spawn import)? */
   spawnsThreads: boolean;
+  /** Can the module start processes (a WASIX fork, exec or spawn import)? */
+  startsProcesses: boolean;
   /**
    * Threaded modules: may a pooled worker keep its instance for its next thread (abi/thread-reuse.ts).
    * Read on first use (a walk of every instruction, tens of ms for a large program before the JIT warms up):
@@ -138,6 +140,7 @@ export function inspectModule(bytes: Uint8Array | undefined, module: WebAssembly
     usesWasix: functionImports.some((n) => n.startsWith('wasix_32v1.') || n.startsWith('wasix_64v1.')),
     usesWasiThreads: functionImports.some((n) => /^(wasi|wasi_snapshot_preview1)\.thread[-_]spawn$/.test(n)),
     spawnsThreads: functionImports.some((n) => /^(wasi|wasi_snapshot_preview1)\.thread[-_]spawn$|^wasix_(32|64)v1\.thread_spawn/.test(n)),
+    startsProcesses: functionImports.some((n) => /^wasix_(32|64)v1\.proc_(fork|exec\d*|spawn\d*)$/.test(n)),
     threadReuse: bytes && memoryImport?.shared && exports.includes('wasi_thread_start') ? once(() => threadReuse(bytes)) : () => undefined,
   };
 }

@@ -34,11 +34,6 @@ export interface SystemOptions {
 export const DEFAULT_MAX_PROCESSES = 64;
 
 /** Words of the fd table buffer a process tree needs (FdTable.create(regions)). */
-/** Does the module import a call that starts a process (fork, exec, spawn)? */
-function startsProcesses(info: ModuleInfo): boolean {
-  return info.functionImports.some((n) => /^wasix_(32|64)v1\.proc_(fork|exec\d*|spawn\d*)$/.test(n));
-}
-
 export function treeFdRegions(info: ModuleInfo, maxProcesses: number): number {
   return info.usesWasix ? Math.max(1, maxProcesses) : 1;
 }
@@ -112,7 +107,7 @@ export class WeftSystem {
     this.run(0, ROOT_PID, root);
     // A program that can start processes (a shell) gets its standby Workers now, booting while it starts,
     // rather than at its first fork, which would wait for them.
-    if (this.table && startsProcesses(this.base.info)) this.coordinator.prewarm?.();
+    if (this.table && this.base.info.startsProcesses) this.coordinator.prewarm?.();
     return this.exited;
   }
 

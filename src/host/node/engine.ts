@@ -1,4 +1,5 @@
 import { outlineWaits } from '../../abi/wait-outline.js';
+import { scanBinary } from '../../abi/wasm-module.js';
 import { builtin } from './builtins.js';
 
 let applied = false;
@@ -27,12 +28,18 @@ export function engineReadyForThreads(): boolean {
 }
 
 /**
- * The bytes to compile for a threaded module: on an affected engine with Liftoff still on, the module with
- * its waits outlined (abi/wait-outline.ts: safe under Liftoff, which starts a large program's code far
- * sooner than TurboFan); where that cannot be done, the same bytes after Liftoff is turned off.
+ * The bytes to compile for a module: on an affected engine with Liftoff still on, a threaded module (a
+ * shared memory) with its waits outlined (abi/wait-outline.ts: safe under Liftoff, which starts a large
+ * program's code far sooner than TurboFan), or, where that cannot be done, the same bytes after Liftoff is
+ * turned off; any other module (and bytes no module reader understands: the engine reports them) as given.
  */
-export function bytesForThreads(bytes: Uint8Array): Uint8Array {
+export function bytesToCompile(bytes: Uint8Array): Uint8Array {
   if (engineReadyForThreads()) return bytes;
+  try {
+    if (!scanBinary(bytes).memoryImport?.shared) return bytes;
+  } catch {
+    return bytes;
+  }
   const outlined = outlineWaits(bytes);
   if (outlined) return outlined;
   prepareEngineForThreads();

@@ -7,8 +7,7 @@
  * first calls of a large addon wait for TurboFan: rolldown's wasm is ~10 MB). A module the outliner cannot
  * read turns Liftoff off for the process, as before; any other module is compiled as given.
  */
-import { scanBinary } from '../../abi/wasm-module.js';
-import { bytesForThreads, engineReadyForThreads } from './engine.js';
+import { bytesToCompile, engineReadyForThreads } from './engine.js';
 
 let installed = false;
 
@@ -22,14 +21,7 @@ function asBytes(src: unknown): Uint8Array | undefined {
 /** What to compile instead of `src`: the same source unless it is a threaded module (then outlined). */
 function forCompile(src: unknown): unknown {
   const bytes = asBytes(src);
-  if (!bytes || engineReadyForThreads()) return src;
-  let shared: boolean;
-  try {
-    shared = !!scanBinary(bytes).memoryImport?.shared;
-  } catch {
-    return src; // not a module this reader understands: the engine reports what is wrong with it
-  }
-  return shared ? bytesForThreads(bytes) : src;
+  return bytes ? bytesToCompile(bytes) : src;
 }
 
 /** Wraps WebAssembly's compile entry points (once per thread, on affected engines only). */

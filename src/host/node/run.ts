@@ -1,5 +1,5 @@
 import { fs } from './builtins.js';
-import { functionSignatures, inspectModule, scanBinary, type FunctionSignatures, type ModuleInfo } from '../../abi/wasm-module.js';
+import { functionSignatures, inspectModule, type FunctionSignatures, type ModuleInfo } from '../../abi/wasm-module.js';
 import type { NetPolicy, StdioTarget } from '../../kernel/config.js';
 import { nodeNetOwner } from './host-sockets.js';
 import { parseIp } from '../../kernel/net-addr.js';
@@ -11,7 +11,7 @@ import type { StdinSource } from '../../process/stdin-server.js';
 import { openNodeBackend } from './backends.js';
 import { recoverMemoryFilesystems } from '../../fs/memfs/recover.js';
 import { NodeCoordinatorHost, nodeStdinSource } from './coordinator-host.js';
-import { bytesForThreads, engineReadyForThreads } from './engine.js';
+import { bytesToCompile, engineReadyForThreads } from './engine.js';
 import { canRunHere, runHere } from './run-here.js';
 import { envList, fdTarget, preopenList, traceSetup } from './kernel-config.js';
 import type { OutputOption, RunOptions, WasmSource } from './options.js';
@@ -61,10 +61,11 @@ async function load(src: WasmSource, signal: AbortSignal | undefined): Promise<{
 
 /** Compiles (or takes) the module; a threaded one so that it is safe from Node 20's Liftoff bug (engine.ts). */
 function compiled(bytes: Uint8Array | undefined, given: WebAssembly.Module | undefined): Promise<WebAssembly.Module> {
-  // A module compiled elsewhere may hold Node 20's Liftoff miscompilation of atomic waits: compile it
-  // again from its bytes.
-  if (bytes && scanBinary(bytes).memoryImport?.shared && !engineReadyForThreads()) {
-    return WebAssembly.compile(bytesForThreads(bytes) as Uint8Array<ArrayBuffer>);
+  // A threaded module compiled elsewhere may hold Node 20's Liftoff miscompilation of atomic waits:
+  // compile it again from its bytes (outlined, or after Liftoff was turned off for it).
+  if (bytes && !engineReadyForThreads()) {
+    const safe = bytesToCompile(bytes);
+    if (safe !== bytes || engineReadyForThreads()) return WebAssembly.compile(safe as Uint8Array<ArrayBuffer>);
   }
   return given ? Promise.resolve(given) : WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
 }
@@ -185,7 +186,7 @@ export async function run(wasm: WasmSource, options: RunOptions = {}): Promise<R
     }
     host ??= new NodeCoordinatorHost({ logFd: trace.fd, output });
     const compile = async (b: Uint8Array): Promise<{ module: WebAssembly.Module; info: ModuleInfo; sigs: FunctionSignatures }> => {
-      const m = await WebAssembly.compile((scanBinary(b).memoryImport?.shared ? bytesForThreads(b) : b) as Uint8Array<ArrayBuffer>);
+      const m = await WebAssembly.compile(bytesToCompile(b) as Uint8Array<ArrayBuffer>);
       return { module: m, info: inspectModule(b, m), sigs: functionSignatures(b) };
     };
     let results: (number | bigint)[] | undefined;
