@@ -84,9 +84,9 @@ function rewrite(bytes: Uint8Array): Uint8Array | undefined {
     const sizeAt = c.pos;
     const len = c.leb();
     const start = c.pos, end = start + len;
-    const waits: { at: number; end: number; shape: number }[] = [];
     c.pos = end;
     if (!mayWait(bytes, start, end)) continue;
+    const waits: { at: number; end: number; shape: number }[] = [];
     c.pos = start;
     skipLocals(c);
     while (c.pos < end) {
