@@ -252,3 +252,64 @@ test('fd_filestat_set_times with both times given takes no stat before (one fewe
   assert.deepEqual(times(), [a, m2]);
   assert.equal(w.fd_close(fd), E.SUCCESS);
 });
+
+test('fd_readdir of a settled directory: inode numbers remembered (no lstat per entry), never stale after a change', async () => {
+  const dir = path.join(root, 'settled');
+  fs.mkdirSync(dir);
+  const N = 40;
+  for (let i = 0; i < N; i++) fs.writeFileSync(path.join(dir, `f${i}`), '');
+  fs.mkdirSync(path.join(dir, 'sub'));
+  fs.symlinkSync('f1', path.join(dir, 'ln'));
+  const { w, u8, dv } = await sandboxWasi(dir);
+  /** A whole listing (cookie 0: listed anew) as name -> [ino, type]. */
+  const list = () => {
+    assert.equal(w.fd_readdir(3, 4096, 60000, 0n, 100), E.SUCCESS);
+    const all = Buffer.from(u8.subarray(4096, 4096 + dv.getUint32(100, true)));
+    const got = new Map();
+    for (let at = 0; at < all.length; at += 24 + all.readUInt32LE(at + 16)) {
+      got.set(all.subarray(at + 24, at + 24 + all.readUInt32LE(at + 16)).toString(), [all.readBigUInt64LE(at + 8), all[at + 20]]);
+    }
+    got.delete('.');
+    got.delete('..');
+    return got;
+  };
+  const exact = (got) => {
+    assert.deepEqual([...got.keys()].sort(), fs.readdirSync(dir).sort());
+    for (const [name, [ino, type]] of got) {
+      const st = fs.lstatSync(path.join(dir, name), { bigint: true });
+      assert.equal(ino, st.ino, name);
+      assert.equal(type, st.isDirectory() ? 3 : st.isSymbolicLink() ? 7 : 4, name);
+    }
+  };
+  // Fresh: every listing stats each entry and none is remembered.
+  let got;
+  assert.ok(count(['lstatSync'], () => (got = list())).lstatSync >= N + 2);
+  exact(got);
+  assert.ok(count(['lstatSync'], () => (got = list())).lstatSync >= N + 2, 'a directory changed less than 3 s ago is not remembered');
+  // Settled (ctime more than 3 s old): the next listing stats each entry once, the later ones none.
+  await new Promise((r) => setTimeout(r, 3200));
+  assert.ok(count(['lstatSync'], () => (got = list())).lstatSync >= N + 2);
+  exact(got);
+  for (let i = 0; i < 3; i++) {
+    assert.ok(count(['lstatSync'], () => (got = list())).lstatSync <= 2, 'remembered: no lstat per entry');
+    exact(got);
+  }
+  // A host process replaces an entry (a new inode under the same name: the same names listed): exact at once.
+  const before = got.get('f1')[0];
+  fs.writeFileSync(path.join(tmp, 'new'), 'x');
+  fs.renameSync(path.join(tmp, 'new'), path.join(dir, 'f1'));
+  assert.ok(count(['lstatSync'], () => (got = list())).lstatSync >= N + 2);
+  exact(got);
+  assert.notEqual(got.get('f1')[0], before);
+  // ... adds and removes some: exact at once.
+  fs.mkdirSync(path.join(dir, 'f2-dir'));
+  fs.unlinkSync(path.join(dir, 'f3'));
+  assert.ok(count(['lstatSync'], () => (got = list())).lstatSync >= N + 2);
+  exact(got);
+  assert.equal(got.get('f2-dir')[1], 3);
+  // A change made by the guest itself also shows at once.
+  fs.rmSync(path.join(dir, 'f4'));
+  got = list();
+  exact(got);
+  assert.equal(got.has('f4'), false);
+});

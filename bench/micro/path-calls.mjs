@@ -3,7 +3,8 @@
 // is 300 pairs: mostly JIT warm-up for weft) and apart from the guest. Process CPU time per call (all
 // threads: V8's compiler threads included), median of 5 rounds of N after WARM warm-up calls.
 //   node bench/micro/path-calls.mjs [weft|node] [DIST] [case,...]     (env WARM=2000 N=3000; ROUNDS=k prints each)
-// (readdir: one call = a whole listing of 10,000 entries; WARM=5 N=10 unless set)
+// (readdir: one call = a whole listing of 10,000 entries; WARM=5 N=10 unless set. readdirSettled: the same
+// listing of the directory once it has been left unchanged for 3 s, which weft remembers the inodes of)
 import fs from 'node:fs';
 import path from 'node:path';
 import { benchTmp } from '../data-dir.mjs';
@@ -20,7 +21,7 @@ fs.symlinkSync('small.txt', path.join(D, 'link'));
 fs.mkdirSync(path.join(D, 'a/b/c/d/e/f'), { recursive: true });
 fs.writeFileSync(path.join(D, 'a/b/c/d/e/f/g'), 'x');
 // readdir: a whole listing of 10,000 empty files per call (64 KiB buffer, cookie chaining), as the fs group
-if (!process.argv[4] || process.argv[4].includes('readdir')) {
+if (!only || only.some((c) => c.startsWith('readdir'))) {
   fs.mkdirSync(path.join(D, 'd10k'));
   for (let i = 0; i < 10000; i++) fs.writeFileSync(path.join(D, 'd10k', `file-${String(i).padStart(5, '0')}`), '');
 }
@@ -80,10 +81,16 @@ const cases = {
     ok(w.fd_close(fd), 'fd_close');
   },
 };
+cases.readdirSettled = cases.readdir;
 // per-case counts (a readdir call is a whole listing)
 const COUNTS = { readdir: [Number(process.env.WARM ?? 5), Number(process.env.N ?? 10)] };
+COUNTS.readdirSettled = COUNTS.readdir;
 for (const [name, f] of Object.entries(cases)) {
   if (only && !only.includes(name)) continue;
+  if (name === 'readdirSettled') {
+    const settledAt = fs.statSync(path.join(D, 'd10k')).ctimeMs + 3100;
+    await new Promise((r) => setTimeout(r, Math.max(0, settledAt - Date.now())));
+  }
   const [warm, n] = COUNTS[name] ?? [WARM, N];
   for (let i = 0; i < warm; i++) f();
   const res = [];

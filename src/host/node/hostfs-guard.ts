@@ -50,7 +50,13 @@ let procFd: boolean | undefined;
  */
 export type FdCheck = 'auto' | 'proc' | 'walk';
 
-function sameFile(a: Fs.Stats, b: Fs.Stats): boolean {
+/** What identifies a file: its device and inode numbers (Node's number Stats have them). */
+export interface FileId {
+  dev: number;
+  ino: number;
+}
+
+function sameFile(a: FileId, b: FileId): boolean {
   return a.ino === b.ino && a.dev === b.dev;
 }
 
@@ -223,7 +229,7 @@ export class HostSandbox {
    * or, cheaper, its real path when that lies inside the root and names the directory `self` (a stat
    * through /proc/self/fd costs ~35% more). The caller checks stillNames() after the stats.
    */
-  listingPath(dir: string, self: Fs.Stats): string {
+  listingPath(dir: string, self: FileId): string {
     if (!dir.startsWith('/proc/')) return dir;
     try {
       const real = fs.readlinkSync(dir);
@@ -235,7 +241,7 @@ export class HostSandbox {
   }
 
   /** Whether `path` (a listingPath()) still names the directory `self` (else the entries are redone via /proc). */
-  stillNames(path: string, self: Fs.Stats): boolean {
+  stillNames(path: string, self: FileId): boolean {
     try {
       return sameFile(fs.lstatSync(path), self);
     } catch {

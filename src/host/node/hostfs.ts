@@ -35,6 +35,7 @@ import { Errno, WasiError } from '../../abi/errno.js';
 import { Filetype } from '../../abi/constants.js';
 import { createTimesBuffer, SetTimes } from './set-times.js';
 import { hostError } from './host-error.js';
+import { ListingInodes, type KnownEntry } from './listing-inodes.js';
 import { DirCache, HostSandbox, O_DIRECTORY, O_NOFOLLOW, type FdCheck } from './hostfs-guard.js';
 
 export type { FdCheck } from './hostfs-guard.js';
@@ -52,6 +53,18 @@ function filetypeOf(st: Fs.BigIntStats | Fs.Stats | Fs.Dirent): number {
   if (st.isBlockDevice()) return Filetype.BLOCK_DEVICE;
   if (st.isSocket()) return Filetype.SOCKET_STREAM;
   return Filetype.UNKNOWN; // FIFOs and anything else
+}
+
+/** The entries of a listing from a settled directory's remembered inodes (undefined if a name is not there). */
+function knownEntries(ents: Fs.Dirent[], known: Map<string, KnownEntry>): DirEntry[] | undefined {
+  const out = new Array<DirEntry>(ents.length);
+  for (let i = 0; i < ents.length; i++) {
+    const name = ents[i]!.name;
+    const k = known.get(name);
+    if (k === undefined) return undefined;
+    out[i] = { name, ino: k.ino, filetype: k.filetype };
+  }
+  return out;
 }
 
 function convertStat(st: Fs.BigIntStats): Stat {
@@ -111,6 +124,8 @@ export class HostFsBackend implements FsBackend {
   private readonly timesSab: SharedArrayBuffer;
   /** Directories the resolver may skip walking (verifiedDir()), and the shared generation that empties it. */
   private readonly dirs: DirCache;
+  /** Entries' inode numbers of settled directories listed before (listing-inodes.ts). */
+  private readonly inodes = new ListingInodes();
 
   constructor(desc: { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer; lookups?: SharedArrayBuffer }) {
     this.root = desc.root;
@@ -388,9 +403,10 @@ export class HostFsBackend implements FsBackend {
 
   readdir(handle: number): DirEntry[] {
     // Stat first: a bad handle is EBADF and a file handle ENOTDIR, whichever way we list.
-    let self: Fs.Stats;
+    const startMs = Date.now(); // before the fstat: see ListingInodes.settled()
+    let self: Fs.BigIntStats;
     try {
-      self = fs.fstatSync(handle);
+      self = fs.fstatSync(handle, { bigint: true });
     } catch (e) {
       throw hostError(e);
     }
@@ -402,6 +418,8 @@ export class HostFsBackend implements FsBackend {
       if (known === undefined) throw new WasiError(Errno.NOTSUP, 'readdir of a handle opened in another thread needs /proc');
       dir = known;
     }
+    const remembered = this.inodes.lookup(self);
+    const settled = remembered === undefined && this.inodes.settled(self, dir, startMs);
     let ents: Fs.Dirent[];
     try {
       ents = fs.readdirSync(dir, { withFileTypes: true });
@@ -409,11 +427,17 @@ export class HostFsBackend implements FsBackend {
       if (this.guard.procMissing(e)) return this.readdir(handle); // no /proc: retry with the recorded path
       throw hostError(e);
     }
+    if (remembered !== undefined) {
+      const out = knownEntries(ents, remembered);
+      if (out !== undefined) return this.sortEntries(out);
+    }
     // One lstat per entry, for its inode (and its type when the dirent has none), through the directory's
     // real path while it is inside the root and still names this directory (on any doubt, /proc again).
-    const statDir = this.guard.listingPath(dir, self);
-    const out = this.listEntries(statDir, ents);
-    if (statDir !== dir && !this.guard.stillNames(statDir, self)) return this.sortEntries(this.listEntries(dir, ents));
+    const ids = { dev: Number(self.dev), ino: Number(self.ino) };
+    const statDir = this.guard.listingPath(dir, ids);
+    let out = this.listEntries(statDir, ents);
+    if (statDir !== dir && !this.guard.stillNames(statDir, ids)) out = this.listEntries(dir, ents);
+    else if (settled) this.inodes.remember(self, new Map(out.map((e) => [e.name, { ino: e.ino, filetype: e.filetype }])));
     return this.sortEntries(out);
   }
 
