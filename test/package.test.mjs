@@ -22,7 +22,7 @@ function sh(cmd, args, cwd, timeout = 60_000) {
 }
 
 // The bundles the package.json entries, the CLI and the coordinators load (chunks are checked by pattern).
-const bundles = ['dist/index.js', 'dist/browser.js', 'dist/napi.js', 'dist/napi-register.js', 'dist/cli/main.js',
+const bundles = ['dist/index.js', 'dist/browser.js', 'dist/napi.js', 'dist/napi-register.js', 'dist/cli/main.js', 'dist/cli/cli.bundle.cjs',
   'dist/host/node/worker.bundle.cjs', 'dist/host/browser/worker.bundle.js'];
 
 test('npm pack holds only the bundles, their chunks, the .d.ts types, README, docs, examples and package.json', async () => {

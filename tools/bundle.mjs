@@ -1,5 +1,5 @@
 // Bundles weft's entry points with esbuild (a dev dependency), after tsc has written dist/:
-//   dist/index.js (+ dist/chunks/*.js: run()'s coordinator, loaded on first use), dist/cli/main.js, dist/browser.js, dist/napi.js, dist/napi-register.js   each replaced by a one-file bundle of its graph
+//   dist/index.js (+ dist/chunks/*.js: run()'s coordinator, loaded on first use), dist/cli/main.js (+ dist/cli/cli.bundle.cjs), dist/browser.js, dist/napi.js, dist/napi-register.js   each replaced by a one-file bundle of its graph
 //   dist/host/node/worker.bundle.cjs, dist/host/browser/worker.bundle.js   the thread workers, one file each
 // Loading ~40 separate ES modules costs ~70 ms per Node worker and 50-100 ms for `import 'weft'`; one file
 // loads in a few ms. The unbundled modules tsc wrote stay in dist/ for the tests; the package ships only the
@@ -55,24 +55,31 @@ async function bundle(opts, entry, out, workerLiterals = {}, plugins = [], split
 }
 
 /**
- * The Node thread worker: CommonJS wrapped in one function expression, which host/node/worker-script.ts
- * compiles with vm.Script and V8's code cache (Node 20 caches no Worker's ES modules). It is called with
- * (require, the bundle's file URL), the latter standing for import.meta.url.
+ * A CommonJS bundle wrapped in one function expression, which host/node/code-cache.ts and worker-script.ts
+ * compile with vm.Script and V8's code cache (Node 20 caches no ES module). It is called with (require, the
+ * bundle's file URL, module), the URL standing for import.meta.url; worker literals are rewritten as in bundle().
  */
-async function nodeWorkerScript() {
-  const r = await build({ ...node, format: 'cjs', entryPoints: [dist + 'host/node/worker.js'], define: { 'import.meta.url': '__weftUrl' } });
-  const body = r.outputFiles[0].text;
-  fs.writeFileSync(dist + 'host/node/worker.bundle.cjs', `(function (require, __weftUrl) {'use strict';\n${body}\n})`);
+async function cjsBundle(entry, out, workerLiterals = {}) {
+  const r = await build({ ...node, format: 'cjs', entryPoints: [dist + entry], define: { 'import.meta.url': '__weftUrl' } });
+  let body = r.outputFiles[0].text;
+  for (const [from, to] of Object.entries(workerLiterals)) {
+    const rel = path.relative(path.dirname(dist + out), dist + to);
+    const lit = new RegExp(String.raw`new URL\(\s*"${from.replaceAll('.', '\\.')}"\s*,\s*__weftUrl\s*\)`, 'g');
+    if (!lit.test(body)) throw new Error(`bundle ${out}: worker literal new URL("${from}", import.meta.url) not found`);
+    body = body.replace(lit, `new URL(${JSON.stringify('./' + rel)}, __weftUrl)`);
+  }
+  fs.writeFileSync(dist + out, `(function (require, __weftUrl, module) {'use strict';\n${body}\n})`);
 }
 
 const nodeWorker = { './worker.bundle.cjs': 'host/node/worker.bundle.cjs', './worker.js': 'host/node/worker.bundle.cjs' };
 const browserWorker = { './worker.js': 'host/browser/worker.bundle.js' };
 fs.rmSync(dist + 'chunks', { recursive: true, force: true }); // stale chunks of an earlier build
 await Promise.all([
-  nodeWorkerScript(),
+  cjsBundle('host/node/worker.js', 'host/node/worker.bundle.cjs'),
   bundle(browser, 'host/browser/worker.js', 'host/browser/worker.bundle.js'),
-  // esbuild keeps the CLI's leading #! line.
-  bundle(node, 'cli/main.js', 'cli/main.js', nodeWorker),
+  // The CLI: a small ES entry (esbuild keeps its #! line) that compiles the CommonJS CLI bundle with its code cache.
+  bundle(node, 'cli/main.js', 'cli/main.js'),
+  cjsBundle('cli/cli.js', 'cli/cli.bundle.cjs', nodeWorker),
   // run() loads its coordinator by import() (host/node/run-lazy.ts): a chunk, so `import 'weft'` for the
   // WASI class compiles only that class's code.
   bundle(node, 'index.js', 'index.js', nodeWorker, [], true),

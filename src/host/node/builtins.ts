@@ -15,6 +15,7 @@ import type * as Tty from 'node:tty';
 import type * as Crypto from 'node:crypto';
 import type * as Os from 'node:os';
 import type * as V8 from 'node:v8';
+import type * as Vm from 'node:vm';
 import type * as NodeModule from 'node:module';
 import { createRequire } from 'node:module';
 
@@ -30,6 +31,7 @@ interface Builtins {
   crypto: typeof Crypto;
   os: typeof Os;
   v8: typeof V8;
+  vm: typeof Vm;
   module: typeof NodeModule;
   /** node:wasi: only weft/napi/register touches it (to put weft/napi's WASI in its place). */
   wasi: Record<string, unknown>;

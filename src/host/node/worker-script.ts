@@ -9,9 +9,14 @@
  * process is not asked; a later one makes it once loaded ('load': top-level code), and another after its
  * first thread ended by itself ('run': also every function that thread called). V8 rejects a cache whose
  * source or flags differ; the script then compiles as before.
+ *
+ * The best cache a run made is also kept on disk (code-cache.ts; its first byte says its level), so the first
+ * Worker of the next run of the same build starts from it and later runs improve it; a Worker that finds it
+ * rejected says so, and it is removed (a new one is made as if there had been none).
  */
 import type { Worker, WorkerOptions } from 'node:worker_threads';
 import { builtin, fs } from './builtins.js';
+import { cacheFileFor, readCache, removeCache, writeCache, type CacheFile } from './code-cache.js';
 
 // (A literal URL: tools/bundle.mjs rewrites it when it bundles this module into an entry point.)
 const bundledScript = new URL('./worker.bundle.cjs', import.meta.url);
@@ -27,6 +32,7 @@ const { workerData } = require('node:worker_threads');
 const { file, source, cache } = workerData.script;
 const script = new (require('node:vm').Script)(Buffer.from(source).toString('latin1'), { filename: file, cachedData: cache });
 globalThis[Symbol.for('weft.codeCache')] = { make: () => script.createCachedData(), used: cache ? !script.cachedDataRejected : undefined };
+if (cache && script.cachedDataRejected) require('node:worker_threads').parentPort.postMessage({ t: 'code-cache-rejected' });
 script.runInThisContext()(require, require('node:url').pathToFileURL(file).href);`;
 
 let bundlePath: string | null | undefined;
@@ -36,6 +42,29 @@ let cacheLevel = 0;
 /** A Worker was asked for the next level and has not answered (nor exited). */
 let asked = false;
 let booted = 0;
+/** The bundle's cache file on disk (null: none usable); whether a Worker is to say if V8 took the one read from it. */
+let diskFile: CacheFile | null | undefined;
+let diskLevel = 0;
+let diskUnconfirmed = false;
+
+/** The cache kept on disk by an earlier run (a level byte, then V8's data), taken as this process's first. */
+function readDiskCache(file: string): void {
+  diskFile = cacheFileFor('worker', file);
+  const data = readCache(diskFile);
+  if (data === undefined || data.length < 2 || (data[0] !== 1 && data[0] !== 2)) return;
+  cache = data.subarray(1);
+  cacheLevel = diskLevel = data[0]!;
+  diskUnconfirmed = true;
+}
+
+function writeDiskCache(level: number, data: Uint8Array): void {
+  if (level <= diskLevel || !diskFile) return;
+  diskLevel = level;
+  const out = new Uint8Array(data.length + 1);
+  out[0] = level;
+  out.set(data, 1);
+  writeCache(diskFile, out);
+}
 
 function bundle(): string | null {
   if (bundlePath === undefined) {
@@ -83,6 +112,7 @@ export function bootWorker(workerData: Record<string, unknown>, options: WorkerO
   const file = bundle();
   booted++;
   if (file === null) return new wt.Worker(moduleScript, { ...options, workerData });
+  if (diskFile === undefined) readDiskCache(file);
   let request: CacheRequest | undefined;
   if (!asked && cacheLevel < 2 && booted > 1) {
     request = cacheLevel === 0 ? 'load' : 'run';
@@ -100,10 +130,23 @@ export function bootWorker(workerData: Record<string, unknown>, options: WorkerO
       if (m.data && level > cacheLevel) {
         cache = m.data;
         cacheLevel = level;
+        writeDiskCache(level, m.data);
       }
     });
     worker.once('exit', () => {
       if (!answered) asked = false;
+    });
+  }
+  if (diskUnconfirmed && cache !== undefined) {
+    // The first Worker given the disk's cache tells whether V8 refused it (another V8 flag set, say): then it
+    // is removed, and Workers booted from then on make a new one (this run or the next), as without a file.
+    diskUnconfirmed = false;
+    const given = cache;
+    worker.on('message', (m: { t?: string }) => {
+      if (m.t !== 'code-cache-rejected' || cache !== given) return;
+      cache = undefined;
+      cacheLevel = diskLevel = 0;
+      removeCache(diskFile ?? null);
     });
   }
   return worker;
