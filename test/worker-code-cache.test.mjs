@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { bootWorker } from '../dist/host/node/worker-script.js';
 
+// The cache kept on disk between runs (code-cache.test.mjs) would give the first Worker one: off here.
+process.env.WEFT_CODE_CACHE = 'off';
+
 /** Boots a standby worker; resolves with its 'listening' message and the worker. */
 function standby() {
   const { port1, port2 } = new MessageChannel();

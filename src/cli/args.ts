@@ -197,7 +197,8 @@ ${lines.join('\n')}
 
 Options go before the program; everything after it is passed to the program. --trace FILE takes FILE only
 when it is not the last argument, does not end in .wasm and is not a wasm binary; --trace=FILE always does.
-Environment: WEFT_LOG=debug enables the syscall log (WEFT_LOG_FILE=path sends it to a file).
+Environment: WEFT_LOG=debug enables the syscall log (WEFT_LOG_FILE=path sends it to a file);
+WEFT_CODE_CACHE=DIR|off: where weft keeps V8's compiled code of its own bundles (default ~/.cache/weft).
 `;
 }
 
