@@ -4,21 +4,18 @@
  * bundle compiled with V8's code cache kept on disk (host/node/code-cache.ts: ~18 ms less per run); a build
  * without bundles imports the ES module.
  */
-import { builtin, fs } from '../host/node/builtins.js';
-import { compileBundle } from '../host/node/code-cache.js';
+import { fs } from '../host/node/builtins.js';
+import { loadBundle } from '../host/node/code-cache.js';
 
 type Cli = (argv: string[]) => Promise<number>;
 
-// (A literal URL: tools/bundle.mjs keeps it pointing at the CLI bundle beside this file.)
+// (A literal URL: the CLI bundle beside this file.)
 const bundled = new URL('./cli.bundle.cjs', import.meta.url);
 let cli: Cli;
 let save = (): void => {};
-const file = bundled.protocol === 'file:' ? builtin('url').fileURLToPath(bundled) : '';
-if (file && fs.existsSync(file)) {
-  const b = compileBundle('cli', file);
-  const module = { exports: {} as { cli?: Cli } };
-  b.fn(builtin('module').createRequire(file), bundled.href, module);
-  cli = module.exports.cli!;
+if (bundled.protocol === 'file:' && fs.existsSync(bundled)) {
+  const b = loadBundle<{ cli: Cli }>('cli', bundled);
+  cli = b.exports.cli;
   save = b.save;
 } else {
   // (Not a literal: the bundler must not inline the CLI here.)

@@ -79,16 +79,20 @@ export function removeCache(f: CacheFile | null): void {
 }
 
 /**
- * Compiles a CommonJS function bundle (`(function (require, url, module) {...})`) with its cached code; the
- * returned save() writes a new cache (with every function compiled so far) if there was none or V8 refused it.
+ * Loads a CommonJS function bundle (`(function (require, url, module) {...})`, see tools/bundle.mjs) with its
+ * cached code: its exports, and save(), which writes a new cache (with every function compiled so far) if
+ * there was none or V8 refused it. Stack frames name the bundle by its file URL, as an ES module's would.
  */
-export function compileBundle(kind: string, bundle: string): { fn: (...args: unknown[]) => unknown; save: () => void } {
-  const f = cacheFileFor(kind, bundle);
+export function loadBundle<T>(kind: string, url: URL): { exports: T; save: () => void } {
+  const file = builtin('url').fileURLToPath(url);
+  const f = cacheFileFor(kind, file);
   const cachedData = readCache(f);
-  const script = new (builtin('vm').Script)(fs.readFileSync(bundle, 'latin1'), { filename: bundle, cachedData });
+  const script = new (builtin('vm').Script)(fs.readFileSync(file, 'latin1'), { filename: url.href, cachedData });
   const fresh = cachedData === undefined || script.cachedDataRejected === true;
+  const module = { exports: {} as T };
+  (script.runInThisContext() as (...args: unknown[]) => void)(builtin('module').createRequire(file), url.href, module);
   return {
-    fn: script.runInThisContext() as (...args: unknown[]) => unknown,
+    exports: module.exports,
     save: () => {
       if (fresh) writeCache(f, script.createCachedData());
     },
