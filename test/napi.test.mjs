@@ -236,6 +236,18 @@ test('--import weft/napi/register keeps Liftoff on (an addon starts as fast as u
   assert.equal(r.stdout.trim(), 'liftoff true', r.stderr);
 });
 
+test('the register hook and weft/napi wrap the compile entry points once between them (each compile outlined once)', async () => {
+  // Two bundles, two copies of the wrapper: the second must see the first's (one rewrite per compile).
+  const napi = JSON.stringify(pathToFileURL(path.join(root, 'dist', 'napi.js')).href);
+  const r = await node(['--import', register, '--input-type=module', '-e', `
+    const before = [WebAssembly.Module, WebAssembly.compile, WebAssembly.instantiate];
+    const { WASI } = await import(${napi});
+    new WASI({ version: 'preview1' });
+    const after = [WebAssembly.Module, WebAssembly.compile, WebAssembly.instantiate];
+    console.log(before.every((f, i) => f === after[i]) ? 'same' : 'wrapped again');`]);
+  assert.equal(r.stdout.trim(), 'same', r.stderr);
+});
+
 test("weft/napi's WASI, built in the main thread, makes the loader's compile safe under Liftoff (V8 < 12.4)", async () => {
   const napi = JSON.stringify(pathToFileURL(path.join(root, 'dist', 'napi.js')).href);
   const r = await node(['--input-type=module', '-e', await probeScript(`const { WASI } = await import(${napi}); new WASI({ version: 'preview1' });`)]);

@@ -9,7 +9,12 @@
  */
 import { bytesToCompile, engineReadyForThreads } from './engine.js';
 
-let installed = false;
+/**
+ * Marks WebAssembly as wrapped, for every copy of this module in the thread: weft/napi/register and
+ * weft/napi are separate bundles, each with its own copy; wrapped twice, every compile outlined twice
+ * (~70 ms more for rolldown's 10 MB module).
+ */
+const WRAPPED = Symbol.for('weft.outlineCompiles');
 
 /** The bytes of a BufferSource (a view of them, not a copy); undefined for anything else. */
 function asBytes(src: unknown): Uint8Array | undefined {
@@ -26,9 +31,9 @@ function forCompile(src: unknown): unknown {
 
 /** Wraps WebAssembly's compile entry points (once per thread, on affected engines only). */
 export function outlineEveryCompile(): void {
-  if (installed || engineReadyForThreads()) return;
-  installed = true;
-  const W = WebAssembly as unknown as Record<string, unknown>;
+  const W = WebAssembly as unknown as Record<string | symbol, unknown>;
+  if (W[WRAPPED] === true || engineReadyForThreads()) return;
+  W[WRAPPED] = true;
   // A Proxy keeps `instanceof WebAssembly.Module` true for modules made elsewhere (posted from a thread).
   W['Module'] = new Proxy(WebAssembly.Module, {
     construct: (target, args: unknown[], newTarget) => Reflect.construct(target, [forCompile(args[0]), ...args.slice(1)], newTarget) as object,
