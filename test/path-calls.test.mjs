@@ -11,7 +11,7 @@ import path from 'node:path';
 import { WASI } from '../dist/index.js';
 import { wat2wasm } from './helpers/wat.mjs';
 
-const E = { SUCCESS: 0, EXIST: 20, INVAL: 28, NOENT: 44, NOTDIR: 54, NOTEMPTY: 55, PERM: 63 };
+const E = { SUCCESS: 0, EXIST: 20, INVAL: 28, ISDIR: 31, NOENT: 44, NOTDIR: 54, NOTEMPTY: 55, PERM: 63 };
 const DEEP = 'p/q/r/s/t/u';
 
 let tmp, root, outside;
@@ -58,6 +58,7 @@ async function guest(dir) {
       return dv.getUint32(400, true);
     },
     mkdir: (p) => w.path_create_directory(3, 100, put(p)),
+    unlink: (p) => w.path_unlink_file(3, 100, put(p)),
     rmdir: (p) => w.path_remove_directory(3, 100, put(p)),
   };
 }
@@ -170,6 +171,38 @@ test('mkdir and rmdir leave the lookup of the final name to the host call, with 
   fs.symlinkSync(path.join(outside, 'u'), path.join(root, DEEP));
   assert.equal(g.mkdir(`${DEEP}/made`), E.PERM);
   assert.equal(g.rmdir(`${DEEP}/victim`), E.PERM);
+  assert.deepEqual(fs.readdirSync(path.join(outside, 'u')), ['victim']);
+});
+
+test('unlink leaves the lookup of the final name to the host call, with the same errnos', async () => {
+  const g = await guest(root);
+  const file = (name) => fs.writeFileSync(path.join(root, DEEP, name), 'x');
+  file('a');
+  file('b');
+  assert.equal(g.unlink(`${DEEP}/a`), E.SUCCESS); // walks DEEP: the cache holds it from now on
+  const calls = count(['lstatSync', 'unlinkSync'], () => assert.equal(g.unlink(`${DEEP}/b`), E.SUCCESS));
+  assert.deepEqual(calls, { lstatSync: 0, unlinkSync: 1 }, 'no lookup of the name');
+  assert.ok(!fs.existsSync(path.join(root, DEEP, 'b')));
+  // what the lookup reported before, now from the host
+  assert.equal(g.unlink(`${DEEP}/nope`), E.NOENT);
+  assert.equal(g.unlink(`${DEEP}/full`), E.ISDIR);
+  assert.ok(fs.existsSync(path.join(root, DEEP, 'full', 'x')));
+  assert.equal(g.unlink(`${DEEP}/nope/x`), E.NOENT);
+  assert.equal(g.unlink(`${DEEP}/file/x`), E.NOTDIR);
+  assert.equal(g.unlink(`${DEEP}/file/`), E.NOTDIR, 'a trailing slash: looked up as before');
+  assert.equal(g.unlink(`${DEEP}/uplink`), E.SUCCESS, 'a symlink to a directory: the link goes, not followed');
+  assert.ok(fs.existsSync(path.join(root, 'p/q/r/s/t')) && !fs.existsSync(path.join(root, DEEP, 'uplink')));
+  assert.equal(g.unlink(`${DEEP}/dangling`), E.SUCCESS);
+  assert.equal(g.unlink(`${DEEP}/link`), E.SUCCESS);
+  assert.equal(fs.readFileSync(path.join(root, DEEP, 'file'), 'utf8'), 'inside', 'the link target stays');
+  assert.equal(g.unlink('..'), E.PERM);
+  assert.equal(g.unlink(`${DEEP}/.`), E.ISDIR);
+  // a host process swaps the directory for a symlink to outside: nothing removed there
+  fs.mkdirSync(path.join(outside, 'u'), { recursive: true });
+  fs.writeFileSync(path.join(outside, 'u', 'victim'), 'v');
+  fs.renameSync(path.join(root, DEEP), path.join(root, 'p/q/r/s/t/moved'));
+  fs.symlinkSync(path.join(outside, 'u'), path.join(root, DEEP));
+  assert.equal(g.unlink(`${DEEP}/victim`), E.PERM);
   assert.deepEqual(fs.readdirSync(path.join(outside, 'u')), ['victim']);
 });
 

@@ -81,8 +81,9 @@ export interface FsBackend {
    */
   readlinkIfLink?(path: string): string | null;
   /**
-   * mkdir() and rmdir() report what a lookup of the final name would have (EEXIST; ENOENT, ENOTDIR) as Linux
-   * does, errors of a read-only backend included, so the kernel may skip that lookup (ResolveOptions.skipFinal).
+   * mkdir(), rmdir() and unlink() report what a lookup of the final name would have (EEXIST; ENOENT, ENOTDIR;
+   * ENOENT, EISDIR) as Linux does, errors of a read-only backend included, so the kernel may skip that lookup
+   * (ResolveOptions.skipFinal).
    */
   readonly checksNames?: boolean;
   /** Opens a file or directory. A symlink as final component fails with ELOOP (the kernel follows links itself). */

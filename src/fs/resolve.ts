@@ -54,7 +54,7 @@ export interface ResolveOptions {
   forUse?: boolean;
   /**
    * The caller acts on the final name itself with a host call that does not follow it and reports what
-   * lstat would have told (mkdir: EEXIST; rmdir: ENOENT, ENOTDIR; readlink: ENOENT, EINVAL): when the final
+   * lstat would have told (mkdir: EEXIST; rmdir: ENOENT, ENOTDIR; unlink: ENOENT, EISDIR; readlink: ENOENT, EINVAL): when the final
    * component is a plain name (not '.' or '..', no trailing slash), it is not looked up, and the result is
    * `unchecked`. Only for lookups that do not follow the final component.
    */

@@ -102,7 +102,12 @@ export function fsSyscalls(k: Kernel): Preview1Table {
 
     path_unlink_file: errno(function path_unlink_file(fd: number, pathPtr: number, pathLen: number) {
       const dir = dirRef(fd, Rights.PATH_UNLINK_FILE);
-      const r = lookup(dir, guestPath(pathPtr, pathLen), false, { forUse: true });
+      // The host's unlink reports a missing name or a directory (ENOENT, EISDIR) itself (checksNames).
+      const r = lookup(dir, guestPath(pathPtr, pathLen), false, { forUse: true, skipFinal: dir.backend.checksNames === true });
+      if (r.unchecked) {
+        dir.backend.unlink(r.path);
+        return 0;
+      }
       if (r.type === null) return Errno.NOENT;
       if (r.type === Filetype.DIRECTORY) return Errno.ISDIR;
       if (r.trailingSlash) return Errno.NOTDIR;
