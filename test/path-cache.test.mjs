@@ -314,6 +314,40 @@ test('held directory fds: bounded, used for opens and mutations, all closed by r
   assert.equal(openFds(), base);
 });
 
+test('a directory whose held fd was let go is held again when opens use it twice in a row, never for one use', { skip: !fs.existsSync('/proc/self/fd') }, () => {
+  const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
+  const open = (dir) => {
+    resolve(be, '', `p/${dir}/f`, true, { forUse: true });
+    be.close(be.open(`p/${dir}/f`, O));
+  };
+  for (let i = 0; i < 20; i++) {
+    fs.mkdirSync(path.join(root, `p/d${i}`));
+    fs.writeFileSync(path.join(root, `p/d${i}/f`), `${i}`);
+  }
+  // each directory walked, proven and held in turn: 16 held, d0..d3 let go
+  for (let i = 0; i < 20; i++) for (let k = 0; k < 3; k++) open(`d${i}`);
+  const base = openFds();
+  // a round robin over let-go directories: one use each, nothing held again (no fd opened and kept)
+  const real = fs.openSync;
+  let opens = 0;
+  fs.openSync = (...a) => (opens++, real(...a));
+  try {
+    for (let r = 0; r < 2; r++) for (let i = 0; i < 4; i++) open(`d${i}`);
+  } finally {
+    fs.openSync = real;
+  }
+  assert.equal(opens, 8, 'only the files were opened');
+  assert.equal(openFds(), base);
+  // an unheld directory: a lookup for use is an lstat of it, and the open is checked after (3 lookups)
+  assert.equal(countLstats(() => open('d0')), 3);
+  // used again at once: held again (its fd opened and proven), then opens act through it
+  open('d0');
+  assert.equal(openFds(), base, 'held again, and the least recently used one let go');
+  assert.equal(countLstats(() => open('d0')), 2, "the held fd's name checked, the file looked up, no check after the open");
+  assert.equal(fs.readFileSync(path.join(root, 'p/d0/f'), 'utf8'), '0');
+  be.release();
+});
+
 test('a held directory moved outside by a host process and linked back: refused, nothing reached outside', { skip: !fs.existsSync('/proc/self/fd') }, () => {
   const be = new HostFsBackend({ kind: 'host', root, readOnly: false });
   for (let i = 0; i < 3; i++) resolve(be, '', `${DEEP}/file`, true); // proven, held

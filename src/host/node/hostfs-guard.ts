@@ -346,6 +346,8 @@ export class DirCache {
   private rootFd = -1;
   private rootRow = -1;
   private rootTried = false;
+  /** The last proven directory an open or mutation used without a held fd (see verified()). */
+  private lastUnheld: string | undefined;
 
   constructor(private readonly guard: HostSandbox, sab?: SharedArrayBuffer) {
     this.sab = sab ?? new SharedArrayBuffer(4);
@@ -396,6 +398,18 @@ export class DirCache {
       }
       this.dirs.delete(path);
       return false;
+    }
+    // A proven directory whose fd was let go (16 held, least recently used first) and that opens or
+    // mutations use twice in a row is held again: a tree walked directory by directory then acts through
+    // held fds (no parent open or check after the open) without re-holding anything for a single use, so
+    // a round robin over many directories does not churn fds.
+    if (forUse && want.fd < 0) {
+      if (this.lastUnheld === path && this.prove(want)) {
+        this.lastUnheld = undefined;
+        want.checked = this.seq;
+        return true;
+      }
+      this.lastUnheld = path;
     }
     if (want.fd >= 0 && forUse) {
       if (!this.stillAt(want)) {

@@ -19,8 +19,11 @@ import { fs } from './builtins.js';
 
 /** How long a directory must have been left unchanged (ctime) before its listing is remembered. */
 const SETTLE_NS = 3_000_000_000n;
-/** Most entries remembered per thread (directories evicted oldest first). */
-const MAX_ENTRIES = 65_536;
+/**
+ * Most entries remembered per thread (directories evicted oldest first): ~90 bytes each, so ~2 MB a thread
+ * at most (each thread of a process keeps its own record).
+ */
+const MAX_ENTRIES = 20_000;
 
 /** Linux statfs f_type of local filesystems whose ctimes come from this machine's clock. */
 const LOCAL_FS = new Set([
