@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { weft } from './helpers/run.mjs';
 import { ensureFixtures, fixture } from './helpers/fixtures.mjs';
 import { watFile } from './helpers/wat.mjs';
@@ -117,4 +118,12 @@ test('thread workers: their code cache is kept on disk, taken by the next run, r
   for (let i = 0; i < 5 && !fs.existsSync(path.join(cacheDir, name)); i++) await run();
   const again = fs.readFileSync(path.join(cacheDir, name));
   assert.ok(again[0] === 1 || again[0] === 2);
+  // and V8 takes it: a Worker booted here (the first of this process) reports the cache used
+  process.env.WEFT_CODE_CACHE = cacheDir;
+  const { bootWorker } = await import('../dist/host/node/worker-script.js');
+  const { port1, port2 } = new MessageChannel();
+  const worker = bootWorker({ boot: undefined, port: port2, logFd: 2 }, { transferList: [port2], execArgv: [], stdout: false, stderr: false, trackUnmanagedFds: false });
+  assert.deepEqual(await new Promise((r) => port1.once('message', r)), { t: 'listening', codeCache: true });
+  port1.close();
+  await worker.terminate();
 });
