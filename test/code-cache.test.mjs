@@ -57,12 +57,17 @@ test('the CLI bundle: cached on the first run, used by the next, a damaged cache
   assert.equal(r.stdout, 'hello\n');
   assert.deepEqual(files(cacheDir, 'cli'), [name]);
   assert.notDeepEqual(fs.readFileSync(path.join(cacheDir, name)), junk);
-  // an older build's cache is removed when a new one is written
-  fs.writeFileSync(path.join(cacheDir, 'cli-v0-x64-1-1.v8cache'), 'old');
+  // other installs' caches are kept (several projects each with its weft), up to 8 of a kind: the oldest
+  // written go when a new one is written
+  const others = Array.from({ length: 9 }, (_, i) => `cli-v0-x64-${i + 1}-1.v8cache`);
+  others.forEach((n, i) => {
+    fs.writeFileSync(path.join(cacheDir, n), 'other');
+    fs.utimesSync(path.join(cacheDir, n), 1e9 + i, 1e9 + i); // others[0] the oldest
+  });
   fs.rmSync(path.join(cacheDir, name));
   r = await weft(['run', wasm], { env });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(files(cacheDir, 'cli'), [name]);
+  assert.deepEqual(files(cacheDir, 'cli').sort(), [name, ...others.slice(2)].sort());
 });
 
 test('no code cache in a directory others may write to, nor with WEFT_CODE_CACHE=off', async (t) => {

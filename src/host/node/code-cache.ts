@@ -7,7 +7,8 @@
  * A code cache is code: V8 checks its version, flags and checksum but not who wrote it, so the directory is
  * used only if it is this user's and no one else may write to it (created 0700), and files are written
  * whole (a temporary file renamed). A file names its bundle's size and mtime and Node's version: another
- * build or Node gets another file (older ones of the same bundle are removed when a new one is written);
+ * build or Node gets another file (several installs of weft on one machine each keep theirs; beyond
+ * MAX_FILES of a kind, the oldest written are removed when a new one is written);
  * V8 rejects a cache that does not fit, and the bundle then compiles as without one.
  */
 import { builtin, fs, path } from './builtins.js';
@@ -58,17 +59,22 @@ export function readCache(f: CacheFile | null): Buffer | undefined {
   }
 }
 
-/** Writes a cache whole (temporary file + rename) and removes older caches of the same kind; errors ignored. */
+/** Caches kept per kind: one per weft install and Node version in use, the oldest written removed beyond it. */
+const MAX_FILES = 8;
+
+/** Writes a cache whole (temporary file + rename), then removes the oldest of its kind beyond MAX_FILES; errors ignored. */
 export function writeCache(f: CacheFile | null, data: Uint8Array): void {
   if (f === null || data.length === 0) return;
   const tmp = `${f.path}.${process.pid}.tmp`;
   try {
     fs.writeFileSync(tmp, data, { mode: 0o600 });
     fs.renameSync(tmp, f.path);
-    const base = path.basename(f.path);
-    for (const name of fs.readdirSync(path.dirname(f.path))) {
-      if (name !== base && name.startsWith(`${f.kind}-`) && name.endsWith('.v8cache')) fs.rmSync(path.join(path.dirname(f.path), name), { force: true });
-    }
+    const d = path.dirname(f.path);
+    const mine = fs.readdirSync(d)
+      .filter((n) => n.startsWith(`${f.kind}-`) && n.endsWith('.v8cache'))
+      .map((n) => ({ n, t: fs.statSync(path.join(d, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+      .sort((a, b) => b.t - a.t);
+    for (const { n } of mine.slice(MAX_FILES)) fs.rmSync(path.join(d, n), { force: true });
   } catch {
     fs.rmSync(tmp, { force: true });
   }
