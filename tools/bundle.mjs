@@ -27,6 +27,29 @@ const napiExternal = {
 };
 
 /**
+ * Rewrites the worker literals `new URL("<from>", <base>)` in `text`, the output file `file`, to the worker
+ * bundle's path relative to that file (`base`: import.meta.url, or what stands for it); adds each literal
+ * found to `found`.
+ */
+function rewriteWorkerLiterals(text, file, workerLiterals, base, found) {
+  for (const [from, to] of Object.entries(workerLiterals)) {
+    const rel = path.relative(path.dirname(file), dist + to);
+    const lit = new RegExp(String.raw`new URL\(\s*"${from.replaceAll('.', '\\.')}"\s*,\s*${base.replaceAll('.', '\\.')}\s*\)`, 'g');
+    if (!lit.test(text)) continue;
+    found.add(from);
+    text = text.replace(lit, `new URL(${JSON.stringify('./' + rel)}, ${base})`);
+  }
+  return text;
+}
+
+/** Each worker literal must occur in one of a bundle's output files. */
+function checkWorkerLiterals(out, workerLiterals, found) {
+  for (const from of Object.keys(workerLiterals)) {
+    if (!found.has(from)) throw new Error(`bundle ${out}: worker literal new URL("${from}", import.meta.url) not found`);
+  }
+}
+
+/**
  * Bundles `entry` to `out`. split: dynamic import()s become chunk files under dist/chunks/ (loaded on first
  * use; modules shared with the entry go to a shared chunk, so each class exists once). Worker literals are
  * rewritten in whichever output file holds them; each must occur in one of them.
@@ -38,36 +61,23 @@ async function bundle(opts, entry, out, workerLiterals = {}, plugins = [], split
   const r = await build({ ...opts, ...where, plugins });
   const found = new Set();
   for (const file of r.outputFiles) {
-    let text = file.text;
-    for (const [from, to] of Object.entries(workerLiterals)) {
-      const rel = path.relative(path.dirname(file.path), dist + to);
-      const lit = new RegExp(String.raw`new URL\(\s*"${from.replaceAll('.', '\\.')}"\s*,\s*import\.meta\.url\s*\)`, 'g');
-      if (!lit.test(text)) continue;
-      found.add(from);
-      text = text.replace(lit, `new URL(${JSON.stringify('./' + rel)}, import.meta.url)`);
-    }
+    const text = rewriteWorkerLiterals(file.text, file.path, workerLiterals, 'import.meta.url', found);
     fs.mkdirSync(path.dirname(file.path), { recursive: true });
     fs.writeFileSync(file.path, text);
   }
-  for (const from of Object.keys(workerLiterals)) {
-    if (!found.has(from)) throw new Error(`bundle ${out}: worker literal new URL("${from}", import.meta.url) not found`);
-  }
+  checkWorkerLiterals(out, workerLiterals, found);
 }
 
 /**
  * A CommonJS bundle wrapped in one function expression, which host/node/code-cache.ts and worker-script.ts
  * compile with vm.Script and V8's code cache (Node 20 caches no ES module). It is called with (require, the
- * bundle's file URL, module), the URL standing for import.meta.url; worker literals are rewritten as in bundle().
+ * bundle's file URL, module), the URL standing for import.meta.url.
  */
 async function cjsBundle(entry, out, workerLiterals = {}) {
   const r = await build({ ...node, format: 'cjs', entryPoints: [dist + entry], define: { 'import.meta.url': '__weftUrl' } });
-  let body = r.outputFiles[0].text;
-  for (const [from, to] of Object.entries(workerLiterals)) {
-    const rel = path.relative(path.dirname(dist + out), dist + to);
-    const lit = new RegExp(String.raw`new URL\(\s*"${from.replaceAll('.', '\\.')}"\s*,\s*__weftUrl\s*\)`, 'g');
-    if (!lit.test(body)) throw new Error(`bundle ${out}: worker literal new URL("${from}", import.meta.url) not found`);
-    body = body.replace(lit, `new URL(${JSON.stringify('./' + rel)}, __weftUrl)`);
-  }
+  const found = new Set();
+  const body = rewriteWorkerLiterals(r.outputFiles[0].text, dist + out, workerLiterals, '__weftUrl', found);
+  checkWorkerLiterals(out, workerLiterals, found);
   fs.writeFileSync(dist + out, `(function (require, __weftUrl, module) {'use strict';\n${body}\n})`);
 }
 

@@ -110,7 +110,7 @@ function checkPosition(position: number): void {
 
 export class HostFsBackend implements FsBackend {
   readonly readOnly: boolean;
-  /** mkdir/rmdir report EEXIST, ENOENT, ENOTDIR themselves (the host's); see the constructor for read-only. */
+  /** mkdir/rmdir/unlink report EEXIST, ENOENT, ENOTDIR, EISDIR themselves (the host's); see the constructor for read-only. */
   readonly checksNames: boolean;
   /** The root as configured. */
   readonly root: string;
@@ -130,7 +130,7 @@ export class HostFsBackend implements FsBackend {
   constructor(desc: { kind: 'host'; root: string; readOnly: boolean; times?: SharedArrayBuffer; lookups?: SharedArrayBuffer }) {
     this.root = desc.root;
     this.readOnly = desc.readOnly;
-    // A read-only backend fails every mkdir/rmdir with EROFS, before the EEXIST/ENOENT a lookup would give.
+    // A read-only backend fails every mkdir/rmdir/unlink with EROFS, before the EEXIST/ENOENT a lookup would give.
     this.checksNames = !desc.readOnly;
     this.timesSab = desc.times ?? createTimesBuffer();
     this.times = new SetTimes(this.timesSab);
@@ -186,16 +186,13 @@ export class HostFsBackend implements FsBackend {
    */
   private setTimes(current: () => Fs.BigIntStats, atim: TimeSpec, mtim: TimeSpec, apply: (a: number, m: number) => void,
     restat: () => Fs.BigIntStats): void {
-    let aReq: bigint | undefined, mReq: bigint | undefined; // undefined: now
+    let aPrev: bigint | undefined, mPrev: bigint | undefined;
     if (atim === undefined || mtim === undefined) {
       const cur = current();
-      const [aPrev, mPrev] = this.times.exact(cur.dev, cur.ino, cur.atimeNs, cur.mtimeNs);
-      aReq = atim === 'now' ? undefined : atim ?? aPrev;
-      mReq = mtim === 'now' ? undefined : mtim ?? mPrev;
-    } else {
-      aReq = atim === 'now' ? undefined : atim;
-      mReq = mtim === 'now' ? undefined : mtim;
+      [aPrev, mPrev] = this.times.exact(cur.dev, cur.ino, cur.atimeNs, cur.mtimeNs);
     }
+    const aReq = atim === 'now' ? undefined : atim ?? aPrev; // undefined: now
+    const mReq = mtim === 'now' ? undefined : mtim ?? mPrev;
     const now = nowSeconds();
     apply(aReq === undefined ? now : nsToSeconds(aReq), mReq === undefined ? now : nsToSeconds(mReq));
     const after = restat();

@@ -104,13 +104,11 @@ export function fsSyscalls(k: Kernel): Preview1Table {
       const dir = dirRef(fd, Rights.PATH_UNLINK_FILE);
       // The host's unlink reports a missing name or a directory (ENOENT, EISDIR) itself (checksNames).
       const r = lookup(dir, guestPath(pathPtr, pathLen), false, { forUse: true, skipFinal: dir.backend.checksNames === true });
-      if (r.unchecked) {
-        dir.backend.unlink(r.path);
-        return 0;
+      if (!r.unchecked) {
+        if (r.type === null) return Errno.NOENT;
+        if (r.type === Filetype.DIRECTORY) return Errno.ISDIR;
+        if (r.trailingSlash) return Errno.NOTDIR;
       }
-      if (r.type === null) return Errno.NOENT;
-      if (r.type === Filetype.DIRECTORY) return Errno.ISDIR;
-      if (r.trailingSlash) return Errno.NOTDIR;
       dir.backend.unlink(r.path);
       return 0;
     }),
